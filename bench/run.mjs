@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * Benchmarks of glean's call path against the alternatives it was chosen over.
+ *
+ *   node bench/run.mjs [--pin] [--quick] [name…]
+ *
+ * Runs from built output (`npm run build` first): it imports `@glean/core` from packages/core/dist.
+ * `--quick` runs fewer rounds (under 30 s); `--pin` re-runs itself under `taskset -c 0`.
+ * Names pick benchmarks (default: all). Tables go to stdout, progress to stderr, and each
+ * benchmark's figures to bench/results/<date>-<name>[-pinned][-quick].json.
+ */
+import { isPinnedChild, runPinned } from './pin.mjs';
+import { formatTable, machineInfo, writeResults } from './report.mjs';
+
+/** One module per benchmark; each exports `name`, `run({ quick, log })` and `tables(figures)`. */
+const BENCHMARKS = {
+  calls: () => import('./calls.mjs'),
+};
+
+const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;
+
+const log = (message) => process.stderr.write(`${message}\n`);
+
+/** The flags, or `undefined` (after saying why) for an argument it does not know. */
+function parseArgs(argv) {
+  const flags = { pin: false, quick: false, names: [] };
+  for (const arg of argv) {
+    if (arg === '--pin') flags.pin = true;
+    else if (arg === '--quick') flags.quick = true;
+    else if (Object.hasOwn(BENCHMARKS, arg)) flags.names.push(arg);
+    else {
+      log(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+      return undefined;
+    }
+  }
+  if (flags.names.length === 0) flags.names = Object.keys(BENCHMARKS);
+  return flags;
+}
+
+async function runBenchmark(name, flags, machine) {
+  const bench = await BENCHMARKS[name]();
+  const figures = await bench.run({ quick: flags.quick, log });
+  const path = await writeResults(bench.name, machine, { quick: flags.quick, pinned: machine.pinned }, figures);
+  for (const table of bench.tables(figures)) console.log(`\n${formatTable(table)}`);
+  console.log(`\nfigures written to ${path}`);
+}
+
+async function main() {
+  const flags = parseArgs(process.argv.slice(2));
+  if (flags === undefined) {
+    process.exitCode = 2;
+    return;
+  }
+  if (flags.pin && !isPinnedChild()) {
+    const code = await runPinned(log);
+    if (code !== undefined) {
+      process.exitCode = code;
+      return;
+    }
+  }
+  const machine = machineInfo(isPinnedChild());
+  console.log(
+    `${machine.cpu}, ${machine.cores} cores${machine.pinned ? ', pinned to CPU 0 (taskset -c 0)' : ''}, Node ${machine.node}, load ${machine.loadAverage1m.toFixed(2)}, ${machine.date}${flags.quick ? ', quick run' : ''}`,
+  );
+  for (const name of flags.names) await runBenchmark(name, flags, machine);
+}
+
+main().catch((error) => {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('@glean/')) {
+    log('cannot find glean\'s built output: run `npm run build` first');
+  }
+  log(error?.stack ?? String(error));
+  // No process.exit(): a thread left running must show as a process that does not end.
+  process.exitCode = 1;
+});

@@ -1,0 +1,367 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as z from 'zod';
+import { ErrorCode, GleanError, type ConfigIssue } from './errors.js';
+
+/** Node's worker `resourceLimits`, in megabytes; each absent key keeps Node's default. */
+export interface ResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
+}
+
+/** How one plugin version runs; see {@link DEFAULT_PLUGIN_OPTIONS} for the defaults. */
+export interface PluginOptions {
+  /** Worker threads for this version, 1..256; default 1. */
+  threads: number;
+  /** Per-call timeout in ms; default `undefined` (none). */
+  timeoutMs: number | undefined;
+  /** Time allowed for the plugin file to load, in ms; default 10000. */
+  loadTimeoutMs: number;
+  /** Time calls on a retired version may still run before its workers are terminated, in ms; default 30000. */
+  drainTimeoutMs: number;
+  /** Calls that may wait for a worker; default `Infinity`. */
+  maxQueue: number;
+  /** Calls in flight per worker; default `Infinity`. */
+  concurrency: number;
+  /** Node's worker resource limits; default `undefined` (Node's own). */
+  resourceLimits: ResourceLimits | undefined;
+}
+
+/** Built-in option values, used where neither the plugin entry nor `defaults` sets one. */
+export const DEFAULT_PLUGIN_OPTIONS: Readonly<PluginOptions> = Object.freeze({
+  threads: 1,
+  timeoutMs: undefined,
+  loadTimeoutMs: 10_000,
+  drainTimeoutMs: 30_000,
+  maxQueue: Infinity,
+  concurrency: Infinity,
+  resourceLimits: undefined,
+});
+
+/** One validated plugin entry of the config, with its options merged over `defaults` and the built-ins. */
+export interface PluginEntry {
+  /** The stable id handles are asked for by. */
+  readonly id: string;
+  /** Absolute plugin file: `path.resolve(configDir, fileAsWritten)`. */
+  readonly file: string;
+  /** The `file` value as written in the config. */
+  readonly fileAsWritten: string;
+  /** The export name (`default` allowed). */
+  readonly name: string;
+  /** Free-text version; `''` when absent. */
+  readonly version: string;
+  /** Effective options. */
+  readonly options: Readonly<PluginOptions>;
+}
+
+/** A validated config file. */
+export interface GleanConfig {
+  /** Absolute config path as given (`path.resolve`d, symlinks not resolved). */
+  readonly path: string;
+  /** The folder holding the config file (or its link): plugin files resolve against it. */
+  readonly dir: string;
+  /** The plugin entries, in file order, ids unique. */
+  readonly plugins: readonly PluginEntry[];
+}
+
+// setTimeout fires at once (with a warning) for delays above 2^31-1 ms, so no timeout may exceed it.
+const MAX_TIMER_MS = 2_147_483_647;
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/** A zod error map naming the expectation and the offending value: `expected a positive number, received 0`. */
+function expecting(expected: string) {
+  return (issue: { readonly input?: unknown }): string =>
+    `expected ${expected}, received ${typeof issue.input === 'number' ? String(issue.input) : typeName(issue.input)}`;
+}
+
+function integer(min: number, max: number, expected: string) {
+  const error = expecting(expected);
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+const positiveNumber = z.number({ error: expecting('a positive number') }).positive({ error: expecting('a positive number') }).optional();
+
+const nonEmptyStringError = (issue: { readonly input?: unknown }): string =>
+  typeof issue.input === 'string' ? 'expected a non-empty string, received ""' : `expected string, received ${typeName(issue.input)}`;
+const nonEmptyString = z.string({ error: nonEmptyStringError }).min(1, { error: nonEmptyStringError });
+
+const ResourceLimitsSchema = z.strictObject({
+  maxOldGenerationSizeMb: positiveNumber,
+  maxYoungGenerationSizeMb: positiveNumber,
+  codeRangeSizeMb: positiveNumber,
+  stackSizeMb: positiveNumber,
+});
+
+const OPTIONS_SHAPE = {
+  threads: integer(1, 256, 'an integer from 1 to 256').optional().describe('worker threads for this version; default 1'),
+  timeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`).optional().describe('per-call timeout in ms; default none'),
+  loadTimeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`).optional().describe('load timeout in ms; default 10000'),
+  drainTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`).optional().describe('drain timeout in ms; default 30000'),
+  maxQueue: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer').optional().describe('calls waiting for a worker; default unlimited'),
+  concurrency: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer').optional().describe('calls in flight per worker; default unlimited'),
+  resourceLimits: ResourceLimitsSchema.optional().describe("Node's worker resourceLimits, merged key by key over defaults"),
+};
+
+const PluginEntrySchema = z.strictObject({
+  id: nonEmptyString.describe('stable plugin id'),
+  file: nonEmptyString.describe("plugin file, relative to the config file's folder"),
+  name: nonEmptyString.describe('export name; "default" allowed'),
+  version: z
+    .string({
+      error: (issue) =>
+        `expected string, received ${typeName(issue.input)}${typeof issue.input === 'number' ? ' (put the version in quotes)' : ''}`,
+    })
+    .optional()
+    .describe('free-text version'),
+  ...OPTIONS_SHAPE,
+});
+
+const ArrayFileSchema = z.array(PluginEntrySchema);
+const ObjectFileSchema = z.strictObject({ defaults: z.strictObject(OPTIONS_SHAPE).optional(), plugins: z.array(PluginEntrySchema) });
+
+/** zod schema of the raw file: an array of plugin entries, or `{ defaults?, plugins }`. */
+export const ConfigFileSchema = z.union([ArrayFileSchema, ObjectFileSchema]);
+
+type RawOptions = z.infer<typeof ObjectFileSchema>['plugins'][number];
+type RawDefaults = NonNullable<z.infer<typeof ObjectFileSchema>['defaults']>;
+type IssuePath = readonly (string | number)[];
+
+const OPTION_KEYS = Object.keys(DEFAULT_PLUGIN_OPTIONS) as (keyof PluginOptions)[];
+const LIMIT_KEYS = Object.keys(ResourceLimitsSchema.shape) as (keyof ResourceLimits)[];
+const ENTRY_KEYS = Object.keys(PluginEntrySchema.shape);
+const ROOT_KEYS = Object.keys(ObjectFileSchema.shape);
+
+/** Parses and validates config text; throws GleanError CONFIG_INVALID listing every problem, at its place. */
+export function parseConfig(text: string, configPath: string): GleanConfig {
+  const file = path.resolve(configPath);
+  const dir = path.dirname(file);
+  const invalid = (issues: readonly ConfigIssue[], cause?: unknown): GleanError =>
+    new GleanError(ErrorCode.CONFIG_INVALID, formatIssues(file, issues), { issues, cause });
+
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text; // editors on Windows may write a BOM
+  if (/^[ \t\r\n]*$/.test(source)) throw invalid([{ path: [], message: 'the file is empty' }]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(source);
+  } catch (error) {
+    throw invalid([jsonIssue(source, error as Error)], error);
+  }
+  if (typeof raw !== 'object' || raw === null) {
+    throw invalid([{ path: [], message: `expected an array of plugins or an object with "plugins", received ${typeName(raw)}` }]);
+  }
+
+  // Pick the branch by shape rather than parse the union: a union's errors would mix both shapes' complaints.
+  const isArray = Array.isArray(raw);
+  const result = isArray ? ArrayFileSchema.safeParse(raw, { reportInput: true }) : ObjectFileSchema.safeParse(raw, { reportInput: true });
+  const issues = [
+    ...(result.success ? [] : result.error.issues.flatMap(toConfigIssues)),
+    ...duplicateIds(isArray ? raw : (raw as { plugins?: unknown }).plugins, isArray ? [] : ['plugins']),
+  ];
+  if (!result.success || issues.length > 0) throw invalid(inDocumentOrder(raw, issues));
+
+  const { defaults, plugins } = Array.isArray(result.data) ? { defaults: undefined, plugins: result.data } : result.data;
+  const entries = plugins.map(
+    (entry): PluginEntry =>
+      Object.freeze({
+        id: entry.id,
+        file: path.resolve(dir, entry.file),
+        fileAsWritten: entry.file,
+        name: entry.name,
+        version: entry.version ?? '',
+        options: mergeOptions(defaults, entry),
+      }),
+  );
+  return Object.freeze({ path: file, dir, plugins: Object.freeze(entries) });
+}
+
+/** Reads then parses; fs errors (ENOENT, EISDIR, EACCES, ELOOP, …) throw GleanError CONFIG_UNREADABLE naming the path and errno code. */
+export async function readConfig(configPath: string): Promise<GleanConfig> {
+  const file = path.resolve(configPath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // "ENOENT: no such file or directory, open '/x'" and "EISDIR: illegal operation on a directory, read" → the middle part
+    const what = /^[A-Z0-9_]+: (.*?)(?:, [a-z]+(?: '.*)?)?$/s.exec(message)?.[1] ?? message;
+    throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${code ?? 'error'} (${what})`, { cause: error });
+  }
+  return parseConfig(text, configPath);
+}
+
+/** Deep equality of two option sets; an empty `resourceLimits` equals an absent one. */
+export function pluginOptionsEqual(a: PluginOptions, b: PluginOptions): boolean {
+  return optionsKey(a) === optionsKey(b);
+}
+
+/** Canonical string of an option set: equal strings exactly when {@link pluginOptionsEqual}. Internal, for version identity. */
+export function optionsKey(options: PluginOptions): string {
+  const parts = OPTION_KEYS.filter((key) => key !== 'resourceLimits').map((key) => `${key}=${String(options[key])}`);
+  for (const key of LIMIT_KEYS) {
+    const value = options.resourceLimits?.[key];
+    if (value !== undefined) parts.push(`resourceLimits.${key}=${value}`);
+  }
+  return parts.join(';');
+}
+
+function mergeOptions(defaults: RawDefaults | undefined, own: RawOptions): Readonly<PluginOptions> {
+  const limits: ResourceLimits = {};
+  for (const key of LIMIT_KEYS) {
+    const value = own.resourceLimits?.[key] ?? defaults?.resourceLimits?.[key];
+    if (value !== undefined) limits[key] = value;
+  }
+  const base = DEFAULT_PLUGIN_OPTIONS;
+  return Object.freeze({
+    threads: own.threads ?? defaults?.threads ?? base.threads,
+    timeoutMs: own.timeoutMs ?? defaults?.timeoutMs ?? base.timeoutMs,
+    loadTimeoutMs: own.loadTimeoutMs ?? defaults?.loadTimeoutMs ?? base.loadTimeoutMs,
+    drainTimeoutMs: own.drainTimeoutMs ?? defaults?.drainTimeoutMs ?? base.drainTimeoutMs,
+    maxQueue: own.maxQueue ?? defaults?.maxQueue ?? base.maxQueue,
+    concurrency: own.concurrency ?? defaults?.concurrency ?? base.concurrency,
+    resourceLimits: Object.keys(limits).length > 0 ? Object.freeze(limits) : undefined,
+  });
+}
+
+function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
+  return [`config ${file} is invalid:`, ...issues.map((issue) => `  ${renderPath(issue.path)}: ${issue.message}`)].join('\n');
+}
+
+function renderPath(issuePath: IssuePath): string {
+  if (issuePath.length === 0) return '(root)';
+  let out = '';
+  for (const key of issuePath) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const where = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: where, message: unknownKey(key, knownKeysAt(where)) }));
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ path: where, message: `missing, expected ${issue.expected}` }];
+  }
+  return [{ path: where, message: issue.message.replace(/^Invalid input: /, '') }];
+}
+
+function knownKeysAt(where: IssuePath): readonly string[] {
+  if (where.length === 0) return ROOT_KEYS; // only the object form has keys at the root
+  if (where.at(-1) === 'resourceLimits') return LIMIT_KEYS;
+  if (where.length === 1 && where[0] === 'defaults') return OPTION_KEYS;
+  return ENTRY_KEYS;
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3; // suggest only within 2 edits
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate);
+    // Never suggest a key that shares nothing with the typo ("x" is 2 edits from "id").
+    if (distance < bestDistance && distance < candidate.length) [best, bestDistance] = [candidate, distance];
+  }
+  return `unknown key ${JSON.stringify(key)}${best === undefined ? '' : `; did you mean ${JSON.stringify(best)}?`}`;
+}
+
+/** Levenshtein distance with adjacent transpositions counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      d[i]![j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+function duplicateIds(entries: unknown, prefix: IssuePath): ConfigIssue[] {
+  if (!Array.isArray(entries)) return [];
+  const firstAt = new Map<string, number>();
+  const issues: ConfigIssue[] = [];
+  entries.forEach((entry: unknown, index) => {
+    const id = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' || id === '') return;
+    const first = firstAt.get(id);
+    if (first === undefined) firstAt.set(id, index);
+    else issues.push({ path: [...prefix, index, 'id'], message: `duplicate id ${JSON.stringify(id)} (also at ${renderPath([...prefix, first])})` });
+  });
+  return issues;
+}
+
+/** Sorts issues (stably) by where their path sits in the document; keys absent from the document go last in their object. */
+function inDocumentOrder(raw: unknown, issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const rank = (issuePath: IssuePath): number[] => {
+    const ranks: number[] = [];
+    let node = raw;
+    for (const key of issuePath) {
+      const container = typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>) : undefined;
+      const index = typeof key === 'number' ? key : container && !Array.isArray(container) ? Object.keys(container).indexOf(key) : -1;
+      ranks.push(index === -1 ? Infinity : index);
+      node = container?.[key];
+    }
+    return ranks;
+  };
+  const compare = (a: number[], b: number[]): number => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+    return a.length - b.length;
+  };
+  // Drop repeats: an unsafe integer fails both z.int() and its max with the same message.
+  const unique = [...new Map(issues.map((issue) => [JSON.stringify([issue.path, issue.message]), issue])).values()];
+  return unique.map((issue) => ({ issue, rank: rank(issue.path) })).sort((a, b) => compare(a.rank, b.rank)).map(({ issue }) => issue);
+}
+
+function jsonIssue(text: string, error: Error): ConfigIssue {
+  const said = error.message;
+  const lineColumn = /\(line (\d+) column (\d+)\)/.exec(said);
+  const position = /at position (\d+)/.exec(said);
+  let where: { line: number; column: number };
+  if (lineColumn) where = { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
+  else if (position) where = locate(text, Number(position[1]));
+  else if (/end of JSON input/.test(said)) where = locate(text, text.trimEnd().length);
+  else where = locate(text, firstBadOffset(text)); // Node 20 gives no position for "Unexpected token"
+  const what = said
+    .replace(/^([\s\S]*?), (?:\.\.\.)?"[\s\S]*is not valid JSON$/, '$1') // drop V8's quoted excerpt of the document
+    .replace(/( in JSON)? at position \d+.*$/s, '')
+    .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))
+    .trim();
+  return { path: [], message: `invalid JSON at line ${where.line}, column ${where.column}: ${what.charAt(0).toLowerCase()}${what.slice(1)}` };
+}
+
+function locate(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+}
+
+/** Offset of the first character no JSON document can continue with: one past the longest prefix that could still become valid. */
+function firstBadOffset(text: string): number {
+  const couldContinue = (prefix: string): boolean => {
+    try {
+      JSON.parse(prefix);
+      return true;
+    } catch (error) {
+      const said = (error as Error).message;
+      const position = /at position (\d+)/.exec(said);
+      return position ? Number(position[1]) >= prefix.length : /end of JSON input/.test(said);
+    }
+  };
+  let good = 0; // text.slice(0, good) could continue; text.slice(0, bad) cannot
+  let bad = text.length;
+  while (bad - good > 1) {
+    const middle = (good + bad) >>> 1;
+    if (couldContinue(text.slice(0, middle))) good = middle;
+    else bad = middle;
+  }
+  return good;
+}

@@ -1,0 +1,474 @@
+import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import type { ExportKind } from '@glean/worker/protocol';
+import { readConfig, type GleanConfig } from './config.js';
+import { hashFile } from './content.js';
+import { diffPlugins, versionKey, type PluginSpec } from './diff.js';
+import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import type { GleanEvents, VersionInfo } from './events.js';
+import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
+import type { CallStats } from './slot.js';
+import { Version, VersionState } from './version.js';
+import type { Watcher } from './watch.js';
+
+/** Where glean writes what nobody listens for. `console` fits; so does a pino or winston logger. */
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** Options of {@link Glean}. */
+export interface GleanOptions {
+  /** Reload when the config file changes on disk (in place, renamed over, or a Kubernetes ConfigMap swap). Default `true`. */
+  watch?: boolean;
+  /** With `watch`, also reload when a plugin file's content changes. Default `true`. */
+  watchFiles?: boolean;
+  /** Where crashes, and `error` events nobody listens to, are written. Default `console`; `false` for silence. */
+  logger?: Logger | false;
+  /** Changes on disk within this many milliseconds are applied as one. Default 10. */
+  debounceMs?: number;
+}
+
+/** One id in {@link Glean.status}. */
+export interface PluginStatus {
+  readonly id: string;
+  /** Absolute path of the plugin file now serving the id. */
+  readonly file: string;
+  readonly name: string;
+  readonly version: string;
+  readonly kind: ExportKind;
+  /** `loading` while a new version for the id is being prepared; `failed` after a crash loop. */
+  readonly state: 'loading' | 'ready' | 'draining' | 'failed';
+  /** One entry per worker thread of the version: its thread id and calls in flight on it. */
+  readonly threads: readonly { readonly threadId: number; readonly inFlight: number }[];
+  /** Calls not yet settled on the id's version (shared with other ids of the same version). */
+  readonly inFlight: number;
+  /** Calls made through this id's handles since it was first configured. */
+  readonly calls: number;
+  /** Of those, how many rejected. */
+  readonly errors: number;
+  /** Worker restarts of the current version after crashes. */
+  readonly restarts: number;
+  /** The latest failure concerning the id: a failed reload, a crash, a rejected call. */
+  readonly lastError: Error | undefined;
+}
+
+/** What {@link Glean.findAll} matches. */
+export interface FindQuery {
+  /** Only object exports that have every one of these methods. */
+  methods?: readonly string[];
+  /** Only exports of this kind. */
+  kind?: ExportKind;
+}
+
+interface IdState {
+  spec: PluginSpec;
+  binding: Binding;
+}
+
+const noLogger: Logger = { warn() {}, error() {} };
+
+/**
+ * Loads the plugin symbols named in a glean config (`[{ id, file, name, version }]`) and keeps
+ * handles to them current while the config and the plugin files change. Every plugin version runs
+ * in worker threads of its own; see docs/architecture.md.
+ */
+export class Glean extends EventEmitter<GleanEvents> {
+  readonly #configPath: string;
+  readonly #options: Required<Omit<GleanOptions, 'logger'>>;
+  readonly #logger: Logger;
+  readonly #ids = new Map<string, IdState>();
+  readonly #stats = new Map<string, CallStats>();
+  readonly #loadErrors = new Map<string, GleanError>();
+  /** Versions that run: current for some id, pinned by a handle, or draining. */
+  readonly #live = new Set<Version>();
+  /** Current versions by identity, so ids naming the same file, version and options share workers. */
+  readonly #byKey = new Map<string, Version>();
+  readonly #pending = new Set<string>();
+  readonly #owner: HandleOwner;
+  #watcher: Watcher | undefined;
+  #loaded: Promise<void> | undefined;
+  #running: Promise<void> | undefined;
+  #dirty = false;
+  #lastOutcome: GleanError | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * @param configPath the config file, relative to the working folder or absolute; plugin paths in it are relative to its folder.
+   * @param options see {@link GleanOptions}.
+   */
+  constructor(configPath: string, options: GleanOptions = {}) {
+    super();
+    this.#configPath = resolve(configPath);
+    this.#options = { watch: options.watch ?? true, watchFiles: options.watchFiles ?? true, debounceMs: options.debounceMs ?? 10 };
+    this.#logger = options.logger === false ? noLogger : (options.logger ?? console);
+    this.#owner = {
+      available: () => (this.#closing === undefined ? undefined : this.#closedError()),
+      current: (id) => this.#ids.get(id)?.binding ?? this.#notConfigured(id),
+      released: () => {},
+    };
+  }
+
+  /** The config file, absolute. */
+  get configPath(): string {
+    return this.#configPath;
+  }
+
+  /**
+   * Reads and validates the config, starts every plugin version and, with `watch`, starts watching.
+   * Rejects with `GLEAN_CONFIG_INVALID`, `GLEAN_CONFIG_UNREADABLE`, `GLEAN_LOAD_FAILED` or
+   * `GLEAN_SYMBOL_NOT_FOUND` and leaves nothing running. Calling it again returns the same promise.
+   */
+  loadConfig(): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError());
+    this.#loaded ??= this.#loadFirst();
+    return this.#loaded;
+  }
+
+  async #loadFirst(): Promise<void> {
+    if (this.#closing !== undefined) throw this.#closedError();
+    try {
+      await this.#apply();
+    } catch (error) {
+      this.#loaded = undefined;
+      throw error;
+    }
+    if (this.#options.watch) {
+      // chokidar loads only for instances that watch.
+      const { Watcher } = await import('./watch.js');
+      this.#watcher = new Watcher({
+        configPath: this.#configPath,
+        debounceMs: this.#options.debounceMs,
+        onChange: () => void this.#schedule().catch(() => {}),
+        onError: (error: Error) => this.#emitError(new GleanError(ErrorCode.CONFIG_UNREADABLE, `watching ${this.#configPath} failed: ${error.message}`, { cause: error })),
+      });
+      this.#watchPluginFiles();
+      await this.#watcher.ready();
+    }
+  }
+
+  /**
+   * Re-reads the config and the plugin files now, as a change on disk would, and applies what
+   * changed. Resolves once applied; rejects with the coded error of a failed reload (also emitted
+   * as `error`), in which case nothing changed.
+   */
+  async reloadConfig(): Promise<void> {
+    await this.#ready();
+    await this.#schedule();
+  }
+
+  /** A live handle: every call goes to the id's current version. Rejects `GLEAN_NOT_CONFIGURED` for an unknown id. */
+  async reloadAndWatch<T = unknown>(id: string): Promise<Handle<T>> {
+    const binding = await this.#bindingFor(id);
+    return createHandle(new HandleState(id, binding.description.kind, this.#owner, undefined)) as Handle<T>;
+  }
+
+  /** A handle pinned to the id's version current now; it keeps that version's workers alive until released or watched. */
+  async reload<T = unknown>(id: string): Promise<Handle<T>> {
+    const binding = await this.#bindingFor(id);
+    return createHandle(new HandleState(id, binding.description.kind, this.#owner, binding)) as Handle<T>;
+  }
+
+  /**
+   * From now on `handle` follows changes (glean's Watch); a pinned version it held is let go.
+   * The returned promise resolves once that version has retired, if nothing else holds it; no need to await it.
+   */
+  watch(handle: unknown): Promise<void> {
+    return this.#stateOf(handle).follow();
+  }
+
+  /**
+   * The handle takes no more calls (they reject `GLEAN_RELEASED`); a pinned version it held is let go.
+   * Idempotent. Resolves as {@link Glean.watch} does.
+   */
+  release(handle: unknown): Promise<void> {
+    return this.#stateOf(handle).release();
+  }
+
+  /** Ids whose current export matches `query` (glean's FindAllPlugins), in config order. */
+  findAll(query: FindQuery = {}): string[] {
+    const found: string[] = [];
+    for (const [id, { binding }] of this.#ids) {
+      const { description } = binding;
+      if (query.kind !== undefined && description.kind !== query.kind) continue;
+      const methods = query.methods ?? [];
+      if (methods.length > 0 && (description.kind !== 'object' || !methods.every((m) => description.methods.includes(m)))) continue;
+      found.push(id);
+    }
+    return found;
+  }
+
+  /** Per configured id: its file, version, state, threads, calls in flight, counters and last error. */
+  status(): Record<string, PluginStatus> {
+    const result: Record<string, PluginStatus> = {};
+    for (const [id, { spec, binding }] of this.#ids) {
+      const { version } = binding;
+      const stats = this.#stats.get(id);
+      const state = this.#pending.has(id) ? 'loading' : version.state === VersionState.RETIRED ? 'draining' : version.state;
+      result[id] = {
+        id,
+        file: spec.file,
+        name: spec.name,
+        version: spec.version,
+        kind: binding.description.kind,
+        state,
+        threads: version.threads.map(({ threadId, inFlight }) => ({ threadId, inFlight })),
+        inFlight: version.inFlight,
+        calls: stats?.calls ?? 0,
+        errors: stats?.errors ?? 0,
+        restarts: version.restarts,
+        lastError: this.#loadErrors.get(id) ?? stats?.lastError ?? version.lastError,
+      };
+    }
+    return result;
+  }
+
+  /**
+   * Stops watching, lets calls in flight finish (each version up to its `drainTimeoutMs`), then
+   * terminates every worker. Idempotent: returns the same promise. Afterwards every method and
+   * handle rejects `GLEAN_CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#watcher?.close();
+      await this.#running?.catch(() => {});
+      await Promise.all([...this.#live].map((version) => version.retire()));
+    })();
+    return this.#closing;
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#closing !== undefined) throw this.#closedError();
+    if (this.#loaded === undefined) {
+      throw new GleanError(ErrorCode.NOT_CONFIGURED, `config ${this.#configPath} is not loaded yet; call loadConfig() first`);
+    }
+    await this.#loaded;
+  }
+
+  async #bindingFor(id: string): Promise<Binding> {
+    await this.#ready();
+    const binding = this.#owner.current(id);
+    if (binding instanceof GleanError) throw binding;
+    return binding;
+  }
+
+  #stateOf(handle: unknown): HandleState {
+    const state = handleState(handle);
+    if (state === undefined || state.owner !== this.#owner) {
+      throw new TypeError('expected a handle returned by this Glean (reload or reloadAndWatch)');
+    }
+    return state;
+  }
+
+  /** Runs reloads one at a time; calls during a run coalesce into one more run with the latest files. */
+  #schedule(): Promise<void> {
+    this.#dirty = true;
+    this.#running ??= (async () => {
+      try {
+        while (this.#dirty && this.#closing === undefined) {
+          this.#dirty = false;
+          this.#lastOutcome = undefined;
+          try {
+            await this.#apply();
+          } catch (error) {
+            this.#lastOutcome = error as GleanError;
+            this.#emitError(error as GleanError);
+          }
+        }
+      } finally {
+        this.#running = undefined;
+      }
+      if (this.#lastOutcome !== undefined) throw this.#lastOutcome;
+    })();
+    return this.#running;
+  }
+
+  /** One generation: read, diff, start what is new, then switch every touched id at once — or change nothing. */
+  async #apply(): Promise<void> {
+    const config = await readConfig(this.#configPath);
+    const latest = await this.#specsOf(config).catch((error: GleanError) => {
+      if (error.id !== undefined) this.#loadErrors.set(error.id, error);
+      throw error;
+    });
+    const diff = diffPlugins([...this.#ids.values()].map((s) => s.spec), latest);
+    const failedNow = diff.unchanged.filter((spec) => this.#ids.get(spec.id)?.binding.version.state === VersionState.FAILED);
+    const incoming = [...diff.added, ...diff.changed.map((c) => c.to), ...failedNow];
+    if (incoming.length === 0 && diff.removed.length === 0) return;
+
+    const fresh = new Map<string, { version: Version; names: Set<string> }>();
+    const plan: { spec: PluginSpec; version: Version }[] = [];
+    for (const spec of incoming) {
+      const key = versionKey(spec);
+      const reusable = this.#byKey.get(key);
+      let version = reusable !== undefined && reusable.state === VersionState.READY ? reusable : fresh.get(key)?.version;
+      if (version === undefined) {
+        version = new Version({ key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options }, {
+          onCrash: (crash) => this.#onCrash(crash.version, crash.threadId, crash.error, crash.failed),
+          onRetire: (retired) => this.#onRetire(retired),
+          onStale: () => void this.#schedule().catch(() => {}),
+        });
+        fresh.set(key, { version, names: new Set() });
+      }
+      fresh.get(key)?.names.add(spec.name);
+      plan.push({ spec, version });
+    }
+
+    for (const spec of incoming) this.#pending.add(spec.id);
+    const failures: GleanError[] = [];
+    const started: Version[] = [];
+    try {
+      await Promise.all(
+        [...fresh.values()].map(({ version, names }) =>
+          version.start([...names]).then(
+            () => void started.push(version),
+            (error: GleanError) => void failures.push(error),
+          ),
+        ),
+      );
+      const bindings = new Map<string, Binding>();
+      for (const { spec, version } of plan) {
+        if (failures.length > 0) break;
+        try {
+          const description = await version.ensureExport(spec.name);
+          const before = this.#ids.get(spec.id)?.binding.description.kind;
+          if (before !== undefined && before !== description.kind) {
+            throw new GleanError(
+              ErrorCode.KIND_CHANGED,
+              `${describePlugin(spec.id, spec.file, spec.version)}: export "${spec.name}" is a ${description.kind}, the running version's is a ${before}; handles cannot change kind`,
+              { id: spec.id, file: spec.file, version: spec.version },
+            );
+          }
+          bindings.set(spec.id, { version, name: spec.name, description, stats: this.#statsOf(spec.id) });
+        } catch (error) {
+          failures.push(error as GleanError);
+        }
+      }
+      if (failures.length > 0 || this.#closing !== undefined) {
+        await Promise.all(started.map((version) => version.retire()));
+        for (const failure of failures) if (failure.id !== undefined) this.#loadErrors.set(failure.id, failure);
+        if (this.#closing !== undefined) throw this.#closedError();
+        throw failures.length === 1 ? failures[0] : this.#combined(failures);
+      }
+      this.#commit(plan, bindings, diff.removed);
+    } finally {
+      for (const spec of incoming) this.#pending.delete(spec.id);
+    }
+  }
+
+  /** Switches every touched id in one synchronous step, so no caller sees half a generation. */
+  #commit(plan: readonly { spec: PluginSpec; version: Version }[], bindings: ReadonlyMap<string, Binding>, removed: readonly PluginSpec[]): void {
+    const released: Version[] = [];
+    const events: (() => void)[] = [];
+    for (const { spec, version } of plan) {
+      const binding = bindings.get(spec.id)!;
+      const before = this.#ids.get(spec.id);
+      if (!this.#live.has(version)) this.#live.add(version);
+      this.#byKey.set(version.spec.key, version);
+      version.ref();
+      this.#ids.set(spec.id, { spec, binding });
+      this.#loadErrors.delete(spec.id);
+      if (before === undefined) {
+        events.push(() => this.emit('load', { id: spec.id, kind: binding.description.kind, to: info(version) }));
+      } else {
+        released.push(before.binding.version);
+        events.push(() => this.emit('reload', { id: spec.id, from: info(before.binding.version), to: info(version) }));
+      }
+    }
+    for (const spec of removed) {
+      const before = this.#ids.get(spec.id);
+      if (before === undefined) continue;
+      this.#ids.delete(spec.id);
+      this.#loadErrors.delete(spec.id);
+      released.push(before.binding.version);
+      events.push(() => this.emit('remove', { id: spec.id, from: info(before.binding.version) }));
+    }
+    for (const version of released) {
+      version.unref();
+      if (version.refs === 0 && this.#byKey.get(version.spec.key) === version) this.#byKey.delete(version.spec.key);
+    }
+    this.#watchPluginFiles();
+    for (const emit of events) emit();
+  }
+
+  async #specsOf(config: GleanConfig): Promise<PluginSpec[]> {
+    const hashes = new Map<string, Promise<string>>();
+    return Promise.all(
+      config.plugins.map(async (entry) => {
+        let hash = hashes.get(entry.file);
+        if (hash === undefined) {
+          hash = hashFile(entry.file, entry.id, entry.version);
+          hashes.set(entry.file, hash);
+        }
+        return { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: await hash };
+      }),
+    );
+  }
+
+  #watchPluginFiles(): void {
+    if (this.#watcher === undefined || !this.#options.watchFiles) return;
+    this.#watcher.setPluginFiles(new Set([...this.#ids.values()].map(({ spec }) => spec.file)));
+  }
+
+  #statsOf(id: string): CallStats {
+    let stats = this.#stats.get(id);
+    if (stats === undefined) {
+      stats = { id, calls: 0, errors: 0, lastError: undefined };
+      this.#stats.set(id, stats);
+    }
+    return stats;
+  }
+
+  #idsOf(version: Version): string[] {
+    return [...this.#ids].filter(([, state]) => state.binding.version === version).map(([id]) => id);
+  }
+
+  #onCrash(version: Version, threadId: number, error: GleanError, failed: boolean): void {
+    const ids = this.#idsOf(version);
+    this.#logger.warn(`glean: ${error.message}${failed ? ' (giving up: version failed)' : ' (restarting the worker)'}`);
+    try {
+      this.emit('crash', { ids, version: info(version), threadId, error, failed });
+    } catch (listenerError) {
+      // A throwing listener must not break the restart bookkeeping that called us.
+      this.#logger.error('glean: a crash listener threw', listenerError);
+    }
+  }
+
+  #onRetire(version: Version): void {
+    this.#live.delete(version);
+    if (this.#byKey.get(version.spec.key) === version) this.#byKey.delete(version.spec.key);
+    this.emit('retire', { version: info(version) });
+  }
+
+  #emitError(error: GleanError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else this.#logger.error(`glean: ${error.message}`);
+  }
+
+  #notConfigured(id: string): GleanError {
+    const known = [...this.#ids.keys()];
+    return new GleanError(
+      ErrorCode.NOT_CONFIGURED,
+      `"${id}" is not configured in ${this.#configPath}; configured ids are: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      { id },
+    );
+  }
+
+  #closedError(): GleanError {
+    return new GleanError(ErrorCode.CLOSED, `glean for ${this.#configPath} is closed`);
+  }
+
+  #combined(failures: readonly GleanError[]): GleanError {
+    const first = failures[0]!;
+    return new GleanError(first.code, `${failures.length} plugins failed to load; nothing changed:\n  ${failures.map((f) => f.message).join('\n  ')}`, {
+      cause: new AggregateError(failures),
+      id: first.id,
+      file: first.file,
+      version: first.version,
+    });
+  }
+}
+
+function info(version: Version): VersionInfo {
+  const { file, version: text, contentHash } = version.spec;
+  return { file, version: text, contentHash };
+}

@@ -1,0 +1,211 @@
+import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
+import { ErrorCode, GleanError } from './errors.js';
+import type { CallStats } from './slot.js';
+import type { Version } from './version.js';
+
+/** `(...a: A) => R` becomes `(...a: A) => Promise<Awaited<R>>`: every call crosses a thread. */
+export type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+
+/** The keys of `T` whose values are functions. */
+export type MethodKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => unknown ? K : never }[keyof T] & string;
+
+/** Handle of an object export: each method callable, returning a promise. */
+export type ObjectHandle<T> = { readonly [K in MethodKeys<T>]: AsyncFunction<NonNullable<T[K]>> };
+
+/** Handle of a data export: `value` is the current version's structured-clone snapshot, read synchronously. */
+export interface ValueHandle<T> {
+  readonly value: T;
+}
+
+/** What every handle has, on symbol keys so they never clash with a plugin's own names. */
+export interface HandleControls {
+  /** Releases the handle, as `glean.release(handle)` or `release(handle)`; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+type BuiltinData = readonly unknown[] | ReadonlyMap<unknown, unknown> | ReadonlySet<unknown> | Date | RegExp | ArrayBuffer | ArrayBufferView;
+
+/**
+ * The handle type for an export of type `T`: callable for a function, an object of async methods
+ * for an object with methods, `{ value }` for data.
+ */
+export type Handle<T> = (T extends (...args: never[]) => unknown
+  ? AsyncFunction<T>
+  : T extends BuiltinData
+    ? ValueHandle<T>
+    : T extends object
+      ? [MethodKeys<T>] extends [never]
+        ? ValueHandle<T>
+        : ObjectHandle<T>
+      : ValueHandle<T>) &
+  HandleControls;
+
+/** The version and export a handle's calls go to right now. */
+export interface Binding {
+  readonly version: Version;
+  readonly name: string;
+  readonly description: ExportDescription;
+  /** The id's call counters. */
+  readonly stats: CallStats;
+}
+
+/** What a handle asks its owner (a Glean, or loadSymbol's standalone version). */
+export interface HandleOwner {
+  /** The error every handle of this owner rejects with now (closed), if any. */
+  available(): GleanError | undefined;
+  /** The binding of a live handle's id now, or the error a call should reject with. */
+  current(id: string): Binding | GleanError;
+  /** Drops the handle from the owner's books; called once, on release. */
+  released(state: HandleState): void;
+}
+
+/** A handle's inner state; the handle object itself stays a plain function or proxy. */
+export class HandleState {
+  readonly id: string;
+  readonly kind: ExportKind;
+  readonly owner: HandleOwner;
+  #pinned: Binding | undefined;
+  #released = false;
+
+  constructor(id: string, kind: ExportKind, owner: HandleOwner, pinned: Binding | undefined) {
+    this.id = id;
+    this.kind = kind;
+    this.owner = owner;
+    this.#pinned = pinned;
+    pinned?.version.ref();
+  }
+
+  get pinned(): boolean {
+    return this.#pinned !== undefined;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Where a call goes now, or why it cannot. */
+  binding(): Binding | GleanError {
+    if (this.#released) return new GleanError(ErrorCode.RELEASED, `handle of "${this.id}" was released`, { id: this.id });
+    const unavailable = this.owner.available();
+    if (unavailable !== undefined) return unavailable;
+    const binding = this.#pinned ?? this.owner.current(this.id);
+    if (binding instanceof GleanError) return binding;
+    if (binding.description.kind !== this.kind) {
+      return new GleanError(
+        ErrorCode.KIND_CHANGED,
+        `"${this.id}" is now a ${binding.description.kind} export; this handle serves a ${this.kind}`,
+        { id: this.id, file: binding.version.spec.file, version: binding.version.spec.version },
+      );
+    }
+    return binding;
+  }
+
+  /**
+   * From now on the handle follows the id's current version (glean's Watch). Resolves once the
+   * version it was pinned to has retired, if this handle was the last to hold it.
+   */
+  follow(): Promise<void> {
+    const pinned = this.#pinned;
+    this.#pinned = undefined;
+    if (pinned === undefined) return Promise.resolve();
+    pinned.version.unref();
+    return pinned.version.refs === 0 ? pinned.version.retire() : Promise.resolve();
+  }
+
+  /** Takes no more calls; a pinned version is let go. Idempotent. Resolves as {@link follow} does. */
+  release(): Promise<void> {
+    if (this.#released) return Promise.resolve();
+    this.#released = true;
+    this.owner.released(this);
+    return this.follow();
+  }
+}
+
+const STATES = new WeakMap<object, HandleState>();
+
+/** Members that JavaScript itself looks up on any object; a proxy that answers them all would break await, JSON and string conversion. */
+const IMPLICIT_MEMBERS = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
+
+/** The state behind a handle, or `undefined` for anything that is not one. */
+export function handleState(handle: unknown): HandleState | undefined {
+  return (typeof handle === 'function' || (typeof handle === 'object' && handle !== null)) ? STATES.get(handle) : undefined;
+}
+
+function call(state: HandleState, member: string | null, args: unknown[]): Promise<unknown> {
+  const binding = state.binding();
+  if (binding instanceof GleanError) return Promise.reject(binding);
+  if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
+    const spec = binding.version.spec;
+    return Promise.reject(
+      new GleanError(
+        ErrorCode.SYMBOL_NOT_FOUND,
+        `"${state.id}": export "${binding.name}" has no method "${member}"; methods are: ${binding.description.methods.join(', ')}`,
+        { id: state.id, file: spec.file, version: spec.version },
+      ),
+    );
+  }
+  return binding.version.call(binding.stats, binding.name, member, args);
+}
+
+/** Builds the handle object for `state`: a function, a proxy of methods, or a `{ value }` holder. */
+export function createHandle(state: HandleState): unknown {
+  const dispose = (): Promise<void> => state.release();
+  let handle: object;
+  if (state.kind === 'function') {
+    const fn = (...args: unknown[]): Promise<unknown> => call(state, null, args);
+    Object.defineProperty(fn, 'name', { value: state.id });
+    Object.defineProperty(fn, Symbol.asyncDispose, { value: dispose });
+    handle = fn;
+  } else if (state.kind === 'object') {
+    const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    handle = new Proxy(Object.create(null) as object, {
+      get(_target, key) {
+        if (key === Symbol.asyncDispose) return dispose;
+        if (typeof key !== 'string') return undefined;
+        // Never a thenable (`await handle` must give the handle back), and names the language calls
+        // by itself (JSON.stringify, String(), …) only when the plugin really has them.
+        if (IMPLICIT_MEMBERS.has(key)) {
+          const binding = state.binding();
+          if (key === 'then' || binding instanceof GleanError || binding.description.kind !== 'object' || !binding.description.methods.includes(key)) {
+            return undefined;
+          }
+        }
+        let method = methods.get(key);
+        if (method === undefined) {
+          method = (...args: unknown[]) => call(state, key, args);
+          methods.set(key, method);
+        }
+        return method;
+      },
+      has(_target, key) {
+        const binding = state.binding();
+        return typeof key === 'string' && !(binding instanceof GleanError) && binding.description.kind === 'object' && binding.description.methods.includes(key);
+      },
+      ownKeys() {
+        const binding = state.binding();
+        return binding instanceof GleanError || binding.description.kind !== 'object' ? [] : [...binding.description.methods];
+      },
+      getOwnPropertyDescriptor(target, key) {
+        const binding = state.binding();
+        if (typeof key !== 'string' || binding instanceof GleanError || binding.description.kind !== 'object' || !binding.description.methods.includes(key)) {
+          return undefined;
+        }
+        return { configurable: true, enumerable: true, writable: false, value: (this as ProxyHandler<object>).get!(target, key, undefined) };
+      },
+    });
+  } else {
+    handle = Object.defineProperties(Object.create(null) as object, {
+      value: {
+        enumerable: true,
+        get() {
+          const binding = state.binding();
+          if (binding instanceof GleanError) throw binding;
+          return (binding.description as Extract<ExportDescription, { kind: 'value' }>).value;
+        },
+      },
+      [Symbol.asyncDispose]: { value: dispose },
+    });
+  }
+  STATES.set(handle, state);
+  return handle;
+}

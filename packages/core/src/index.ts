@@ -1,0 +1,20 @@
+/**
+ * @glean/core — hot-reloadable plugins for Node.js. Plugin symbols are addressed by id in a
+ * glean config, loaded as handles, and every plugin version runs in worker threads of its own.
+ */
+export { Glean } from './glean.js';
+export type { FindQuery, GleanOptions, Logger, PluginStatus } from './glean.js';
+export { loadSymbol, release } from './load-symbol.js';
+export type { LoadSymbolOptions } from './load-symbol.js';
+export { ErrorCode, GleanError, isGleanError } from './errors.js';
+export type { ConfigIssue, GleanErrorOptions } from './errors.js';
+export { GleanEvent } from './events.js';
+export type { CrashEvent, GleanEvents, LoadEvent, ReloadEvent, RemoveEvent, RetireEvent, VersionInfo } from './events.js';
+export type { AsyncFunction, Handle, HandleControls, MethodKeys, ObjectHandle, ValueHandle } from './handle.js';
+export { ConfigFileSchema, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from './config.js';
+export type { GleanConfig, PluginEntry, PluginOptions, ResourceLimits } from './config.js';
+export { diffPlugins } from './diff.js';
+export type { PluginDiff, PluginSpec } from './diff.js';
+export { CRASH_LIMIT, CRASH_WINDOW_MS, VersionState } from './version.js';
+export { LIVENESS_GRACE_MS } from './slot.js';
+export { ExportKind } from '@glean/worker/protocol';

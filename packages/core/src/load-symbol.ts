@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
+import { hashFile } from './content.js';
+import { ErrorCode, GleanError } from './errors.js';
+import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
+import type { Logger } from './glean.js';
+import { Version } from './version.js';
+
+/** Options of {@link loadSymbol}: the per-plugin options of a config entry, and a version label. */
+export interface LoadSymbolOptions extends Partial<PluginOptions> {
+  /** Free text naming the version in messages and events. Default `''`. */
+  version?: string;
+  /** Where worker crashes are written. Default `console`; `false` for silence. */
+  logger?: Logger | false;
+}
+
+/**
+ * Loads export `name` of one plugin file, with no config and no watching, in worker threads of its
+ * own. `file` is relative to the working folder. The handle is pinned to the file as it is now; it
+ * keeps its workers until released with `release(handle)` (or `await using`), which drains its calls
+ * and terminates them. Rejects `GLEAN_LOAD_FAILED` or `GLEAN_SYMBOL_NOT_FOUND`, leaving nothing running.
+ */
+export async function loadSymbol<T = unknown>(file: string, name: string, options: LoadSymbolOptions = {}): Promise<Handle<T>> {
+  const { version: text = '', logger = console, ...overrides } = options;
+  const absolute = resolve(file);
+  const pluginOptions: PluginOptions = { ...DEFAULT_PLUGIN_OPTIONS, ...definedOnly(overrides) };
+  const contentHash = await hashFile(absolute, undefined, text);
+  const version = new Version(
+    { key: `standalone:${absolute}:${contentHash}`, id: undefined, file: absolute, version: text, contentHash, options: pluginOptions },
+    {
+      onCrash: ({ error }) => logger !== false && logger.warn(`glean: ${error.message}`),
+      onRetire: () => {},
+      // No config to reload from: the handle stays on what is left of its version.
+      onStale: () => {},
+    },
+  );
+  await version.start([name]);
+  const description = version.description(name)!;
+  const stats = { id: name, calls: 0, errors: 0, lastError: undefined };
+  const binding = { version, name, description, stats };
+  let state: HandleState | undefined;
+  const owner: HandleOwner = {
+    available: () => undefined,
+    current: () =>
+      state?.released === false ? binding : new GleanError(ErrorCode.RELEASED, `handle of "${name}" from ${absolute} was released`, { file: absolute }),
+    released: () => {},
+  };
+  state = new HandleState(name, description.kind, owner, binding);
+  return createHandle(state) as Handle<T>;
+}
+
+/**
+ * Releases any handle: from `loadSymbol` (its workers drain and terminate), or from a `Glean`
+ * (as `glean.release`). Later calls reject `GLEAN_RELEASED`. Idempotent. Resolves once the workers
+ * the handle alone kept alive have exited.
+ */
+export function release(handle: unknown): Promise<void> {
+  const state = handleState(handle);
+  if (state === undefined) throw new TypeError('release() expects a handle from loadSymbol, reload or reloadAndWatch');
+  return state.release();
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,390 @@
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ExportDescription } from '@glean/worker/protocol';
+import type { PluginOptions } from './config.js';
+import { hashFile } from './content.js';
+import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { Slot, type CallStats } from './slot.js';
+
+/** The worker entry runs from built output: Node 20 cannot run `.ts` by itself. */
+const ENTRY = fileURLToPath(import.meta.resolve('@glean/worker/entry'));
+
+/** Crashes within {@link CRASH_WINDOW_MS} after which a version stops restarting and turns `failed`. */
+export const CRASH_LIMIT = 5;
+/** The window in which crashes count towards {@link CRASH_LIMIT}. */
+export const CRASH_WINDOW_MS = 60_000;
+/** The first restart after a crash is immediate; later ones wait 100 ms, doubling up to this. */
+export const MAX_RESTART_DELAY_MS = 5_000;
+
+/** The life of a plugin version: loading → ready → draining → retired; `failed` after a crash loop. */
+export const VersionState = {
+  LOADING: 'loading',
+  READY: 'ready',
+  DRAINING: 'draining',
+  RETIRED: 'retired',
+  FAILED: 'failed',
+} as const;
+export type VersionState = (typeof VersionState)[keyof typeof VersionState];
+
+/** What makes a version: ids with equal keys share its workers. */
+export interface VersionSpec {
+  readonly key: string;
+  /** The id that asked for this version first, named in its load errors. */
+  readonly id: string | undefined;
+  readonly file: string;
+  readonly version: string;
+  readonly contentHash: string;
+  readonly options: Readonly<PluginOptions>;
+}
+
+/** A worker crash, as the version reports it. */
+export interface VersionCrash {
+  readonly version: Version;
+  readonly threadId: number;
+  readonly error: GleanError;
+  /** `true` when the version gave up restarting (crash loop). */
+  readonly failed: boolean;
+}
+
+export interface VersionHooks {
+  onCrash(crash: VersionCrash): void;
+  onRetire(version: Version): void;
+  /** A crashed worker was not restarted because the file on disk no longer holds this version's bytes: reload. */
+  onStale(version: Version): void;
+}
+
+interface Queued {
+  readonly stats: CallStats;
+  readonly name: string;
+  readonly member: string | null;
+  readonly args: readonly unknown[];
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  /** When `timeoutMs` runs out, counted from the call, not from leaving the queue. */
+  readonly deadline: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Per-thread numbers in `status()`. */
+export interface ThreadStatus {
+  readonly threadId: number;
+  readonly inFlight: number;
+  readonly ready: boolean;
+}
+
+/**
+ * One plugin version: a piscina pool of `threads` workers that all imported the same file,
+ * the calls queued for them, and the version's drain and retirement.
+ */
+export class Version {
+  readonly spec: VersionSpec;
+  readonly #hooks: VersionHooks;
+  readonly #pool: Piscina;
+  readonly #slots: Slot[] = [];
+  readonly #descriptions = new Map<string, ExportDescription>();
+  readonly #queue: Queued[] = [];
+  readonly #crashes: number[] = [];
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+  #state: VersionState = VersionState.LOADING;
+  #refs = 0;
+  #retiring: Promise<void> | undefined;
+  #destroyed: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+  calls = 0;
+  restarts = 0;
+  lastError: GleanError | undefined;
+
+  constructor(spec: VersionSpec, hooks: VersionHooks) {
+    this.spec = spec;
+    this.#hooks = hooks;
+    const { threads, resourceLimits } = spec.options;
+    this.#pool = new Piscina({
+      filename: ENTRY,
+      minThreads: threads,
+      maxThreads: threads,
+      // One serve task per thread, running for the thread's whole life.
+      concurrentTasksPerWorker: 1,
+      // 'sync' would freeze a worker's event loop between tasks; glean's calls do not go through tasks.
+      atomics: 'disabled',
+      idleTimeout: Number.POSITIVE_INFINITY,
+      ...(resourceLimits === undefined ? {} : { resourceLimits }),
+    });
+    // A pool error without a listener would crash the host; workers' deaths reach us through their tasks.
+    this.#pool.on('error', () => {});
+  }
+
+  get state(): VersionState {
+    return this.#state;
+  }
+
+  /** Ids and pinned handles that hold this version; it retires when they drop to zero. */
+  get refs(): number {
+    return this.#refs;
+  }
+
+  /** Starts every thread, imports the file and describes `names`. Rejects with a coded error and leaves no thread running if any of it fails. */
+  async start(names: readonly string[]): Promise<void> {
+    const { threads, loadTimeoutMs } = this.spec.options;
+    for (let i = 0; i < threads; i++) this.#slots.push(this.#newSlot());
+    try {
+      const results = await Promise.all(this.#slots.map((slot) => slot.start(names, loadTimeoutMs)));
+      for (const description of results[0] ?? []) this.#descriptions.set(description.name, freezeDescription(description));
+      this.#state = VersionState.READY;
+    } catch (error) {
+      await this.#destroy();
+      this.#state = VersionState.RETIRED;
+      throw error;
+    }
+  }
+
+  /** What export `name` is, once described. */
+  description(name: string): ExportDescription | undefined {
+    return this.#descriptions.get(name);
+  }
+
+  /** Describes one more export of the already imported module (an id added on a version that runs). */
+  async ensureExport(name: string): Promise<ExportDescription> {
+    const known = this.#descriptions.get(name);
+    if (known !== undefined) return known;
+    const slot = this.#slots.find((candidate) => candidate.ready);
+    if (slot === undefined) throw new GleanError(ErrorCode.UNAVAILABLE, `${this.#where()}: no worker is ready to describe "${name}"`, this.#context());
+    const description = freezeDescription(await slot.describe(name, this.spec.options.loadTimeoutMs));
+    this.#descriptions.set(name, description);
+    return description;
+  }
+
+  ref(): void {
+    this.#refs++;
+  }
+
+  /** Drops a reference; the last one starts the drain. */
+  unref(): void {
+    if (--this.#refs === 0) void this.retire();
+  }
+
+  /** Calls export `name` (its method `member`, or itself when `null`) on the least busy ready worker. */
+  call(stats: CallStats, name: string, member: string | null, args: readonly unknown[]): Promise<unknown> {
+    this.calls++;
+    stats.calls++;
+    const { timeoutMs } = this.spec.options;
+    const slot = this.#pick();
+    if (slot !== undefined) return slot.call(stats, name, member, args, timeoutMs);
+    const { id } = stats;
+    if (this.#state === VersionState.FAILED) {
+      return Promise.reject(this.#unavailable(id));
+    }
+    if (this.#state === VersionState.RETIRED) {
+      return Promise.reject(new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: this version is retired`, { id, ...this.#context() }));
+    }
+    if (this.#queue.length >= this.spec.options.maxQueue) {
+      return Promise.reject(
+        new GleanError(ErrorCode.QUEUE_FULL, `${this.#where(id)}: ${this.#queue.length} calls already wait for a worker (maxQueue ${this.spec.options.maxQueue})`, {
+          id,
+          ...this.#context(),
+        }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const queued: Queued = { stats, name, member, args, resolve, reject, deadline: Date.now() + (timeoutMs ?? 0), timer: undefined };
+      if (timeoutMs !== undefined) queued.timer = setTimeout(() => this.#expire(queued, timeoutMs), timeoutMs);
+      this.#queue.push(queued);
+    });
+  }
+
+  /** Calls not yet settled, queued or running. */
+  get inFlight(): number {
+    let count = this.#queue.length;
+    for (const slot of this.#slots) count += slot.unsettled;
+    return count;
+  }
+
+  get threads(): ThreadStatus[] {
+    return this.#slots.filter((slot) => slot.alive).map((slot) => ({ threadId: slot.threadId, inFlight: slot.inFlight, ready: slot.ready }));
+  }
+
+  /**
+   * Takes no new work, lets calls already running finish, then terminates every thread. Calls still
+   * running after `drainTimeoutMs` reject `GLEAN_DRAIN_TIMEOUT`. Idempotent: returns the same promise.
+   */
+  retire(): Promise<void> {
+    this.#retiring ??= this.#drainAndDestroy();
+    return this.#retiring;
+  }
+
+  async #drainAndDestroy(): Promise<void> {
+    if (this.#state !== VersionState.RETIRED) this.#state = VersionState.DRAINING;
+    for (const timer of this.#restartTimers) clearTimeout(timer);
+    this.#restartTimers.clear();
+    if (!this.#slots.some((slot) => slot.alive)) this.#rejectQueue((id) => this.#unavailable(id));
+    if (this.inFlight > 0) {
+      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const { drainTimeoutMs } = this.spec.options;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs, 'timeout')));
+      if ((await Promise.race([drained, timedOut])) === 'timeout') {
+        const error = (id: string): GleanError =>
+          new GleanError(ErrorCode.DRAIN_TIMEOUT, `${this.#where(id)}: call still running ${drainTimeoutMs} ms after its version was replaced`, {
+            id,
+            ...this.#context(),
+          });
+        this.#rejectQueue(error);
+        for (const slot of this.#slots) slot.rejectAll(error);
+      }
+      clearTimeout(timer);
+    }
+    await this.#destroy();
+    this.#state = VersionState.RETIRED;
+    this.#hooks.onRetire(this);
+  }
+
+  /** Terminates every thread and the pool. Idempotent. */
+  #destroy(): Promise<void> {
+    this.#destroyed ??= (async () => {
+      await Promise.all(this.#slots.map((slot) => slot.terminate('its version was retired')));
+      await this.#pool.destroy();
+    })();
+    return this.#destroyed;
+  }
+
+  #pick(): Slot | undefined {
+    if (this.#state !== VersionState.READY && this.#state !== VersionState.DRAINING) return undefined;
+    const { concurrency } = this.spec.options;
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      // Unsettled, not in flight: a call that timed out but never returns must not hold a place for good.
+      if (!slot.ready || slot.unsettled >= concurrency) continue;
+      if (best === undefined || slot.unsettled < best.unsettled) best = slot;
+    }
+    return best;
+  }
+
+  #newSlot(): Slot {
+    return new Slot(this.#pool, { id: this.spec.id, file: this.spec.file, version: this.spec.version }, {
+      onSettle: () => this.#onSettle(),
+      onDeath: (slot, error) => this.#onDeath(slot, error),
+    });
+  }
+
+  #onSettle(): void {
+    if (this.#queue.length === 0 && this.#drained === undefined) return;
+    while (this.#queue.length > 0) {
+      const slot = this.#pick();
+      if (slot === undefined) break;
+      const queued = this.#queue.shift()!;
+      clearTimeout(queued.timer);
+      const { timeoutMs } = this.spec.options;
+      const remaining = timeoutMs === undefined ? undefined : Math.max(1, queued.deadline - Date.now());
+      slot.call(queued.stats, queued.name, queued.member, queued.args, remaining).then(queued.resolve, queued.reject);
+    }
+    if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
+  }
+
+  #onDeath(slot: Slot, error: GleanError): void {
+    this.lastError = error;
+    if (this.#state !== VersionState.READY || !this.#slots.includes(slot)) {
+      this.#onSettle();
+      return;
+    }
+    const now = Date.now();
+    this.#crashes.push(now);
+    while (this.#crashes.length > 0 && this.#crashes[0]! < now - CRASH_WINDOW_MS) this.#crashes.shift();
+    const failed = this.#crashes.length > CRASH_LIMIT;
+    if (failed) {
+      this.#fail();
+    } else {
+      const delay = this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), MAX_RESTART_DELAY_MS);
+      const timer = setTimeout(() => {
+        this.#restartTimers.delete(timer);
+        void this.#restart(slot);
+      }, delay);
+      this.#restartTimers.add(timer);
+    }
+    // Last, so a throwing listener cannot leave the version half-updated.
+    this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed });
+  }
+
+  /** Starts a replacement for a crashed slot, from this version's bytes only. */
+  async #restart(slot: Slot): Promise<void> {
+    const index = this.#slots.indexOf(slot);
+    if (this.#state !== VersionState.READY || index === -1) return;
+    const hash = await hashFile(this.spec.file, this.spec.id, this.spec.version).catch(() => undefined);
+    if (this.#state !== VersionState.READY || this.#slots[index] !== slot) return;
+    if (hash !== this.spec.contentHash) {
+      // The file changed since this version loaded: restarting would run other code under this version's name.
+      this.#slots.splice(index, 1);
+      if (!this.#slots.some((other) => other.alive)) this.#fail();
+      this.#hooks.onStale(this);
+      return;
+    }
+    const replacement = this.#newSlot();
+    this.#slots[index] = replacement;
+    this.restarts++;
+    try {
+      await replacement.start([], this.spec.options.loadTimeoutMs);
+      this.#onSettle();
+    } catch (failure) {
+      // start() terminated the replacement quietly; its failure counts as the next crash.
+      this.#onDeath(replacement, failure as GleanError);
+    }
+  }
+
+  /** Crash loop (or stale with no worker left): calls reject `GLEAN_UNAVAILABLE` until a change replaces this version. */
+  #fail(): void {
+    this.#state = VersionState.FAILED;
+    for (const timer of this.#restartTimers) clearTimeout(timer);
+    this.#restartTimers.clear();
+    this.#rejectQueue((id) => this.#unavailable(id));
+    // Its idle threads would only cost memory: piscina keeps minThreads alive.
+    void this.#destroy();
+  }
+
+  #expire(queued: Queued, timeoutMs: number): void {
+    const index = this.#queue.indexOf(queued);
+    if (index === -1) return;
+    this.#queue.splice(index, 1);
+    const { id } = queued.stats;
+    queued.stats.errors++;
+    queued.reject(new GleanError(ErrorCode.TIMEOUT, `${this.#where(id)}: call timed out after ${timeoutMs} ms waiting for a worker`, { ...this.#context(), id }));
+    if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
+  }
+
+  #rejectQueue(error: (id: string) => GleanError): void {
+    for (const queued of this.#queue.splice(0)) {
+      clearTimeout(queued.timer);
+      queued.stats.errors++;
+      queued.reject(error(queued.stats.id));
+    }
+  }
+
+  #unavailable(id: string): GleanError {
+    return new GleanError(
+      ErrorCode.UNAVAILABLE,
+      `${this.#where(id)}: the version failed (its workers crashed more than ${CRASH_LIMIT} times in ${CRASH_WINDOW_MS / 1000} s, or crashed after its file changed on disk); a config or plugin-file change replaces it`,
+      { id, ...this.#context(), cause: this.lastError },
+    );
+  }
+
+  #where(id?: string): string {
+    return describePlugin(id, this.spec.file, this.spec.version);
+  }
+
+  #context(): { file: string; version: string } {
+    return { file: this.spec.file, version: this.spec.version };
+  }
+}
+
+/** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see. */
+function freezeDescription(description: ExportDescription): ExportDescription {
+  if (description.kind === 'value') deepFreeze(description.value);
+  return description;
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  // Typed arrays and buffers cannot be frozen; maps and sets stay mutable through their methods.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
+  Object.freeze(value);
+  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
+  if (value instanceof Map) for (const [k, v] of value) (deepFreeze(k), deepFreeze(v));
+  if (value instanceof Set) for (const v of value) deepFreeze(v);
+}

@@ -1,0 +1,153 @@
+/**
+ * The worker thread of one plugin version. piscina starts the thread and runs {@link serve} as a
+ * single long task; the task lasts as long as this worker serves the version, so piscina's
+ * task rejection is glean's signal that the thread died.
+ */
+import { threadId, type MessagePort } from 'node:worker_threads';
+import { expose, type Endpoint } from 'comlink';
+import { describeExport, findExport, importPlugin, isCommonJS, type PluginModule } from './load.js';
+import {
+  PROTOCOL_VERSION,
+  findUncloneable,
+  serializeError,
+  type CallMessage,
+  type HelloMessage,
+  type ControlApi,
+  type LoadResult,
+  type ReplyMessage,
+  type WireFailure,
+} from './protocol.js';
+
+/** The piscina task as it arrives: the ports were transferred, so they are real MessagePorts here. */
+interface ServeTaskIn {
+  readonly protocol: number;
+  readonly file: string;
+  readonly callPort: MessagePort;
+  readonly controlPort: MessagePort;
+}
+
+/** Serves one plugin version in this thread until the main thread calls `stop`. */
+export default async function serve(task: ServeTaskIn): Promise<void> {
+  const { file, callPort, controlPort } = task;
+  const commonJS = isCommonJS(file);
+  let module: PluginModule | undefined;
+  let inFlight = 0;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+
+  const reply = (message: ReplyMessage): void => {
+    try {
+      callPort.postMessage(message);
+    } catch (error) {
+      const where = message.type === 'result' ? findUncloneable(message.value, 'result') : undefined;
+      const failure: WireFailure = {
+        reason: 'not-cloneable',
+        message: `${where ?? 'the reply'} cannot be copied to the host: ${(error as Error).message}`,
+      };
+      callPort.postMessage({ type: 'error', id: message.id, error: failure } satisfies ReplyMessage);
+    }
+  };
+
+  const fail = (id: number, thrown: unknown): void => {
+    inFlight--;
+    reply({ type: 'error', id, error: { reason: 'thrown', error: serializeError(thrown) } });
+  };
+
+  // The module never changes inside a worker: resolve each export (and method) once.
+  const callables = new Map<string, Callable | string>();
+  const onCall = (call: CallMessage): void => {
+    inFlight++;
+    const key = call.member === null ? call.name : `${call.name}\0${call.member}`;
+    let target = callables.get(key);
+    if (target === undefined) {
+      target = resolveCallable(module, call, commonJS);
+      if (typeof target !== 'string') callables.set(key, target);
+    }
+    if (typeof target === 'string') {
+      inFlight--;
+      reply({ type: 'error', id: call.id, error: { reason: 'not-found', message: target, available: [] } });
+      return;
+    }
+    let result: unknown;
+    try {
+      result = Reflect.apply(target.fn, target.self, call.args);
+    } catch (error) {
+      fail(call.id, error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => {
+          inFlight--;
+          reply({ type: 'result', id: call.id, value });
+        },
+        (error: unknown) => fail(call.id, error),
+      );
+    } else {
+      inFlight--;
+      reply({ type: 'result', id: call.id, value: result });
+    }
+  };
+
+  const control: ControlApi = {
+    async load(): Promise<LoadResult> {
+      if (task.protocol !== PROTOCOL_VERSION) {
+        const message = `the worker runtime speaks protocol ${PROTOCOL_VERSION}, the host ${task.protocol}: install matching @glean/core and @glean/worker`;
+        return { ok: false, failure: { reason: 'protocol-mismatch', message } };
+      }
+      try {
+        module ??= await importPlugin(file);
+      } catch (error) {
+        return {
+          ok: false,
+          failure: { reason: 'load-failed', message: `cannot import ${file}: ${(error as Error)?.message ?? String(error)}`, error: serializeError(error) },
+        };
+      }
+      return { ok: true, protocol: PROTOCOL_VERSION };
+    },
+    describe(name) {
+      if (module === undefined) throw new Error('describe() before load()');
+      return describeExport(module, name, commonJS);
+    },
+    ping: () => Date.now(),
+    stats: () => ({ threadId, heapUsed: process.memoryUsage().heapUsed, inFlight }),
+    stop() {
+      callPort.off('message', onCall);
+      // Resolve after comlink has posted this call's reply.
+      setImmediate(stop);
+    },
+  };
+
+  callPort.on('message', onCall);
+  // First word on the call port: which thread this is, so the host can watch it exit.
+  callPort.postMessage({ type: 'hello', threadId } satisfies HelloMessage);
+  expose(control, controlPort as unknown as Endpoint);
+  await stopped;
+  callPort.close();
+  controlPort.close();
+}
+
+interface Callable {
+  readonly fn: (...args: unknown[]) => unknown;
+  readonly self: unknown;
+}
+
+/** The function a call names, or a message saying why there is none. */
+function resolveCallable(module: PluginModule | undefined, call: CallMessage, commonJS: boolean): Callable | string {
+  if (module === undefined) return 'the plugin is not loaded in this worker';
+  const found = findExport(module, call.name, commonJS);
+  const exported = found.found ? found.value : undefined;
+  if (call.member === null) {
+    return typeof exported === 'function'
+      ? { fn: exported as Callable['fn'], self: undefined }
+      : `export "${call.name}" is not a function`;
+  }
+  const method = (exported as Record<string, unknown> | null | undefined)?.[call.member];
+  return typeof method === 'function'
+    ? { fn: method as Callable['fn'], self: exported }
+    : `export "${call.name}" has no method "${call.member}"`;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,247 @@
+/**
+ * The wire between glean's main thread and a plugin worker. One file, plain data only:
+ * everything here crosses `postMessage`, so no classes, no functions, no symbols.
+ *
+ * A worker has two channels (see docs/architecture.md):
+ * - the **call port**: the hot path, one `call` message per call and one `result` or `error`
+ *   back, matched by `id`;
+ * - the **control port**: the rare operations (load an export, ping, stats, stop), exposed
+ *   with comlink as a {@link ControlApi}.
+ */
+
+/** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
+export const PROTOCOL_VERSION = 1;
+
+/** What the main thread hands to a worker when it starts serving a plugin version (the piscina task). */
+export interface ServeTask {
+  readonly protocol: number;
+  /** Absolute path of the plugin file. */
+  readonly file: string;
+  /** Hot path: `CallMessage` in, `ReplyMessage` out. */
+  readonly callPort: MessagePortLike;
+  /** Control path: a comlink endpoint serving {@link ControlApi}. */
+  readonly controlPort: MessagePortLike;
+}
+
+/** The structural part of `node:worker_threads` MessagePort the protocol relies on. */
+export interface MessagePortLike {
+  postMessage(value: unknown, transferList?: readonly unknown[]): void;
+}
+
+/** Main → worker: call the export `name` (or its method `member`) with `args`. */
+export interface CallMessage {
+  readonly type: 'call';
+  readonly id: number;
+  readonly name: string;
+  /** Method name for object exports; `null` calls the export itself. */
+  readonly member: string | null;
+  readonly args: readonly unknown[];
+}
+
+/** Worker → main: the call `id` returned `value`. */
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly id: number;
+  readonly value: unknown;
+}
+
+/** Worker → main: the call `id` failed. */
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly id: number;
+  readonly error: WireFailure;
+}
+
+/** Worker → main, once, first: the worker's thread id. */
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly threadId: number;
+}
+
+export type ReplyMessage = ResultMessage | ErrorMessage;
+
+/** Everything the worker posts on the call port. */
+export type WorkerMessage = HelloMessage | ReplyMessage;
+
+/**
+ * Why a worker-side operation failed, as data. `thrown` is what the plugin threw;
+ * the other reasons are glean's own and become `GleanError`s with a code on the main thread.
+ */
+export type WireFailure =
+  | { readonly reason: 'thrown'; readonly error: SerializedError }
+  | { readonly reason: 'not-found'; readonly message: string; readonly available: readonly string[] }
+  | { readonly reason: 'not-cloneable'; readonly message: string }
+  | { readonly reason: 'load-failed'; readonly message: string; readonly error: SerializedError }
+  | { readonly reason: 'protocol-mismatch'; readonly message: string };
+
+/** What kind of thing an export is; it decides the shape of its handle. */
+export const ExportKind = {
+  FUNCTION: 'function',
+  OBJECT: 'object',
+  VALUE: 'value',
+} as const;
+export type ExportKind = (typeof ExportKind)[keyof typeof ExportKind];
+
+/** A loaded export, as the worker saw it. */
+export type ExportDescription =
+  | { readonly kind: 'function'; readonly name: string }
+  | { readonly kind: 'object'; readonly name: string; readonly methods: readonly string[] }
+  | { readonly kind: 'value'; readonly name: string; readonly value: unknown };
+
+/** Answer of {@link ControlApi.describe}. */
+export type DescribeResult =
+  | { readonly ok: true; readonly description: ExportDescription }
+  | { readonly ok: false; readonly failure: WireFailure };
+
+/** Answer of {@link ControlApi.load}. */
+export type LoadResult =
+  | { readonly ok: true; readonly protocol: number }
+  | { readonly ok: false; readonly failure: WireFailure };
+
+/** Resource usage a worker reports about itself. */
+export interface WorkerStats {
+  readonly threadId: number;
+  readonly heapUsed: number;
+  readonly inFlight: number;
+}
+
+/** The worker's control surface, served over the control port with comlink. Every method returns a promise on the main side. */
+export interface ControlApi {
+  /** Imports the plugin file (once per worker). */
+  load(): LoadResult | Promise<LoadResult>;
+  /** Looks up the export `name` and says what it is; a value export's snapshot travels in the answer. */
+  describe(name: string): DescribeResult;
+  /** Answers at once if the worker's event loop is free. */
+  ping(): number;
+  /** Heap and in-flight numbers of this worker. */
+  stats(): WorkerStats;
+  /** Ends the serve task: the worker stops taking calls; piscina may then be destroyed. */
+  stop(): void;
+}
+
+/**
+ * An error as plain data. Structured clone keeps only `message`, `name`-less Error and `stack`,
+ * and drops `code`, custom class names and extra properties; this keeps them.
+ */
+export interface SerializedError {
+  readonly isError: boolean;
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | undefined;
+  /** Own enumerable properties (`code`, `status`, …) that can be cloned. */
+  readonly props: Readonly<Record<string, unknown>>;
+  readonly cause: SerializedError | undefined;
+  /** For a thrown non-Error: the value itself if it can be cloned. */
+  readonly value?: unknown;
+}
+
+const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+function cloneable(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Turns anything thrown into {@link SerializedError}, keeping name, message, stack, `code`, other own properties and `cause`. */
+export function serializeError(thrown: unknown, depth = 0): SerializedError {
+  if (!(thrown instanceof Error)) {
+    const plain = cloneable(thrown);
+    return {
+      isError: false,
+      name: typeof thrown,
+      message: describeValue(thrown),
+      stack: undefined,
+      props: {},
+      cause: undefined,
+      ...(plain ? { value: thrown } : {}),
+    };
+  }
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(thrown)) {
+    if (key === 'cause') continue;
+    const value = (thrown as unknown as Record<string, unknown>)[key];
+    if (cloneable(value)) props[key] = value;
+  }
+  const hasCause = 'cause' in thrown && thrown.cause !== undefined && depth < 8;
+  return {
+    isError: true,
+    name: thrown.name,
+    message: thrown.message,
+    stack: thrown.stack,
+    props,
+    cause: hasCause ? serializeError(thrown.cause, depth + 1) : undefined,
+  };
+}
+
+/** Rebuilds an Error from {@link SerializedError}: the same name, message, stack, `code`, own properties and cause. */
+export function deserializeError(data: SerializedError): Error {
+  const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
+  const error = new Ctor(data.message);
+  if (error.name !== data.name) {
+    Object.defineProperty(error, 'name', { value: data.name, configurable: true, writable: true, enumerable: false });
+  }
+  Object.defineProperty(error, 'stack', { value: data.stack, configurable: true, writable: true, enumerable: false });
+  Object.assign(error, data.props);
+  if (data.cause !== undefined) {
+    Object.defineProperty(error, 'cause', {
+      value: data.cause.isError ? deserializeError(data.cause) : (data.cause.value ?? data.cause.message),
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  }
+  return error;
+}
+
+/** A short, safe rendering of any value for an error message. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'symbol') return value.toString();
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * Finds where a value stops being cloneable: `args[1].onDone` for a function nested in an argument.
+ * Returns `undefined` when the whole value clones. Walks plain objects and arrays only, so it is cheap
+ * and is only run after a clone already failed.
+ */
+export function findUncloneable(value: unknown, path: string, seen = new Set<unknown>()): string | undefined {
+  if (typeof value === 'function' || typeof value === 'symbol') return `${path} (${describeValue(value)})`;
+  if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUncloneable(value[i], `${path}[${i}]`, seen);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    return cloneable(value) ? undefined : `${path} (${Object.prototype.toString.call(value)})`;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const found = findUncloneable(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,335 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import {
+  DEFAULT_PLUGIN_OPTIONS,
+  parseConfig,
+  pluginOptionsEqual,
+  readConfig,
+  type PluginOptions,
+} from '../packages/core/src/config.js';
+import { ErrorCode, GleanError } from '../packages/core/src/errors.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'glean-config-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes `content` (text as is, anything else as pretty JSON) to `name` under the temp folder; returns its path. */
+async function write(name: string, content: unknown): Promise<string> {
+  const file = join(dir, name);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+/** The GleanError readConfig rejects with for `file`. */
+async function readError(file: string): Promise<GleanError> {
+  const error = await readConfig(file).then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(GleanError);
+  return error as GleanError;
+}
+
+/** The GleanError readConfig rejects with for a plugin.json holding `content`. */
+async function rejection(content: unknown): Promise<GleanError> {
+  return readError(await write('plugin.json', content));
+}
+
+/** The message with the temp folder replaced, so snapshots are stable. */
+const stable = (error: Error): string => error.message.replaceAll(dir, '<dir>');
+
+const entry = { id: 'Foo', file: 'plugins/foo.js', name: 'FooHandler' };
+
+describe('accepted shapes', () => {
+  test("glean's array form is accepted as is, with built-in defaults", async () => {
+    const file = await write('plugin.json', [entry, { id: 'Bar', file: 'bar.mjs', name: 'default', version: '2.0' }]);
+    const config = await readConfig(file);
+    expect(config.path).toBe(file);
+    expect(config.dir).toBe(dir);
+    expect(config.plugins).toEqual([
+      { id: 'Foo', file: join(dir, 'plugins/foo.js'), fileAsWritten: 'plugins/foo.js', name: 'FooHandler', version: '', options: DEFAULT_PLUGIN_OPTIONS },
+      { id: 'Bar', file: join(dir, 'bar.mjs'), fileAsWritten: 'bar.mjs', name: 'default', version: '2.0', options: DEFAULT_PLUGIN_OPTIONS },
+    ]);
+    expect(DEFAULT_PLUGIN_OPTIONS).toEqual({
+      threads: 1,
+      timeoutMs: undefined,
+      loadTimeoutMs: 10_000,
+      drainTimeoutMs: 30_000,
+      maxQueue: Infinity,
+      concurrency: Infinity,
+      resourceLimits: undefined,
+    });
+  });
+
+  test('object form: defaults apply, entries override them, resourceLimits merge key by key', async () => {
+    const file = await write('plugin.json', {
+      defaults: { threads: 2, timeoutMs: 500, maxQueue: 0, resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 } },
+      plugins: [
+        { ...entry, threads: 4, concurrency: 8, resourceLimits: { maxOldGenerationSizeMb: 128, codeRangeSizeMb: 16 } },
+        { id: 'Bar', file: 'bar.js', name: 'Bar', drainTimeoutMs: 0 },
+      ],
+    });
+    const [foo, bar] = (await readConfig(file)).plugins;
+    expect(foo?.options).toEqual({
+      ...DEFAULT_PLUGIN_OPTIONS,
+      threads: 4,
+      timeoutMs: 500,
+      maxQueue: 0,
+      concurrency: 8,
+      resourceLimits: { maxOldGenerationSizeMb: 128, stackSizeMb: 4, codeRangeSizeMb: 16 },
+    });
+    expect(bar?.options).toEqual({
+      ...DEFAULT_PLUGIN_OPTIONS,
+      threads: 2,
+      timeoutMs: 500,
+      maxQueue: 0,
+      drainTimeoutMs: 0,
+      resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 },
+    });
+  });
+
+  test('object form without defaults, and an empty plugin list, are accepted', () => {
+    expect(parseConfig('{"plugins": [{"id": "a", "file": "a.js", "name": "a"}]}', '/cfg/plugin.json').plugins[0]?.options).toEqual(
+      DEFAULT_PLUGIN_OPTIONS,
+    );
+    expect(parseConfig('{"plugins": []}', '/cfg/plugin.json').plugins).toEqual([]);
+    expect(parseConfig('[]', '/cfg/plugin.json').plugins).toEqual([]);
+  });
+
+  test('a leading byte-order mark is ignored', () => {
+    expect(parseConfig(`\uFEFF${JSON.stringify([entry])}`, '/cfg/plugin.json').plugins[0]?.id).toBe('Foo');
+  });
+
+  test('the result is frozen', () => {
+    const config = parseConfig(JSON.stringify([entry]), '/cfg/plugin.json');
+    expect(Object.isFrozen(config.plugins)).toBe(true);
+    expect(Object.isFrozen(config.plugins[0]?.options)).toBe(true);
+  });
+});
+
+describe('plugin file paths', () => {
+  test("relative files resolve against the config's folder; absolute ones stay", async () => {
+    const file = await write('conf/plugin.json', [entry, { id: 'Abs', file: '/opt/plugins/abs.js', name: 'x' }, { id: 'Up', file: '../up.js', name: 'x' }]);
+    const files = (await readConfig(file)).plugins.map((plugin) => plugin.file);
+    expect(files).toEqual([join(dir, 'conf/plugins/foo.js'), '/opt/plugins/abs.js', join(dir, 'up.js')]);
+  });
+
+  test('a relative config path is resolved against the working directory', () => {
+    const config = parseConfig(JSON.stringify([entry]), 'conf/plugin.json');
+    expect(config.path).toBe(resolve('conf/plugin.json'));
+    expect(config.plugins[0]?.file).toBe(resolve('conf/plugins/foo.js'));
+  });
+
+  test("through a symlinked plugin.json (a ConfigMap's layout) files resolve against the link's folder", async () => {
+    await write('configmap/..2024_01_01/plugin.json', [entry]);
+    await symlink('..2024_01_01', join(dir, 'configmap/..data'));
+    await mkdir(join(dir, 'app'));
+    const link = join(dir, 'app/plugin.json');
+    await symlink(join(dir, 'configmap/..data/plugin.json'), link);
+
+    const config = await readConfig(link);
+    expect(config.path).toBe(link);
+    expect(config.dir).toBe(join(dir, 'app'));
+    expect(config.plugins[0]?.file).toBe(join(dir, 'app/plugins/foo.js'));
+  });
+});
+
+describe('problems are listed at their place', () => {
+  test('array form: every problem at once, in document order, with issues as data', async () => {
+    const error = await rejection([
+      { id: 'Foo', file: 1, name: 'a' },
+      { id: '', name: 'b', threads: 0 },
+      { id: 'Foo', file: 'c.js', name: 'c', version: 1.0 },
+    ]);
+    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+    expect(error.issues).toEqual([
+      { path: [0, 'file'], message: 'expected string, received number' },
+      { path: [1, 'id'], message: 'expected a non-empty string, received ""' },
+      { path: [1, 'threads'], message: 'expected an integer from 1 to 256, received 0' },
+      { path: [1, 'file'], message: 'missing, expected string' },
+      { path: [2, 'id'], message: 'duplicate id "Foo" (also at [0])' },
+      { path: [2, 'version'], message: 'expected string, received number (put the version in quotes)' },
+    ]);
+    expect(stable(error)).toMatchInlineSnapshot(`
+      "config <dir>/plugin.json is invalid:
+        [0].file: expected string, received number
+        [1].id: expected a non-empty string, received ""
+        [1].threads: expected an integer from 1 to 256, received 0
+        [1].file: missing, expected string
+        [2].id: duplicate id "Foo" (also at [0])
+        [2].version: expected string, received number (put the version in quotes)"
+    `);
+  });
+
+  test('object form: paths start at plugins and defaults', async () => {
+    const error = await rejection({
+      defaults: { threads: 'many', resourceLimits: { stackSizeMb: 0 } },
+      plugins: [entry, { id: 'Bar', file: 2, name: 'Bar' }, { id: 'Foo', file: 'x.js', name: 'x', timeoutMs: -5 }, 'oops'],
+    });
+    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+    expect(stable(error)).toMatchInlineSnapshot(`
+      "config <dir>/plugin.json is invalid:
+        defaults.threads: expected an integer from 1 to 256, received string
+        defaults.resourceLimits.stackSizeMb: expected a positive number, received 0
+        plugins[1].file: expected string, received number
+        plugins[2].id: duplicate id "Foo" (also at plugins[0])
+        plugins[2].timeoutMs: expected an integer from 1 to 2147483647, received -5
+        plugins[3]: expected object, received string"
+    `);
+    expect(error.issues?.map((issue) => issue.path)).toEqual([
+      ['defaults', 'threads'],
+      ['defaults', 'resourceLimits', 'stackSizeMb'],
+      ['plugins', 1, 'file'],
+      ['plugins', 2, 'id'],
+      ['plugins', 2, 'timeoutMs'],
+      ['plugins', 3],
+    ]);
+  });
+
+  test('object form: missing or mistyped plugins', () => {
+    const issues = (text: string) => {
+      try {
+        parseConfig(text, '/cfg/plugin.json');
+      } catch (error) {
+        return (error as GleanError).issues;
+      }
+      throw new Error('expected parseConfig to throw');
+    };
+    expect(issues('{}')).toEqual([{ path: ['plugins'], message: 'missing, expected array' }]);
+    expect(issues('{"plugins": {}}')).toEqual([{ path: ['plugins'], message: 'expected array, received object' }]);
+  });
+
+  test('unknown keys are problems, with a hint when they are a near miss', async () => {
+    const error = await rejection({
+      defualts: {},
+      plugins: [{ ...entry, thread: 2, TimeoutMs: 5, colour: 'red', resourceLimits: { stackSize: 4 } }],
+    });
+    expect(error.issues).toEqual([
+      { path: [], message: 'unknown key "defualts"; did you mean "defaults"?' },
+      { path: ['plugins', 0], message: 'unknown key "thread"; did you mean "threads"?' },
+      { path: ['plugins', 0], message: 'unknown key "TimeoutMs"; did you mean "timeoutMs"?' },
+      { path: ['plugins', 0], message: 'unknown key "colour"' },
+      { path: ['plugins', 0, 'resourceLimits'], message: 'unknown key "stackSize"; did you mean "stackSizeMb"?' },
+    ]);
+  });
+
+  test('duplicate ids are reported at the later entry, pointing at the first', async () => {
+    const error = await rejection({ plugins: [entry, { ...entry, id: 'Bar' }, entry, entry] });
+    expect(error.issues).toEqual([
+      { path: ['plugins', 2, 'id'], message: 'duplicate id "Foo" (also at plugins[0])' },
+      { path: ['plugins', 3, 'id'], message: 'duplicate id "Foo" (also at plugins[0])' },
+    ]);
+  });
+
+  test.each([
+    [0, 'expected an integer from 1 to 256, received 0'],
+    [-1, 'expected an integer from 1 to 256, received -1'],
+    [1.5, 'expected an integer from 1 to 256, received 1.5'],
+    [100000, 'expected an integer from 1 to 256, received 100000'],
+    [1e300, 'expected an integer from 1 to 256, received 1e+300'],
+    ['2', 'expected an integer from 1 to 256, received string'],
+  ])('threads %j is rejected with one clear message', async (threads, message) => {
+    const error = await rejection([{ ...entry, threads }]);
+    expect(error.issues).toEqual([{ path: [0, 'threads'], message }]);
+  });
+
+  test('timeouts beyond what setTimeout can wait are rejected', () => {
+    expect(() => parseConfig(JSON.stringify([{ ...entry, loadTimeoutMs: 2 ** 31 }]), '/cfg/plugin.json')).toThrow(
+      '[0].loadTimeoutMs: expected an integer from 1 to 2147483647, received 2147483648',
+    );
+  });
+});
+
+describe('not a config document', () => {
+  test.each(['', '  \n\t\n'])('an empty file (%j) is one problem', async (text) => {
+    const error = await rejection(text);
+    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+    expect(error.issues).toEqual([{ path: [], message: 'the file is empty' }]);
+    expect(stable(error)).toBe('config <dir>/plugin.json is invalid:\n  (root): the file is empty');
+  });
+
+  test('invalid JSON is located by line and column (a trailing comma, where Node gives no position)', async () => {
+    const error = await rejection('[\n  {"id": "a", "file": "a.js", "name": "x"},\n]\n');
+    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+    expect(error.issues).toEqual([{ path: [], message: "invalid JSON at line 3, column 1: unexpected token ']'" }]);
+  });
+
+  test('invalid JSON is located by line and column (a missing comma, where Node gives a position)', async () => {
+    const error = await rejection('{\n  "plugins": [\n    {"id": "a" "file": "a.js"}\n  ]\n}\n');
+    expect(stable(error)).toMatch(/^config <dir>\/plugin\.json is invalid:\n {2}\(root\): invalid JSON at line 3, column 16: expected ',' or '}'/);
+  });
+
+  test('an unfinished literal is located at the character after it', () => {
+    expect(() => parseConfig('{\n  "plugins": [\n    {"id": "a", "file": tru}\n  ]\n}', '/cfg/plugin.json')).toThrow(
+      'invalid JSON at line 3, column 28',
+    );
+  });
+
+  test('a document truncated mid-string is located at its end', async () => {
+    const error = await rejection('[\n  {"id": "Fo');
+    expect(error.issues).toEqual([{ path: [], message: 'invalid JSON at line 2, column 13: unterminated string' }]);
+  });
+
+  test('a document truncated between tokens is located after its last character', async () => {
+    const error = await rejection('{\n  "plugins": [\n    {"id": "a"},\n\n');
+    expect(error.issues).toEqual([{ path: [], message: 'invalid JSON at line 3, column 17: unexpected end of JSON input' }]);
+  });
+
+  test.each([
+    ['"plugins"', 'string'],
+    ['42', 'number'],
+    ['null', 'null'],
+  ])('a JSON root that is %s is one clear problem', async (text, type) => {
+    const error = await rejection(text);
+    expect(error.issues).toEqual([{ path: [], message: `expected an array of plugins or an object with "plugins", received ${type}` }]);
+  });
+});
+
+describe('unreadable config', () => {
+  test('a missing file', async () => {
+    const error = await readError(join(dir, 'nope.json'));
+    expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(stable(error)).toMatchInlineSnapshot(`"config <dir>/nope.json is unreadable: ENOENT (no such file or directory)"`);
+  });
+
+  test('a directory', async () => {
+    const error = await readError(dir);
+    expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
+    expect(stable(error)).toBe('config <dir> is unreadable: EISDIR (illegal operation on a directory)');
+  });
+
+  test('a symlink loop', async () => {
+    await symlink(join(dir, 'b.json'), join(dir, 'a.json'));
+    await symlink(join(dir, 'a.json'), join(dir, 'b.json'));
+    const error = await readError(join(dir, 'a.json'));
+    expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
+    expect(error.message).toContain(`config ${join(dir, 'a.json')} is unreadable: ELOOP`);
+  });
+});
+
+describe('pluginOptionsEqual', () => {
+  const options = (overrides: Partial<PluginOptions> = {}): PluginOptions => ({ ...DEFAULT_PLUGIN_OPTIONS, ...overrides });
+
+  test('compares deeply, not by identity', () => {
+    expect(pluginOptionsEqual(options({ resourceLimits: { stackSizeMb: 4 } }), options({ resourceLimits: { stackSizeMb: 4 } }))).toBe(true);
+    expect(pluginOptionsEqual(options(), options({ threads: 2 }))).toBe(false);
+    expect(pluginOptionsEqual(options(), options({ timeoutMs: 1000 }))).toBe(false);
+    expect(pluginOptionsEqual(options(), options({ maxQueue: Number.MAX_SAFE_INTEGER }))).toBe(false);
+    expect(pluginOptionsEqual(options({ resourceLimits: { stackSizeMb: 4 } }), options({ resourceLimits: { stackSizeMb: 8 } }))).toBe(false);
+  });
+
+  test('an empty resourceLimits equals none', () => {
+    expect(pluginOptionsEqual(options({ resourceLimits: {} }), options())).toBe(true);
+  });
+});
