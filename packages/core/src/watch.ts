@@ -305,7 +305,11 @@ export class Watcher {
   setPluginFiles(files: Iterable<string>): void {
     if (this.#closed) return;
     const next = new Set(files);
-    for (const file of this.#plugins.keys()) if (!next.has(file)) this.#plugins.delete(file);
+    for (const file of this.#plugins.keys()) {
+      if (next.has(file)) continue;
+      this.#plugins.delete(file);
+      this.#pending.delete(reasonKey({ kind: 'plugin', path: file })); // gathered before this call, not yet delivered
+    }
     const added: Target[] = [];
     for (const file of next) {
       if (this.#plugins.has(file)) continue;
@@ -456,7 +460,7 @@ export class Watcher {
 
   #queue(reason: WatchReason): void {
     if (this.#closed) return;
-    this.#pending.set(`${reason.kind}\0${reason.path}`, reason);
+    this.#pending.set(reasonKey(reason), reason);
     this.#timer ??= setTimeout(() => this.#flush(), this.#debounceMs);
   }
 
@@ -481,6 +485,8 @@ export class Watcher {
     });
   }
 }
+
+const reasonKey = (reason: WatchReason): string => `${reason.kind}\0${reason.path}`;
 
 function newTarget(reason: WatchReason): Target {
   return { reason, points: new Set([path.resolve(reason.path)]), report: true };

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { Glean, type GleanError, type ReloadEvent } from '@glean/core';
+import { configMap, nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+
+const plugin = (tag: string): string => `export const Greet = (name) => '${tag}:' + name;\n`;
+const entry = (file: string): object[] => [{ id: 'G', file, name: 'Greet' }];
+
+/** fs watch handles of this process: chokidar's watches show up as FSEventWrap. */
+const fsWatches = (): number => process.getActiveResourcesInfo().filter((name) => name === 'FSEventWrap').length;
+
+async function watching(configPath: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<{ glean: Glean; greet: (name: string) => Promise<string> }> {
+  const glean = new Glean(configPath, { logger: false, ...options });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  return { glean, greet: await glean.reloadAndWatch<(name: string) => Promise<string>>('G') };
+}
+
+/** Makes `write` change the config to point at `file`, waits for the reload, and checks the answer. */
+async function expectSwap(glean: Glean, greet: (name: string) => Promise<string>, write: () => Promise<unknown>, tag: string): Promise<void> {
+  const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
+  await write();
+  await reloaded;
+  expect(await greet('x')).toBe(`${tag}:x`);
+}
+
+async function plugins(temp: TempDir): Promise<void> {
+  for (const tag of ['one', 'two', 'three', 'four']) await temp.write(`${tag}.mjs`, plugin(tag));
+}
+
+describe('watching the config file', () => {
+  it('reloads on every in-place write of the config', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    for (const tag of ['two', 'three', 'four']) await expectSwap(glean, greet, () => temp.write('plugin.json', entry(`${tag}.mjs`)), tag);
+  });
+
+  it('reloads on every save that renames a temp file over the config, as editors do', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    for (const tag of ['two', 'three', 'four']) await expectSwap(glean, greet, () => temp.replace('plugin.json', entry(`${tag}.mjs`)), tag);
+  });
+
+  it('reloads on every Kubernetes ConfigMap swap of ..data, resolving plugin files against the link folder', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const map = await configMap(temp, entry('one.mjs'));
+    const { glean, greet } = await watching(map.configPath);
+    expect(await greet('x')).toBe('one:x');
+    for (const tag of ['two', 'three', 'four']) await expectSwap(glean, greet, () => map.swap(entry(`${tag}.mjs`)), tag);
+  });
+
+  it('reports a half-written config as an error, keeps serving, and applies the write that completes it', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    const failed = nextEvent<GleanError>(glean, 'error');
+    await temp.write('plugin.json', '[{ "id": "G", "file": "two.m');
+    expect(await failed).toMatchObject({ code: 'GLEAN_CONFIG_INVALID' });
+    expect(await greet('x')).toBe('one:x');
+    await expectSwap(glean, greet, () => temp.write('plugin.json', entry('two.mjs')), 'two');
+  });
+});
+
+describe('watching plugin files', () => {
+  it('reloads when a plugin file is written in place or renamed over', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    await expectSwap(glean, greet, () => temp.write('one.mjs', plugin('edited')), 'edited');
+    await expectSwap(glean, greet, () => temp.replace('one.mjs', plugin('saved')), 'saved');
+  });
+
+  it('watches the file a change points the id at, and no longer the one it left', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    await expectSwap(glean, greet, () => temp.write('plugin.json', entry('two.mjs')), 'two');
+    await expectSwap(glean, greet, () => temp.write('two.mjs', plugin('two-edited')), 'two-edited');
+  });
+
+  it('leaves plugin edits to reloadConfig() with watchFiles: false', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')), { watchFiles: false });
+    await temp.write('one.mjs', plugin('edited'));
+    // Had the watcher reloaded on the edit, reloadConfig() would find nothing new and no reload event would come.
+    await expectSwap(glean, greet, () => glean.reloadConfig(), 'edited');
+  });
+});
+
+describe('close()', () => {
+  it('stops every watch and every worker', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const threads = threadCount();
+    const watches = fsWatches();
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    expect(fsWatches()).toBeGreaterThan(watches);
+    expect(await greet('x')).toBe('one:x');
+    await glean.close();
+    await until(() => fsWatches() === watches, 'fs watches closed');
+    await threadsBackTo(threads);
+    await expect(glean.reloadConfig()).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
+  });
+});
