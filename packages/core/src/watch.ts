@@ -323,7 +323,8 @@ export class Watcher {
 
   /**
    * Stops every watch and pending timer; no notification follows once called. Resolves once every
-   * fs watch handle is released. Idempotent: returns the same promise every time.
+   * fs watch handle is released (chokidar's own throttle timers, up to 50 ms, may outlive it).
+   * Idempotent: returns the same promise every time.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
