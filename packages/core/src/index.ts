@@ -17,4 +17,5 @@ export { diffPlugins } from './diff.js';
 export type { PluginDiff, PluginSpec } from './diff.js';
 export { CRASH_LIMIT, CRASH_WINDOW_MS, VersionState } from './version.js';
 export { LIVENESS_GRACE_MS } from './slot.js';
-export { ExportKind } from '@glean/worker/protocol';
+export { ExportKind, TRANSFER, transfer } from '@glean/worker/protocol';
+export type { Transferable } from '@glean/worker/protocol';

@@ -6,6 +6,7 @@ import {
   deserializeError,
   describeValue,
   findUncloneable,
+  transferablesOf,
   type CallMessage,
   type ControlApi,
   type DescribeResult,
@@ -172,7 +173,7 @@ export class Slot {
     const { id } = stats;
     return new Promise((resolve, reject) => {
       try {
-        this.#callPort.postMessage({ type: 'call', id: callId, name, member, args } satisfies CallMessage);
+        this.#callPort.postMessage({ type: 'call', id: callId, name, member, args } satisfies CallMessage, transferList(args));
       } catch (error) {
         const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
@@ -339,6 +340,16 @@ function deathDetail(error: unknown, exitCode: number | undefined): string {
   }
   if (exitCode !== undefined) return `exited with code ${exitCode}`;
   return error instanceof Error ? error.message : 'stopped';
+}
+
+/** The transferables marked on any argument, or `undefined` (the common case: nothing to scan further). */
+function transferList(args: readonly unknown[]): never[] | undefined {
+  let list: unknown[] | undefined;
+  for (const arg of args) {
+    const moved = transferablesOf(arg);
+    if (moved !== undefined) (list ??= []).push(...moved);
+  }
+  return list as never[] | undefined;
 }
 
 /** Turns a worker-side failure into the coded error a caller sees. */

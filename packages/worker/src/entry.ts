@@ -10,6 +10,7 @@ import {
   PROTOCOL_VERSION,
   findUncloneable,
   serializeError,
+  transferablesOf,
   type CallMessage,
   type HelloMessage,
   type ControlApi,
@@ -37,7 +38,9 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
 
   const reply = (message: ReplyMessage): void => {
     try {
-      callPort.postMessage(message);
+      const moved = message.type === 'result' ? transferablesOf(message.value) : undefined;
+      if (moved === undefined) callPort.postMessage(message);
+      else callPort.postMessage(message, moved as never);
     } catch (error) {
       const where = message.type === 'result' ? findUncloneable(message.value, 'result') : undefined;
       const failure: WireFailure = {

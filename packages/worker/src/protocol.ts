@@ -9,6 +9,31 @@
  *   with comlink as a {@link ControlApi}.
  */
 
+/**
+ * Marks what a value hands over instead of copying: `ArrayBuffer`s (and `MessagePort`s) listed under
+ * this key move to the other thread, and are detached on this one. A registered symbol, so a plugin
+ * can use it without importing glean, and structured clone never copies it.
+ */
+export const TRANSFER: unique symbol = Symbol.for('glean.transfer') as never;
+
+/** Anything `postMessage` can transfer. */
+export type Transferable = ArrayBuffer | MessagePortLike;
+
+/**
+ * Returns `value` marked so that `transferables` move with it across the thread boundary instead
+ * of being copied: `handle(transfer(request, [request.body.buffer]))`, or in a plugin,
+ * `return transfer(response, [bytes.buffer])`. The sender must not use them afterwards.
+ */
+export function transfer<T extends object>(value: T, transferables: readonly Transferable[]): T {
+  Object.defineProperty(value, TRANSFER, { value: transferables, configurable: true, enumerable: false });
+  return value;
+}
+
+/** The transferables marked on `value` (see {@link transfer}), if any. */
+export function transferablesOf(value: unknown): readonly Transferable[] | undefined {
+  return value !== null && typeof value === 'object' ? (value as { [TRANSFER]?: readonly Transferable[] })[TRANSFER] : undefined;
+}
+
 /** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
 export const PROTOCOL_VERSION = 1;
 
