@@ -240,6 +240,24 @@ describe('threads', () => {
     await expect(greet('x')).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
   });
 
+  it('keeps one spare set of threads started ahead of time, or none with prewarm: false', async () => {
+    const baseline = threadCount();
+    const temp = await tempDir();
+    await temp.write('greet.mjs', greeter('v1'));
+    const warm = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }]);
+    const warmThreads = threadCount() - baseline;
+    await warm.close();
+    await threadsBackTo(baseline);
+    const cold = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }], { prewarm: false });
+    const coldThreads = threadCount() - baseline;
+    // Each worker thread is one or more OS threads; the spare doubles them.
+    expect(warmThreads).toBe(2 * coldThreads);
+    await temp.write('greet.mjs', greeter('v2'));
+    await cold.reloadConfig();
+    expect(await (await cold.reloadAndWatch<(name: string) => Promise<string>>('G'))('x')).toBe('v2:x');
+    await threadsBackTo(baseline + coldThreads);
+  });
+
   it('converges on the last of many quick changes and leaves no worker behind', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v0'));

@@ -193,8 +193,10 @@ describe('drain on reload', () => {
     const long = rejectionOf(p.slow(5000, 'too late')).finally(() => order.push('old call'));
 
     await s.temp.write('plugin.mjs', plugin('v2'));
+    // The drain starts when the handles switch, which is when 'reload' is emitted.
+    let reloadedAt = Number.NaN;
+    s.glean.once('reload', () => (reloadedAt = performance.now()));
     await s.glean.reloadConfig();
-    const reloadedAt = performance.now();
     expect(await p.version()).toBe('v2');
     order.push('new call');
 

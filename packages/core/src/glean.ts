@@ -8,6 +8,9 @@ import { ErrorCode, GleanError, describePlugin } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
 import type { CallStats } from './slot.js';
+import type { Piscina } from 'piscina';
+import { Spare, isTypeScriptFile, spareKey } from './pool.js';
+import type { Slot } from './slot.js';
 import { Version, VersionState } from './version.js';
 import type { Watcher } from './watch.js';
 
@@ -25,8 +28,14 @@ export interface GleanOptions {
   watchFiles?: boolean;
   /** Where crashes, and `error` events nobody listens to, are written. Default `console`; `false` for silence. */
   logger?: Logger | false;
-  /** Changes on disk within this many milliseconds are applied as one. Default 10. */
+  /** Changes on disk within this many milliseconds are applied as one. Default 5. */
   debounceMs?: number;
+  /**
+   * Keep one set of worker threads started ahead of time for each distinct `threads`/`resourceLimits`/language
+   * among the running versions, so a reload costs an import instead of a worker start. Costs those idle threads.
+   * Default `true`.
+   */
+  prewarm?: boolean;
 }
 
 /** One id in {@link Glean.status}. */
@@ -68,6 +77,9 @@ interface IdState {
 
 const noLogger: Logger = { warn() {}, error() {} };
 
+/** How long after a switch the next spare threads start. */
+const SPARE_DELAY_MS = 10;
+
 /**
  * Loads the plugin symbols named in a glean config (`[{ id, file, name, version }]`) and keeps
  * handles to them current while the config and the plugin files change. Every plugin version runs
@@ -85,6 +97,8 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** Current versions by identity, so ids naming the same file, version and options share workers. */
   readonly #byKey = new Map<string, Version>();
   readonly #pending = new Set<string>();
+  /** Threads started ahead of time, by spare key (see pool.ts). */
+  readonly #spares = new Map<string, Spare>();
   readonly #owner: HandleOwner;
   #watcher: Watcher | undefined;
   #loaded: Promise<void> | undefined;
@@ -100,7 +114,12 @@ export class Glean extends EventEmitter<GleanEvents> {
   constructor(configPath: string, options: GleanOptions = {}) {
     super();
     this.#configPath = resolve(configPath);
-    this.#options = { watch: options.watch ?? true, watchFiles: options.watchFiles ?? true, debounceMs: options.debounceMs ?? 10 };
+    this.#options = {
+      watch: options.watch ?? true,
+      watchFiles: options.watchFiles ?? true,
+      debounceMs: options.debounceMs ?? 5,
+      prewarm: options.prewarm ?? true,
+    };
     this.#logger = options.logger === false ? noLogger : (options.logger ?? console);
     this.#owner = {
       available: () => (this.#closing === undefined ? undefined : this.#closedError()),
@@ -231,7 +250,9 @@ export class Glean extends EventEmitter<GleanEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#watcher?.close();
+      await this.#loaded?.catch(() => {});
       await this.#running?.catch(() => {});
+      await this.#refillSpares();
       await Promise.all([...this.#live].map((version) => version.retire()));
     })();
     return this.#closing;
@@ -302,11 +323,15 @@ export class Glean extends EventEmitter<GleanEvents> {
       const reusable = this.#byKey.get(key);
       let version = reusable !== undefined && reusable.state === VersionState.READY ? reusable : fresh.get(key)?.version;
       if (version === undefined) {
-        version = new Version({ key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options }, {
-          onCrash: (crash) => this.#onCrash(crash.version, crash.threadId, crash.error, crash.failed),
-          onRetire: (retired) => this.#onRetire(retired),
-          onStale: () => void this.#schedule().catch(() => {}),
-        });
+        version = new Version(
+          { key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options },
+          {
+            onCrash: (crash) => this.#onCrash(crash.version, crash.threadId, crash.error, crash.failed),
+            onRetire: (retired) => this.#onRetire(retired),
+            onStale: () => void this.#schedule().catch(() => {}),
+          },
+          await this.#takeSpare(spec),
+        );
         fresh.set(key, { version, names: new Set() });
       }
       fresh.get(key)?.names.add(spec.name);
@@ -352,7 +377,33 @@ export class Glean extends EventEmitter<GleanEvents> {
       this.#commit(plan, bindings, diff.removed);
     } finally {
       for (const spec of incoming) this.#pending.delete(spec.id);
+      // Starting threads blocks the main thread for milliseconds: let the new version's first calls through first.
+      await new Promise((resolve) => setTimeout(resolve, SPARE_DELAY_MS));
+      await this.#refillSpares();
     }
+  }
+
+  /** The spare threads for a version of `spec`, if one is ready or starting (waiting beats a cold start). */
+  async #takeSpare(spec: PluginSpec): Promise<{ pool: Piscina; slots: readonly Slot[] } | undefined> {
+    const key = spareKey(spec.options, isTypeScriptFile(spec.file));
+    const spare = this.#spares.get(key);
+    if (spare === undefined) return undefined;
+    this.#spares.delete(key);
+    return (await spare.ready) ? spare.take() : undefined;
+  }
+
+  /** One spare per thread shape of the running versions, and none other; resolves once they are warm. */
+  async #refillSpares(): Promise<void> {
+    const wanted = new Map<string, PluginSpec>();
+    if (this.#options.prewarm && this.#closing === undefined) {
+      for (const { spec } of this.#ids.values()) wanted.set(spareKey(spec.options, isTypeScriptFile(spec.file)), spec);
+    }
+    const stale = [...this.#spares.values()].filter((spare) => !wanted.has(spare.key));
+    for (const spare of stale) this.#spares.delete(spare.key);
+    for (const [key, spec] of wanted) {
+      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, isTypeScriptFile(spec.file)));
+    }
+    await Promise.all([...stale.map((spare) => spare.destroy()), ...[...this.#spares.values()].map((spare) => spare.ready)]);
   }
 
   /** Switches every touched id in one synchronous step, so no caller sees half a generation. */

@@ -63,8 +63,10 @@ type SlotState = 'starting' | 'ready' | 'stopping' | 'dead';
  */
 export class Slot {
   readonly #pool: Piscina;
-  readonly #context: SlotContext;
-  readonly #hooks: SlotHooks;
+  #context: SlotContext = { id: undefined, file: '(not yet loaded)', version: '' };
+  #hooks: SlotHooks = { onSettle() {}, onDeath() {} };
+  readonly #hello: Promise<void>;
+  #saidHello: () => void = () => {};
   readonly #abort = new AbortController();
   readonly #callPort: MessagePort;
   readonly #controlPort: MessagePort;
@@ -81,17 +83,17 @@ export class Slot {
   #deathDetail = '';
   #probing = false;
 
-  constructor(pool: Piscina, context: SlotContext, hooks: SlotHooks) {
+  /** Starts a worker thread of `pool`; it takes a plugin with {@link Slot.bind} and {@link Slot.start}. */
+  constructor(pool: Piscina) {
     this.#pool = pool;
-    this.#context = context;
-    this.#hooks = hooks;
+    this.#hello = new Promise((resolve) => (this.#saidHello = resolve));
     const calls = new MessageChannel();
     const control = new MessageChannel();
     this.#callPort = calls.port1;
     this.#controlPort = control.port1;
     this.#control = wrap<ControlApi>(control.port1 as unknown as Endpoint);
     this.#callPort.on('message', this.#onMessage);
-    const task: ServeTask = { protocol: PROTOCOL_VERSION, file: context.file, callPort: calls.port2, controlPort: control.port2 };
+    const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
     const run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
     this.#exited = run.then(
       () => undefined,
@@ -131,6 +133,21 @@ export class Slot {
     return this.#exited;
   }
 
+  /** Says which plugin version this worker serves (for messages) and whom to tell about calls settling and death. */
+  bind(context: SlotContext, hooks: SlotHooks): void {
+    this.#context = context;
+    this.#hooks = hooks;
+  }
+
+  /**
+   * Resolves once the thread runs glean's serve task, with the TypeScript hooks registered when
+   * `typescript`: what a worker started ahead of time waits for. Rejects if the worker dies first.
+   */
+  async warm(typescript: boolean, timeoutMs: number): Promise<void> {
+    await this.#race(this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
+    if (typescript) await this.#race(this.#control.prepare(true), timeoutMs, `TypeScript hooks not ready within ${timeoutMs} ms`);
+  }
+
   /**
    * Imports the plugin in this worker and describes `names` (in order). Rejects with a `GleanError`
    * (`GLEAN_LOAD_FAILED`, `GLEAN_SYMBOL_NOT_FOUND`, `GLEAN_NOT_CLONEABLE`) and terminates the worker
@@ -139,7 +156,7 @@ export class Slot {
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
     try {
-      const loaded = await this.#race<LoadResult>(this.#control.load(), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
+      const loaded = await this.#race<LoadResult>(this.#control.load(this.#context.file), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
       const descriptions: ExportDescription[] = [];
       for (const name of names) descriptions.push(await this.describe(name, loadTimeoutMs));
@@ -214,6 +231,7 @@ export class Slot {
   #onMessage = (message: WorkerMessage): void => {
     if (message.type === 'hello') {
       this.#threadId = message.threadId;
+      this.#saidHello();
       const worker = this.#pool.threads.find((thread: Worker) => thread.threadId === message.threadId);
       if (worker !== undefined) {
         // Known exit code for crash messages, and a promise that truly waits for the thread to end.

@@ -1,13 +1,11 @@
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { createPool } from './pool.js';
 import { Slot, type CallStats } from './slot.js';
 
-/** The worker entry runs from built output: Node 20 cannot run `.ts` by itself. */
-const ENTRY = fileURLToPath(import.meta.resolve('@glean/worker/entry'));
 
 /** Crashes within {@link CRASH_WINDOW_MS} after which a version stops restarting and turns `failed`. */
 export const CRASH_LIMIT = 5;
@@ -94,23 +92,12 @@ export class Version {
   restarts = 0;
   lastError: GleanError | undefined;
 
-  constructor(spec: VersionSpec, hooks: VersionHooks) {
+  /** `spare`: threads started ahead of time with the same thread options, to adopt instead of starting new ones. */
+  constructor(spec: VersionSpec, hooks: VersionHooks, spare?: { pool: Piscina; slots: readonly Slot[] }) {
     this.spec = spec;
     this.#hooks = hooks;
-    const { threads, resourceLimits } = spec.options;
-    this.#pool = new Piscina({
-      filename: ENTRY,
-      minThreads: threads,
-      maxThreads: threads,
-      // One serve task per thread, running for the thread's whole life.
-      concurrentTasksPerWorker: 1,
-      // 'sync' would freeze a worker's event loop between tasks; glean's calls do not go through tasks.
-      atomics: 'disabled',
-      idleTimeout: Number.POSITIVE_INFINITY,
-      ...(resourceLimits === undefined ? {} : { resourceLimits }),
-    });
-    // A pool error without a listener would crash the host; workers' deaths reach us through their tasks.
-    this.#pool.on('error', () => {});
+    this.#pool = spare?.pool ?? createPool(spec.options);
+    for (const slot of spare?.slots ?? []) this.#slots.push(this.#adopt(slot));
   }
 
   get state(): VersionState {
@@ -125,7 +112,7 @@ export class Version {
   /** Starts every thread, imports the file and describes `names`. Rejects with a coded error and leaves no thread running if any of it fails. */
   async start(names: readonly string[]): Promise<void> {
     const { threads, loadTimeoutMs } = this.spec.options;
-    for (let i = 0; i < threads; i++) this.#slots.push(this.#newSlot());
+    while (this.#slots.length < threads) this.#slots.push(this.#newSlot());
     try {
       const results = await Promise.all(this.#slots.map((slot) => slot.start(names, loadTimeoutMs)));
       for (const description of results[0] ?? []) this.#descriptions.set(description.name, freezeDescription(description));
@@ -259,10 +246,15 @@ export class Version {
   }
 
   #newSlot(): Slot {
-    return new Slot(this.#pool, { id: this.spec.id, file: this.spec.file, version: this.spec.version }, {
-      onSettle: () => this.#onSettle(),
-      onDeath: (slot, error) => this.#onDeath(slot, error),
-    });
+    return this.#adopt(new Slot(this.#pool));
+  }
+
+  #adopt(slot: Slot): Slot {
+    slot.bind(
+      { id: this.spec.id, file: this.spec.file, version: this.spec.version },
+      { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
+    );
+    return slot;
   }
 
   #onSettle(): void {

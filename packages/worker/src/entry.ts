@@ -5,7 +5,7 @@
  */
 import { threadId, type MessagePort } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
-import { describeExport, findExport, importPlugin, isCommonJS, type PluginModule } from './load.js';
+import { describeExport, findExport, importPlugin, isCommonJS, registerTypeScript, type PluginModule } from './load.js';
 import {
   PROTOCOL_VERSION,
   findUncloneable,
@@ -22,15 +22,15 @@ import {
 /** The piscina task as it arrives: the ports were transferred, so they are real MessagePorts here. */
 interface ServeTaskIn {
   readonly protocol: number;
-  readonly file: string;
   readonly callPort: MessagePort;
   readonly controlPort: MessagePort;
 }
 
 /** Serves one plugin version in this thread until the main thread calls `stop`. */
 export default async function serve(task: ServeTaskIn): Promise<void> {
-  const { file, callPort, controlPort } = task;
-  const commonJS = isCommonJS(file);
+  const { callPort, controlPort } = task;
+  let file = '';
+  let commonJS = false;
   let module: PluginModule | undefined;
   let inFlight = 0;
   let stop!: () => void;
@@ -93,11 +93,18 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   const control: ControlApi = {
-    async load(): Promise<LoadResult> {
+    prepare: (typescript) => (typescript ? registerTypeScript() : Promise.resolve()),
+    async load(path): Promise<LoadResult> {
       if (task.protocol !== PROTOCOL_VERSION) {
         const message = `the worker runtime speaks protocol ${PROTOCOL_VERSION}, the host ${task.protocol}: install matching @glean/core and @glean/worker`;
         return { ok: false, failure: { reason: 'protocol-mismatch', message } };
       }
+      if (module !== undefined && path !== file) {
+        const message = `this worker already serves ${file}`;
+        return { ok: false, failure: { reason: 'load-failed', message, error: serializeError(new Error(message)) } };
+      }
+      file = path;
+      commonJS = isCommonJS(file);
       try {
         module ??= await importPlugin(file);
       } catch (error) {

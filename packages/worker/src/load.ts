@@ -5,6 +5,11 @@ import type { ExportDescription, DescribeResult } from './protocol.js';
 
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
+/** Whether `file` needs the TypeScript hooks. */
+export function isTypeScript(file: string): boolean {
+  return TYPESCRIPT_EXTENSIONS.has(extname(file));
+}
+
 let typescriptReady: Promise<void> | undefined;
 
 /**
@@ -12,7 +17,7 @@ let typescriptReady: Promise<void> | undefined;
  * (about 190 ms on the first load in a worker); `.js`, `.mjs` and `.cjs` plugins import natively.
  * tsx also turns on source maps, so a plugin's stack points at its `.ts` file and line.
  */
-function registerTypeScript(): Promise<void> {
+export function registerTypeScript(): Promise<void> {
   typescriptReady ??= (async () => {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     esm.register();
@@ -26,7 +31,7 @@ export type PluginModule = Readonly<Record<string, unknown>>;
 
 /** Imports a plugin file: `.mjs`, `.js` (ESM or CommonJS by the nearest package.json), `.cjs`, `.ts`, `.mts`, `.cts`. */
 export async function importPlugin(file: string): Promise<PluginModule> {
-  if (TYPESCRIPT_EXTENSIONS.has(extname(file))) await registerTypeScript();
+  if (isTypeScript(file)) await registerTypeScript();
   return (await import(pathToFileURL(file).href)) as PluginModule;
 }
 

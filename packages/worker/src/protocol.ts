@@ -37,11 +37,9 @@ export function transferablesOf(value: unknown): readonly Transferable[] | undef
 /** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
 export const PROTOCOL_VERSION = 1;
 
-/** What the main thread hands to a worker when it starts serving a plugin version (the piscina task). */
+/** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
   readonly protocol: number;
-  /** Absolute path of the plugin file. */
-  readonly file: string;
   /** Hot path: `CallMessage` in, `ReplyMessage` out. */
   readonly callPort: MessagePortLike;
   /** Control path: a comlink endpoint serving {@link ControlApi}. */
@@ -132,8 +130,13 @@ export interface WorkerStats {
 
 /** The worker's control surface, served over the control port with comlink. Every method returns a promise on the main side. */
 export interface ControlApi {
-  /** Imports the plugin file (once per worker). */
-  load(): LoadResult | Promise<LoadResult>;
+  /**
+   * Gets ready for a plugin of this language before knowing which: registers the TypeScript hooks
+   * when `typescript`. Lets a worker started ahead of time take a `.ts` plugin at once.
+   */
+  prepare(typescript: boolean): Promise<void>;
+  /** Imports the plugin file (absolute path), once per worker. */
+  load(file: string): LoadResult | Promise<LoadResult>;
   /** Looks up the export `name` and says what it is; a value export's snapshot travels in the answer. */
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */

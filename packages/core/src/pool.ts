@@ -1,0 +1,82 @@
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { PluginOptions } from './config.js';
+import { Slot } from './slot.js';
+
+/** The worker entry runs from built output: Node 20 cannot run `.ts` by itself. */
+const ENTRY = fileURLToPath(import.meta.resolve('@glean/worker/entry'));
+
+/** How long a worker may take to start before it counts as failed. */
+const WARM_TIMEOUT_MS = 10_000;
+
+/** The options that shape a version's threads; versions whose options agree can use the same spare. */
+export type ThreadOptions = Pick<PluginOptions, 'threads' | 'resourceLimits'>;
+
+/** A piscina pool whose threads each run one long glean serve task. */
+export function createPool({ threads, resourceLimits }: ThreadOptions): Piscina {
+  const pool = new Piscina({
+    filename: ENTRY,
+    minThreads: threads,
+    maxThreads: threads,
+    // One serve task per thread, running for the thread's whole life.
+    concurrentTasksPerWorker: 1,
+    // 'sync' would freeze a worker's event loop between tasks; glean's calls do not go through tasks.
+    atomics: 'disabled',
+    idleTimeout: Number.POSITIVE_INFINITY,
+    ...(resourceLimits === undefined ? {} : { resourceLimits }),
+  });
+  // A pool error without a listener would crash the host; workers' deaths reach glean through their tasks.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/**
+ * Threads started ahead of time for the next version with these thread options: a reload then
+ * costs an import, not a worker start (about 30 ms and more, measured in bench/). Taken by at most
+ * one version; destroyed if never taken.
+ */
+export class Spare {
+  readonly key: string;
+  readonly pool: Piscina;
+  readonly slots: readonly Slot[];
+  readonly ready: Promise<boolean>;
+  #taken = false;
+
+  constructor(key: string, options: ThreadOptions, typescript: boolean) {
+    this.key = key;
+    this.pool = createPool(options);
+    this.slots = Array.from({ length: options.threads }, () => new Slot(this.pool));
+    this.ready = Promise.all(this.slots.map((slot) => slot.warm(typescript, WARM_TIMEOUT_MS))).then(
+      () => true,
+      async () => {
+        await this.destroy();
+        return false;
+      },
+    );
+  }
+
+  /** Hands the threads over, once. `undefined` if already taken or not (yet) ready. */
+  take(): { pool: Piscina; slots: readonly Slot[] } | undefined {
+    if (this.#taken) return undefined;
+    this.#taken = true;
+    return { pool: this.pool, slots: this.slots };
+  }
+
+  /** Terminates the threads if nobody took them. Idempotent. */
+  async destroy(): Promise<void> {
+    if (this.#taken) return;
+    this.#taken = true;
+    await Promise.all(this.slots.map((slot) => slot.terminate('spare no longer needed')));
+    await this.pool.destroy();
+  }
+}
+
+/** Whether a plugin file needs the TypeScript hooks (the worker decides the same way). */
+export function isTypeScriptFile(file: string): boolean {
+  return /\.[cm]?tsx?$/.test(file);
+}
+
+/** The spare a version with these options and language would use. */
+export function spareKey(options: ThreadOptions, typescript: boolean): string {
+  return JSON.stringify([options.threads, options.resourceLimits ?? null, typescript]);
+}
