@@ -35,6 +35,12 @@ export const ErrorCode = {
   CLOSED: 'GLEAN_CLOSED',
   /** The worker runtime speaks another protocol version than the core (mismatched @glean/core and @glean/worker). */
   PROTOCOL_MISMATCH: 'GLEAN_PROTOCOL_MISMATCH',
+  /** The plugin file, after every symlink is followed, is not inside the root plugins may load from. The message names the file, its real path and the root. */
+  OUTSIDE_ROOT: 'GLEAN_OUTSIDE_ROOT',
+  /** The plugin file's bytes do not match the `integrity` configured for it. The message names the file, the expected and the actual value. */
+  INTEGRITY_MISMATCH: 'GLEAN_INTEGRITY_MISMATCH',
+  /** `requireIntegrity` is on and the plugin has no `integrity` configured. */
+  INTEGRITY_REQUIRED: 'GLEAN_INTEGRITY_REQUIRED',
 } as const;
 
 /** One of the {@link ErrorCode} values, such as `'GLEAN_TIMEOUT'`. */
