@@ -1,0 +1,163 @@
+/**
+ * Root confinement: a plugin file loads only when its real path — every symlink on the way
+ * followed — lies inside the plugin root. By default the root is the folder holding the config
+ * path as given, so in a Kubernetes ConfigMap layout (`plugin.json -> ..data/plugin.json`) it is the
+ * folder of the link, and files reached through `..data` are inside it.
+ */
+import { constants } from 'node:fs';
+import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { ErrorCode, GleanError, describePlugin } from './errors.js';
+
+/** The plugin a confinement check concerns, for its error messages. */
+export interface PluginRef {
+  /** The plugin id, when there is one. */
+  readonly id?: string | undefined;
+  /** The plugin version text; default `''`. */
+  readonly version?: string | undefined;
+}
+
+/** A plugin file read by {@link readConfined}. */
+export interface ConfinedFile {
+  /** The file's real path, inside the root. */
+  readonly realPath: string;
+  /** Its bytes, read through the same open file that was checked. */
+  readonly bytes: Buffer;
+}
+
+// Linux gives up after 40 links in one lookup; so do we when following dangling ones by hand.
+const MAX_SYMLINKS = 40;
+// A file swapped between the check and the open is checked again, this many times at most.
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Whether `realFile` is `realRoot` or below it. Both must already be real, absolute paths.
+ * A component-wise test: `/srv/app-evil` is not inside `/srv/app`, `/srv/app/..data/x` is.
+ */
+export function isInside(realFile: string, realRoot: string): boolean {
+  if (realFile === realRoot) return true;
+  return realFile.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+}
+
+/**
+ * Resolves `file` (absolute, or relative to the working folder) to its real path and returns it if it
+ * is inside `root`, after following every symlink of both.
+ *
+ * Rejects `GLEAN_OUTSIDE_ROOT`, naming the file, its real path and the root, when it is not inside.
+ * A file that does not exist is a load error, `GLEAN_LOAD_FAILED` (`ENOENT`), as it would be with no
+ * root — unless the place it would be at, following the symlinks that do exist (a dangling link
+ * too), is outside the root: then it is `GLEAN_OUTSIDE_ROOT` as well, so whether a file exists
+ * outside the root can never be told from the error. Other unreadable paths (`ELOOP`, `EACCES`,
+ * `ENOTDIR`) reject `GLEAN_LOAD_FAILED` with their errno code, as does a root that cannot be resolved.
+ */
+export async function confine(file: string, root: string, plugin: PluginRef = {}): Promise<string> {
+  const absolute = resolve(file);
+  const version = plugin.version ?? '';
+  const where = describePlugin(plugin.id, absolute, version);
+  const context = { id: plugin.id, file: absolute, version };
+
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch (error) {
+    throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: the plugin root ${resolve(root)} cannot be resolved (${errno(error)})`, { ...context, cause: error });
+  }
+  const outside = (real: string, missing: boolean): GleanError => {
+    const rootShown = realRoot === resolve(root) ? realRoot : `${resolve(root)} (really ${realRoot})`;
+    const gone = missing ? ' (missing)' : '';
+    const what = real === absolute ? `${absolute}${gone} is outside` : `${absolute} resolves to ${real}${gone}, outside`;
+    return new GleanError(
+      ErrorCode.OUTSIDE_ROOT,
+      `${where}: ${what} the plugin root ${rootShown}; plugins load only from inside it`,
+      context,
+    );
+  };
+
+  let real: string;
+  try {
+    real = await realpath(absolute);
+  } catch (error) {
+    if (errno(error) === 'ENOENT') {
+      const wouldBe = await realPathOfMissing(absolute, 0).catch(() => undefined);
+      if (wouldBe !== undefined && !isInside(wouldBe, realRoot)) throw outside(wouldBe, true);
+    }
+    throw unreadable(where, context, error);
+  }
+  if (!isInside(real, realRoot)) throw outside(real, false);
+  return real;
+}
+
+/**
+ * Confines `file` to `root` as {@link confine} does, then reads it, making sure the bytes come from
+ * the file that was checked: it opens the real path without following a final symlink, then checks
+ * that the open file is still the one `file` resolves to inside the root (a symlink or folder swapped
+ * in between is caught, and the whole check runs again). Hash these bytes and run these bytes, and
+ * nothing can be swapped between the check and the load.
+ * Rejects as {@link confine} does; `GLEAN_LOAD_FAILED` when the file cannot be read or keeps changing.
+ */
+export async function readConfined(file: string, root: string, plugin: PluginRef = {}): Promise<ConfinedFile> {
+  const absolute = resolve(file);
+  const version = plugin.version ?? '';
+  const where = describePlugin(plugin.id, absolute, version);
+  const context = { id: plugin.id, file: absolute, version };
+  for (let attempt = 1; ; attempt++) {
+    const realPath = await confine(absolute, root, plugin);
+    let handle: FileHandle;
+    try {
+      // O_NOFOLLOW: a final component turned into a symlink since realpath fails with ELOOP instead of being followed.
+      handle = await open(realPath, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    } catch (error) {
+      if (attempt < MAX_ATTEMPTS && (errno(error) === 'ELOOP' || errno(error) === 'ENOENT')) continue;
+      throw unreadable(where, context, error);
+    }
+    try {
+      const opened = await handle.stat();
+      // The open file must be the one `file` leads to now, inside the root: same device and inode.
+      const now = await confine(absolute, root, plugin);
+      const there = await stat(now).catch(() => undefined);
+      if (there === undefined || there.dev !== opened.dev || there.ino !== opened.ino) {
+        if (attempt < MAX_ATTEMPTS) continue;
+        throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: the plugin file kept changing while it was read (${MAX_ATTEMPTS} attempts)`, context);
+      }
+      return { realPath: now, bytes: await handle.readFile() };
+    } catch (error) {
+      throw error instanceof GleanError ? error : unreadable(where, context, error);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/**
+ * The real path `file` would have if it existed: `realpath` of the longest part that exists, dangling
+ * symlinks followed by hand, the missing rest appended. Only used to tell which error a missing
+ * file gets; a `..` inside a dangling link's target is taken lexically.
+ */
+async function realPathOfMissing(file: string, links: number): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch (error) {
+    if (errno(error) !== 'ENOENT') throw error;
+  }
+  const parent = dirname(file);
+  if (parent === file) return file;
+  const realParent = await realPathOfMissing(parent, links);
+  const here = join(realParent, basename(file));
+  let target: string;
+  try {
+    target = await readlink(here);
+  } catch {
+    return here; // not there at all (or not a link): nothing more to follow
+  }
+  if (links >= MAX_SYMLINKS) throw Object.assign(new Error(`too many symbolic links at ${here}`), { code: 'ELOOP' });
+  return realPathOfMissing(resolve(realParent, target), links + 1);
+}
+
+function unreadable(where: string, context: { id: string | undefined; file: string; version: string }, error: unknown): GleanError {
+  // The same wording as a plugin file that cannot be hashed (content.ts): it is the same failure.
+  return new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot read the plugin file (${errno(error)})`, { ...context, cause: error });
+}
+
+function errno(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
+}
