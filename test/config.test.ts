@@ -67,6 +67,8 @@ describe('accepted shapes', () => {
       maxQueue: Infinity,
       concurrency: Infinity,
       resourceLimits: undefined,
+      integrity: undefined,
+      env: 'inherit',
     });
   });
 
@@ -318,6 +320,79 @@ describe('unreadable config', () => {
   });
 });
 
+describe('integrity and env', () => {
+  const SHA384 = 'sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO';
+  const SHA256 = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+
+  test('are accepted per plugin and in defaults; an entry\'s value replaces the defaults\' whole', () => {
+    const config = parseConfig(
+      JSON.stringify({
+        defaults: { integrity: SHA384, env: { NODE_ENV: 'production', REGION: 'eu' } },
+        plugins: [
+          { ...entry, integrity: `${SHA256} ${SHA384}`, env: { TOKEN: 'x' } },
+          { id: 'Bar', file: 'bar.js', name: 'Bar', env: 'none' },
+          { id: 'Baz', file: 'baz.js', name: 'Baz' },
+        ],
+      }),
+      '/cfg/plugin.json',
+    );
+    expect(config.plugins.map(({ options: { integrity, env } }) => ({ integrity, env }))).toEqual([
+      { integrity: `${SHA256} ${SHA384}`, env: { TOKEN: 'x' } },
+      { integrity: SHA384, env: 'none' },
+      { integrity: SHA384, env: { NODE_ENV: 'production', REGION: 'eu' } },
+    ]);
+    expect(Object.isFrozen(config.plugins[0]?.options.env)).toBe(true);
+  });
+
+  test('env "inherit" is the default and can be written out', () => {
+    const [plain, written] = parseConfig(JSON.stringify([entry, { ...entry, id: 'Bar', env: 'inherit' }]), '/cfg/plugin.json').plugins;
+    expect(plain?.options.env).toBe('inherit');
+    expect(written?.options).toEqual(plain?.options);
+  });
+
+  test('an empty env object is accepted: the plugin sees no variables, as with "none"', () => {
+    expect(parseConfig(JSON.stringify([{ ...entry, env: {} }]), '/cfg/plugin.json').plugins[0]?.options.env).toEqual({});
+  });
+
+  test('invalid values are listed at their place', async () => {
+    const error = await rejection({
+      defaults: { integrity: 'md5-1B2M2Y8AsgTpgAmY7PhCfg==', env: 'inhert' },
+      plugins: [
+        { ...entry, integrity: 42, env: { PORT: 8080, 'A=B': 'x', '': 'y', OK: 'fine', NUL: 'a\u0000b' } },
+        { id: 'Bar', file: 'bar.js', name: 'Bar', integrity: 'sha384-abc', env: ['A=1'] },
+        { id: 'Baz', file: 'baz.js', name: 'Baz', integrity: `${SHA384}?ct=text/javascript`, env: null },
+        { id: 'Qux', file: 'qux.js', name: 'Qux', integrity: '', env: 3 },
+      ],
+    });
+    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+    expect(stable(error)).toMatchInlineSnapshot(`
+      "config <dir>/plugin.json is invalid:
+        defaults.integrity: unsupported algorithm "md5"; use sha256, sha384 or sha512
+        defaults.env: expected "inherit", "none" or an object of variables, received "inhert"
+        plugins[0].integrity: expected string, received number
+        plugins[0].env.PORT: expected string, received number (put the value in quotes)
+        plugins[0].env["A=B"]: a variable name cannot contain "=" or NUL
+        plugins[0].env[""]: a variable name cannot be empty
+        plugins[0].env.NUL: a value cannot contain NUL
+        plugins[1].integrity: a sha384 digest is 64 base64 characters (48 bytes), received 3
+        plugins[1].env: expected "inherit", "none" or an object of variables, received array
+        plugins[2].integrity: SRI options ("?…") are not supported
+        plugins[2].env: expected "inherit", "none" or an object of variables, received null
+        plugins[3].integrity: expected at least one "<algorithm>-<base64 digest>", received an empty string
+        plugins[3].env: expected "inherit", "none" or an object of variables, received number"
+    `);
+    expect(error.issues?.[3]?.path).toEqual(['plugins', 0, 'env', 'PORT']);
+  });
+
+  test('near misses of the new keys get a hint', async () => {
+    const error = await rejection([{ ...entry, integrty: SHA384, Env: 'none' }]);
+    expect(error.issues).toEqual([
+      { path: [0], message: 'unknown key "integrty"; did you mean "integrity"?' },
+      { path: [0], message: 'unknown key "Env"; did you mean "env"?' },
+    ]);
+  });
+});
+
 describe('pluginOptionsEqual', () => {
   const options = (overrides: Partial<PluginOptions> = {}): PluginOptions => ({ ...DEFAULT_PLUGIN_OPTIONS, ...overrides });
 
@@ -327,6 +402,17 @@ describe('pluginOptionsEqual', () => {
     expect(pluginOptionsEqual(options(), options({ timeoutMs: 1000 }))).toBe(false);
     expect(pluginOptionsEqual(options(), options({ maxQueue: Number.MAX_SAFE_INTEGER }))).toBe(false);
     expect(pluginOptionsEqual(options({ resourceLimits: { stackSizeMb: 4 } }), options({ resourceLimits: { stackSizeMb: 8 } }))).toBe(false);
+  });
+
+  test('integrity and env make a different version; env compares by content, in any key order', () => {
+    const sha = 'sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO';
+    expect(pluginOptionsEqual(options({ integrity: sha }), options({ integrity: sha }))).toBe(true);
+    expect(pluginOptionsEqual(options(), options({ integrity: sha }))).toBe(false);
+    expect(pluginOptionsEqual(options({ env: { A: '1', B: '2' } }), options({ env: { B: '2', A: '1' } }))).toBe(true);
+    expect(pluginOptionsEqual(options(), options({ env: 'none' }))).toBe(false);
+    expect(pluginOptionsEqual(options({ env: 'none' }), options({ env: {} }))).toBe(false);
+    expect(pluginOptionsEqual(options({ env: { A: '1' } }), options({ env: { A: '2' } }))).toBe(false);
+    expect(pluginOptionsEqual(options({ env: { A: '1' } }), options({ env: { A: '1', B: '' } }))).toBe(false);
   });
 
   test('an empty resourceLimits equals none', () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { ErrorCode, GleanError, type ConfigIssue } from './errors.js';
+import { integrityProblem } from './integrity.js';
 
 /** Node's worker `resourceLimits`, in megabytes; each absent key keeps Node's default. */
 export interface ResourceLimits {
@@ -10,6 +11,13 @@ export interface ResourceLimits {
   codeRangeSizeMb?: number;
   stackSizeMb?: number;
 }
+
+/**
+ * What a plugin's `process.env` starts as: `'inherit'`, a copy of the host's variables as they are when
+ * each worker starts; `'none'`, no variables; or exactly the variables given. Either way it is the
+ * worker's own copy: what a plugin changes in it reaches neither the host nor other versions.
+ */
+export type EnvOption = 'inherit' | 'none' | Readonly<Record<string, string>>;
 
 /** How one plugin version runs; see {@link DEFAULT_PLUGIN_OPTIONS} for the defaults. */
 export interface PluginOptions {
@@ -27,6 +35,10 @@ export interface PluginOptions {
   concurrency: number;
   /** Node's worker resource limits; default `undefined` (Node's own). */
   resourceLimits: ResourceLimits | undefined;
+  /** Subresource Integrity value(s) the plugin file's bytes must match (`sha384-<base64>`, space-separated for several); default `undefined` (not checked). */
+  integrity: string | undefined;
+  /** The plugin's environment variables, see {@link EnvOption}; default `'inherit'`. */
+  env: EnvOption;
 }
 
 /** Built-in option values, used where neither the plugin entry nor `defaults` sets one. */
@@ -38,6 +50,8 @@ export const DEFAULT_PLUGIN_OPTIONS: Readonly<PluginOptions> = Object.freeze({
   maxQueue: Infinity,
   concurrency: Infinity,
   resourceLimits: undefined,
+  integrity: undefined,
+  env: 'inherit',
 });
 
 /** One validated plugin entry of the config, with its options merged over `defaults` and the built-ins. */
@@ -97,6 +111,41 @@ const ResourceLimitsSchema = z.strictObject({
   stackSizeMb: positiveNumber,
 });
 
+const IntegritySchema = z.string({ error: (issue) => `expected string, received ${typeName(issue.input)}` }).superRefine((value, context) => {
+  const problem = integrityProblem(value);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
+});
+
+const ENV_EXPECTED = 'expected "inherit", "none" or an object of variables';
+
+// Checked by hand rather than as a union of an enum and a record: a union's error would list both branches' complaints.
+const EnvSchema = z.custom<EnvOption>().superRefine((value, context) => {
+  if (typeof value === 'string') {
+    if (value !== 'inherit' && value !== 'none') context.addIssue({ code: 'custom', message: `${ENV_EXPECTED}, received ${JSON.stringify(value)}`, input: value });
+    return;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    context.addIssue({ code: 'custom', message: `${ENV_EXPECTED}, received ${typeName(value)}`, input: value });
+    return;
+  }
+  for (const [name, text] of Object.entries(value)) {
+    const problem = variableProblem(name, text);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, path: [name], input: text });
+  }
+});
+
+/** What is wrong with one variable of an `env` object, or `undefined`. */
+function variableProblem(name: string, value: unknown): string | undefined {
+  // The OS stores a variable as "NAME=value\0": a name cannot hold "=" or NUL, a value cannot hold NUL.
+  if (name === '') return 'a variable name cannot be empty';
+  if (/[=\0]/.test(name)) return 'a variable name cannot contain "=" or NUL';
+  if (typeof value !== 'string') {
+    const hint = typeof value === 'number' || typeof value === 'boolean' ? ' (put the value in quotes)' : '';
+    return `expected string, received ${typeName(value)}${hint}`;
+  }
+  return value.includes('\0') ? 'a value cannot contain NUL' : undefined;
+}
+
 const OPTIONS_SHAPE = {
   threads: integer(1, 256, 'an integer from 1 to 256').optional().describe('worker threads for this version; default 1'),
   timeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`).optional().describe('per-call timeout in ms; default none'),
@@ -105,6 +154,8 @@ const OPTIONS_SHAPE = {
   maxQueue: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer').optional().describe('calls waiting for a worker; default unlimited'),
   concurrency: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer').optional().describe('calls in flight per worker; default unlimited'),
   resourceLimits: ResourceLimitsSchema.optional().describe("Node's worker resourceLimits, merged key by key over defaults"),
+  integrity: IntegritySchema.optional().describe('SRI value(s) the plugin file must match; default none'),
+  env: EnvSchema.optional().describe('"inherit" (default), "none" or an object of variables; replaces, never merges with, defaults'),
 };
 
 const PluginEntrySchema = z.strictObject({
@@ -194,14 +245,18 @@ export async function readConfig(configPath: string): Promise<GleanConfig> {
   return parseConfig(text, configPath);
 }
 
-/** Deep equality of two option sets; an empty `resourceLimits` equals an absent one. */
+/** Deep equality of two option sets; an empty `resourceLimits` equals an absent one, `env` objects compare by content. */
 export function pluginOptionsEqual(a: PluginOptions, b: PluginOptions): boolean {
   return optionsKey(a) === optionsKey(b);
 }
 
 /** Canonical string of an option set: equal strings exactly when {@link pluginOptionsEqual}. Internal, for version identity. */
 export function optionsKey(options: PluginOptions): string {
-  const parts = OPTION_KEYS.filter((key) => key !== 'resourceLimits').map((key) => `${key}=${String(options[key])}`);
+  const parts = OPTION_KEYS.filter((key) => key !== 'resourceLimits' && key !== 'integrity' && key !== 'env').map((key) => `${key}=${String(options[key])}`);
+  // JSON for the free-text options, so no value can fake a separator; env's keys sorted, as their order means nothing.
+  const { integrity, env } = options;
+  parts.push(`integrity=${integrity === undefined ? 'none' : JSON.stringify(integrity)}`);
+  parts.push(`env=${typeof env === 'string' ? env : JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`);
   for (const key of LIMIT_KEYS) {
     const value = options.resourceLimits?.[key];
     if (value !== undefined) parts.push(`resourceLimits.${key}=${value}`);
@@ -224,7 +279,14 @@ function mergeOptions(defaults: RawDefaults | undefined, own: RawOptions): Reado
     maxQueue: own.maxQueue ?? defaults?.maxQueue ?? base.maxQueue,
     concurrency: own.concurrency ?? defaults?.concurrency ?? base.concurrency,
     resourceLimits: Object.keys(limits).length > 0 ? Object.freeze(limits) : undefined,
+    integrity: own.integrity ?? defaults?.integrity ?? base.integrity,
+    // An entry's env replaces the defaults' whole: merging could not express "all of these but not that one".
+    env: freezeEnv(own.env ?? defaults?.env ?? base.env),
   });
+}
+
+function freezeEnv(env: EnvOption): EnvOption {
+  return typeof env === 'string' ? env : Object.freeze({ ...env });
 }
 
 function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
