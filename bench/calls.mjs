@@ -6,6 +6,7 @@
 import { FLOOR, closeContenders, startContenders } from './contenders.mjs';
 import { timeInFlight, timeSequential } from './measure.mjs';
 import { grouped, fixed, times } from './report.mjs';
+import { interleave } from './rounds.mjs';
 import { median, pairedRatio, summarize } from './stats.mjs';
 
 export const name = 'calls';
@@ -28,19 +29,6 @@ export async function run({ quick, log }) {
     return { plan, floor: FLOOR, contenders: contenders.map(({ key, label }) => ({ key, label })), sequential, inFlight };
   } finally {
     await closeContenders(contenders);
-  }
-}
-
-/** The contenders in a different order each round, so none always runs first or right after the same neighbour. */
-function rotated(list, round) {
-  const shift = ((round % list.length) + list.length) % list.length;
-  return [...list.slice(shift), ...list.slice(0, shift)];
-}
-
-/** Calls `measure(contender, round)` for every contender, round by round; warm-up rounds are numbered below 0. */
-async function interleave(contenders, plan, measure) {
-  for (let round = -plan.warmupRounds; round < plan.rounds; round++) {
-    for (const contender of rotated(contenders, round)) await measure(contender, round);
   }
 }
 

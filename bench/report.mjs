@@ -1,6 +1,8 @@
 /** Turns benchmark figures into text for people and JSON files for docs/architecture.md. */
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 /** `n` with `digits` decimals. */
 export const fixed = (n, digits) => n.toFixed(digits);
@@ -36,6 +38,25 @@ export function machineInfo(pinned) {
     // Other work on the machine shows up as spread between rounds; this says how much there was.
     loadAverage1m: os.loadavg()[0],
     date: new Date().toISOString(),
+    source: sourceInfo(),
+  };
+}
+
+/**
+ * Which glean was measured: the commit of the checkout this harness sits in, whether its
+ * packages/ differ from that commit (others may be editing them), and the built entry loaded.
+ */
+function sourceInfo() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const git = (...args) => {
+    const result = spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+  };
+  const status = git('status', '--porcelain', '--', 'packages');
+  return {
+    commit: git('rev-parse', '--short', 'HEAD') ?? 'unknown',
+    packagesModified: status === undefined ? undefined : status.length > 0,
+    core: fileURLToPath(import.meta.resolve('@glean/core')),
   };
 }
 

@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
- * Benchmarks of glean's call path against the alternatives it was chosen over.
+ * Benchmarks of glean against the alternatives it was chosen over, and of its reloads.
  *
  *   node bench/run.mjs [--pin] [--quick] [name…]
  *
  * Runs from built output (`npm run build` first): it imports `@glean/core` from packages/core/dist.
- * `--quick` runs fewer rounds (under 30 s); `--pin` re-runs itself under `taskset -c 0`.
- * Names pick benchmarks (default: all). Tables go to stdout, progress to stderr, and each
- * benchmark's figures to bench/results/<date>-<name>[-pinned][-quick].json.
+ * `--quick` runs fewer rounds; `--pin` re-runs itself under `taskset -c 0`. Names pick benchmarks
+ * (default: all, in table order below). Tables go to stdout, progress to stderr, and each
+ * benchmark's figures to bench/results/<date>-<name>[-pinned][-quick].json, with the machine and
+ * the glean commit measured. docs/benchmarks.md has the latest figures and how to read them.
  */
 import { isPinnedChild, runPinned } from './pin.mjs';
 import { formatTable, machineInfo, writeResults } from './report.mjs';
 
 /** One module per benchmark; each exports `name`, `run({ quick, log })` and `tables(figures)`. */
 const BENCHMARKS = {
+  /** Latency and throughput of one call: glean against raw MessagePort, comlink and piscina. */
   calls: () => import('./calls.mjs'),
 };
 
@@ -62,6 +64,8 @@ async function main() {
   console.log(
     `${machine.cpu}, ${machine.cores} cores${machine.pinned ? ', pinned to CPU 0 (taskset -c 0)' : ''}, Node ${machine.node}, load ${machine.loadAverage1m.toFixed(2)}, ${machine.date}${flags.quick ? ', quick run' : ''}`,
   );
+  const { commit, packagesModified } = machine.source;
+  console.log(`glean at ${commit}${packagesModified ? ' with uncommitted changes in packages/' : ''} (${machine.source.core})`);
   for (const name of flags.names) await runBenchmark(name, flags, machine);
 }
 
