@@ -17,6 +17,8 @@ import { formatTable, machineInfo, writeResults } from './report.mjs';
 const BENCHMARKS = {
   /** Latency and throughput of one call: glean against raw MessagePort, comlink and piscina. */
   calls: () => import('./calls.mjs'),
+  /** 1 MiB in and out, copied and transferred, glean against raw MessagePort. */
+  payload: () => import('./payload.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;

@@ -1,0 +1,166 @@
+/**
+ * The payload benchmark: a 1 MiB body in and out of a plugin, one call at a time, copied (structured
+ * clone both ways) and transferred (the buffer moves to the worker and back, `transfer()` on the way
+ * in, `Symbol.for('glean.transfer')` on the way out). glean against a raw MessagePort doing the same,
+ * interleaved round by round in one process; each glean path is compared with the raw path of the
+ * same mode as measured in the same round.
+ */
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { loadSymbol, release, transfer } from '@glean/core';
+import { timeSequential } from './measure.mjs';
+import { fixed, grouped, times } from './report.mjs';
+import { interleave } from './rounds.mjs';
+import { median, pairedRatio, summarize } from './stats.mjs';
+
+export const name = 'payload';
+
+/** The body: 1 MiB. */
+const BODY_BYTES = 1 << 20;
+
+const PLANS = {
+  full: { warmupRounds: 3, rounds: 20, calls: 200 },
+  quick: { warmupRounds: 1, rounds: 6, calls: 60 },
+};
+
+const ECHO = fileURLToPath(new URL('./fixtures/echo.mjs', import.meta.url));
+const RAW_WORKER = fileURLToPath(new URL('./workers/raw-echo.mjs', import.meta.url));
+
+const newBody = () => new Uint8Array(BODY_BYTES).fill(7);
+
+/**
+ * A contender keeps its own body: the copying ones send the same one every time (the worker gets
+ * a copy), the transferring ones send the body the previous call gave back, since theirs moved.
+ */
+async function rawContender(move) {
+  const worker = new Worker(RAW_WORKER);
+  await once(worker, 'online');
+  const pending = new Map();
+  let nextId = 0;
+  worker.on('message', ({ id, value }) => {
+    const resolve = pending.get(id);
+    pending.delete(id);
+    resolve(value);
+  });
+  let body = newBody();
+  const send = (sent) =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      pending.set(id, resolve);
+      if (move) worker.postMessage({ id, move, body: sent }, [sent.buffer]);
+      else worker.postMessage({ id, move, body: sent });
+    });
+  const call = async () => {
+    const { body: back } = await send(body);
+    if (move) body = back;
+    return back;
+  };
+  return {
+    key: move ? 'raw-transfer' : 'raw-copy',
+    label: move ? 'raw MessagePort, transferred (floor)' : 'raw MessagePort, copied (floor)',
+    floor: move ? 'raw-transfer' : 'raw-copy',
+    move,
+    call,
+    sent: () => body,
+    close: () => worker.terminate().then(() => {}),
+  };
+}
+
+async function gleanContender(move) {
+  const handle = await loadSymbol(ECHO, move ? 'echoTransfer' : 'echo', { logger: false });
+  let body = newBody();
+  const call = async () => {
+    const { body: back } = await (move ? handle(transfer({ body }, [body.buffer])) : handle({ body }));
+    if (move) body = back;
+    return back;
+  };
+  return {
+    key: move ? 'glean-transfer' : 'glean-copy',
+    label: move ? 'glean handle, transfer() both ways' : 'glean handle, copied',
+    floor: move ? 'raw-transfer' : 'raw-copy',
+    move,
+    call,
+    sent: () => body,
+    close: () => release(handle),
+  };
+}
+
+/** Checks that a contender really echoes the body, and really moves it when it should. */
+async function check(contender) {
+  const sent = contender.sent();
+  const first = sent[0];
+  const back = await contender.call();
+  if (!(back instanceof Uint8Array) || back.byteLength !== BODY_BYTES || back[0] !== (first ^ 1)) {
+    throw new Error(`${contender.label}: the body did not come back flipped`);
+  }
+  if (contender.move && sent.byteLength !== 0) throw new Error(`${contender.label}: the body was copied, not transferred`);
+  if (!contender.move && sent.byteLength !== BODY_BYTES) throw new Error(`${contender.label}: the body was detached`);
+}
+
+export async function run({ quick, log }) {
+  const plan = quick ? PLANS.quick : PLANS.full;
+  const contenders = [];
+  try {
+    for (const factory of [() => rawContender(false), () => rawContender(true), () => gleanContender(false), () => gleanContender(true)]) {
+      const contender = await factory();
+      contenders.push(contender);
+      await check(contender);
+    }
+    log(`payload: 1 MiB in and out, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.calls} calls per contender`);
+    const perRound = new Map(contenders.map((c) => [c.key, { p50: [], p99: [], cpu: [] }]));
+    const scratch = new Float64Array(plan.calls);
+    await interleave(contenders, plan, async ({ key, call }, round) => {
+      const cpu = await timeSequential(call, plan.calls, scratch);
+      if (round < 0) return;
+      const { p50, p99 } = summarize(scratch);
+      const figures = perRound.get(key);
+      figures.p50.push(p50);
+      figures.p99.push(p99);
+      figures.cpu.push(cpu);
+    });
+    const results = Object.fromEntries(
+      contenders.map(({ key, floor }) => {
+        const { p50, p99, cpu } = perRound.get(key);
+        const base = perRound.get(floor);
+        return [
+          key,
+          {
+            p50Us: median(p50),
+            p99Us: median(p99),
+            p50VsFloor: pairedRatio(p50, base.p50),
+            p99VsFloor: pairedRatio(p99, base.p99),
+            cpuUsPerCall: median(cpu),
+            // In and out: two bodies per call.
+            mibPerSecondAtP50: (2 * 1e6) / median(p50),
+            roundP50Us: p50,
+            roundP99Us: p99,
+            roundCpuUsPerCall: cpu,
+          },
+        ];
+      }),
+    );
+    return { plan, bodyBytes: BODY_BYTES, contenders: contenders.map(({ key, label, floor }) => ({ key, label, floor })), results };
+  } finally {
+    await Promise.allSettled(contenders.map((contender) => contender.close()));
+  }
+}
+
+export function tables(figures) {
+  const { plan, contenders, results } = figures;
+  return [
+    {
+      title: `1 MiB body in and out, one call at a time: µs per call, medians of the per-round p50 and p99 (${plan.rounds} rounds × ${plan.calls} calls after ${plan.warmupRounds} warm-up)`,
+      columns: ['contender', 'p50 µs', 'p99 µs', 'p50 × raw', 'p99 × raw', 'MiB/s at p50', 'round p50 range µs', 'CPU µs/call'],
+      rows: contenders.map(({ key, label }) => {
+        const r = results[key];
+        const range = `${fixed(Math.min(...r.roundP50Us), 0)}–${fixed(Math.max(...r.roundP50Us), 0)}`;
+        return [label, fixed(r.p50Us, 0), fixed(r.p99Us, 0), times(r.p50VsFloor), times(r.p99VsFloor), grouped(r.mibPerSecondAtP50), range, fixed(r.cpuUsPerCall, 0)];
+      }),
+      note: [
+        '× raw: median over rounds of the ratio to the raw MessagePort of the same mode (copied or transferred) in the same round.',
+        'MiB/s: two MiB (in and out) per call at the p50. CPU µs/call: user + system time of the whole process (host and workers).',
+      ].join('\n'),
+    },
+  ];
+}
