@@ -19,6 +19,8 @@ const BENCHMARKS = {
   calls: () => import('./calls.mjs'),
   /** 1 MiB in and out, copied and transferred, glean against raw MessagePort. */
   payload: () => import('./payload.mjs'),
+  /** From a config write, or reloadConfig(), to the first call the new version answers. */
+  reload: () => import('./reload.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;
