@@ -21,6 +21,8 @@ const BENCHMARKS = {
   payload: () => import('./payload.mjs'),
   /** From a config write, or reloadConfig(), to the first call the new version answers. */
   reload: () => import('./reload.mjs'),
+  /** Where reload time goes: each part on its own, and estimates of faster paths. */
+  phases: () => import('./phases.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;
