@@ -23,6 +23,8 @@ const BENCHMARKS = {
   reload: () => import('./reload.mjs'),
   /** Where reload time goes: each part on its own, and estimates of faster paths. */
   phases: () => import('./phases.mjs'),
+  /** Heap and RSS over many reloads, glean against cache-busting import(), in child processes. */
+  memory: () => import('./memory.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;

@@ -1,0 +1,128 @@
+/**
+ * The memory benchmark: the host's heap and RSS over many reloads of a 200 KB plugin, after forced
+ * garbage collection. glean (each version in threads that are terminated when it retires) against
+ * the in-process alternative, the cache-busting re-import `import(url + '?v=' + i)`, whose modules
+ * Node never frees. Each side runs in a child process of its own (memory-child.mjs, with
+ * --expose-gc), one after the other, so neither sees the other's heap; interleaving does not apply
+ * to memory, and time per reload is given only as context.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fixed } from './report.mjs';
+
+export const name = 'memory';
+
+const PLANS = {
+  full: { reloads: 1000, every: 100, warmup: 20 },
+  quick: { reloads: 100, every: 25, warmup: 5 },
+};
+
+const CHILD = fileURLToPath(new URL('./memory-child.mjs', import.meta.url));
+
+const SIDES = [
+  { key: 'glean', label: 'glean (config write, watch)' },
+  { key: 'import', label: "cache-busting import(url + '?v=' + i)" },
+];
+
+/** Runs one side; resolves with its JSON, rejects if the child fails. Its stderr (progress) passes through. */
+function runChild(mode, plan) {
+  // The re-import side keeps about a megabyte per reload: give it room beyond Node's default heap limit.
+  const args = ['--expose-gc', '--max-old-space-size=8192', CHILD, mode, String(plan.reloads), String(plan.every), String(plan.warmup)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code !== 0) reject(new Error(`memory-child ${mode} ended with ${signal ?? `code ${code}`}`));
+      else resolve(JSON.parse(out.trim().split('\n').at(-1)));
+    });
+  });
+}
+
+/** Least-squares slope of `y` over `x`. */
+function slope(x, y) {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (x[i] - mx) * (y[i] - my);
+    den += (x[i] - mx) ** 2;
+  }
+  return num / den;
+}
+
+function summarize(result) {
+  const { checkpoints, reloads } = result;
+  const first = checkpoints[0];
+  const last = checkpoints.at(-1);
+  const x = checkpoints.map((c) => c.reloads);
+  return {
+    heapBefore: first.heapUsed,
+    heapAfter: last.heapUsed,
+    heapGrowthPerReload: (last.heapUsed - first.heapUsed) / reloads,
+    heapSlopePerReload: slope(x, checkpoints.map((c) => c.heapUsed)),
+    rssBefore: first.rss,
+    rssAfter: last.rss,
+    rssMin: Math.min(...checkpoints.map((c) => c.rss)),
+    rssMax: Math.max(...checkpoints.map((c) => c.rss)),
+    rssGrowthPerReload: (last.rss - first.rss) / reloads,
+    rssSlopePerReload: slope(x, checkpoints.map((c) => c.rss)),
+  };
+}
+
+export async function run({ quick, log }) {
+  const plan = quick ? PLANS.quick : PLANS.full;
+  const sides = {};
+  for (const { key } of SIDES) {
+    log(`memory: ${key}, ${plan.warmup} warm-up + ${plan.reloads} reloads in a child process`);
+    const result = await runChild(key, plan);
+    sides[key] = { ...result, summary: summarize(result) };
+  }
+  return { plan, sides: SIDES, results: sides };
+}
+
+const mib = (bytes) => fixed(bytes / 2 ** 20, 1);
+const kib = (bytes) => fixed(bytes / 1024, bytes > -10 * 1024 && bytes < 10 * 1024 ? 2 : 0);
+
+export function tables(figures) {
+  const { plan, sides, results } = figures;
+  const growth = {
+    title: `Memory over ${plan.reloads} reloads of a ${Math.round(results.glean.pluginBytes / 1024)} KiB plugin (after ${plan.warmup} warm-up reloads), host process, after forced GC`,
+    columns: ['side', 'heap before MiB', 'heap after MiB', 'heap KiB/reload', 'heap slope KiB/reload', 'RSS before MiB', 'RSS after MiB', 'RSS range MiB', 'RSS KiB/reload', 'ms/reload'],
+    rows: sides.map(({ key, label }) => {
+      const s = results[key].summary;
+      return [
+        label,
+        mib(s.heapBefore),
+        mib(s.heapAfter),
+        kib(s.heapGrowthPerReload),
+        kib(s.heapSlopePerReload),
+        mib(s.rssBefore),
+        mib(s.rssAfter),
+        `${mib(s.rssMin)}–${mib(s.rssMax)}`,
+        kib(s.rssGrowthPerReload),
+        fixed(results[key].msPerReload, 1),
+      ];
+    }),
+    note: [
+      'KiB/reload: (after − before) / reloads. slope: least squares over every checkpoint. RSS counts every thread of the process.',
+      `Heap: V8's heapUsed of the main thread after repeated gc() until it stops shrinking. Checkpoints every ${plan.every} reloads below.`,
+    ].join('\n'),
+  };
+  const checkpoints = results.glean.checkpoints.map((c) => c.reloads);
+  const series = {
+    title: 'Heap used (MiB) after forced GC, by reloads done',
+    columns: ['side', ...checkpoints.map(String)],
+    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.heapUsed))]),
+  };
+  const rss = {
+    title: 'RSS (MiB) after forced GC, by reloads done',
+    columns: ['side', ...checkpoints.map(String)],
+    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.rss))]),
+  };
+  return [growth, series, rss];
+}
