@@ -25,6 +25,8 @@ const BENCHMARKS = {
   phases: () => import('./phases.mjs'),
   /** Heap and RSS over many reloads, glean against cache-busting import(), in child processes. */
   memory: () => import('./memory.mjs'),
+  /** CPU-bound calls over `threads` from 1 to the CPUs available (only 1 under --pin). */
+  scaling: () => import('./scaling.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;
