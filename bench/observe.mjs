@@ -1,11 +1,13 @@
 /**
- * Seeing, from outside, when glean starts to read a config file: `readFile` of `fs/promises` is
- * wrapped, and `syncBuiltinESMExports()` makes glean's own named import of it use the wrapper.
- * Bench only; glean is not changed, and the wrapper costs a map lookup per read.
+ * Seeing from outside what glean does, for the reload benchmarks; glean is not changed.
+ * `observeReads`: when glean starts to read a config file. `observeWorkerStarts`: every thread
+ * started, and how long its constructor held the caller.
  */
 import fsPromises from 'node:fs/promises';
-import { syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
 
 /** Wall-clock ms in the clock every thread of this process shares (`performance.timeOrigin` is per process). */
 export const now = () => performance.timeOrigin + performance.now();
@@ -14,6 +16,8 @@ export const now = () => performance.timeOrigin + performance.now();
 const hooks = new Map();
 
 /**
+ * `readFile` of `fs/promises` is wrapped, and `syncBuiltinESMExports()` makes glean's own named
+ * import of it use the wrapper, which costs a map lookup per read.
  * Starts observing reads; returns `{ onRead(path, callback), stop() }`. `onRead` replaces the
  * callback of that path (`undefined` removes it); `stop()` puts the original `readFile` back.
  */
@@ -34,5 +38,26 @@ export function observeReads() {
       fsPromises.readFile = original;
       syncBuiltinESMExports();
     },
+  };
+}
+
+/**
+ * Seeing every worker thread this process starts (glean's through piscina included: piscina reads
+ * `Worker` from `node:worker_threads` at each start). `worker_threads.Worker` is replaced by a
+ * subclass that calls `onStart({ at, callMs })` after each constructor: when, and how long the
+ * constructor held the calling thread. Returns the undo.
+ */
+export function observeWorkerStarts(onStart) {
+  const workerThreads = require('node:worker_threads');
+  const Original = workerThreads.Worker;
+  workerThreads.Worker = class Worker extends Original {
+    constructor(...args) {
+      const start = performance.now();
+      super(...args);
+      onStart({ at: performance.timeOrigin + start, callMs: performance.now() - start });
+    }
+  };
+  return () => {
+    workerThreads.Worker = Original;
   };
 }

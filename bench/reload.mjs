@@ -18,7 +18,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Glean } from '@glean/core';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
-import { now, observeReads } from './observe.mjs';
+import { now, observeReads, observeWorkerStarts } from './observe.mjs';
 import { fixed } from './report.mjs';
 import { interleave, quiet } from './rounds.mjs';
 import { scratchFolder } from './scratch.mjs';
@@ -39,6 +39,8 @@ const CONTENDERS = [
   { key: 'mjs-write', label: '.mjs, config write (watch, default debounce)', ext: 'mjs', trigger: 'write' },
   { key: 'mjs-write-d0', label: '.mjs, config write (watch, debounceMs 0)', ext: 'mjs', trigger: 'write', debounceMs: 0 },
   { key: 'mjs-reload', label: '.mjs, reloadConfig()', ext: 'mjs', trigger: 'reloadConfig' },
+  // The old version pinned by a handle (glean.reload) until the first answer: what retiring it at the commit costs the first call.
+  { key: 'mjs-reload-hold', label: '.mjs, reloadConfig(), old version retired after the answer', ext: 'mjs', trigger: 'reloadConfig', holdOld: true },
   { key: 'ts-write', label: '.ts, config write (watch, default debounce)', ext: 'ts', trigger: 'write' },
   { key: 'ts-reload', label: '.ts, reloadConfig()', ext: 'ts', trigger: 'reloadConfig' },
 ];
@@ -61,7 +63,7 @@ function withTimeout(promise, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function startContender(spec, reads) {
+async function startContender(spec, reads, starts) {
   const scratch = await scratchFolder(`reload-${spec.key}`);
   // A modern project: ESM, so `.ts` goes through tsx's ESM hooks, as `.mjs` goes through Node's.
   await scratch.write('package.json', '{ "type": "module" }\n');
@@ -94,15 +96,21 @@ async function startContender(spec, reads) {
     reads.onRead(configPath, () => (readAt ??= now()));
     // Not events.once(): it would reject on an 'error' event, and errors are counted, not fatal.
     const retired = new Promise((resolve) => glean.once('retire', () => resolve(now())));
+    const held = spec.holdOld ? await glean.reload('P') : undefined;
     const answered = new Promise((resolve, reject) => {
       const onReload = (event) => {
         if (event.id !== 'P') return;
         glean.off('reload', onReload);
         const committedAt = now();
-        handle().then((value) => resolve({ committedAt, answeredAt: now(), value }), reject);
+        handle().then((value) => {
+          const answeredAt = now();
+          if (held !== undefined) void glean.release(held);
+          resolve({ committedAt, answeredAt, value });
+        }, reject);
       };
       glean.on('reload', onReload);
     });
+    starts.length = 0;
     const cpu = process.cpuUsage();
     const startedAt = now();
     const triggered = spec.trigger === 'write' ? writeFile(configPath, text) : glean.reloadConfig();
@@ -111,6 +119,7 @@ async function startContender(spec, reads) {
     // Everything the reload set off (the old version's end, a spare started for the next one) counts.
     await quiet();
     const cpuUs = process.cpuUsage(cpu);
+    const started = starts.filter((start) => start.at >= startedAt);
     reads.onRead(configPath, undefined);
     if (value.threadId === lastThread) throw new Error(`${spec.label}: reload ${version} was answered by the old thread ${lastThread}`);
     lastThread = value.threadId;
@@ -130,6 +139,10 @@ async function startContender(spec, reads) {
       retire: retiredAt - committedAt,
       cpuMs: (cpuUs.user + cpuUs.system) / 1000,
       threadBeforeTrigger: value.environment < startedAt,
+      // Threads started from the trigger until idle: before the reload event (the commit) and after it.
+      threadStartsBeforeCommit: started.filter((start) => start.at < committedAt).length,
+      threadStartsAfterCommit: started.filter((start) => start.at >= committedAt).length,
+      threadStartCallMs: started.reduce((sum, start) => sum + start.callMs, 0),
     };
   };
 
@@ -154,9 +167,11 @@ function pairedDifference(a, b) {
 export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const reads = observeReads();
+  const starts = [];
+  const stopObservingStarts = observeWorkerStarts((start) => starts.push(start));
   const contenders = [];
   try {
-    for (const spec of CONTENDERS) contenders.push(await startContender(spec, reads));
+    for (const spec of CONTENDERS) contenders.push(await startContender(spec, reads, starts));
     log(`reload: ${plan.warmupRounds} warm-up + ${plan.rounds} rounds, one reload per contender per round`);
     const samples = new Map(contenders.map((c) => [c.key, []]));
     await interleave(contenders, plan, async (contender, round) => {
@@ -175,6 +190,9 @@ export async function run({ quick, log }) {
             retireMedianMs: median(column('retire')),
             cpuMsPerReload: median(column('cpuMs')),
             threadsStartedBeforeTrigger: list.filter((sample) => sample.threadBeforeTrigger).length,
+            threadStartsBeforeCommit: median(column('threadStartsBeforeCommit')),
+            threadStartsAfterCommit: median(column('threadStartsAfterCommit')),
+            threadStartCallMs: median(column('threadStartCallMs')),
             errors: errors.map((error) => `${error.code}: ${error.message}`),
             reloads: list,
           },
@@ -187,11 +205,13 @@ export async function run({ quick, log }) {
       tsOverMjsWrite: pairedDifference(totals('ts-write'), totals('mjs-write')),
       writeOverReloadConfigMjs: pairedDifference(totals('mjs-write'), totals('mjs-reload')),
       debounceDefaultOverDebounce0: pairedDifference(totals('mjs-write'), totals('mjs-write-d0')),
+      retireAtCommitOverAfterAnswer: pairedDifference(totals('mjs-reload'), totals('mjs-reload-hold')),
     };
     return { plan, contenders: CONTENDERS, results, differences };
   } finally {
     await Promise.allSettled(contenders.map((contender) => contender.close()));
     reads.stop();
+    stopObservingStarts();
   }
 }
 
@@ -229,7 +249,8 @@ export function tables(figures) {
       'trigger → config read: the watcher (fs event, debounce), or nothing for reloadConfig().',
       '→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread\'s Node environment exists (0 with a spare).',
       '→ plugin evaluated: piscina\'s worker script, glean\'s worker entry, the serve task, comlink load(), tsx registration (.ts), the import.',
-      '→ committed: describe() over comlink, the kind check, the generation switch. → answered: the first call on the new thread.',
+      '→ committed: describe() over comlink, the kind check, the generation switch, and the start of the old version\'s retirement, which',
+      'terminates its threads inside the switch, before the reload event. → answered: the first call on the new thread.',
     ].join('\n'),
   };
   const costs = {
@@ -240,7 +261,17 @@ export function tables(figures) {
       ['.ts − .mjs, config write', fixed(differences.tsOverMjsWrite, 1)],
       ['config write − reloadConfig(), .mjs (the watcher)', fixed(differences.writeOverReloadConfigMjs, 1)],
       ['default debounce − debounceMs 0, config write, .mjs', fixed(differences.debounceDefaultOverDebounce0, 1)],
+      ['old version retired at the commit − after the answer, reloadConfig(), .mjs', fixed(differences.retireAtCommitOverAfterAnswer, 1)],
     ],
   };
-  return [latency, phases, costs];
+  const threads = {
+    title: 'Worker threads the host starts per reload (from the trigger until idle), medians',
+    columns: ['contender', 'before the commit', 'after the commit', 'ms in Worker constructors'],
+    rows: contenders.map(({ key, label }) => {
+      const r = results[key];
+      return [label, String(r.threadStartsBeforeCommit), String(r.threadStartsAfterCommit), fixed(r.threadStartCallMs, 2)];
+    }),
+    note: 'Counted by wrapping worker_threads.Worker (piscina starts glean\'s threads through it); constructors run on the main thread.',
+  };
+  return [latency, phases, costs, threads];
 }
