@@ -1,14 +1,5 @@
-/** The plain request a hot HTTP handler gets: it crosses a thread, so it is data only. */
-export interface HttpRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
-
-/** The plain response a hot HTTP handler returns. */
-export interface HttpResponse {
-  readonly status?: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
-}
+/**
+ * The hot HTTP handler contract, for the example plugins: a plain request in, a plain response (or a
+ * promise of one) out. Type-only, so a plugin pays nothing for it at run time.
+ */
+export type { HttpRequest, HttpResponse } from '@glean/core/http';

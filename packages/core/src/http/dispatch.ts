@@ -1,0 +1,93 @@
+import { transfer } from '@glean/worker/protocol';
+import type { Logger } from '../glean.js';
+import type { HttpHandler, HttpRequest } from './contract.js';
+import { statusOf } from './errors.js';
+import { errorResponse, prepareResponse, type PreparedResponse } from './response.js';
+
+/** Options of every HTTP adapter (`httpListener`, `expressHandler`, `fastifyHandler`, `gleanFastify`). */
+export interface HttpAdapterOptions {
+  /** Largest request body, in bytes; a larger one is answered 413 and never reaches the handler. Default 1 MiB (1 048 576), as Fastify's. */
+  bodyLimit?: number;
+  /** Seconds sent in the `Retry-After` header of a 503 for `GLEAN_QUEUE_FULL`. Default 1. */
+  retryAfterSeconds?: number;
+  /**
+   * Where errors answered 5xx are written, stack and all (the client gets none of it). Default
+   * `console`; `false` for silence. `GLEAN_QUEUE_FULL` is not logged: under overload a line per shed
+   * request would only add to the load; `onError` still sees it.
+   */
+  logger?: Logger | false;
+  /** Called with every error answered 5xx, and what was answered. Default none. A throw in it is logged, never answered. */
+  onError?: (error: unknown, context: HttpErrorContext) => void;
+}
+
+/** What {@link HttpAdapterOptions.onError} is told besides the error. */
+export interface HttpErrorContext {
+  /** The status the client got: 500, 503 or 504. */
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+}
+
+/** The defaults of {@link HttpAdapterOptions}. */
+export const DEFAULT_HTTP_OPTIONS = { bodyLimit: 1_048_576, retryAfterSeconds: 1 } as const;
+
+/** Options with their defaults filled in, once per adapter rather than per request. */
+export interface ResolvedHttpOptions {
+  readonly bodyLimit: number;
+  readonly retryAfterSeconds: number;
+  readonly logger: Logger | undefined;
+  readonly onError: HttpAdapterOptions['onError'];
+}
+
+/** Fills in the defaults; throws a `RangeError` for a limit or a delay that is not a number ≥ 0. */
+export function resolveHttpOptions(options: HttpAdapterOptions = {}): ResolvedHttpOptions {
+  const { bodyLimit = DEFAULT_HTTP_OPTIONS.bodyLimit, retryAfterSeconds = DEFAULT_HTTP_OPTIONS.retryAfterSeconds, logger = console, onError } = options;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0) throw new RangeError(`bodyLimit must be a whole number of bytes ≥ 0, got ${String(bodyLimit)}`);
+  if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 0) throw new RangeError(`retryAfterSeconds must be a whole number ≥ 0, got ${String(retryAfterSeconds)}`);
+  return { bodyLimit, retryAfterSeconds, logger: logger === false ? undefined : logger, onError };
+}
+
+/**
+ * Calls `handler` with `request` and turns whatever happens into a response ready to write; never
+ * rejects. The request body moves to the worker (it is detached here afterwards) unless it is a
+ * view on part of a larger buffer, which is copied first so that nothing else is detached with it.
+ * A failure is answered by its code (see `STATUS_OF_CODE`: 503, 504, otherwise 500) with the
+ * status's reason phrase only, and reported to the logger and `onError`.
+ */
+export async function dispatch(handler: HttpHandler, request: HttpRequest, options: ResolvedHttpOptions): Promise<PreparedResponse> {
+  try {
+    return prepareResponse(await handler(movable(request)));
+  } catch (error) {
+    return failed(error, request, options);
+  }
+}
+
+/**
+ * The response for a failure, reported first. Also used by the adapters for errors found before
+ * the handler is called (a body another middleware parsed into an object).
+ */
+export function failed(error: unknown, request: Pick<HttpRequest, 'method' | 'url'>, options: ResolvedHttpOptions): PreparedResponse {
+  const status = statusOf(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (status >= 500) {
+    const context: HttpErrorContext = { status, method: request.method, url: request.url };
+    if (options.logger !== undefined && code !== 'GLEAN_QUEUE_FULL') {
+      options.logger[status === 500 ? 'error' : 'warn'](`glean: ${request.method} ${request.url} answered ${status}:`, error);
+    }
+    try {
+      options.onError?.(error, context);
+    } catch (listenerError) {
+      options.logger?.error('glean: an HTTP onError callback threw', listenerError);
+    }
+  }
+  return errorResponse(status, code === 'GLEAN_QUEUE_FULL' ? options.retryAfterSeconds : undefined);
+}
+
+function movable(request: HttpRequest): HttpRequest {
+  const { body } = request;
+  if (body.byteLength === 0) return request;
+  const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+  // A copy through the constructor: a Buffer's slice() would be another view on the same memory.
+  const owned = whole ? body : new Uint8Array(body);
+  return transfer(owned === body ? request : { ...request, body: owned }, [owned.buffer as ArrayBuffer]);
+}

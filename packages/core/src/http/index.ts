@@ -1,0 +1,13 @@
+/**
+ * `@glean/core/http` — hot HTTP handlers: the plain request/response contract a plugin export
+ * implements, and a `node:http` request listener serving one from a live handle. Needs neither
+ * Fastify nor Express; their adapters are `@glean/core/fastify` and `@glean/core/express`.
+ */
+export { httpListener } from './node.js';
+export type { RequestListener } from './node.js';
+export { DEFAULT_HTTP_OPTIONS } from './dispatch.js';
+export type { HttpAdapterOptions, HttpErrorContext } from './dispatch.js';
+export { callHttpHandler } from './call.js';
+export type { PreparedResponse } from './response.js';
+export { GleanHttpError, HttpErrorCode, STATUS_OF_CODE } from './errors.js';
+export type { HttpBody, HttpHandler, HttpRequest, HttpRequestHeaders, HttpResponse, HttpResponseHeaders } from './contract.js';

@@ -1,0 +1,295 @@
+/**
+ * Hot HTTP handlers through each adapter — node:http, Express, Fastify — on real servers on the
+ * loopback, with real workers: a request reaches the plugin with its body as bytes and follows a
+ * swap; a body over the limit is answered 413 before any worker sees it; a plugin error 500 with no
+ * stack; GLEAN_QUEUE_FULL 503 with Retry-After; GLEAN_TIMEOUT 504.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import express from 'express';
+import Fastify from 'fastify';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { Glean, type Handle, type Logger } from '@glean/core';
+import { httpListener, type HttpAdapterOptions, type HttpErrorContext, type HttpHandler, type HttpRequest, type HttpResponse } from '@glean/core/http';
+import { expressHandler } from '@glean/core/express';
+import { gleanFastify } from '@glean/core/fastify';
+import { onCleanup, tempDir, type Entry, type TempDir } from './helpers/index.js';
+
+/** Answers say which version served them, and what the plugin saw of the request. */
+const greeter = (tag: string): string => `
+export function Greet(request) {
+  return {
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'X-Version': '${tag}' },
+    body: '${tag} ' + request.method + ' ' + request.url,
+  };
+}
+`;
+
+const HANDLERS = `
+export function Echo(request) {
+  const { body } = request;
+  const answer = {
+    status: 201,
+    headers: { 'x-length': body.byteLength, 'x-kind': Object.prototype.toString.call(body) },
+    body,
+  };
+  // The bytes go back the way they came: moved, not copied.
+  return Object.defineProperty(answer, Symbol.for('glean.transfer'), { value: [body.buffer] });
+}
+export function Throw() {
+  throw Object.assign(new Error('secret plugin detail'), { code: 'E_PLUGIN' });
+}
+export function Invalid() {
+  return { status: 'fine', body: 'never sent' };
+}
+`;
+
+/** Holds each request until the test opens its gate, so "in flight" is a fact, not a guess about timing. */
+const GATE = `
+export async function Gate(request) {
+  const channel = new BroadcastChannel(request.headers['x-gate']);
+  const opened = new Promise((resolve) => (channel.onmessage = (event) => event.data === 'open' && resolve()));
+  channel.postMessage('ready');
+  await opened;
+  channel.close();
+  return { body: 'through the gate' };
+}
+`;
+
+/** The test's end of a gate: how many requests wait behind it, and a way to let them all through. */
+interface Gate {
+  readonly name: string;
+  /** Resolves once `count` requests have reached the plugin and wait. */
+  ready(count: number): Promise<void>;
+  open(): void;
+}
+
+function gate(): Gate {
+  const name = `glean-test-gate-${randomUUID()}`;
+  const channel = new BroadcastChannel(name);
+  let waiting = 0;
+  const listeners = new Set<() => void>();
+  channel.onmessage = (event: MessageEvent) => {
+    if (event.data !== 'ready') return;
+    waiting++;
+    for (const listener of listeners) listener();
+  };
+  let closed = false;
+  const open = (): void => {
+    if (closed) return;
+    channel.postMessage('open');
+  };
+  onCleanup(() => {
+    open();
+    closed = true;
+    channel.close();
+  });
+  return {
+    name,
+    open,
+    ready: (count) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} requests at the gate (${waiting} there)`)), 10_000);
+        const check = (): void => {
+          if (waiting < count) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+async function start(temp: TempDir, plugins: Entry[]): Promise<Glean> {
+  const glean = new Glean(await temp.write('plugin.json', plugins), { watch: false, logger: false, prewarm: false });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  return glean;
+}
+
+const ADAPTERS = ['node:http', 'express', 'fastify'] as const;
+type Adapter = (typeof ADAPTERS)[number];
+
+/** Serves `handler` on every path through `adapter`, on the loopback; closed after the test. Resolves to its base URL. */
+async function serve(adapter: Adapter, handler: HttpHandler, options: HttpAdapterOptions = {}): Promise<string> {
+  if (adapter === 'fastify') {
+    const app = Fastify();
+    await app.register(gleanFastify, { handler, url: '/*', ...options });
+    onCleanup(() => app.close());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  }
+  let server: Server;
+  if (adapter === 'express') {
+    const app = express();
+    app.use(expressHandler(handler, options));
+    server = createServer(app);
+  } else {
+    server = createServer(httpListener(handler, options));
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A logger that keeps what it is given. */
+function recordingLogger(): Logger & { lines: { level: string; message: string; details: unknown[] }[] } {
+  const lines: { level: string; message: string; details: unknown[] }[] = [];
+  return {
+    lines,
+    warn: (message, ...details) => void lines.push({ level: 'warn', message, details }),
+    error: (message, ...details) => void lines.push({ level: 'error', message, details }),
+  };
+}
+
+describe('the handler contract', () => {
+  it('types a plugin export of the contract as a handler the adapters take', () => {
+    const FooHandler = (request: HttpRequest): HttpResponse => ({ body: request.url });
+    expectTypeOf<Handle<typeof FooHandler>>().toExtend<HttpHandler>();
+    expectTypeOf<typeof FooHandler>().toExtend<HttpHandler>();
+  });
+});
+
+describe.each(ADAPTERS)('through %s', (adapter) => {
+  it('reaches the plugin, then follows a swap without a restart', async () => {
+    const temp = await tempDir();
+    await temp.write('v1.mjs', greeter('v1'));
+    await temp.write('v2.mjs', greeter('v2'));
+    const glean = await start(temp, [{ id: 'Foo', file: 'v1.mjs', name: 'Greet' }]);
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Foo'));
+
+    const first = await fetch(`${base}/foo?x=1`);
+    expect([first.status, first.headers.get('x-version'), await first.text()]).toEqual([200, 'v1', 'v1 GET /foo?x=1']);
+
+    await temp.write('plugin.json', [{ id: 'Foo', file: 'v2.mjs', name: 'Greet' }]);
+    await glean.reloadConfig();
+    const second = await fetch(`${base}/foo`, { method: 'POST', body: 'hi' });
+    expect([second.status, second.headers.get('x-version'), await second.text()]).toEqual([200, 'v2', 'v2 POST /foo']);
+  });
+
+  it('hands the plugin the body as bytes, and sends its bytes back intact', async () => {
+    const temp = await tempDir();
+    await temp.write('handlers.mjs', HANDLERS);
+    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'));
+
+    const sent = randomBytes(200_000);
+    const answer = await fetch(`${base}/echo`, { method: 'POST', body: sent, headers: { 'content-type': 'application/json' } });
+    expect([answer.status, answer.headers.get('x-length'), answer.headers.get('x-kind'), answer.headers.get('content-type')]).toEqual([
+      201,
+      '200000',
+      '[object Uint8Array]',
+      'application/octet-stream',
+    ]);
+    expect(Buffer.from(await answer.arrayBuffer()).equals(sent)).toBe(true);
+
+    const empty = await fetch(`${base}/echo`);
+    expect([empty.status, empty.headers.get('x-length'), await empty.text()]).toEqual([201, '0', '']);
+  });
+
+  it('answers 413 to a body over bodyLimit, declared or streamed, and never calls the plugin', async () => {
+    const temp = await tempDir();
+    await temp.write('handlers.mjs', HANDLERS);
+    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'), { bodyLimit: 1024, logger: false });
+
+    const declared = await fetch(`${base}/echo`, { method: 'POST', body: randomBytes(4096) });
+    expect(declared.status).toBe(413);
+    await declared.arrayBuffer();
+    const chunks = [randomBytes(1000), randomBytes(1000)];
+    const streamed = await fetch(`${base}/echo`, {
+      method: 'POST',
+      // A stream has no content-length: the limit is found while reading.
+      body: new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const chunk = chunks.shift();
+          if (chunk === undefined) controller.close();
+          else controller.enqueue(chunk);
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    await streamed.arrayBuffer();
+    expect(glean.status()['Echo']!.calls).toBe(0);
+
+    const within = await fetch(`${base}/echo`, { method: 'POST', body: randomBytes(1024) });
+    expect([within.status, within.headers.get('x-length')]).toEqual([201, '1024']);
+  });
+
+  it('answers 500 to a plugin error with no message or stack, and logs it and calls onError with it', async () => {
+    const temp = await tempDir();
+    await temp.write('handlers.mjs', HANDLERS);
+    const glean = await start(temp, [
+      { id: 'Throw', file: 'handlers.mjs', name: 'Throw' },
+      { id: 'Invalid', file: 'handlers.mjs', name: 'Invalid' },
+    ]);
+    const logger = recordingLogger();
+    const errors: [unknown, HttpErrorContext][] = [];
+    const options: HttpAdapterOptions = { logger, onError: (error, context) => void errors.push([error, context]) };
+    const throwing = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Throw'), options);
+    const invalid = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Invalid'), options);
+
+    const answer = await fetch(`${throwing}/boom`);
+    const text = await answer.text();
+    expect([answer.status, answer.headers.get('content-type'), text]).toEqual([500, 'text/plain; charset=utf-8', 'Internal Server Error\n']);
+    expect(text).not.toMatch(/secret|handlers\.mjs|at /);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![0]).toMatchObject({ message: 'secret plugin detail', code: 'E_PLUGIN' });
+    expect((errors[0]![0] as Error).stack).toContain('handlers.mjs');
+    expect(errors[0]![1]).toEqual({ status: 500, method: 'GET', url: '/boom' });
+    expect(logger.lines).toMatchObject([{ level: 'error', message: 'glean: GET /boom answered 500:', details: [errors[0]![0]] }]);
+
+    const bad = await fetch(`${invalid}/bad`);
+    expect([bad.status, await bad.text()]).toEqual([500, 'Internal Server Error\n']);
+    expect(errors[1]![0]).toMatchObject({ code: 'GLEAN_HTTP_INVALID_RESPONSE' });
+    expect((errors[1]![0] as Error).message).toMatchInlineSnapshot(`"the HTTP handler returned an invalid response: status must be an integer from 200 to 599, got "fine""`);
+  });
+
+  it('answers 503 with Retry-After when the plugin\'s queue is full, and still serves the request in flight', async () => {
+    const temp = await tempDir();
+    await temp.write('gate.mjs', GATE);
+    const glean = await start(temp, [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', concurrency: 1, maxQueue: 0 }]);
+    const logger = recordingLogger();
+    const codes: unknown[] = [];
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Gate'), {
+      retryAfterSeconds: 2,
+      logger,
+      onError: (error) => void codes.push((error as { code?: unknown }).code),
+    });
+    const door = gate();
+
+    const first = fetch(`${base}/slow`, { headers: { 'x-gate': door.name } });
+    await door.ready(1);
+    const shed = await fetch(`${base}/slow`, { headers: { 'x-gate': door.name } });
+    expect([shed.status, shed.headers.get('retry-after'), await shed.text()]).toEqual([503, '2', 'Service Unavailable\n']);
+    expect(codes).toEqual(['GLEAN_QUEUE_FULL']);
+    expect(logger.lines).toEqual([]); // shed load is not logged line by line
+
+    door.open();
+    const served = await first;
+    expect([served.status, await served.text()]).toEqual([200, 'through the gate']);
+  });
+
+  it('answers 504 when the call runs past timeoutMs', async () => {
+    const temp = await tempDir();
+    await temp.write('gate.mjs', GATE);
+    const glean = await start(temp, [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', timeoutMs: 150 }]);
+    const errors: unknown[] = [];
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Gate'), { logger: false, onError: (error) => void errors.push(error) });
+    const door = gate();
+
+    const answer = await fetch(`${base}/late`, { headers: { 'x-gate': door.name } });
+    expect([answer.status, answer.headers.get('retry-after'), await answer.text()]).toEqual([504, null, 'Gateway Timeout\n']);
+    expect(errors).toMatchObject([{ code: 'GLEAN_TIMEOUT', id: 'Gate' }]);
+  });
+});
