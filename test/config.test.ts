@@ -66,10 +66,20 @@ describe('accepted shapes', () => {
       drainTimeoutMs: 30_000,
       maxQueue: Infinity,
       concurrency: Infinity,
-      resourceLimits: undefined,
+      resourceLimits: { maxOldGenerationSizeMb: 1024 },
       integrity: undefined,
       env: 'inherit',
     });
+  });
+
+  test("every version's heap is capped at 1 GiB unless the config sets its own maxOldGenerationSizeMb", async () => {
+    const file = await write('plugin.json', [
+      { ...entry, resourceLimits: { stackSizeMb: 8 } },
+      { id: 'Big', file: 'big.mjs', name: 'Big', resourceLimits: { maxOldGenerationSizeMb: 4096 } },
+    ]);
+    const [foo, big] = (await readConfig(file)).plugins;
+    expect(foo?.options.resourceLimits).toEqual({ maxOldGenerationSizeMb: 1024, stackSizeMb: 8 });
+    expect(big?.options.resourceLimits).toEqual({ maxOldGenerationSizeMb: 4096 });
   });
 
   test('object form: defaults apply, entries override them, resourceLimits merge key by key', async () => {
@@ -416,6 +426,6 @@ describe('pluginOptionsEqual', () => {
   });
 
   test('an empty resourceLimits equals none', () => {
-    expect(pluginOptionsEqual(options({ resourceLimits: {} }), options())).toBe(true);
+    expect(pluginOptionsEqual(options({ resourceLimits: {} }), options({ resourceLimits: undefined }))).toBe(true);
   });
 });

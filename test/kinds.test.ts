@@ -43,9 +43,10 @@ function thrownBy(read: () => unknown): Caught {
 const stable = (error: Error, dir: string): string => error.message.replaceAll(dir, '<dir>');
 
 /** A started Glean on a config of `entries` in `temp`, closed after the test. */
-async function startGlean(temp: TempDir, entries: Entry[]): Promise<Glean> {
+async function startGlean(temp: TempDir, entries: Entry[], root?: string): Promise<Glean> {
   const configPath = await temp.write('plugin.json', entries);
-  const glean = new Glean(configPath, { watch: false, logger: false });
+  // Fixtures in the repo lie outside the temp folder: they need the repo's fixture folder as the plugin root.
+  const glean = new Glean(configPath, { watch: false, logger: false, ...(root === undefined ? {} : { root }) });
   onCleanup(() => glean.close());
   await glean.loadConfig();
   return glean;
@@ -277,7 +278,7 @@ export const tags = ['stable', 'fast'];
 
 describe('plugin file formats', () => {
   const moduleType = `typeof require === 'function' ? 'commonjs' : 'module'`;
-  const formats: { title: string; files: Record<string, string>; file: string; name: string; call: unknown[]; expected: unknown }[] = [
+  const formats: { title: string; files: Record<string, string>; file: string; name: string; call: unknown[]; expected: unknown; root?: string }[] = [
     {
       title: '.mjs is loaded as an ES module',
       files: { 'plugin.mjs': `export function format() { return ${moduleType}; }` },
@@ -333,6 +334,7 @@ describe('plugin file formats', () => {
       title: '.ts with type annotations and an interface, importing a sibling .ts module, is loaded as an ES module',
       files: {},
       file: join(FIXTURES, 'greet.ts'),
+      root: FIXTURES,
       name: 'greet',
       call: ['Ada'],
       expected: { text: 'HELLO ADA!', moduleType: 'module' },
@@ -341,6 +343,7 @@ describe('plugin file formats', () => {
       title: '.mts is loaded as an ES module',
       files: {},
       file: join(FIXTURES, 'twice.mts'),
+      root: FIXTURES,
       name: 'twice',
       call: [21],
       expected: { result: 42, moduleType: 'module' },
@@ -349,16 +352,17 @@ describe('plugin file formats', () => {
       title: '.cts is loaded as CommonJS',
       files: {},
       file: join(FIXTURES, 'triple.cts'),
+      root: FIXTURES,
       name: 'triple',
       call: [14],
       expected: { result: 42, moduleType: 'commonjs' },
     },
   ];
 
-  test.each(formats)('$title', async ({ files, file, name, call, expected }) => {
+  test.each(formats)('$title', async ({ files, file, name, call, expected, root }) => {
     const temp = await tempDir();
     for (const [path, content] of Object.entries(files)) await temp.write(path, content);
-    const glean = await startGlean(temp, [{ id: 'Plugin', file, name }]);
+    const glean = await startGlean(temp, [{ id: 'Plugin', file, name }], root);
     const plugin = await glean.reloadAndWatch<(...args: unknown[]) => unknown>('Plugin');
     expect(await plugin(...call)).toEqual(expected);
   });
@@ -368,7 +372,7 @@ describe('plugin file formats', () => {
     const line = (await readFile(file, 'utf8')).split('\n').findIndex((text) => text.includes('throw new RangeError')) + 1;
     expect(line).toBeGreaterThan(0);
     const temp = await tempDir();
-    const glean = await startGlean(temp, [{ id: 'CheckOrder', file, name: 'checkOrder' }]);
+    const glean = await startGlean(temp, [{ id: 'CheckOrder', file, name: 'checkOrder' }], FIXTURES);
     const checkOrder = await glean.reloadAndWatch<(order: { id: number; quantity: number }) => { ok: true }>('CheckOrder');
     expect(await checkOrder({ id: 1, quantity: 2 })).toEqual({ ok: true });
     const error = await rejectionOf(checkOrder({ id: 7, quantity: 0 }));

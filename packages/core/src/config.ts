@@ -33,7 +33,7 @@ export interface PluginOptions {
   maxQueue: number;
   /** Calls in flight per worker; default `Infinity`. */
   concurrency: number;
-  /** Node's worker resource limits; default `undefined` (Node's own). */
+  /** Node's worker resource limits, merged key by key over `defaults` and the built-in `{ maxOldGenerationSizeMb: 1024 }`; other keys keep Node's own. */
   resourceLimits: ResourceLimits | undefined;
   /** Subresource Integrity value(s) the plugin file's bytes must match (`sha384-<base64>`, space-separated for several); default `undefined` (not checked). */
   integrity: string | undefined;
@@ -49,7 +49,8 @@ export const DEFAULT_PLUGIN_OPTIONS: Readonly<PluginOptions> = Object.freeze({
   drainTimeoutMs: 30_000,
   maxQueue: Infinity,
   concurrency: Infinity,
-  resourceLimits: undefined,
+  // A leaking plugin dies alone at 1 GiB of heap instead of growing with the host's limit.
+  resourceLimits: Object.freeze({ maxOldGenerationSizeMb: 1024 }),
   integrity: undefined,
   env: 'inherit',
 });
@@ -267,7 +268,7 @@ export function optionsKey(options: PluginOptions): string {
 function mergeOptions(defaults: RawDefaults | undefined, own: RawOptions): Readonly<PluginOptions> {
   const limits: ResourceLimits = {};
   for (const key of LIMIT_KEYS) {
-    const value = own.resourceLimits?.[key] ?? defaults?.resourceLimits?.[key];
+    const value = own.resourceLimits?.[key] ?? defaults?.resourceLimits?.[key] ?? DEFAULT_PLUGIN_OPTIONS.resourceLimits?.[key];
     if (value !== undefined) limits[key] = value;
   }
   const base = DEFAULT_PLUGIN_OPTIONS;

@@ -20,5 +20,10 @@ export async function hashFile(file: string, id: string | undefined, version: st
       version,
     });
   }
+  return hashBytes(bytes);
+}
+
+/** SHA-256 of bytes, in hex: the identity of a plugin version's file content. */
+export function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { resolve } from 'node:path';
-import type { ExportKind } from '@glean/worker/protocol';
+import { dirname, resolve } from 'node:path';
+import type { ExportKind, PrepareOptions } from '@glean/worker/protocol';
 import { readConfig, type GleanConfig } from './config.js';
-import { hashFile } from './content.js';
+import { hashBytes } from './content.js';
+import { checkIntegrity } from './integrity.js';
+import { readConfined, type ConfinedFile } from './root.js';
 import { diffPlugins, versionKey, type PluginSpec } from './diff.js';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
@@ -10,7 +12,7 @@ import { HandleState, createHandle, handleState, type Binding, type Handle, type
 import type { CallStats } from './slot.js';
 import type { Piscina } from 'piscina';
 import { Spare, isTypeScriptFile, spareKey } from './pool.js';
-import type { Slot } from './slot.js';
+import type { Slot, SlotLoad } from './slot.js';
 import { Version, VersionState } from './version.js';
 import type { Watcher } from './watch.js';
 
@@ -36,6 +38,14 @@ export interface GleanOptions {
    * Default `true`.
    */
   prewarm?: boolean;
+  /**
+   * Plugin files must lie inside this folder once every symlink is followed; others are refused with
+   * `GLEAN_OUTSIDE_ROOT`. Default: the folder holding the config path as given (for a Kubernetes
+   * ConfigMap, the folder of the `plugin.json` link, so files reached through `..data` are inside).
+   */
+  root?: string;
+  /** Refuse every plugin that has no `integrity` in the config (`GLEAN_INTEGRITY_REQUIRED`). Default `false`. */
+  requireIntegrity?: boolean;
 }
 
 /** One id in {@link Glean.status}. */
@@ -87,7 +97,7 @@ const SPARE_DELAY_MS = 10;
  */
 export class Glean extends EventEmitter<GleanEvents> {
   readonly #configPath: string;
-  readonly #options: Required<Omit<GleanOptions, 'logger'>>;
+  readonly #options: Required<Omit<GleanOptions, 'logger' | 'root'>>;
   readonly #logger: Logger;
   readonly #ids = new Map<string, IdState>();
   readonly #stats = new Map<string, CallStats>();
@@ -97,6 +107,9 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** Current versions by identity, so ids naming the same file, version and options share workers. */
   readonly #byKey = new Map<string, Version>();
   readonly #pending = new Set<string>();
+  /** What the workers of a spec's version import: the real path, and the checked bytes when pinned. */
+  readonly #loads = new WeakMap<PluginSpec, SlotLoad>();
+  readonly #root: string;
   /** Threads started ahead of time, by spare key (see pool.ts). */
   readonly #spares = new Map<string, Spare>();
   readonly #owner: HandleOwner;
@@ -119,7 +132,9 @@ export class Glean extends EventEmitter<GleanEvents> {
       watchFiles: options.watchFiles ?? true,
       debounceMs: options.debounceMs ?? 5,
       prewarm: options.prewarm ?? true,
+      requireIntegrity: options.requireIntegrity ?? false,
     };
+    this.#root = resolve(options.root ?? dirname(this.#configPath));
     this.#logger = options.logger === false ? noLogger : (options.logger ?? console);
     this.#owner = {
       available: () => (this.#closing === undefined ? undefined : this.#closedError()),
@@ -324,7 +339,7 @@ export class Glean extends EventEmitter<GleanEvents> {
       let version = reusable !== undefined && reusable.state === VersionState.READY ? reusable : fresh.get(key)?.version;
       if (version === undefined) {
         version = new Version(
-          { key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options },
+          { key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options, realFile: this.#loads.get(spec)!.file, source: this.#loads.get(spec)!.source },
           {
             onCrash: (crash) => this.#onCrash(crash.version, crash.threadId, crash.error, crash.failed),
             onRetire: (retired) => this.#onRetire(retired),
@@ -385,7 +400,7 @@ export class Glean extends EventEmitter<GleanEvents> {
 
   /** The spare threads for a version of `spec`, if one is ready or starting (waiting beats a cold start). */
   async #takeSpare(spec: PluginSpec): Promise<{ pool: Piscina; slots: readonly Slot[] } | undefined> {
-    const key = spareKey(spec.options, isTypeScriptFile(spec.file));
+    const key = spareKey(spec.options, prepareFor(spec));
     const spare = this.#spares.get(key);
     if (spare === undefined) return undefined;
     this.#spares.delete(key);
@@ -396,12 +411,12 @@ export class Glean extends EventEmitter<GleanEvents> {
   async #refillSpares(): Promise<void> {
     const wanted = new Map<string, PluginSpec>();
     if (this.#options.prewarm && this.#closing === undefined) {
-      for (const { spec } of this.#ids.values()) wanted.set(spareKey(spec.options, isTypeScriptFile(spec.file)), spec);
+      for (const { spec } of this.#ids.values()) wanted.set(spareKey(spec.options, prepareFor(spec)), spec);
     }
     const stale = [...this.#spares.values()].filter((spare) => !wanted.has(spare.key));
     for (const spare of stale) this.#spares.delete(spare.key);
     for (const [key, spec] of wanted) {
-      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, isTypeScriptFile(spec.file)));
+      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepareFor(spec)));
     }
     await Promise.all([...stale.map((spare) => spare.destroy()), ...[...this.#spares.values()].map((spare) => spare.ready)]);
   }
@@ -441,18 +456,29 @@ export class Glean extends EventEmitter<GleanEvents> {
     for (const emit of events) emit();
   }
 
+  /**
+   * Reads every plugin file once, confined to the root, checks its integrity, and identifies it by
+   * the hash of the bytes read. A version that pins its bytes (`integrity`) keeps them: its workers
+   * run exactly what was checked.
+   */
   async #specsOf(config: GleanConfig): Promise<PluginSpec[]> {
-    const hashes = new Map<string, Promise<string>>();
-    return Promise.all(
-      config.plugins.map(async (entry) => {
-        let hash = hashes.get(entry.file);
-        if (hash === undefined) {
-          hash = hashFile(entry.file, entry.id, entry.version);
-          hashes.set(entry.file, hash);
+    const reads = new Map<string, Promise<ConfinedFile>>();
+    const specs = await Promise.all(
+      config.plugins.map(async (entry): Promise<PluginSpec> => {
+        let read = reads.get(entry.file);
+        if (read === undefined) {
+          read = readConfined(entry.file, this.#root, { id: entry.id, version: entry.version });
+          reads.set(entry.file, read);
         }
-        return { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: await hash };
+        const { realPath, bytes } = await read;
+        const { integrity } = entry.options;
+        checkIntegrity(bytes, { file: entry.file, id: entry.id, version: entry.version, integrity, required: this.#options.requireIntegrity });
+        const spec: PluginSpec = { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: hashBytes(bytes) };
+        this.#loads.set(spec, { file: realPath, source: integrity === undefined ? undefined : bytes });
+        return spec;
       }),
     );
+    return specs;
   }
 
   #watchPluginFiles(): void {
@@ -517,6 +543,11 @@ export class Glean extends EventEmitter<GleanEvents> {
       version: first.version,
     });
   }
+}
+
+/** The module hooks a worker for `spec` needs before it loads the file. */
+function prepareFor(spec: PluginSpec): PrepareOptions {
+  return { typescript: isTypeScriptFile(spec.file), pinned: spec.options.integrity !== undefined };
 }
 
 function info(version: Version): VersionInfo {

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
-import { hashFile } from './content.js';
+import { hashBytes } from './content.js';
+import { checkIntegrity } from './integrity.js';
+import { readConfined } from './root.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
 import type { Logger } from './glean.js';
@@ -24,9 +26,21 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
   const { version: text = '', logger = console, ...overrides } = options;
   const absolute = resolve(file);
   const pluginOptions: PluginOptions = { ...DEFAULT_PLUGIN_OPTIONS, ...definedOnly(overrides) };
-  const contentHash = await hashFile(absolute, undefined, text);
+  // No root: the caller named the file. Its bytes are read once, checked, and pinned when integrity is given.
+  const { realPath, bytes } = await readConfined(absolute, '/', { version: text });
+  checkIntegrity(bytes, { file: absolute, version: text, integrity: pluginOptions.integrity });
+  const contentHash = hashBytes(bytes);
   const version = new Version(
-    { key: `standalone:${absolute}:${contentHash}`, id: undefined, file: absolute, version: text, contentHash, options: pluginOptions },
+    {
+      key: `standalone:${absolute}:${contentHash}`,
+      id: undefined,
+      file: absolute,
+      realFile: realPath,
+      version: text,
+      contentHash,
+      options: pluginOptions,
+      source: pluginOptions.integrity === undefined ? undefined : bytes,
+    },
     {
       onCrash: ({ error }) => logger !== false && logger.warn(`glean: ${error.message}`),
       onRetire: () => {},

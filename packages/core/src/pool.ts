@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { PrepareOptions } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { Slot } from './slot.js';
 
@@ -10,10 +11,10 @@ const ENTRY = fileURLToPath(import.meta.resolve('@glean/worker/entry'));
 const WARM_TIMEOUT_MS = 10_000;
 
 /** The options that shape a version's threads; versions whose options agree can use the same spare. */
-export type ThreadOptions = Pick<PluginOptions, 'threads' | 'resourceLimits'>;
+export type ThreadOptions = Pick<PluginOptions, 'threads' | 'resourceLimits' | 'env'>;
 
 /** A piscina pool whose threads each run one long glean serve task. */
-export function createPool({ threads, resourceLimits }: ThreadOptions): Piscina {
+export function createPool({ threads, resourceLimits, env }: ThreadOptions): Piscina {
   const pool = new Piscina({
     filename: ENTRY,
     minThreads: threads,
@@ -24,6 +25,8 @@ export function createPool({ threads, resourceLimits }: ThreadOptions): Piscina 
     atomics: 'disabled',
     idleTimeout: Number.POSITIVE_INFINITY,
     ...(resourceLimits === undefined ? {} : { resourceLimits }),
+    // Node gives every worker its own copy of the variables: 'inherit' copies the host's at start.
+    ...(env === 'inherit' ? {} : { env: env === 'none' ? {} : { ...env } }),
   });
   // A pool error without a listener would crash the host; workers' deaths reach glean through their tasks.
   pool.on('error', () => {});
@@ -42,11 +45,11 @@ export class Spare {
   readonly ready: Promise<boolean>;
   #taken = false;
 
-  constructor(key: string, options: ThreadOptions, typescript: boolean) {
+  constructor(key: string, options: ThreadOptions, prepare: PrepareOptions) {
     this.key = key;
     this.pool = createPool(options);
     this.slots = Array.from({ length: options.threads }, () => new Slot(this.pool));
-    this.ready = Promise.all(this.slots.map((slot) => slot.warm(typescript, WARM_TIMEOUT_MS))).then(
+    this.ready = Promise.all(this.slots.map((slot) => slot.warm(prepare, WARM_TIMEOUT_MS))).then(
       () => true,
       async () => {
         await this.destroy();
@@ -76,7 +79,7 @@ export function isTypeScriptFile(file: string): boolean {
   return /\.[cm]?tsx?$/.test(file);
 }
 
-/** The spare a version with these options and language would use. */
-export function spareKey(options: ThreadOptions, typescript: boolean): string {
-  return JSON.stringify([options.threads, options.resourceLimits ?? null, typescript]);
+/** The spare a version with these options and module hooks would use. */
+export function spareKey(options: ThreadOptions, prepare: PrepareOptions): string {
+  return JSON.stringify([options.threads, options.resourceLimits ?? null, options.env, prepare.typescript, prepare.pinned]);
 }

@@ -11,6 +11,7 @@ import {
   type ControlApi,
   type DescribeResult,
   type LoadResult,
+  type PrepareOptions,
   type ExportDescription,
   type ServeTask,
   type WireFailure,
@@ -27,6 +28,14 @@ export interface SlotContext {
   readonly id: string | undefined;
   readonly file: string;
   readonly version: string;
+}
+
+/** What a worker imports: the file's real path, and its bytes when the version pins them. */
+export interface SlotLoad {
+  /** The plugin file's real path, as checked against the root. */
+  readonly file: string;
+  /** The file's bytes as the host checked them; without, the worker reads the file. */
+  readonly source?: Uint8Array | undefined;
 }
 
 /** What a slot tells its version. */
@@ -65,6 +74,7 @@ export class Slot {
   readonly #pool: Piscina;
   #context: SlotContext = { id: undefined, file: '(not yet loaded)', version: '' };
   #hooks: SlotHooks = { onSettle() {}, onDeath() {} };
+  #load: SlotLoad = { file: '' };
   readonly #hello: Promise<void>;
   #saidHello: () => void = () => {};
   readonly #abort = new AbortController();
@@ -133,19 +143,23 @@ export class Slot {
     return this.#exited;
   }
 
-  /** Says which plugin version this worker serves (for messages) and whom to tell about calls settling and death. */
-  bind(context: SlotContext, hooks: SlotHooks): void {
+  /**
+   * Says which plugin version this worker serves (for messages), whom to tell about calls settling
+   * and death, and, for a version that pins its bytes, the bytes to load instead of the file on disk.
+   */
+  bind(context: SlotContext, hooks: SlotHooks, load: SlotLoad): void {
     this.#context = context;
     this.#hooks = hooks;
+    this.#load = load;
   }
 
   /**
-   * Resolves once the thread runs glean's serve task, with the TypeScript hooks registered when
-   * `typescript`: what a worker started ahead of time waits for. Rejects if the worker dies first.
+   * Resolves once the thread runs glean's serve task, with the module hooks registered that
+   * `options` ask for: what a worker started ahead of time waits for. Rejects if the worker dies first.
    */
-  async warm(typescript: boolean, timeoutMs: number): Promise<void> {
+  async warm(options: PrepareOptions, timeoutMs: number): Promise<void> {
     await this.#race(this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
-    if (typescript) await this.#race(this.#control.prepare(true), timeoutMs, `TypeScript hooks not ready within ${timeoutMs} ms`);
+    if (options.typescript || options.pinned) await this.#race(this.#control.prepare(options), timeoutMs, `module hooks not ready within ${timeoutMs} ms`);
   }
 
   /**
@@ -156,7 +170,9 @@ export class Slot {
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
     try {
-      const loaded = await this.#race<LoadResult>(this.#control.load(this.#context.file), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
+      const { file, source } = this.#load;
+      if (source !== undefined) await this.warm({ typescript: false, pinned: true }, loadTimeoutMs);
+      const loaded = await this.#race<LoadResult>(this.#control.load(file, source), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
       const descriptions: ExportDescription[] = [];
       for (const name of names) descriptions.push(await this.describe(name, loadTimeoutMs));
@@ -230,6 +246,8 @@ export class Slot {
 
   #onMessage = (message: WorkerMessage): void => {
     if (message.type === 'hello') {
+      // Only the serve task's first word counts; the port is glean's, but be strict about it.
+      if (this.#threadId !== -1) return;
       this.#threadId = message.threadId;
       this.#saidHello();
       const worker = this.#pool.threads.find((thread: Worker) => thread.threadId === message.threadId);

@@ -33,6 +33,10 @@ export interface VersionSpec {
   readonly version: string;
   readonly contentHash: string;
   readonly options: Readonly<PluginOptions>;
+  /** The file's real path (symlinks followed), which the workers import. */
+  readonly realFile: string;
+  /** The file's bytes as checked, for a version that pins them (`integrity`): its workers load these, never the disk. */
+  readonly source?: Uint8Array | undefined;
 }
 
 /** A worker crash, as the version reports it. */
@@ -253,6 +257,7 @@ export class Version {
     slot.bind(
       { id: this.spec.id, file: this.spec.file, version: this.spec.version },
       { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
+      { file: this.spec.realFile, source: this.spec.source },
     );
     return slot;
   }
@@ -299,7 +304,8 @@ export class Version {
   async #restart(slot: Slot): Promise<void> {
     const index = this.#slots.indexOf(slot);
     if (this.#state !== VersionState.READY || index === -1) return;
-    const hash = await hashFile(this.spec.file, this.spec.id, this.spec.version).catch(() => undefined);
+    // A version that pins its bytes restarts on them; another must check the file still holds them.
+    const hash = this.spec.source === undefined ? await hashFile(this.spec.realFile, this.spec.id, this.spec.version).catch(() => undefined) : this.spec.contentHash;
     if (this.#state !== VersionState.READY || this.#slots[index] !== slot) return;
     if (hash !== this.spec.contentHash) {
       // The file changed since this version loaded: restarting would run other code under this version's name.

@@ -5,7 +5,7 @@
  */
 import { threadId, type MessagePort } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
-import { describeExport, findExport, importPlugin, isCommonJS, registerTypeScript, type PluginModule } from './load.js';
+import { describeExport, findExport, importPlugin, isCommonJS, pinSources, registerTypeScript, type PluginModule } from './load.js';
 import {
   PROTOCOL_VERSION,
   findUncloneable,
@@ -93,8 +93,11 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   const control: ControlApi = {
-    prepare: (typescript) => (typescript ? registerTypeScript() : Promise.resolve()),
-    async load(path): Promise<LoadResult> {
+    async prepare({ typescript, pinned }) {
+      if (pinned) pinSources();
+      if (typescript) await registerTypeScript();
+    },
+    async load(path, source): Promise<LoadResult> {
       if (task.protocol !== PROTOCOL_VERSION) {
         const message = `the worker runtime speaks protocol ${PROTOCOL_VERSION}, the host ${task.protocol}: install matching @glean/core and @glean/worker`;
         return { ok: false, failure: { reason: 'protocol-mismatch', message } };
@@ -106,7 +109,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       file = path;
       commonJS = isCommonJS(file);
       try {
-        module ??= await importPlugin(file);
+        module ??= await importPlugin(file, source);
       } catch (error) {
         return {
           ok: false,

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ExportDescription, DescribeResult } from './protocol.js';
@@ -26,11 +28,43 @@ export function registerTypeScript(): Promise<void> {
   return typescriptReady;
 }
 
+let pinned: ((file: string, source: Uint8Array) => Promise<void>) | undefined;
+
+/**
+ * Registers glean's source hooks in this thread, once, and returns how to hand them a file's bytes.
+ * Must come before {@link registerTypeScript}: hooks registered later run first, and tsx must
+ * transform the pinned bytes, not the file on disk.
+ */
+export function pinSources(): (file: string, source: Uint8Array) => Promise<void> {
+  if (pinned !== undefined) return pinned;
+  if (typescriptReady !== undefined) throw new Error('glean: source hooks must be registered before the TypeScript hooks');
+  const { port1, port2 } = new MessageChannel();
+  register(new URL('./source-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] });
+  port1.unref();
+  pinned = (file, source) =>
+    new Promise((resolve) => {
+      const url = pathToFileURL(file).href;
+      const onAck = (ack: string): void => {
+        if (ack !== url) return;
+        port1.off('message', onAck);
+        resolve();
+      };
+      port1.on('message', onAck);
+      port1.postMessage({ url, source });
+    });
+  return pinned;
+}
+
 /** The namespace object of an imported plugin module. */
 export type PluginModule = Readonly<Record<string, unknown>>;
 
-/** Imports a plugin file: `.mjs`, `.js` (ESM or CommonJS by the nearest package.json), `.cjs`, `.ts`, `.mts`, `.cts`. */
-export async function importPlugin(file: string): Promise<PluginModule> {
+/**
+ * Imports a plugin file: `.mjs`, `.js` (ESM or CommonJS by the nearest package.json), `.cjs`, `.ts`,
+ * `.mts`, `.cts`. With `source`, the file's own bytes are these, whatever is on disk now; its imports
+ * still come from disk.
+ */
+export async function importPlugin(file: string, source?: Uint8Array): Promise<PluginModule> {
+  if (source !== undefined) await pinSources()(file, source);
   if (isTypeScript(file)) await registerTypeScript();
   return (await import(pathToFileURL(file).href)) as PluginModule;
 }

@@ -128,15 +128,26 @@ export interface WorkerStats {
   readonly inFlight: number;
 }
 
+/** What a worker readies before it knows its plugin file. */
+export interface PrepareOptions {
+  /** Register the TypeScript hooks. */
+  readonly typescript: boolean;
+  /** Register glean's source hooks (before TypeScript's), so the plugin's bytes can come from the host. */
+  readonly pinned: boolean;
+}
+
 /** The worker's control surface, served over the control port with comlink. Every method returns a promise on the main side. */
 export interface ControlApi {
   /**
-   * Gets ready for a plugin of this language before knowing which: registers the TypeScript hooks
-   * when `typescript`. Lets a worker started ahead of time take a `.ts` plugin at once.
+   * Gets ready for a plugin before knowing which: registers the source hooks when `pinned`, then the
+   * TypeScript hooks when `typescript`. Lets a worker started ahead of time take its plugin at once.
    */
-  prepare(typescript: boolean): Promise<void>;
-  /** Imports the plugin file (absolute path), once per worker. */
-  load(file: string): LoadResult | Promise<LoadResult>;
+  prepare(options: PrepareOptions): Promise<void>;
+  /**
+   * Imports the plugin file (absolute path), once per worker. With `source`, the file's bytes are
+   * these (checked by the host), not what is on disk; the worker must have been prepared with `pinned`.
+   */
+  load(file: string, source?: Uint8Array): LoadResult | Promise<LoadResult>;
   /** Looks up the export `name` and says what it is; a value export's snapshot travels in the answer. */
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */

@@ -1,0 +1,211 @@
+/**
+ * The trust boundary, end to end: plugins load only from inside the root, only with the bytes the
+ * config's integrity names, those bytes are the ones that run (also after a crash), a plugin's
+ * environment is its own, and messages a plugin posts on its own change nothing.
+ */
+import { symlink } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { Glean, type GleanError } from '@glean/core';
+import { hashForIntegrity } from '../packages/core/src/integrity.js';
+import { configMap, nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, type TempDir } from './helpers/index.js';
+
+const plugin = (tag: string): string => `export const Tag = () => '${tag}';\nexport const Exit = () => process.exit(1);\n`;
+const sri = (text: string): string => hashForIntegrity(Buffer.from(text));
+
+async function start(configPath: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<Glean> {
+  const glean = new Glean(configPath, { watch: false, logger: false, ...options });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  return glean;
+}
+
+async function expectRefused(temp: TempDir, entries: object[], code: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<void> {
+  const baseline = threadCount();
+  const glean = new Glean(await temp.write('app/plugin.json', entries), { watch: false, logger: false, ...options });
+  onCleanup(() => glean.close());
+  await expect(glean.loadConfig()).rejects.toMatchObject({ code });
+  await threadsBackTo(baseline);
+}
+
+describe('root confinement', () => {
+  it('refuses a plugin path that climbs out of the config folder, and loads nothing', async () => {
+    const temp = await tempDir();
+    await temp.write('outside.mjs', plugin('outside'));
+    await temp.write('app/inside.mjs', plugin('inside'));
+    await expectRefused(temp, [{ id: 'In', file: 'inside.mjs', name: 'Tag' }, { id: 'Out', file: '../outside.mjs', name: 'Tag' }], 'GLEAN_OUTSIDE_ROOT');
+  });
+
+  it('refuses an absolute path elsewhere and a symlink inside that points out', async () => {
+    const temp = await tempDir();
+    await temp.write('outside.mjs', plugin('outside'));
+    await expectRefused(temp, [{ id: 'Abs', file: temp.path('outside.mjs'), name: 'Tag' }], 'GLEAN_OUTSIDE_ROOT');
+    await symlink(temp.path('outside.mjs'), temp.path('app/link.mjs'));
+    await expectRefused(temp, [{ id: 'Link', file: 'link.mjs', name: 'Tag' }], 'GLEAN_OUTSIDE_ROOT');
+  });
+
+  it('keeps the old version serving when a reload points outside the root', async () => {
+    const temp = await tempDir();
+    await temp.write('outside.mjs', plugin('outside'));
+    await temp.write('app/inside.mjs', plugin('inside'));
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'inside.mjs', name: 'Tag' }]));
+    const tag = await glean.reloadAndWatch<() => string>('T');
+    await temp.write('app/plugin.json', [{ id: 'T', file: '../outside.mjs', name: 'Tag' }]);
+    const failed = nextEvent<GleanError>(glean, 'error');
+    await expect(glean.reloadConfig()).rejects.toMatchObject({ code: 'GLEAN_OUTSIDE_ROOT', id: 'T' });
+    await failed;
+    expect(await tag()).toBe('inside');
+  });
+
+  it('loads from a wider root when one is given', async () => {
+    const temp = await tempDir();
+    await temp.write('shared/outside.mjs', plugin('shared'));
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: '../shared/outside.mjs', name: 'Tag' }]), { root: temp.dir });
+    expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('shared');
+  });
+
+  it('takes the folder of a Kubernetes ConfigMap link as the default root, so files behind ..data load', async () => {
+    const temp = await tempDir();
+    const map = await configMap(temp, [{ id: 'T', file: 'tag.mjs', name: 'Tag' }]);
+    // ConfigMap keys are files beside plugin.json, themselves links into ..data.
+    await temp.write('..2026_11_28_0000/tag.mjs', plugin('from the map'));
+    await symlink('..data/tag.mjs', temp.path('tag.mjs'));
+    const glean = await start(map.configPath);
+    expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('from the map');
+  });
+});
+
+describe('integrity', () => {
+  it('loads a plugin whose bytes match its integrity, and refuses one that does not', async () => {
+    const temp = await tempDir();
+    await temp.write('app/tag.mjs', plugin('v1'));
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]));
+    expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('v1');
+    await expectRefused(temp, [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('other')) }], 'GLEAN_INTEGRITY_MISMATCH');
+  });
+
+  it('catches a plugin file swapped between two reloads, and keeps the checked version serving', async () => {
+    const temp = await tempDir();
+    await temp.write('app/tag.mjs', plugin('v1'));
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]));
+    const tag = await glean.reloadAndWatch<() => string>('T');
+    await temp.write('app/tag.mjs', plugin('tampered'));
+    const failed = nextEvent<GleanError>(glean, 'error');
+    await expect(glean.reloadConfig()).rejects.toMatchObject({ code: 'GLEAN_INTEGRITY_MISMATCH', id: 'T' });
+    expect((await failed).message).toContain(sri(plugin('v1')));
+    expect(await tag()).toBe('v1');
+  });
+
+  it('restarts a crashed worker on the checked bytes, not on a file changed since', async () => {
+    const temp = await tempDir();
+    await temp.write('app/tag.mjs', plugin('v1'));
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }, { id: 'X', file: 'tag.mjs', name: 'Exit', integrity: sri(plugin('v1')) }]));
+    const tag = await glean.reloadAndWatch<() => string>('T');
+    const exit = await glean.reloadAndWatch<() => never>('X');
+    await temp.write('app/tag.mjs', plugin('tampered'));
+    const crashed = nextEvent(glean, 'crash');
+    await expect(exit()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
+    await crashed;
+    expect(await tag()).toBe('v1');
+    expect(glean.status()['T']!.restarts).toBe(1);
+  });
+
+  it('runs the checked bytes of a TypeScript plugin through the TypeScript hooks', async () => {
+    const temp = await tempDir();
+    const source = "export const Tag = (): string => 'typed';\n";
+    await temp.write('app/tag.ts', source);
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.ts', name: 'Tag', integrity: sri(source) }]));
+    expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('typed');
+  });
+
+  it('runs the checked bytes of a CommonJS plugin, also in a worker restarted after the file changed', async () => {
+    const temp = await tempDir();
+    const source = "module.exports = { Tag: () => 'checked', Exit: () => process.exit(1) };\n";
+    await temp.write('app/tag.cjs', source);
+    const glean = await start(
+      await temp.write('app/plugin.json', [
+        { id: 'T', file: 'tag.cjs', name: 'Tag', integrity: sri(source) },
+        { id: 'X', file: 'tag.cjs', name: 'Exit', integrity: sri(source) },
+      ]),
+    );
+    const tag = await glean.reloadAndWatch<() => string>('T');
+    expect(await tag()).toBe('checked');
+    await temp.write('app/tag.cjs', "module.exports = { Tag: () => 'swapped', Exit: () => 0 };\n");
+    await expect((await glean.reloadAndWatch<() => never>('X'))()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
+    expect(await tag()).toBe('checked');
+  });
+
+  it('refuses a plugin without integrity under requireIntegrity', async () => {
+    const temp = await tempDir();
+    await temp.write('app/tag.mjs', plugin('v1'));
+    await expectRefused(temp, [{ id: 'T', file: 'tag.mjs', name: 'Tag' }], 'GLEAN_INTEGRITY_REQUIRED', { requireIntegrity: true });
+  });
+});
+
+describe("a plugin's environment", () => {
+  const ENV_PLUGIN = `
+export const Read = (name) => process.env[name] ?? null;
+export const Write = (name, value) => { process.env[name] = value; return process.env[name]; };
+`;
+
+  it('is a copy of the host variables by default: changes cross in neither direction', async () => {
+    const temp = await tempDir();
+    await temp.write('app/env.mjs', ENV_PLUGIN);
+    process.env['GLEAN_TEST_HOST'] = 'from host';
+    onCleanup(() => delete process.env['GLEAN_TEST_HOST']);
+    const glean = await start(
+      await temp.write('app/plugin.json', [
+        { id: 'Read', file: 'env.mjs', name: 'Read' },
+        { id: 'Write', file: 'env.mjs', name: 'Write' },
+        { id: 'Other', file: 'env.mjs', name: 'Read', version: 'another version, other workers' },
+      ]),
+    );
+    const read = await glean.reloadAndWatch<(name: string) => string | null>('Read');
+    const write = await glean.reloadAndWatch<(name: string, value: string) => string>('Write');
+    const other = await glean.reloadAndWatch<(name: string) => string | null>('Other');
+    expect(await read('GLEAN_TEST_HOST')).toBe('from host');
+    expect(await write('GLEAN_TEST_PLUGIN', 'from plugin')).toBe('from plugin');
+    expect(process.env['GLEAN_TEST_PLUGIN']).toBeUndefined();
+    expect(await other('GLEAN_TEST_PLUGIN')).toBeNull();
+    process.env['GLEAN_TEST_HOST'] = 'changed later';
+    expect(await read('GLEAN_TEST_HOST')).toBe('from host');
+  });
+
+  it('is empty with env "none", and exactly the given variables with an object', async () => {
+    const temp = await tempDir();
+    await temp.write('app/env.mjs', ENV_PLUGIN);
+    const glean = await start(
+      await temp.write('app/plugin.json', [
+        { id: 'None', file: 'env.mjs', name: 'Read', env: 'none' },
+        { id: 'Given', file: 'env.mjs', name: 'Read', env: { ONLY: 'this' } },
+      ]),
+    );
+    const none = await glean.reloadAndWatch<(name: string) => string | null>('None');
+    const given = await glean.reloadAndWatch<(name: string) => string | null>('Given');
+    expect(await none('PATH')).toBeNull();
+    expect(await given('ONLY')).toBe('this');
+    expect(await given('PATH')).toBeNull();
+  });
+});
+
+describe("glean's own messages", () => {
+  it('ignore what a plugin posts on its own: forged hellos and results change nothing', async () => {
+    const temp = await tempDir();
+    await temp.write(
+      'app/forge.mjs',
+      `import { parentPort } from 'node:worker_threads';
+export function Forge() {
+  parentPort.postMessage({ type: 'hello', threadId: 424242 });
+  parentPort.postMessage({ type: 'result', id: 1, value: 'forged' });
+  parentPort.postMessage({ type: 'error', id: 2, error: { reason: 'not-found', message: 'forged', available: [] } });
+  return 'real';
+}`,
+    );
+    const glean = await start(await temp.write('app/plugin.json', [{ id: 'F', file: 'forge.mjs', name: 'Forge' }]));
+    const forge = await glean.reloadAndWatch<() => string>('F');
+    const threadId = glean.status()['F']!.threads[0]!.threadId;
+    const answers = await Promise.all([forge(), forge(), forge()]);
+    expect(answers).toEqual(['real', 'real', 'real']);
+    expect(glean.status()['F']!.threads[0]!.threadId).toBe(threadId);
+    expect(glean.status()['F']!.errors).toBe(0);
+  });
+});
