@@ -106,7 +106,7 @@ describe('timeoutMs', () => {
     expect(200 + LIVENESS_GRACE_MS).toBeLessThan(2000);
     await until(() => s.glean.status()['P']!.threads[0]?.inFlight === 0, 'the timed-out call to finish in the worker');
     const status = s.glean.status()['P']!;
-    expect(status.threads).toEqual([{ threadId: thread, inFlight: 0 }]);
+    expect(status.threads).toEqual([{ threadId: thread, inFlight: 0, ready: true }]);
     expect(status.restarts).toBe(0);
     expect(crashes).toEqual([]);
     expect(await p.threadId()).toBe(thread);
@@ -159,6 +159,8 @@ describe('timeoutMs', () => {
     // Calls made after the worker was terminated waited for its replacement.
     for (const outcome of settled) if ('value' in outcome) expect(outcome.value).not.toBe(thread);
 
+    // The replacement takes calls once it has loaded the plugin; on a busy machine that can take longer than timeoutMs.
+    await until(() => s.glean.status()['P']!.threads.some((t) => t.ready && t.threadId !== thread), 'the replacement worker to be ready');
     const next = await p.threadId();
     expect(next).not.toBe(thread);
     const status = s.glean.status()['P']!;
@@ -193,12 +195,15 @@ describe('drain on reload', () => {
     const long = rejectionOf(p.slow(5000, 'too late')).finally(() => order.push('old call'));
 
     await s.temp.write('plugin.mjs', plugin('v2'));
-    // The drain starts when the handles switch, which is when 'reload' is emitted.
+    // The drain starts when the handles switch, which is when 'reload' is emitted: call the new version right then.
     let reloadedAt = Number.NaN;
-    s.glean.once('reload', () => (reloadedAt = performance.now()));
+    let newCall: Promise<string> | undefined;
+    s.glean.once('reload', () => {
+      reloadedAt = performance.now();
+      newCall = p.version().finally(() => order.push('new call'));
+    });
     await s.glean.reloadConfig();
-    expect(await p.version()).toBe('v2');
-    order.push('new call');
+    expect(await newCall).toBe('v2');
 
     const error = await long;
     expect(error.code).toBe(ErrorCode.DRAIN_TIMEOUT);

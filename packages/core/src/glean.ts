@@ -1,18 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { dirname, resolve } from 'node:path';
-import type { ExportKind, PrepareOptions } from '@glean/worker/protocol';
-import { readConfig, type GleanConfig } from './config.js';
-import { hashBytes } from './content.js';
-import { checkIntegrity } from './integrity.js';
-import { readConfined, type ConfinedFile } from './root.js';
+import type { ExportKind } from '@glean/worker/protocol';
+import { readConfig } from './config.js';
+import { readPlugins } from './plugin-files.js';
 import { diffPlugins, versionKey, type PluginSpec } from './diff.js';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
 import type { CallStats } from './slot.js';
-import type { Piscina } from 'piscina';
-import { Spare, isTypeScriptFile, spareKey } from './pool.js';
-import type { Slot, SlotLoad } from './slot.js';
+import { Spares } from './pool.js';
+import type { SlotLoad } from './slot.js';
 import { Version, VersionState } from './version.js';
 import type { Watcher } from './watch.js';
 
@@ -58,8 +55,8 @@ export interface PluginStatus {
   readonly kind: ExportKind;
   /** `loading` while a new version for the id is being prepared; `failed` after a crash loop. */
   readonly state: 'loading' | 'ready' | 'draining' | 'failed';
-  /** One entry per worker thread of the version: its thread id and calls in flight on it. */
-  readonly threads: readonly { readonly threadId: number; readonly inFlight: number }[];
+  /** One entry per live worker thread of the version: its thread id, calls in flight on it, and whether it takes calls (a replacement does once loaded). */
+  readonly threads: readonly { readonly threadId: number; readonly inFlight: number; readonly ready: boolean }[];
   /** Calls not yet settled on the id's version (shared with other ids of the same version). */
   readonly inFlight: number;
   /** Calls made through this id's handles since it was first configured. */
@@ -110,8 +107,9 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** What the workers of a spec's version import: the real path, and the checked bytes when pinned. */
   readonly #loads = new WeakMap<PluginSpec, SlotLoad>();
   readonly #root: string;
-  /** Threads started ahead of time, by spare key (see pool.ts). */
-  readonly #spares = new Map<string, Spare>();
+  /** Threads started ahead of time (see pool.ts). */
+  readonly #spares = new Spares();
+  #refilling: Promise<void> = Promise.resolve();
   readonly #owner: HandleOwner;
   #watcher: Watcher | undefined;
   #loaded: Promise<void> | undefined;
@@ -165,8 +163,12 @@ export class Glean extends EventEmitter<GleanEvents> {
       await this.#apply();
     } catch (error) {
       this.#loaded = undefined;
+      // No version runs: this refill stops any spare, so a failed first load leaves no thread.
+      await this.#refillSpares(0);
       throw error;
     }
+    // Resolve with the spares warm, so the first reload is already fast.
+    await this.#refillSpares(0);
     if (this.#options.watch) {
       // chokidar loads only for instances that watch.
       const { Watcher } = await import('./watch.js');
@@ -246,7 +248,7 @@ export class Glean extends EventEmitter<GleanEvents> {
         version: spec.version,
         kind: binding.description.kind,
         state,
-        threads: version.threads.map(({ threadId, inFlight }) => ({ threadId, inFlight })),
+        threads: version.threads.map(({ threadId, inFlight, ready }) => ({ threadId, inFlight, ready })),
         inFlight: version.inFlight,
         calls: stats?.calls ?? 0,
         errors: stats?.errors ?? 0,
@@ -267,7 +269,7 @@ export class Glean extends EventEmitter<GleanEvents> {
       await this.#watcher?.close();
       await this.#loaded?.catch(() => {});
       await this.#running?.catch(() => {});
-      await this.#refillSpares();
+      await this.#refillSpares(0);
       await Promise.all([...this.#live].map((version) => version.retire()));
     })();
     return this.#closing;
@@ -322,10 +324,12 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** One generation: read, diff, start what is new, then switch every touched id at once — or change nothing. */
   async #apply(): Promise<void> {
     const config = await readConfig(this.#configPath);
-    const latest = await this.#specsOf(config).catch((error: GleanError) => {
+    const read = await readPlugins(config, this.#root, this.#options.requireIntegrity).catch((error: GleanError) => {
       if (error.id !== undefined) this.#loadErrors.set(error.id, error);
       throw error;
     });
+    for (const { spec, load } of read) this.#loads.set(spec, load);
+    const latest = read.map(({ spec }) => spec);
     const diff = diffPlugins([...this.#ids.values()].map((s) => s.spec), latest);
     const failedNow = diff.unchanged.filter((spec) => this.#ids.get(spec.id)?.binding.version.state === VersionState.FAILED);
     const incoming = [...diff.added, ...diff.changed.map((c) => c.to), ...failedNow];
@@ -345,7 +349,7 @@ export class Glean extends EventEmitter<GleanEvents> {
             onRetire: (retired) => this.#onRetire(retired),
             onStale: () => void this.#schedule().catch(() => {}),
           },
-          await this.#takeSpare(spec),
+          await this.#spares.take(spec),
         );
         fresh.set(key, { version, names: new Set() });
       }
@@ -392,33 +396,9 @@ export class Glean extends EventEmitter<GleanEvents> {
       this.#commit(plan, bindings, diff.removed);
     } finally {
       for (const spec of incoming) this.#pending.delete(spec.id);
-      // Starting threads blocks the main thread for milliseconds: let the new version's first calls through first.
-      await new Promise((resolve) => setTimeout(resolve, SPARE_DELAY_MS));
-      await this.#refillSpares();
+      // In the background: starting threads blocks the main thread for milliseconds, so the new version's first calls go first.
+      void this.#refillSpares(SPARE_DELAY_MS);
     }
-  }
-
-  /** The spare threads for a version of `spec`, if one is ready or starting (waiting beats a cold start). */
-  async #takeSpare(spec: PluginSpec): Promise<{ pool: Piscina; slots: readonly Slot[] } | undefined> {
-    const key = spareKey(spec.options, prepareFor(spec));
-    const spare = this.#spares.get(key);
-    if (spare === undefined) return undefined;
-    this.#spares.delete(key);
-    return (await spare.ready) ? spare.take() : undefined;
-  }
-
-  /** One spare per thread shape of the running versions, and none other; resolves once they are warm. */
-  async #refillSpares(): Promise<void> {
-    const wanted = new Map<string, PluginSpec>();
-    if (this.#options.prewarm && this.#closing === undefined) {
-      for (const { spec } of this.#ids.values()) wanted.set(spareKey(spec.options, prepareFor(spec)), spec);
-    }
-    const stale = [...this.#spares.values()].filter((spare) => !wanted.has(spare.key));
-    for (const spare of stale) this.#spares.delete(spare.key);
-    for (const [key, spec] of wanted) {
-      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepareFor(spec)));
-    }
-    await Promise.all([...stale.map((spare) => spare.destroy()), ...[...this.#spares.values()].map((spare) => spare.ready)]);
   }
 
   /** Switches every touched id in one synchronous step, so no caller sees half a generation. */
@@ -457,28 +437,18 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   /**
-   * Reads every plugin file once, confined to the root, checks its integrity, and identifies it by
-   * the hash of the bytes read. A version that pins its bytes (`integrity`) keeps them: its workers
-   * run exactly what was checked.
+   * After `delayMs`, one spare per thread shape of the running versions (none when closing or with
+   * prewarm off). Refills run one after another; the promise resolves once this one's spares are warm.
    */
-  async #specsOf(config: GleanConfig): Promise<PluginSpec[]> {
-    const reads = new Map<string, Promise<ConfinedFile>>();
-    const specs = await Promise.all(
-      config.plugins.map(async (entry): Promise<PluginSpec> => {
-        let read = reads.get(entry.file);
-        if (read === undefined) {
-          read = readConfined(entry.file, this.#root, { id: entry.id, version: entry.version });
-          reads.set(entry.file, read);
-        }
-        const { realPath, bytes } = await read;
-        const { integrity } = entry.options;
-        checkIntegrity(bytes, { file: entry.file, id: entry.id, version: entry.version, integrity, required: this.#options.requireIntegrity });
-        const spec: PluginSpec = { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: hashBytes(bytes) };
-        this.#loads.set(spec, { file: realPath, source: integrity === undefined ? undefined : bytes });
-        return spec;
-      }),
-    );
-    return specs;
+  #refillSpares(delayMs: number): Promise<void> {
+    this.#refilling = this.#refilling
+      .then(() => new Promise((resolve) => setTimeout(resolve, delayMs)))
+      .then(() => {
+        const running = this.#options.prewarm && this.#closing === undefined ? [...this.#ids.values()].map(({ spec }) => spec) : [];
+        return this.#spares.refill(running);
+      })
+      .catch((error: unknown) => this.#logger.warn('glean: starting spare worker threads failed', error));
+    return this.#refilling;
   }
 
   #watchPluginFiles(): void {
@@ -543,11 +513,6 @@ export class Glean extends EventEmitter<GleanEvents> {
       version: first.version,
     });
   }
-}
-
-/** The module hooks a worker for `spec` needs before it loads the file. */
-function prepareFor(spec: PluginSpec): PrepareOptions {
-  return { typescript: isTypeScriptFile(spec.file), pinned: spec.options.integrity !== undefined };
 }
 
 function info(version: Version): VersionInfo {

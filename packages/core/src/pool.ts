@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { PrepareOptions } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
+import type { PluginSpec } from './diff.js';
+import { prepareFor } from './plugin-files.js';
 import { Slot } from './slot.js';
 
 /** The worker entry runs from built output: Node 20 cannot run `.ts` by itself. */
@@ -74,12 +76,36 @@ export class Spare {
   }
 }
 
-/** Whether a plugin file needs the TypeScript hooks (the worker decides the same way). */
-export function isTypeScriptFile(file: string): boolean {
-  return /\.[cm]?tsx?$/.test(file);
-}
-
 /** The spare a version with these options and module hooks would use. */
 export function spareKey(options: ThreadOptions, prepare: PrepareOptions): string {
   return JSON.stringify([options.threads, options.resourceLimits ?? null, options.env, prepare.typescript, prepare.pinned]);
+}
+
+/**
+ * The spares of one Glean: at most one per spare key, for the shapes of the versions that run, so
+ * the next version of any of them starts warm.
+ */
+export class Spares {
+  readonly #spares = new Map<string, Spare>();
+
+  /** The spare threads for a version of `spec`, if one is ready or starting (waiting beats a cold start). */
+  async take(spec: PluginSpec): Promise<{ pool: Piscina; slots: readonly Slot[] } | undefined> {
+    const key = spareKey(spec.options, prepareFor(spec));
+    const spare = this.#spares.get(key);
+    if (spare === undefined) return undefined;
+    this.#spares.delete(key);
+    return (await spare.ready) ? spare.take() : undefined;
+  }
+
+  /** One spare per shape of `running`, and none other (none at all for an empty list); resolves once they are warm. */
+  async refill(running: Iterable<PluginSpec>): Promise<void> {
+    const wanted = new Map<string, PluginSpec>();
+    for (const spec of running) wanted.set(spareKey(spec.options, prepareFor(spec)), spec);
+    const stale = [...this.#spares.values()].filter((spare) => !wanted.has(spare.key));
+    for (const spare of stale) this.#spares.delete(spare.key);
+    for (const [key, spec] of wanted) {
+      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepareFor(spec)));
+    }
+    await Promise.all([...stale.map((spare) => spare.destroy()), ...[...this.#spares.values()].map((spare) => spare.ready)]);
+  }
 }
