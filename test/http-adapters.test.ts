@@ -13,7 +13,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Glean, type Handle, type Logger } from '@glean/core';
 import { httpListener, type HttpAdapterOptions, type HttpErrorContext, type HttpHandler, type HttpRequest, type HttpResponse } from '@glean/core/http';
 import { expressHandler } from '@glean/core/express';
-import { gleanFastify } from '@glean/core/fastify';
+import { fastifyHandler, gleanFastify } from '@glean/core/fastify';
 import { onCleanup, tempDir, type Entry, type TempDir } from './helpers/index.js';
 
 /** Answers say which version served them, and what the plugin saw of the request. */
@@ -291,5 +291,53 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     const answer = await fetch(`${base}/late`, { headers: { 'x-gate': door.name } });
     expect([answer.status, answer.headers.get('retry-after'), await answer.text()]).toEqual([504, null, 'Gateway Timeout\n']);
     expect(errors).toMatchObject([{ code: 'GLEAN_TIMEOUT', id: 'Gate' }]);
+  });
+});
+
+/** Listens on the loopback, closed after the test; resolves to its base URL. */
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('bodies other middleware already read', () => {
+  it('Express: takes the bytes of express.raw(), and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body express.json() made an object', async () => {
+    const temp = await tempDir();
+    await temp.write('handlers.mjs', HANDLERS);
+    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const echo = await glean.reloadAndWatch<HttpHandler>('Echo');
+    const errors: unknown[] = [];
+    const app = express();
+    app.post('/raw', express.raw({ type: '*/*' }), expressHandler(echo));
+    app.post('/json', express.json(), expressHandler(echo, { logger: false, onError: (error) => void errors.push(error) }));
+    const base = await listen(createServer(app));
+
+    const raw = await fetch(`${base}/raw`, { method: 'POST', body: 'bytes', headers: { 'content-type': 'text/plain' } });
+    expect([raw.status, await raw.text()]).toEqual([201, 'bytes']);
+    const json = await fetch(`${base}/json`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    expect([json.status, await json.text()]).toEqual([500, 'Internal Server Error\n']);
+    expect(errors).toMatchObject([{ code: 'GLEAN_HTTP_BODY_UNAVAILABLE' }]);
+    expect(glean.status()['Echo']!.calls).toBe(1);
+  });
+
+  it('Fastify: fastifyHandler takes a raw parser\'s buffer, and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body Fastify parsed as JSON', async () => {
+    const temp = await tempDir();
+    await temp.write('handlers.mjs', HANDLERS);
+    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const echo = await glean.reloadAndWatch<HttpHandler>('Echo');
+    const errors: unknown[] = [];
+    const app = Fastify();
+    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.post('/echo', fastifyHandler(echo, { logger: false, onError: (error) => void errors.push(error) }));
+    onCleanup(() => app.close());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    const bytes = await fetch(`${base}/echo`, { method: 'POST', body: new Uint8Array([1, 2, 3]), headers: { 'content-type': 'application/octet-stream' } });
+    expect([bytes.status, [...new Uint8Array(await bytes.arrayBuffer())]]).toEqual([201, [1, 2, 3]]);
+    const json = await fetch(`${base}/echo`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    expect([json.status, await json.text()]).toEqual([500, 'Internal Server Error\n']);
+    expect(errors).toMatchObject([{ code: 'GLEAN_HTTP_BODY_UNAVAILABLE' }]);
   });
 });
