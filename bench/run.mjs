@@ -17,6 +17,8 @@ import { formatTable, machineInfo, writeResults } from './report.mjs';
 const BENCHMARKS = {
   /** Latency and throughput of one call: glean against raw MessagePort, comlink and piscina. */
   calls: () => import('./calls.mjs'),
+  /** Requests/s of a CPU-bound hot HTTP handler on threads 1 and 2 against in-process, and what the hop to a worker adds per request. */
+  http: () => import('./http.mjs'),
   /** 1 MiB in and out, copied and transferred, glean against raw MessagePort. */
   payload: () => import('./payload.mjs'),
   /** From a config write, or reloadConfig(), to the first call the new version answers. */
