@@ -7,7 +7,9 @@
  * a cold piscina pool (glean's options), importing the small plugin in a thread already running,
  * registering tsx in a thread already running and importing a `.ts` plugin through it, a cold
  * glean version (`loadSymbol`) of `.mjs` and `.ts`, and the end of each (terminate, destroy,
- * release). The estimates add medians of these parts; they are estimates, not measurements.
+ * release); and, as an alternative to tsx in every worker, esbuild transforming the `.ts` plugin
+ * on the host (esbuild comes with tsx). The estimates add medians of these parts; they are
+ * estimates, not measurements.
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,7 +76,8 @@ function threadParts(start, timeline, answeredAt) {
 async function startParts(scratch, reads) {
   await scratch.write('package.json', '{ "type": "module" }\n');
   await scratch.write('plugin.mjs', timelinePluginSource(false));
-  await scratch.write('plugin.ts', timelinePluginSource(true));
+  const tsSource = timelinePluginSource(true);
+  await scratch.write('plugin.ts', tsSource);
   // A second TypeScript file, to see what one more costs once tsx is registered.
   await scratch.write('other.ts', timelinePluginSource(true).replace('which()', 'other()'));
   const mjsUrl = pathToFileURL(scratch.file('plugin.mjs')).href;
@@ -219,10 +222,22 @@ async function startParts(scratch, reads) {
         }
       },
     },
+    {
+      key: 'transform-ts',
+      label: 'host: esbuild transform of the .ts plugin to JS with an inline source map',
+      measure: async () => {
+        const { transform } = await import('esbuild');
+        const start = now();
+        await transform(tsSource, { loader: 'ts', format: 'esm', sourcemap: 'inline', sourcefile: scratch.file('plugin.ts') });
+        return { total: now() - start };
+      },
+    },
     { key: 'glean-mjs', label: 'glean, cold version: loadSymbol(.mjs) → first call answered', measure: gleanCold(scratch.file('plugin.mjs')) },
     { key: 'glean-ts', label: 'glean, cold version: loadSymbol(.ts) → first call answered', measure: gleanCold(scratch.file('plugin.ts')) },
   ];
   const close = async () => {
+    // esbuild's service process would end by itself; stopping it says so.
+    await (await import('esbuild')).stop?.();
     for (const { glean, folder } of gleans) {
       await glean.close();
       await folder.remove();
@@ -305,6 +320,7 @@ function estimates(results) {
     ['.ts, reloadConfig(), cold threads: config + cold glean version', config + p50('glean-ts', 'total')],
     ['.ts, reloadConfig(), spare thread, tsx registered on demand', config + p50('tsx', 'register') + p50('tsx', 'firstTs') + tail('glean-ts')],
     ['.ts, reloadConfig(), spare thread with tsx registered', config + p50('tsx', 'firstTs') + tail('glean-ts')],
+    ['.ts, reloadConfig(), spare thread, .ts transformed on the host', config + p50('transform-ts', 'total') + p50('import-mjs', 'total') + tail('glean-mjs')],
     ['.ts, config write (default debounce), spare thread with tsx', p50('watch-default', 'toRead') + config + p50('tsx', 'firstTs') + tail('glean-ts')],
   ];
   return rows.map(([label, ms]) => ({ label, ms }));

@@ -32,6 +32,7 @@ export function machineInfo(pinned) {
     cores: cpus.length,
     // Honours the CPU affinity, so it shows 1 under `taskset -c 0`.
     availableParallelism: os.availableParallelism(),
+    memoryGiB: os.totalmem() / 2 ** 30,
     pinned,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     node: process.version,

@@ -74,7 +74,7 @@ async function main() {
   }
   const machine = machineInfo(isPinnedChild());
   console.log(
-    `${machine.cpu}, ${machine.cores} cores${machine.pinned ? ', pinned to CPU 0 (taskset -c 0)' : ''}, Node ${machine.node}, load ${machine.loadAverage1m.toFixed(2)}, ${machine.date}${flags.quick ? ', quick run' : ''}`,
+    `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.platform}${machine.pinned ? ', pinned to CPU 0 (taskset -c 0)' : ''}, Node ${machine.node}, load ${machine.loadAverage1m.toFixed(2)}, ${machine.date}${flags.quick ? ', quick run' : ''}`,
   );
   const { commit, packagesModified } = machine.source;
   console.log(`glean at ${commit}${packagesModified ? ' with uncommitted changes in packages/' : ''} (${machine.source.core})`);
