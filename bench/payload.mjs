@@ -2,8 +2,8 @@
  * The payload benchmark: a 1 MiB body in and out of a plugin, one call at a time, copied (structured
  * clone both ways) and transferred (the buffer moves to the worker and back, `transfer()` on the way
  * in, `Symbol.for('glean.transfer')` on the way out). glean against a raw MessagePort doing the same,
- * interleaved round by round in one process; each glean path is compared with the raw path of the
- * same mode as measured in the same round.
+ * interleaved round by round in one process, one mode after the other; each glean path is compared
+ * with the raw path of the same mode as measured in the same round.
  */
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +19,14 @@ export const name = 'payload';
 /** The body: 1 MiB. */
 const BODY_BYTES = 1 << 20;
 
+/**
+ * Calls per round by mode: a transferred call takes tens of µs, a copied one over a millisecond.
+ * The two modes run one after the other, transferred first, so the garbage of a megabyte copied per
+ * call (and the collections it brings) does not land in the transferred rounds.
+ */
 const PLANS = {
-  full: { warmupRounds: 3, rounds: 20, calls: 200 },
-  quick: { warmupRounds: 1, rounds: 6, calls: 60 },
+  full: { warmupRounds: 3, rounds: 20, calls: { copy: 200, transfer: 2000 } },
+  quick: { warmupRounds: 1, rounds: 6, calls: { copy: 60, transfer: 500 } },
 };
 
 const ECHO = fileURLToPath(new URL('./fixtures/echo.mjs', import.meta.url));
@@ -107,18 +112,22 @@ export async function run({ quick, log }) {
       contenders.push(contender);
       await check(contender);
     }
-    log(`payload: 1 MiB in and out, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.calls} calls per contender`);
     const perRound = new Map(contenders.map((c) => [c.key, { p50: [], p99: [], cpu: [] }]));
-    const scratch = new Float64Array(plan.calls);
-    await interleave(contenders, plan, async ({ key, call }, round) => {
-      const cpu = await timeSequential(call, plan.calls, scratch);
-      if (round < 0) return;
-      const { p50, p99 } = summarize(scratch);
-      const figures = perRound.get(key);
-      figures.p50.push(p50);
-      figures.p99.push(p99);
-      figures.cpu.push(cpu);
-    });
+    for (const mode of ['transfer', 'copy']) {
+      const calls = plan.calls[mode];
+      const group = contenders.filter((contender) => contender.move === (mode === 'transfer'));
+      log(`payload: 1 MiB in and out, ${mode}, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${calls} calls per contender`);
+      const scratch = new Float64Array(calls);
+      await interleave(group, plan, async ({ key, call }, round) => {
+        const cpu = await timeSequential(call, calls, scratch);
+        if (round < 0) return;
+        const { p50, p99 } = summarize(scratch);
+        const figures = perRound.get(key);
+        figures.p50.push(p50);
+        figures.p99.push(p99);
+        figures.cpu.push(cpu);
+      });
+    }
     const results = Object.fromEntries(
       contenders.map(({ key, floor }) => {
         const { p50, p99, cpu } = perRound.get(key);
@@ -150,7 +159,7 @@ export function tables(figures) {
   const { plan, contenders, results } = figures;
   return [
     {
-      title: `1 MiB body in and out, one call at a time: µs per call, medians of the per-round p50 and p99 (${plan.rounds} rounds × ${plan.calls} calls after ${plan.warmupRounds} warm-up)`,
+      title: `1 MiB body in and out, one call at a time: µs per call, medians of the per-round p50 and p99 (${plan.rounds} rounds × ${plan.calls.transfer} transferred or ${plan.calls.copy} copied calls, after ${plan.warmupRounds} warm-up)`,
       columns: ['contender', 'p50 µs', 'p99 µs', 'p50 × raw', 'p99 × raw', 'MiB/s at p50', 'round p50 range µs', 'CPU µs/call'],
       rows: contenders.map(({ key, label }) => {
         const r = results[key];
