@@ -233,6 +233,16 @@ export class Slot {
     for (const pending of this.#pending.values()) this.#settle(pending, undefined, error(pending.stats.id));
   }
 
+  /**
+   * Says the worker is about to be stopped from outside (its whole pool destroyed), so its end is no
+   * crash: calls still in flight will reject `GLEAN_PLUGIN_CRASHED` with `reason`.
+   */
+  expectEnd(reason: string): void {
+    if (this.#state === 'dead' || this.#state === 'stopping') return;
+    this.#state = 'stopping';
+    this.#endReason = reason;
+  }
+
   /** Stops the worker now: calls still in flight reject `GLEAN_PLUGIN_CRASHED` with `reason`. Idempotent; resolves once the thread has exited. */
   async terminate(reason: string): Promise<void> {
     if (this.#state !== 'dead' && this.#state !== 'stopping') {

@@ -3,7 +3,7 @@ import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
-import { createPool } from './pool.js';
+import { createPool, destroyPool } from './pool.js';
 import { Slot, type CallStats } from './slot.js';
 
 
@@ -231,8 +231,7 @@ export class Version {
   /** Terminates every thread and the pool. Idempotent. */
   #destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
-      await Promise.all(this.#slots.map((slot) => slot.terminate('its version was retired')));
-      await this.#pool.destroy();
+      await destroyPool(this.#pool, this.#slots, 'its version was retired');
     })();
     return this.#destroyed;
   }
