@@ -4,12 +4,17 @@
  * handler called in-process; and, one request at a time, what the hop to a worker adds to each
  * request. The servers run in a child process (bench/http-server.mjs), the load (autocannon) here;
  * contenders are interleaved round by round, so a slow spell of the machine hits them all alike.
+ *
+ * The handler runs at two weights (SHA-256 rounds per request). What threads: 2 can gain over
+ * threads: 1 on two cores depends on it: every request also costs CPU outside the handler (HTTP on
+ * the main thread, the load generator), and that share is what the second worker cannot use. Both
+ * CPU costs are measured, so the ceiling 2·H / (H + O) is reported beside the ratio.
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
-import { DEFAULT_ROUNDS } from '../plugins/hash/index.mjs';
+import { hash } from '../plugins/hash/index.mjs';
 import { timeSequential } from './measure.mjs';
 import { fixed, grouped, times } from './report.mjs';
 import { median, pairedRatio, summarize } from './stats.mjs';
@@ -18,8 +23,8 @@ export const name = 'http';
 
 /** Rounds, seconds of load per contender and round, connections, and requests per latency round. */
 const PLANS = {
-  full: { warmupRounds: 1, rounds: 5, seconds: 4, connections: 8, sequential: 300, bodyBytes: 64 * 1024 },
-  quick: { warmupRounds: 1, rounds: 2, seconds: 2, connections: 8, sequential: 100, bodyBytes: 64 * 1024 },
+  full: { warmupRounds: 1, rounds: 5, seconds: 3, connections: 8, sequential: 300, bodyBytes: 64 * 1024, weights: [16, 64] },
+  quick: { warmupRounds: 1, rounds: 2, seconds: 2, connections: 8, sequential: 100, bodyBytes: 64 * 1024, weights: [16, 64] },
 };
 
 const CONTENDERS = [
@@ -35,14 +40,34 @@ export async function run({ quick, log }) {
   const server = await startServers();
   try {
     await checkSameAnswers(server.ports, body);
-    log(`http: ${plan.connections} connections, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.seconds} s per contender`);
-    const throughput = await runThroughput(server, body, plan, log);
+    const handlerUs = Object.fromEntries(plan.weights.map((weight) => [weight, timeHandler(body, weight)]));
+    const throughput = {};
+    for (const weight of plan.weights) {
+      log(`http: /hash?rounds=${weight}, ${plan.connections} connections, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.seconds} s per contender`);
+      throughput[weight] = await runThroughput(server, body, weight, plan, log);
+    }
     log(`http: one request at a time, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequential} requests per contender and route`);
-    const latency = await runLatency(server.ports, body, plan);
-    return { plan, handler: { rounds: DEFAULT_ROUNDS, bodyBytes: plan.bodyBytes }, contenders: CONTENDERS, throughput, latency };
+    const latency = await runLatency(server.ports, body, plan.weights[0], plan);
+    return { plan, contenders: CONTENDERS, handlerUs, throughput, latency };
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * CPU µs one call of the handler costs by itself, no HTTP: the median of 9 batches of 50 calls after
+ * a warm-up batch. CPU time, not wall time: other load on the machine stretches the one, not the other.
+ */
+function timeHandler(body, weight) {
+  const request = { method: 'POST', url: `/hash?rounds=${weight}`, headers: {}, body };
+  const batches = [];
+  for (let batch = -1; batch < 9; batch++) {
+    const start = process.cpuUsage();
+    for (let i = 0; i < 50; i++) hash(request);
+    const { user, system } = process.cpuUsage(start);
+    if (batch >= 0) batches.push((user + system) / 50);
+  }
+  return median(batches);
 }
 
 /** Forks bench/http-server.mjs and resolves once its three servers listen. */
@@ -108,11 +133,11 @@ function rotated(list, round) {
 }
 
 /** One autocannon run; rejects if any request failed, since a failed request is not a fast one. */
-function cannon(port, body, plan) {
+function cannon(port, body, weight, plan) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
-        url: `http://127.0.0.1:${port}/hash`,
+        url: `http://127.0.0.1:${port}/hash?rounds=${weight}`,
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
         body,
@@ -129,18 +154,24 @@ function cannon(port, body, plan) {
   });
 }
 
-/** Requests per second under load, and the server process's CPU µs per request, per round. */
-async function runThroughput(server, body, plan, log) {
-  const perRound = new Map(CONTENDERS.map(({ key }) => [key, { rps: [], cpu: [] }]));
+/**
+ * Requests per second under load, per round, with the CPU µs per request of the server process
+ * (main thread and workers) and of this one (the load generator).
+ */
+async function runThroughput(server, body, weight, plan, log) {
+  const perRound = new Map(CONTENDERS.map(({ key }) => [key, { rps: [], cpu: [], client: [] }]));
   for (let round = -plan.warmupRounds; round < plan.rounds; round++) {
     for (const { key } of rotated(CONTENDERS, round)) {
       const before = await server.cpu();
-      const result = await cannon(server.ports[key], body, plan);
+      const client = process.cpuUsage();
+      const result = await cannon(server.ports[key], body, weight, plan);
+      const { user, system } = process.cpuUsage(client);
       const cpu = (await server.cpu()) - before;
       const total = result.requests.total;
       if (round < 0) continue;
       perRound.get(key).rps.push(total / result.duration);
       perRound.get(key).cpu.push(cpu / total);
+      perRound.get(key).client.push((user + system) / total);
     }
     if (round >= 0) log(`http: round ${round + 1}/${plan.rounds}: ${CONTENDERS.map(({ key }) => `${key} ${grouped(perRound.get(key).rps.at(-1))}/s`).join(', ')}`);
   }
@@ -148,7 +179,7 @@ async function runThroughput(server, body, plan, log) {
   const { rps: threads1 } = perRound.get('threads1');
   return Object.fromEntries(
     CONTENDERS.map(({ key }) => {
-      const { rps, cpu } = perRound.get(key);
+      const { rps, cpu, client } = perRound.get(key);
       return [
         key,
         {
@@ -156,8 +187,10 @@ async function runThroughput(server, body, plan, log) {
           vsThreads1: pairedRatio(rps, threads1),
           vsInprocess: pairedRatio(rps, inprocess),
           serverCpuUsPerRequest: median(cpu),
+          clientCpuUsPerRequest: median(client),
           roundRequestsPerSecond: rps,
           roundServerCpuUsPerRequest: cpu,
+          roundClientCpuUsPerRequest: client,
         },
       ];
     }),
@@ -165,21 +198,21 @@ async function runThroughput(server, body, plan, log) {
 }
 
 /** p50 µs of /hash and /hello one request at a time, and how much more each takes than in-process, per round. */
-async function runLatency(ports, body, plan) {
+async function runLatency(ports, body, weight, plan) {
   const clients = Object.fromEntries(CONTENDERS.map(({ key }) => [key, client(ports[key])]));
   const scratch = new Float64Array(plan.sequential);
   const perRound = new Map(CONTENDERS.map(({ key }) => [key, { hash: [], hello: [] }]));
   for (let round = -plan.warmupRounds; round < plan.rounds; round++) {
     for (const { key } of rotated(CONTENDERS, round)) {
       for (const route of ['hash', 'hello']) {
-        const call = route === 'hash' ? () => clients[key]('POST', '/hash', body) : () => clients[key]('GET', '/hello');
+        const call = route === 'hash' ? () => clients[key]('POST', `/hash?rounds=${weight}`, body) : () => clients[key]('GET', '/hello');
         await timeSequential(call, plan.sequential, scratch);
         if (round >= 0) perRound.get(key)[route].push(summarize(scratch).p50);
       }
     }
   }
   const base = perRound.get('inprocess');
-  return Object.fromEntries(
+  const figures = Object.fromEntries(
     CONTENDERS.map(({ key }) => {
       const { hash, hello } = perRound.get(key);
       const overhead = (mine, theirs) => median(mine.map((value, i) => value - theirs[i]));
@@ -196,27 +229,36 @@ async function runLatency(ports, body, plan) {
       ];
     }),
   );
+  return { weight, ...figures };
 }
 
 /** The figures as printable tables: throughput first, then latency. */
 export function tables(figures) {
-  const { plan, handler, contenders, throughput, latency } = figures;
-  const work = `POST /hash: ${handler.rounds} chained SHA-256 rounds over a ${handler.bodyBytes / 1024} KB body`;
+  const { plan, contenders, handlerUs, throughput, latency } = figures;
   const load = {
-    title: `${work}; ${plan.connections} connections, requests/s, median of ${plan.rounds} rounds × ${plan.seconds} s (higher is better)`,
-    columns: ['contender', 'requests/s', '× threads: 1', '× in-process', 'round range', 'server CPU µs/request'],
-    rows: contenders.map(({ key, label }) => {
-      const t = throughput[key];
-      const range = `${grouped(Math.min(...t.roundRequestsPerSecond))}–${grouped(Math.max(...t.roundRequestsPerSecond))}`;
-      return [label, grouped(t.medianRequestsPerSecond), times(t.vsThreads1), times(t.vsInprocess), range, fixed(t.serverCpuUsPerRequest, 0)];
-    }),
+    title: `POST /hash (${plan.bodyBytes / 1024} KB body), ${plan.connections} connections: requests/s, median of ${plan.rounds} rounds × ${plan.seconds} s (higher is better)`,
+    columns: ['handler', 'contender', 'requests/s', '× threads: 1', '× in-process', 'round range', 'server CPU µs/req', 'load CPU µs/req'],
+    rows: plan.weights.flatMap((weight) =>
+      contenders.map(({ key, label }) => {
+        const t = throughput[weight][key];
+        const range = `${grouped(Math.min(...t.roundRequestsPerSecond))}–${grouped(Math.max(...t.roundRequestsPerSecond))}`;
+        const cells = [grouped(t.medianRequestsPerSecond), times(t.vsThreads1), times(t.vsInprocess), range, fixed(t.serverCpuUsPerRequest, 0), fixed(t.clientCpuUsPerRequest, 0)];
+        return [`${weight} SHA-256 rounds`, label, ...cells];
+      }),
+    ),
     note: [
       '× columns: median over rounds of the ratio to the other contender measured in the same round.',
-      'Server CPU: user + system time of the server process (main thread and workers) per request; the load generator runs in another process.',
+      'server CPU: the server process (main thread and workers) per request; load CPU: the load generator (autocannon, this process) per request.',
+      ...plan.weights.map((weight) => {
+        const handler = handlerUs[weight];
+        const t1 = throughput[weight].threads1;
+        const other = t1.serverCpuUsPerRequest + t1.clientCpuUsPerRequest - handler;
+        return `${weight} rounds: the handler alone takes H = ${fixed(handler, 0)} µs, each request costs O = ${fixed(other, 0)} µs of CPU besides; on 2 cores threads: 2 can reach at most 2·H/(H+O) = ${times((2 * handler) / (handler + other))} of threads: 1.`;
+      }),
     ].join('\n'),
   };
   const oneByOne = {
-    title: `One request at a time (keep-alive): p50 µs, median of ${plan.rounds} rounds × ${plan.sequential} requests`,
+    title: `One request at a time (keep-alive): p50 µs, median of ${plan.rounds} rounds × ${plan.sequential} requests; /hash with ${latency.weight} rounds`,
     columns: ['contender', '/hash p50 µs', '/hash − in-process µs', '/hello p50 µs', '/hello − in-process µs'],
     rows: contenders.map(({ key, label }) => {
       const l = latency[key];
