@@ -172,10 +172,12 @@ export class Slot {
     try {
       const { file, source } = this.#load;
       if (source !== undefined) await this.warm({ typescript: false, pinned: true }, loadTimeoutMs);
-      const loaded = await this.#race<LoadResult>(this.#control.load(file, source), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
+      const loaded = await this.#race<LoadResult>(this.#control.load(file, source, names), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
-      const descriptions: ExportDescription[] = [];
-      for (const name of names) descriptions.push(await this.describe(name, loadTimeoutMs));
+      const descriptions = loaded.descriptions.map((answer) => {
+        if (!answer.ok) throw failureToError(answer.failure, where, this.#context);
+        return answer.description;
+      });
       if (this.#state === 'starting') this.#state = 'ready';
       return descriptions;
     } catch (error) {

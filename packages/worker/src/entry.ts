@@ -97,7 +97,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       if (pinned) pinSources();
       if (typescript) await registerTypeScript();
     },
-    async load(path, source): Promise<LoadResult> {
+    async load(path, source, names): Promise<LoadResult> {
       if (task.protocol !== PROTOCOL_VERSION) {
         const message = `the worker runtime speaks protocol ${PROTOCOL_VERSION}, the host ${task.protocol}: install matching @glean/core and @glean/worker`;
         return { ok: false, failure: { reason: 'protocol-mismatch', message } };
@@ -116,7 +116,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
           failure: { reason: 'load-failed', message: `cannot import ${file}: ${(error as Error)?.message ?? String(error)}`, error: serializeError(error) },
         };
       }
-      return { ok: true, protocol: PROTOCOL_VERSION };
+      return { ok: true, protocol: PROTOCOL_VERSION, descriptions: names.map((name) => describeExport(module!, name, commonJS)) };
     },
     describe(name) {
       if (module === undefined) throw new Error('describe() before load()');

@@ -118,7 +118,7 @@ export type DescribeResult =
 
 /** Answer of {@link ControlApi.load}. */
 export type LoadResult =
-  | { readonly ok: true; readonly protocol: number }
+  | { readonly ok: true; readonly protocol: number; readonly descriptions: readonly DescribeResult[] }
   | { readonly ok: false; readonly failure: WireFailure };
 
 /** Resource usage a worker reports about itself. */
@@ -144,10 +144,11 @@ export interface ControlApi {
    */
   prepare(options: PrepareOptions): Promise<void>;
   /**
-   * Imports the plugin file (absolute path), once per worker. With `source`, the file's bytes are
-   * these (checked by the host), not what is on disk; the worker must have been prepared with `pinned`.
+   * Imports the plugin file (absolute path), once per worker, and describes the exports `names` in
+   * the same round trip. With `source`, the file's bytes are these (checked by the host), not what is
+   * on disk.
    */
-  load(file: string, source?: Uint8Array): LoadResult | Promise<LoadResult>;
+  load(file: string, source: Uint8Array | undefined, names: readonly string[]): LoadResult | Promise<LoadResult>;
   /** Looks up the export `name` and says what it is; a value export's snapshot travels in the answer. */
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */
