@@ -7,8 +7,8 @@
  *
  * The handler runs at two weights (SHA-256 rounds per request). What threads: 2 can gain over
  * threads: 1 on two cores depends on it: every request also costs CPU outside the handler (HTTP on
- * the main thread, the load generator), and that share is what the second worker cannot use. Both
- * CPU costs are measured, so the ceiling 2·H / (H + O) is reported beside the ratio.
+ * the main thread, the load generator), and that share of the two cores is not the workers'. So
+ * the handler's own CPU time and each process's CPU per request are measured and reported too.
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -250,10 +250,9 @@ export function tables(figures) {
       '× columns: median over rounds of the ratio to the other contender measured in the same round.',
       'server CPU: the server process (main thread and workers) per request; load CPU: the load generator (autocannon, this process) per request.',
       ...plan.weights.map((weight) => {
-        const handler = handlerUs[weight];
-        const t1 = throughput[weight].threads1;
-        const other = t1.serverCpuUsPerRequest + t1.clientCpuUsPerRequest - handler;
-        return `${weight} rounds: the handler alone takes H = ${fixed(handler, 0)} µs, each request costs O = ${fixed(other, 0)} µs of CPU besides; on 2 cores threads: 2 can reach at most 2·H/(H+O) = ${times((2 * handler) / (handler + other))} of threads: 1.`;
+        const t2 = throughput[weight].threads2;
+        const total = t2.serverCpuUsPerRequest + t2.clientCpuUsPerRequest;
+        return `${weight} rounds: with threads: 2 a request costs ${fixed(total, 0)} µs of CPU in all, ${fixed((100 * handlerUs[weight]) / total, 0)}% of it the handler's own (${fixed(handlerUs[weight], 0)} µs alone); the rest shares the two cores with the workers.`;
       }),
     ].join('\n'),
   };
