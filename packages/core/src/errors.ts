@@ -41,6 +41,14 @@ export const ErrorCode = {
   INTEGRITY_MISMATCH: 'GLEAN_INTEGRITY_MISMATCH',
   /** `requireIntegrity` is on and the plugin has no `integrity` configured. */
   INTEGRITY_REQUIRED: 'GLEAN_INTEGRITY_REQUIRED',
+  /** HTTP adapters: the request body is over `bodyLimit`; answered 413 without calling the handler. */
+  HTTP_BODY_TOO_LARGE: 'GLEAN_HTTP_BODY_TOO_LARGE',
+  /** HTTP adapters: the request ended (or failed) before its body was read whole; the client is gone. */
+  HTTP_BODY_INCOMPLETE: 'GLEAN_HTTP_BODY_INCOMPLETE',
+  /** HTTP adapters: another middleware already parsed the body into something that is not bytes or text; answered 500. */
+  HTTP_BODY_UNAVAILABLE: 'GLEAN_HTTP_BODY_UNAVAILABLE',
+  /** HTTP adapters: the handler returned something that is not an `HttpResponse` (bad status, header or body); answered 500. */
+  HTTP_INVALID_RESPONSE: 'GLEAN_HTTP_INVALID_RESPONSE',
 } as const;
 
 /** One of the {@link ErrorCode} values, such as `'GLEAN_TIMEOUT'`. */

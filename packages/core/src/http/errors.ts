@@ -1,37 +1,34 @@
-import type { ErrorCode } from '../errors.js';
+import { ErrorCode, GleanError } from '../errors.js';
 
-/** Codes of the errors the HTTP adapters raise themselves, besides glean's own {@link ErrorCode}s. */
+/** The codes of the errors the HTTP adapters raise themselves: the `HTTP_*` entries of {@link ErrorCode}. */
 export const HttpErrorCode = {
   /** The request body is over `bodyLimit`; answered 413 without calling the handler. */
-  BODY_TOO_LARGE: 'GLEAN_HTTP_BODY_TOO_LARGE',
+  BODY_TOO_LARGE: ErrorCode.HTTP_BODY_TOO_LARGE,
   /** The request ended (or failed) before its body was read whole; nothing is answered, the client is gone. */
-  BODY_INCOMPLETE: 'GLEAN_HTTP_BODY_INCOMPLETE',
+  BODY_INCOMPLETE: ErrorCode.HTTP_BODY_INCOMPLETE,
   /** Another middleware already parsed the body into something that is not bytes or text; answered 500. */
-  BODY_UNAVAILABLE: 'GLEAN_HTTP_BODY_UNAVAILABLE',
+  BODY_UNAVAILABLE: ErrorCode.HTTP_BODY_UNAVAILABLE,
   /** The handler returned something that is not an `HttpResponse` (bad status, header or body); answered 500. */
-  INVALID_RESPONSE: 'GLEAN_HTTP_INVALID_RESPONSE',
+  INVALID_RESPONSE: ErrorCode.HTTP_INVALID_RESPONSE,
 } as const;
 
 /** One of the {@link HttpErrorCode} values. */
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
-/** An error raised by the HTTP adapters themselves, with a stable `code`. */
-export class GleanHttpError extends Error {
+/** A {@link GleanError} raised by the HTTP adapters themselves, with the status they answered. */
+export class GleanHttpError extends GleanError {
   override name = 'GleanHttpError';
-  /** Stable machine-readable code, one of {@link HttpErrorCode}. */
-  readonly code: HttpErrorCode;
   /** The status the adapter answered with. */
   readonly status: number;
 
   constructor(code: HttpErrorCode, status: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options?.cause === undefined ? {} : { cause: options.cause });
     this.status = status;
   }
 }
 
 /** How glean's error codes are answered; any other error (the plugin's own throw, a crash, …) is a 500. */
-export const STATUS_OF_CODE: Readonly<Partial<Record<ErrorCode | HttpErrorCode, number>>> = {
+export const STATUS_OF_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   GLEAN_QUEUE_FULL: 503,
   GLEAN_UNAVAILABLE: 503,
   GLEAN_NOT_CONFIGURED: 503,
