@@ -1,0 +1,424 @@
+/**
+ * The fault matrix beyond crash.test.ts and timeout.test.ts: non-Error throws and rejections,
+ * process.exit between calls, values that cannot cross a thread, a worker dying while its version
+ * loads or drains, and a crash loop brought back by a change. For each fault: the host survives,
+ * every call settles with its result or the documented code, a healthy plugin in the same Glean
+ * keeps answering throughout, the faulty version recovers as documented, and the OS thread count
+ * is back where it was.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type GleanEvents, type Handle, type ReloadEvent, type RetireEvent } from '@glean/core';
+import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+
+/** The host must never see an unhandled rejection, whatever a plugin does. */
+const hostUnhandled: unknown[] = [];
+const onHostUnhandled = (reason: unknown): void => void hostUnhandled.push(reason);
+process.on('unhandledRejection', onHostUnhandled);
+afterEach(() => {
+  expect(hostUnhandled).toEqual([]);
+});
+afterAll(() => {
+  process.off('unhandledRejection', onHostUnhandled);
+});
+
+type Thrown = 'undefined' | 'object' | 'null' | 'number' | 'symbol' | 'function' | 'error';
+
+interface FaultyApi {
+  threadId(): number;
+  /** Calls this worker has received since it started. */
+  received(): number;
+  echo<T>(value: T): T;
+  throwValue(what: Thrown): never;
+  rejectValue(what: Thrown): Promise<never>;
+  exitLater(code: number, ms: number): string;
+  give(what: 'function' | 'symbol'): unknown;
+  held(gate: string, exitGate: string): Promise<number>;
+  exit(code: number): never;
+}
+
+const FAULTY = `
+import { existsSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+let received = 0;
+class QuotaError extends Error {
+  name = 'QuotaError';
+  constructor(message) { super(message); this.code = 'E_QUOTA'; this.limit = 10; }
+}
+const values = {
+  undefined: () => undefined,
+  object: () => ({ code: 'E_PLAIN', detail: { n: 1 } }),
+  null: () => null,
+  number: () => 42,
+  symbol: () => Symbol('thrown'),
+  function: () => function boom() {},
+  error: () => new QuotaError('over quota'),
+};
+export const Faulty = {
+  threadId() { received++; return threadId; },
+  received() { return ++received; },
+  echo(value) { received++; return value; },
+  throwValue(what) { received++; throw values[what](); },
+  async rejectValue(what) { received++; await new Promise((resolve) => setTimeout(resolve, 1)); throw values[what](); },
+  exitLater(code, ms) { received++; setTimeout(() => process.exit(code), ms); return 'scheduled'; },
+  give(what) {
+    received++;
+    return what === 'function' ? { ok: true, nested: { callback() {} } } : { list: [1, Symbol('kept')] };
+  },
+  held(gate, exitGate) {
+    received++;
+    return new Promise((resolve) => {
+      const timer = setInterval(() => {
+        if (existsSync(exitGate)) process.exit(9);
+        if (existsSync(gate)) { clearInterval(timer); resolve(threadId); }
+      }, 5);
+    });
+  },
+  exit(code) { process.exit(code); },
+};
+`;
+
+const HEALTHY = `export function echo(value) { return value; }`;
+
+interface Setup {
+  readonly temp: TempDir;
+  readonly glean: Glean;
+  readonly faulty: Handle<FaultyApi>;
+  readonly healthy: Handle<(value: string) => string>;
+  readonly crashes: CrashEvent[];
+  /** OS threads before the Glean started any worker. */
+  readonly baseline: number;
+  /** OS threads once both plugins serve. */
+  readonly serving: number;
+}
+
+async function setup(options: Record<string, unknown> = {}, gleanOptions: ConstructorParameters<typeof Glean>[1] = {}): Promise<Setup> {
+  const temp = await tempDir();
+  await temp.write('faulty.mjs', FAULTY);
+  await temp.write('healthy.mjs', HEALTHY);
+  const configPath = await temp.write('glean.json', [
+    { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
+    { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
+  ]);
+  const baseline = threadCount();
+  const glean = new Glean(configPath, { watch: false, logger: false, ...gleanOptions });
+  onCleanup(() => glean.close());
+  const crashes = recordEvents(glean, 'crash');
+  await glean.loadConfig();
+  const faulty = await glean.reloadAndWatch<FaultyApi>('Faulty');
+  const healthy = await glean.reloadAndWatch<(value: string) => string>('Healthy');
+  return { temp, glean, faulty, healthy, crashes, baseline, serving: threadCount() };
+}
+
+function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K): GleanEvents[K][0][] {
+  const seen: GleanEvents[K][0][] = [];
+  glean.on(event, ((payload: GleanEvents[K][0]) => void seen.push(payload)) as never);
+  return seen;
+}
+
+/** What `promise` rejected with; fails the test if it resolved. */
+async function rejectionOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  const outcome = await promise.then(
+    (value: unknown) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(Error);
+  return outcome.error as Error & Record<string, unknown>;
+}
+
+/**
+ * Calls the healthy plugin every few milliseconds until stopped, so a fault elsewhere is seen to
+ * leave it answering throughout. `stop()` resolves once every call settled, and checks each answer.
+ */
+function healthyTraffic(healthy: Setup['healthy']): { stop(): Promise<number> } {
+  const calls: Promise<void>[] = [];
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      calls.push(healthy(`h${i}`).then((value) => void expect(value).toBe(`h${i}`)));
+      await new Promise((resolve) => setTimeout(resolve, 5)); // pacing the calls, not waiting for a state
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await Promise.all(calls);
+      return calls.length;
+    },
+  };
+}
+
+/** close() leaves no worker thread behind. */
+async function expectThreadsBackAfterClose({ glean, baseline }: Setup): Promise<void> {
+  await glean.close();
+  await threadsBackTo(baseline);
+}
+
+/** The temp folder replaced by `<dir>`, for inline snapshots. */
+const stable = (error: Error, temp: TempDir): string => error.message.replaceAll(temp.dir, '<dir>');
+
+describe('a plugin that throws or rejects with something that is not an Error', () => {
+  const cases: [string, Thrown, unknown, string][] = [
+    ['undefined', 'undefined', undefined, 'undefined'],
+    ['a plain object', 'object', { code: 'E_PLAIN', detail: { n: 1 } }, '{"code":"E_PLAIN","detail":{"n":1}}'],
+    ['null', 'null', null, 'null'],
+    ['a number', 'number', 42, '42'],
+    // Neither can be copied to the host: the message describes it, `thrown` stays undefined.
+    ['a symbol', 'symbol', undefined, 'Symbol(thrown)'],
+    ['a function', 'function', undefined, 'function boom'],
+  ];
+
+  for (const how of ['throwValue', 'rejectValue'] as const) {
+    it.each(cases)(`${how === 'throwValue' ? 'throws' : 'rejects with'} %s: GLEAN_PLUGIN_THREW carrying it, and the same worker serves on`, async (_what, what, thrown, shown) => {
+      const s = await setup();
+      const thread = await s.faulty.threadId();
+      const traffic = healthyTraffic(s.healthy);
+
+      const error = await rejectionOf(s.faulty[how](what));
+      expect(error).toBeInstanceOf(GleanError);
+      expect(error.code).toBe(ErrorCode.PLUGIN_THREW);
+      expect(error.id).toBe('Faulty');
+      expect(error.file).toBe(s.temp.path('faulty.mjs'));
+      expect(error.thrown).toEqual(thrown);
+      expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs) threw a non-Error value: ${shown}`);
+
+      // A throw is the plugin's answer, not a crash: same worker, no restart, no crash event.
+      expect(await s.faulty.threadId()).toBe(thread);
+      expect(await traffic.stop()).toBeGreaterThan(0);
+      const status = s.glean.status()['Faulty']!;
+      expect(status).toMatchObject({ state: 'ready', restarts: 0, errors: 1 });
+      expect(status.lastError).toBe(error);
+      expect(s.crashes).toEqual([]);
+      await threadsBackTo(s.serving);
+      await expectThreadsBackAfterClose(s);
+    });
+  }
+
+  it('rejects with an Error carrying a code: the caller gets that error, and the same worker serves on', async () => {
+    const s = await setup();
+    const thread = await s.faulty.threadId();
+    const error = await rejectionOf(s.faulty.rejectValue('error'));
+    expect(error).not.toBeInstanceOf(GleanError);
+    expect(error).toMatchObject({ name: 'QuotaError', message: 'over quota', code: 'E_QUOTA', limit: 10 });
+    expect(await s.faulty.threadId()).toBe(thread);
+    expect(await s.healthy('still here')).toBe('still here');
+    expect(s.crashes).toEqual([]);
+    await expectThreadsBackAfterClose(s);
+  });
+});
+
+describe('a worker that calls process.exit between calls', () => {
+  it.each([0, 1])('after process.exit(%i) from a timer: a crash event with the exit code, calls in flight settle, a new worker serves', async (code) => {
+    const s = await setup();
+    const thread = await s.faulty.threadId();
+    const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
+    const traffic = healthyTraffic(s.healthy);
+
+    expect(await s.faulty.exitLater(code, 30)).toBe('scheduled');
+    // Keep calling the faulty plugin across its death: each call settles, answered or GLEAN_PLUGIN_CRASHED.
+    const outcomes: Promise<string>[] = [];
+    let crash: CrashEvent | undefined;
+    void crashed.then((event) => (crash = event));
+    while (crash === undefined) {
+      outcomes.push(s.faulty.threadId().then((answeredBy) => `answered by ${answeredBy === thread ? 'old' : 'new'}`, (error: GleanError) => error.code));
+      await new Promise((resolve) => setTimeout(resolve, 2)); // pacing the calls, not waiting for a state
+    }
+    const event = await crashed;
+    expect(event).toMatchObject({ ids: ['Faulty'], threadId: thread, failed: false });
+    expect(event.error.code).toBe(ErrorCode.PLUGIN_CRASHED);
+    expect(event.error.exitCode).toBe(code);
+    expect(event.error.message).toContain(`worker thread ${thread} crashed: exited with code ${code}`);
+
+    const settled = await Promise.all(outcomes);
+    expect(settled.length).toBeGreaterThan(0);
+    expect(settled.filter((outcome) => outcome !== 'answered by old' && outcome !== 'answered by new' && outcome !== ErrorCode.PLUGIN_CRASHED)).toEqual([]);
+
+    const next = await s.faulty.threadId();
+    expect(next).not.toBe(thread);
+    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', restarts: 1, threads: [{ threadId: next, inFlight: 0 }] });
+    expect(s.crashes).toHaveLength(1);
+    expect(await traffic.stop()).toBeGreaterThan(0);
+    await threadsBackTo(s.serving);
+    await expectThreadsBackAfterClose(s);
+  });
+});
+
+describe('arguments and results that cannot be cloned', () => {
+  it.each([
+    ['a function', { user: 'ada', onDone: function onDone() {} }, 'args[0].onDone (function onDone)'],
+    ['a symbol', { tags: ['a', Symbol('b')] }, 'args[0].tags[1] (Symbol(b))'],
+  ])('an argument holding %s rejects GLEAN_NOT_CLONEABLE naming its path, before anything is sent', async (_what, argument, path) => {
+    const s = await setup();
+    const thread = await s.faulty.threadId();
+    const receivedBefore = await s.faulty.received();
+
+    const error = await rejectionOf(s.faulty.echo(argument));
+    expect(error).toBeInstanceOf(GleanError);
+    expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
+    expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
+    expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs): ${path} cannot be sent to the worker`);
+
+    // The worker never saw the call (raised by postMessage on the host), and it is the same worker.
+    expect(await s.faulty.received()).toBe(receivedBefore + 1);
+    expect(await s.faulty.threadId()).toBe(thread);
+    expect(await s.faulty.echo({ user: 'ada' })).toEqual({ user: 'ada' });
+    expect(await s.healthy('still here')).toBe('still here');
+    expect(s.crashes).toEqual([]);
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it('names the argument position for a later argument too', async () => {
+    const s = await setup();
+    const echo = s.faulty.echo as unknown as (...args: unknown[]) => Promise<unknown>;
+    const error = await rejectionOf(echo(1, 'two', [{ deep: { fn: () => 3 } }]));
+    expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
+    expect(error.message).toContain('args[2][0].deep.fn (function fn)');
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it.each([
+    ['a function', 'function', 'result.nested.callback (function callback)'],
+    ['a symbol', 'symbol', 'result.list[1] (Symbol(kept))'],
+  ] as const)('a result holding %s rejects GLEAN_NOT_CLONEABLE naming its path, and the worker serves on', async (_what, what, path) => {
+    const s = await setup();
+    const thread = await s.faulty.threadId();
+
+    const error = await rejectionOf(s.faulty.give(what));
+    expect(error).toBeInstanceOf(GleanError);
+    expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
+    expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
+    expect(stable(error, s.temp)).toMatch(new RegExp(`^plugin "Faulty" \\(<dir>/faulty\\.mjs\\): ${path.replace(/[()[\].]/g, '\\$&')} cannot be copied to the host: `));
+
+    expect(await s.faulty.threadId()).toBe(thread);
+    expect(await s.healthy('still here')).toBe('still here');
+    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', restarts: 0 });
+    expect(s.crashes).toEqual([]);
+    await expectThreadsBackAfterClose(s);
+  });
+});
+
+describe('a worker that dies while a new version loads', () => {
+  it.each([
+    ['exits during its import', 'process.exit(4);\nexport const Faulty = {};\n', 'exited with code 4'],
+    [
+      'exits from a timer while its top-level await is pending',
+      'setTimeout(() => process.exit(5), 0);\nawait new Promise((resolve) => setTimeout(resolve, 5000));\nexport const Faulty = { threadId() { return -1; } };\n',
+      'exited with code 5',
+    ],
+    [
+      'throws an uncaught exception while its top-level await is pending',
+      "setTimeout(() => { throw new Error('boom while loading'); }, 10);\nawait new Promise((resolve) => setTimeout(resolve, 5000));\nexport const Faulty = {};\n",
+      'boom while loading',
+    ],
+  ])('rejects the reload GLEAN_LOAD_FAILED when the new version %s; the old version serves on, with no crash event', async (_what, source, detail) => {
+    const s = await setup({ threads: 2 });
+    const threadsBefore = s.glean.status()['Faulty']!.threads.map((t) => t.threadId);
+    const traffic = healthyTraffic(s.healthy);
+    const errors = recordEvents(s.glean, 'error');
+
+    await s.temp.write('faulty.mjs', source);
+    const error = await rejectionOf(s.glean.reloadConfig());
+    expect(error).toBeInstanceOf(GleanError);
+    expect(error.code).toBe(ErrorCode.LOAD_FAILED);
+    expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
+    expect(error.message).toContain(detail);
+    expect(errors).toEqual([error]);
+
+    // The old version still answers, on the same threads, and nothing counted as a crash.
+    expect(threadsBefore).toContain(await s.faulty.threadId());
+    const status = s.glean.status()['Faulty']!;
+    expect(status).toMatchObject({ state: 'ready', restarts: 0, lastError: error });
+    expect(status.threads.map((t) => t.threadId)).toEqual(threadsBefore);
+    expect(s.crashes).toEqual([]);
+    expect(await traffic.stop()).toBeGreaterThan(0);
+    await threadsBackTo(s.serving);
+    await expectThreadsBackAfterClose(s);
+  });
+});
+
+describe('a worker that dies while its version drains after a swap', () => {
+  it('rejects the call still running on it GLEAN_PLUGIN_CRASHED, does not restart it, retires the old version without waiting for drainTimeoutMs', async () => {
+    const s = await setup({ drainTimeoutMs: 20_000 });
+    const oldThread = await s.faulty.threadId();
+    const retired = nextEvent<RetireEvent>(s.glean, 'retire');
+    const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload');
+    const gate = s.temp.path('gate');
+    const exitGate = s.temp.path('exit-gate');
+    const running = rejectionOf(s.faulty.held(gate, exitGate));
+    await until(() => s.glean.status()['Faulty']!.inFlight === 1, 'the held call to run');
+
+    await s.temp.write('faulty.mjs', `${FAULTY}\nexport const Version = 2;\n`);
+    await s.glean.reloadConfig();
+    const { from, to } = await reloaded;
+    const newThread = await s.faulty.threadId();
+    expect(newThread).not.toBe(oldThread);
+
+    const crashedAt = performance.now();
+    await s.temp.write('exit-gate', '');
+    const error = await running;
+    expect(error).toBeInstanceOf(GleanError);
+    expect(error.code).toBe(ErrorCode.PLUGIN_CRASHED);
+    expect(error.exitCode).toBe(9);
+    expect(error.id).toBe('Faulty');
+
+    // The draining version is retired (not restarted), long before its 20 s drainTimeoutMs.
+    expect((await retired).version).toEqual(from);
+    expect(performance.now() - crashedAt).toBeLessThan(5_000);
+    // The exit gate stays: a new worker of the new version would exit on a held call, but gets none.
+    expect(await s.faulty.threadId()).toBe(newThread);
+    const status = s.glean.status()['Faulty']!;
+    expect(status).toMatchObject({ state: 'ready', restarts: 0, threads: [{ threadId: newThread, inFlight: 0 }] });
+    expect(s.glean.status()['Faulty']!.file).toBe(to.file);
+    expect(await s.healthy('still here')).toBe('still here');
+    await threadsBackTo(s.serving);
+    await expectThreadsBackAfterClose(s);
+  });
+});
+
+describe('a crash loop brought back by a change', () => {
+  /** Crashes the faulty worker until the version turns failed; returns the codes seen. */
+  async function crashUntilFailed(s: Setup): Promise<string[]> {
+    const codes: string[] = [];
+    for (let attempt = 0; attempt < CRASH_LIMIT + 3; attempt++) {
+      const error = await rejectionOf(s.faulty.exit(1));
+      codes.push(error.code as string);
+      if (error.code !== ErrorCode.PLUGIN_CRASHED) break;
+    }
+    return codes;
+  }
+
+  it('an edit of the plugin file, seen by the watcher, replaces the failed version', async () => {
+    const s = await setup({}, { watch: true });
+    const traffic = healthyTraffic(s.healthy);
+    expect(await crashUntilFailed(s)).toEqual([...Array(CRASH_LIMIT + 1).fill(ErrorCode.PLUGIN_CRASHED), ErrorCode.UNAVAILABLE]);
+    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'failed', threads: [] });
+    expect((await rejectionOf(s.faulty.threadId())).code).toBe(ErrorCode.UNAVAILABLE);
+
+    const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload', (event) => event.id === 'Faulty');
+    await s.temp.write('faulty.mjs', `${FAULTY}\nexport const Fixed = true;\n`);
+    await reloaded;
+    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', restarts: 0 });
+    expect(typeof (await s.faulty.threadId())).toBe('number');
+    expect(await traffic.stop()).toBeGreaterThan(0);
+    await threadsBackTo(s.serving);
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it('a config change (the version text) replaces the failed version, on the same file', async () => {
+    const s = await setup();
+    expect((await crashUntilFailed(s)).at(-1)).toBe(ErrorCode.UNAVAILABLE);
+    expect(s.crashes.at(-1)?.failed).toBe(true);
+
+    await s.temp.write('glean.json', [
+      { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', version: '2' },
+      { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
+    ]);
+    await s.glean.reloadConfig();
+    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', version: '2', restarts: 0 });
+    expect(await s.faulty.echo('back')).toBe('back');
+    expect(await s.healthy('still here')).toBe('still here');
+    await threadsBackTo(s.serving);
+    await expectThreadsBackAfterClose(s);
+  });
+});
