@@ -29,9 +29,10 @@ const SHRINK = process.env['GLEAN_PROPERTY_SHRINK'] === '1';
  * Without it, core bugs found by this test are tolerated (and counted) so CI stays green until they
  * are fixed (see the issue 4 report): a call queued on a version whose worker crashed rejects
  * GLEAN_UNAVAILABLE ("the version failed") when the version is replaced or its file changed while
- * the worker restarted, or GLEAN_DRAIN_TIMEOUT when its worker crashes while the version drains; and
+ * the worker restarted, or GLEAN_DRAIN_TIMEOUT when its worker crashes while the version drains;
  * workers terminated while they boot leave OS threads behind (piscina re-spawns them into a pool
- * already destroyed), which no version, spare or status() accounts for.
+ * already destroyed), which no version, spare or status() accounts for; and a restarted worker may
+ * run bytes saved after its version was hashed (see `answers`).
  */
 const STRICT = process.env['GLEAN_PROPERTY_STRICT'] === '1';
 
@@ -157,8 +158,10 @@ function parseLabel(label: string): [string, number] {
 
 /**
  * Whether an answer `answer` may come from a version whose bytes were hashed as `label`. Exactly,
- * except for the limit docs/architecture.md states ("The bytes that run"): a version's workers import
- * its file after it was hashed, so a save landing in between runs a later content of the same file.
+ * except that workers import the file by path after it was hashed, so a save landing in between
+ * runs a later content of the same file: the limit docs/architecture.md states for loads ("The bytes
+ * that run"), and a core bug for a crashed worker's restart (the README promises those run the
+ * version's bytes; see the issue 4 report). Tolerated and counted, unless STRICT.
  */
 function answers(label: string, answer: string): 'exact' | 'later bytes' | false {
   if (answer === label) return 'exact';
@@ -264,7 +267,7 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
         const how = window.map((label) => (label === null ? false : answers(label, String(value))));
         if (method === 'crash') violations.push(`${what} resolved with ${String(value)}`);
         else if (how.includes('exact')) return;
-        else if (how.includes('later bytes')) laterBytes++;
+        else if (how.includes('later bytes') && !STRICT) laterBytes++;
         else violations.push(`${what} answered ${String(value)}; current during the call: ${window.join(', ')}`);
       },
       (error: unknown) => {
@@ -462,8 +465,8 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
     const handle = handles.get(key) ?? (await glean.reloadAndWatch<PluginApi>(key));
     const answer = await handle.run().catch((error: Error) => `rejected: ${error.message}`);
     const how = answers(entry.tag, answer);
-    if (how === 'later bytes') laterBytes++;
-    else if (how === false) violations.push(`${key} answers ${answer} once settled, expected ${entry.tag}`);
+    if (how === 'later bytes' && !STRICT) laterBytes++;
+    else if (how !== 'exact') violations.push(`${key} answers ${answer} once settled, expected ${entry.tag}`);
   }
 
   if (glean.listenerCount('error') !== 0) violations.push('an error listener was attached');
