@@ -26,6 +26,9 @@ export function createPool({ threads, resourceLimits, env }: ThreadOptions): Pis
     // 'sync' would freeze a worker's event loop between tasks; glean's calls do not go through tasks.
     atomics: 'disabled',
     idleTimeout: Number.POSITIVE_INFINITY,
+    // piscina loads glean's ES entry with require() first; a worker terminated during that load can
+    // abort the whole process on Node 20 (a V8 fatal error). Without require(esm), piscina import()s it.
+    execArgv: [...process.execArgv, '--no-experimental-require-module'],
     ...(resourceLimits === undefined ? {} : { resourceLimits }),
     // Node gives every worker its own copy of the variables: 'inherit' copies the host's at start.
     ...(env === 'inherit' ? {} : { env: env === 'none' ? {} : { ...env } }),

@@ -19,6 +19,9 @@ import {
 } from '@glean/worker/protocol';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
 
+/** How long {@link Slot.terminate} waits for a booting worker to say hello before stopping it anyway. */
+const BOOT_GRACE_MS = 10_000;
+
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
 
@@ -189,7 +192,10 @@ export class Slot {
               ...this.#context,
               cause: error,
             });
-      await this.terminate('load failed');
+      // Not stopped here: a version's failed start destroys its whole pool at once (see destroyPool), and
+      // a lone replacement is terminated by its version. Stopping threads one by one while others boot
+      // makes piscina respawn them.
+      this.expectEnd('load failed');
       throw failure;
     }
   }
@@ -247,9 +253,13 @@ export class Slot {
 
   /** Stops the worker now: calls still in flight reject `GLEAN_PLUGIN_CRASHED` with `reason`. Idempotent; resolves once the thread has exited. */
   async terminate(reason: string): Promise<void> {
-    if (this.#state !== 'dead' && this.#state !== 'stopping') {
-      this.#state = 'stopping';
-      this.#endReason = reason;
+    if (this.#state !== 'dead' && !this.#abort.signal.aborted) {
+      this.expectEnd(reason);
+      // A worker still booting cannot be stopped cleanly yet (piscina would respawn it, and Node may
+      // abort the process if it dies while loading the entry module): wait for its hello, or its end.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#hello, this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, BOOT_GRACE_MS)))]);
+      clearTimeout(timer);
       this.#abort.abort(new Error(reason));
     }
     await this.#ended;

@@ -320,7 +320,8 @@ export class Version {
       await replacement.start([], this.spec.options.loadTimeoutMs);
       this.#onSettle();
     } catch (failure) {
-      // start() terminated the replacement quietly; its failure counts as the next crash.
+      // Its failure counts as the next crash.
+      await replacement.terminate('load failed');
       this.#onDeath(replacement, failure as GleanError);
     }
   }
