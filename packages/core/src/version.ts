@@ -206,7 +206,7 @@ export class Version {
     if (this.#state !== VersionState.RETIRED) this.#state = VersionState.DRAINING;
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
-    if (!this.#slots.some((slot) => slot.alive)) this.#rejectQueue((id) => this.#unavailable(id));
+    if (!this.#slots.some((slot) => slot.alive)) this.#rejectQueue((id) => this.#neverRan(id));
     if (this.inFlight > 0) {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       let timer: NodeJS.Timeout | undefined;
@@ -278,6 +278,8 @@ export class Version {
   #onDeath(slot: Slot, error: GleanError): void {
     this.lastError = error;
     if (this.#state !== VersionState.READY || !this.#slots.includes(slot)) {
+      // Draining: no restart, so calls queued for a worker that is gone would wait for nothing.
+      if (!this.#slots.some((other) => other.alive)) this.#rejectQueue((id) => this.#neverRan(id));
       this.#onSettle();
       return;
     }
@@ -309,7 +311,10 @@ export class Version {
     if (hash !== this.spec.contentHash) {
       // The file changed since this version loaded: restarting would run other code under this version's name.
       this.#slots.splice(index, 1);
-      if (!this.#slots.some((other) => other.alive)) this.#fail();
+      if (!this.#slots.some((other) => other.alive)) {
+        this.#rejectQueue((id) => this.#neverRan(id));
+        this.#fail();
+      }
       this.#hooks.onStale(this);
       return;
     }
@@ -352,6 +357,15 @@ export class Version {
       queued.stats.errors++;
       queued.reject(error(queued.stats.id));
     }
+  }
+
+  /** For calls queued for a worker that died, when no worker will come back for them: they never ran, so a retry is safe. */
+  #neverRan(id: string): GleanError {
+    return new GleanError(
+      ErrorCode.PLUGIN_CRASHED,
+      `${this.#where(id)}: the call waited for a worker that crashed, and this version takes no new worker (it is being replaced); the call never ran`,
+      { ...this.#context(), id, cause: this.lastError },
+    );
   }
 
   #unavailable(id: string): GleanError {

@@ -1,0 +1,82 @@
+/**
+ * Calls queued for a worker that dies, when no worker will come back for them (the version drains,
+ * or is being replaced): they reject GLEAN_PLUGIN_CRASHED at once, and never wait for drainTimeoutMs
+ * or report a failed version.
+ */
+import { describe, expect, it } from 'vitest';
+import { CRASH_LIMIT, ErrorCode, Glean, type GleanError, type RetireEvent } from '@glean/core';
+import { nextEvent, onCleanup, tempDir, until } from './helpers/index.js';
+
+interface Api {
+  run(): string;
+  crash(): never;
+  held(exitGate: string): Promise<never>;
+}
+
+const plugin = (tag: string): string => `
+import { existsSync } from 'node:fs';
+export const P = {
+  run() { return '${tag}'; },
+  crash() { process.exit(1); },
+  held(exitGate) { return new Promise(() => { setInterval(() => { if (existsSync(exitGate)) process.exit(9); }, 5); }); },
+};
+`;
+
+type Outcome = { value: unknown } | { code: string };
+const outcome = (promise: Promise<unknown>): Promise<Outcome> =>
+  promise.then(
+    (value) => ({ value }),
+    (error: GleanError) => ({ code: error.code }),
+  );
+
+async function start(options: Record<string, unknown> = {}) {
+  const temp = await tempDir();
+  await temp.write('a.mjs', plugin('a1'));
+  await temp.write('b.mjs', plugin('b1'));
+  const config = (file: string): Promise<string> => temp.write('glean.json', [{ id: 'P', file, name: 'P', ...options }]);
+  await config('a.mjs');
+  const glean = new Glean(temp.path('glean.json'), { watch: false, logger: false });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  return { temp, glean, config, p: await glean.reloadAndWatch<Api>('P') };
+}
+
+describe('a call queued for a worker that dies', () => {
+  it('rejects GLEAN_PLUGIN_CRASHED at once when the worker dies while its version drains, and the version retires', async () => {
+    const { temp, glean, config, p } = await start({ concurrency: 1, drainTimeoutMs: 20_000 });
+    const running = outcome(p.held(temp.path('exit-gate')));
+    const queued = outcome(p.run()); // concurrency 1: waits in the version's queue
+    await config('b.mjs');
+    await glean.reloadConfig();
+    expect(await p.run()).toBe('b1');
+    const retired = nextEvent<RetireEvent>(glean, 'retire', () => true, 5_000);
+    await temp.write('exit-gate', '');
+    expect(await running).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
+    expect(await queued).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
+    await retired; // well before drainTimeoutMs
+  });
+
+  it('rejects GLEAN_PLUGIN_CRASHED, not GLEAN_UNAVAILABLE, when the id moves on while the restart waits', async () => {
+    const { glean, config, p } = await start();
+    // CRASH_LIMIT crashes (not more: the version must not fail) make the next restart wait 800 ms.
+    for (let i = 0; i < CRASH_LIMIT; i++) {
+      expect(await outcome(p.crash())).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
+      if (i < CRASH_LIMIT - 1) expect(await p.run()).toBe('a1');
+    }
+    const queued = outcome(p.run()); // no worker: waits for the restart
+    await config('b.mjs');
+    await glean.reloadConfig();
+    expect([{ value: 'a1' }, { code: ErrorCode.PLUGIN_CRASHED }]).toContainEqual(await queued);
+    expect(glean.status()['P']!.state).toBe('ready');
+    expect(await p.run()).toBe('b1');
+  });
+
+  it('rejects GLEAN_PLUGIN_CRASHED, not GLEAN_UNAVAILABLE, when the file changed before the restart, and the reload serves', async () => {
+    const { temp, glean, p } = await start();
+    await temp.write('a.mjs', plugin('a2')); // edited on disk, not reloaded (watch is off)
+    expect(await outcome(p.crash())).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
+    expect([{ value: 'a2' }, { code: ErrorCode.PLUGIN_CRASHED }]).toContainEqual(await outcome(p.run()));
+    await until(() => glean.status()['P']!.state === 'ready', 'the reload', 5_000);
+    expect(await p.run()).toBe('a2');
+  });
+});
