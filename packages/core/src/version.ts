@@ -92,7 +92,6 @@ export class Version {
   #retiring: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
   #drained: (() => void) | undefined;
-  calls = 0;
   restarts = 0;
   lastError: GleanError | undefined;
 
@@ -155,7 +154,6 @@ export class Version {
 
   /** Calls export `name` (its method `member`, or itself when `null`) on the least busy ready worker. */
   call(stats: CallStats, name: string, member: string | null, args: readonly unknown[]): Promise<unknown> {
-    this.calls++;
     stats.calls++;
     const { timeoutMs } = this.spec.options;
     const slot = this.#pick();

@@ -26,15 +26,12 @@ interface ServeTaskIn {
   readonly controlPort: MessagePort;
 }
 
-/** Serves one plugin version in this thread until the main thread calls `stop`. */
+/** Serves one plugin version in this thread for the thread's whole life; the host ends it by destroying the pool. */
 export default async function serve(task: ServeTaskIn): Promise<void> {
   const { callPort, controlPort } = task;
   let file = '';
   let commonJS = false;
   let module: PluginModule | undefined;
-  let inFlight = 0;
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
 
   const reply = (message: ReplyMessage): void => {
     try {
@@ -52,14 +49,12 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   const fail = (id: number, thrown: unknown): void => {
-    inFlight--;
     reply({ type: 'error', id, error: { reason: 'thrown', error: serializeError(thrown) } });
   };
 
   // The module never changes inside a worker: resolve each export (and method) once.
   const callables = new Map<string, Callable | string>();
   const onCall = (call: CallMessage): void => {
-    inFlight++;
     const key = call.member === null ? call.name : `${call.name}\0${call.member}`;
     let target = callables.get(key);
     if (target === undefined) {
@@ -67,7 +62,6 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       if (typeof target !== 'string') callables.set(key, target);
     }
     if (typeof target === 'string') {
-      inFlight--;
       reply({ type: 'error', id: call.id, error: { reason: 'not-found', message: target, available: [] } });
       return;
     }
@@ -81,13 +75,11 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     if (isThenable(result)) {
       result.then(
         (value) => {
-          inFlight--;
           reply({ type: 'result', id: call.id, value });
         },
         (error: unknown) => fail(call.id, error),
       );
     } else {
-      inFlight--;
       reply({ type: 'result', id: call.id, value: result });
     }
   };
@@ -123,21 +115,14 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       return describeExport(module, name, commonJS);
     },
     ping: () => Date.now(),
-    stats: () => ({ threadId, heapUsed: process.memoryUsage().heapUsed, inFlight }),
-    stop() {
-      callPort.off('message', onCall);
-      // Resolve after comlink has posted this call's reply.
-      setImmediate(stop);
-    },
   };
 
   callPort.on('message', onCall);
   // First word on the call port: which thread this is, so the host can watch it exit.
   callPort.postMessage({ type: 'hello', threadId } satisfies HelloMessage);
   expose(control, controlPort as unknown as Endpoint);
-  await stopped;
-  callPort.close();
-  controlPort.close();
+  // Never settles: piscina rejecting this task when the thread ends is how the host learns of it.
+  await new Promise<never>(() => {});
 }
 
 interface Callable {

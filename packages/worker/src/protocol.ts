@@ -5,7 +5,7 @@
  * A worker has two channels (see docs/architecture.md):
  * - the **call port**: the hot path, one `call` message per call and one `result` or `error`
  *   back, matched by `id`;
- * - the **control port**: the rare operations (load an export, ping, stats, stop), exposed
+ * - the **control port**: the rare operations (load, describe, ping), exposed
  *   with comlink as a {@link ControlApi}.
  */
 
@@ -121,13 +121,6 @@ export type LoadResult =
   | { readonly ok: true; readonly protocol: number; readonly descriptions: readonly DescribeResult[] }
   | { readonly ok: false; readonly failure: WireFailure };
 
-/** Resource usage a worker reports about itself. */
-export interface WorkerStats {
-  readonly threadId: number;
-  readonly heapUsed: number;
-  readonly inFlight: number;
-}
-
 /** What a worker readies before it knows its plugin file. */
 export interface PrepareOptions {
   /** Register the TypeScript hooks. */
@@ -153,10 +146,6 @@ export interface ControlApi {
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */
   ping(): number;
-  /** Heap and in-flight numbers of this worker. */
-  stats(): WorkerStats;
-  /** Ends the serve task: the worker stops taking calls; piscina may then be destroyed. */
-  stop(): void;
 }
 
 /**
