@@ -63,6 +63,24 @@ describe('watching the config file', () => {
   });
 });
 
+describe('a config found empty', () => {
+  it('is read again before it is reported, since a file written in place is empty for a moment', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const glean = new Glean(await temp.write('plugin.json', entry('one.mjs')), { watch: false, logger: false });
+    onCleanup(() => glean.close());
+    await glean.loadConfig();
+    const errors: GleanError[] = [];
+    glean.on('error', (error) => errors.push(error));
+    await temp.write('plugin.json', '');
+    const reported = nextEvent<GleanError>(glean, 'error');
+    await expect(glean.reloadConfig()).rejects.toMatchObject({ code: 'GLEAN_CONFIG_INVALID' });
+    expect(errors).toEqual([]); // held back: the second look comes later
+    expect(await reported).toMatchObject({ code: 'GLEAN_CONFIG_INVALID' });
+    expect(errors).toHaveLength(1);
+  });
+});
+
 describe('watching plugin files', () => {
   it('reloads when a plugin file is written in place or renamed over', async () => {
     const temp = await tempDir();

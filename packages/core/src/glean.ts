@@ -87,6 +87,9 @@ const noLogger: Logger = { warn() {}, error() {} };
 /** How long after a switch the next spare threads start. */
 const SPARE_DELAY_MS = 10;
 
+/** How long after finding the config empty glean reads it again before reporting it. */
+const EMPTY_RETRY_MS = 50;
+
 /**
  * Loads the plugin symbols named in a glean config (`[{ id, file, name, version }]`) and keeps
  * handles to them current while the config and the plugin files change. Every plugin version runs
@@ -110,6 +113,9 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** Threads started ahead of time (see pool.ts). */
   readonly #spares = new Spares();
   #refilling: Promise<void> = Promise.resolve();
+  #emptyRetry: NodeJS.Timeout | undefined;
+  /** The last read found the config empty and its report was held back once. */
+  #emptyHeld = false;
   readonly #owner: HandleOwner;
   #watcher: Watcher | undefined;
   #loaded: Promise<void> | undefined;
@@ -266,6 +272,7 @@ export class Glean extends EventEmitter<GleanEvents> {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      clearTimeout(this.#emptyRetry);
       await this.#watcher?.close();
       await this.#loaded?.catch(() => {});
       await this.#running?.catch(() => {});
@@ -308,8 +315,10 @@ export class Glean extends EventEmitter<GleanEvents> {
           this.#lastOutcome = undefined;
           try {
             await this.#apply();
+            this.#emptyHeld = false;
           } catch (error) {
             this.#lastOutcome = error as GleanError;
+            if (this.#seenEmpty(error as GleanError)) continue;
             this.#emitError(error as GleanError);
           }
         }
@@ -319,6 +328,23 @@ export class Glean extends EventEmitter<GleanEvents> {
       if (this.#lastOutcome !== undefined) throw this.#lastOutcome;
     })();
     return this.#running;
+  }
+
+  /**
+   * A config written in place is empty for a moment (truncated, not yet written): the first time a read
+   * finds it empty, look again shortly instead of reporting an error; the write's own event usually
+   * comes first. Returns whether the error was held back.
+   */
+  #seenEmpty(error: GleanError): boolean {
+    const empty =
+      error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.path.length === 0 && /empty/.test(error.issues[0].message);
+    if (!empty || this.#emptyHeld) {
+      this.#emptyHeld = false;
+      return false;
+    }
+    this.#emptyHeld = true;
+    this.#emptyRetry = setTimeout(() => void this.#schedule().catch(() => {}), EMPTY_RETRY_MS);
+    return true;
   }
 
   /** One generation: read, diff, start what is new, then switch every touched id at once — or change nothing. */
