@@ -6,8 +6,11 @@ import type { PluginSpec } from './diff.js';
 import { prepareFor } from './plugin-files.js';
 import { Slot } from './slot.js';
 
-/** The worker entry runs from built output: Node 20 cannot run `.ts` by itself. */
-const ENTRY = fileURLToPath(import.meta.resolve('@glean/worker/entry'));
+/**
+ * The worker entry runs from built output: Node 20 cannot run `.ts` by itself. It is a CommonJS file
+ * that import()s the ES entry (see packages/worker/src/start.cts for why).
+ */
+const ENTRY = fileURLToPath(import.meta.resolve('@glean/worker/start'));
 
 /** How long a worker may take to start before it counts as failed. */
 const WARM_TIMEOUT_MS = 10_000;
@@ -26,9 +29,7 @@ export function createPool({ threads, resourceLimits, env }: ThreadOptions): Pis
     // 'sync' would freeze a worker's event loop between tasks; glean's calls do not go through tasks.
     atomics: 'disabled',
     idleTimeout: Number.POSITIVE_INFINITY,
-    // piscina loads glean's ES entry with require() first; a worker terminated during that load can
-    // abort the whole process on Node 20 (a V8 fatal error). Without require(esm), piscina import()s it.
-    execArgv: [...process.execArgv, '--no-experimental-require-module'],
+    // No execArgv: workers inherit the host's flags, and Node drops those a thread cannot take.
     ...(resourceLimits === undefined ? {} : { resourceLimits }),
     // Node gives every worker its own copy of the variables: 'inherit' copies the host's at start.
     ...(env === 'inherit' ? {} : { env: env === 'none' ? {} : { ...env } }),
