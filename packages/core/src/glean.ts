@@ -121,6 +121,8 @@ export class Glean extends EventEmitter<GleanEvents> {
   #loaded: Promise<void> | undefined;
   #running: Promise<void> | undefined;
   #dirty = false;
+  /** A reloadConfig() caller waits for the next run. */
+  #asked = false;
   #lastOutcome: GleanError | undefined;
   #closing: Promise<void> | undefined;
 
@@ -196,7 +198,7 @@ export class Glean extends EventEmitter<GleanEvents> {
    */
   async reloadConfig(): Promise<void> {
     await this.#ready();
-    await this.#schedule();
+    await this.#schedule(true);
   }
 
   /** A live handle: every call goes to the id's current version. Rejects `GLEAN_NOT_CONFIGURED` for an unknown id. */
@@ -305,20 +307,28 @@ export class Glean extends EventEmitter<GleanEvents> {
     return state;
   }
 
-  /** Runs reloads one at a time; calls during a run coalesce into one more run with the latest files. */
-  #schedule(): Promise<void> {
+  /**
+   * Runs reloads one at a time; calls during a run coalesce into one more run with the latest files.
+   * `asked`: a reloadConfig() caller waits for this run, so its outcome is reported at once.
+   */
+  #schedule(asked = false): Promise<void> {
     this.#dirty = true;
+    if (asked) this.#asked = true;
     this.#running ??= (async () => {
       try {
         while (this.#dirty && this.#closing === undefined) {
           this.#dirty = false;
+          const asked = this.#asked;
+          this.#asked = false;
           this.#lastOutcome = undefined;
           try {
             await this.#apply();
             this.#emptyHeld = false;
           } catch (error) {
             this.#lastOutcome = error as GleanError;
-            if (this.#seenEmpty(error as GleanError)) continue;
+            if (!asked && this.#seenEmpty(error as GleanError)) continue;
+            this.#emptyHeld = false;
+            clearTimeout(this.#emptyRetry);
             this.#emitError(error as GleanError);
           }
         }
