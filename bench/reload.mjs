@@ -237,7 +237,7 @@ export function tables(figures) {
     note: [
       `p99 by nearest rank: over ${plan.rounds} reloads it is the ${plan.rounds <= 100 ? 'slowest' : '99th percentile'} one.`,
       'CPU ms/reload: user + system time of the whole process (host and every worker thread) from the trigger until it is idle again, median.',
-      'retire ms: from the commit until the old version\'s threads have exited (off the answer path), median.',
+      'retire ms: from the commit until the old version\'s threads have exited (off the answer path; glean waits 10 ms before stopping them), median.',
       'thread ready before: reloads answered by a thread whose Node environment existed before the trigger (a spare started ahead of time).',
     ].join('\n'),
   };
@@ -249,8 +249,8 @@ export function tables(figures) {
       'trigger → config read: the watcher (fs event, debounce), or nothing for reloadConfig().',
       '→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread\'s Node environment exists (0 with a spare).',
       '→ plugin evaluated: piscina\'s worker script, glean\'s worker entry, the serve task, comlink load(), tsx registration (.ts), the import.',
-      '→ committed: describe() over comlink, the kind check, the generation switch, and the start of the old version\'s retirement, which',
-      'terminates its threads inside the switch, before the reload event. → answered: the first call on the new thread.',
+      '→ committed: describe() over comlink, the kind check, the generation switch (the old version drains from here; glean stops its',
+      'threads 10 ms later, RETIRE_DELAY_MS, off the answer path). → answered: the first call on the new thread.',
     ].join('\n'),
   };
   const costs = {
@@ -261,7 +261,7 @@ export function tables(figures) {
       ['.ts − .mjs, config write', fixed(differences.tsOverMjsWrite, 1)],
       ['config write − reloadConfig(), .mjs (the watcher)', fixed(differences.writeOverReloadConfigMjs, 1)],
       ['default debounce − debounceMs 0, config write, .mjs', fixed(differences.debounceDefaultOverDebounce0, 1)],
-      ['old version retired at the commit − after the answer, reloadConfig(), .mjs', fixed(differences.retireAtCommitOverAfterAnswer, 1)],
+      ['old version retired by glean − held until after the answer, reloadConfig(), .mjs', fixed(differences.retireAtCommitOverAfterAnswer, 1)],
     ],
   };
   const threads = {

@@ -13,6 +13,8 @@ export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
 /** The first restart after a crash is immediate; later ones wait 100 ms, doubling up to this. */
 export const MAX_RESTART_DELAY_MS = 5_000;
+/** How long after its last reference goes a version's drain starts: the switch and the first calls on the new version go first. */
+export const RETIRE_DELAY_MS = 10;
 
 /** The life of a plugin version: loading → ready → draining → retired; `failed` after a crash loop. */
 export const VersionState = {
@@ -147,9 +149,12 @@ export class Version {
     this.#refs++;
   }
 
-  /** Drops a reference; the last one starts the drain. */
+  /**
+   * Drops a reference; the last one retires the version: it takes no new work at once, and its
+   * threads are stopped {@link RETIRE_DELAY_MS} later, off the path of the switch that dropped it.
+   */
   unref(): void {
-    if (--this.#refs === 0) void this.retire();
+    if (--this.#refs === 0) void this.retire(RETIRE_DELAY_MS);
   }
 
   /** Calls export `name` (its method `member`, or itself when `null`) on the least busy ready worker. */
@@ -194,22 +199,26 @@ export class Version {
   /**
    * Takes no new work, lets calls already running finish, then terminates every thread. Calls still
    * running after `drainTimeoutMs` reject `GLEAN_DRAIN_TIMEOUT`. Idempotent: returns the same promise.
+   * `delayMs` (default 0): wait this long, draining, before the drain is checked and the threads stopped.
    */
-  retire(): Promise<void> {
-    this.#retiring ??= this.#drainAndDestroy();
+  retire(delayMs = 0): Promise<void> {
+    this.#retiring ??= this.#drainAndDestroy(delayMs);
     return this.#retiring;
   }
 
-  async #drainAndDestroy(): Promise<void> {
+  async #drainAndDestroy(delayMs: number): Promise<void> {
     if (this.#state !== VersionState.RETIRED) this.#state = VersionState.DRAINING;
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
+    // Stopping threads costs the main thread and a CPU: let the new version's first calls go first.
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (!this.#slots.some((slot) => slot.alive)) this.#rejectQueue((id) => this.#neverRan(id));
     if (this.inFlight > 0) {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       let timer: NodeJS.Timeout | undefined;
       const { drainTimeoutMs } = this.spec.options;
-      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs, 'timeout')));
+      // Counted from the retirement, the delay included.
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, Math.max(0, drainTimeoutMs - delayMs), 'timeout')));
       if ((await Promise.race([drained, timedOut])) === 'timeout') {
         const error = (id: string): GleanError =>
           new GleanError(ErrorCode.DRAIN_TIMEOUT, `${this.#where(id)}: call still running ${drainTimeoutMs} ms after its version was replaced`, {
