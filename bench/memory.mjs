@@ -4,7 +4,8 @@
  * the in-process alternative, the cache-busting re-import `import(url + '?v=' + i)`, whose modules
  * Node never frees. Each side runs in a child process of its own (memory-child.mjs, with
  * --expose-gc), one after the other, so neither sees the other's heap; interleaving does not apply
- * to memory, and time per reload is given only as context.
+ * to memory, and time per reload is given only as context. A third side runs glean again with glibc
+ * told to return freed memory (GLIBC_RETURNS_MEMORY), to show what of its RSS is the allocator's.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,16 +20,25 @@ const PLANS = {
 
 const CHILD = fileURLToPath(new URL('./memory-child.mjs', import.meta.url));
 
+/**
+ * glibc keeps memory that threads freed unless told otherwise: its mmap threshold rises to the largest
+ * chunk freed (up to 32 MiB), so later allocations of that size stay in its heaps. These settings, read
+ * by glibc at process start, pin the threshold and return freed tops of heaps; the third side shows
+ * what the first side's RSS would be with them.
+ */
+const GLIBC_RETURNS_MEMORY = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+
 const SIDES = [
-  { key: 'glean', label: 'glean (config write, watch)' },
-  { key: 'import', label: "cache-busting import(url + '?v=' + i)" },
+  { key: 'glean', mode: 'glean', label: 'glean (config write, watch)' },
+  { key: 'import', mode: 'import', label: "cache-busting import(url + '?v=' + i)" },
+  { key: 'glean-glibc', mode: 'glean', label: 'glean, MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ 131072', env: GLIBC_RETURNS_MEMORY },
 ];
 
 /** Runs one side; resolves with its JSON, rejects if the child fails. Its stderr (progress) passes through. */
-function runChild(mode, plan) {
+function runChild(mode, plan, env = {}) {
   // The re-import side keeps about a megabyte per reload: give it room beyond Node's default heap limit.
   const args = ['--expose-gc', '--max-old-space-size=8192', CHILD, mode, String(plan.reloads), String(plan.every), String(plan.warmup)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => (out += chunk));
@@ -77,12 +87,12 @@ function summarize(result) {
 export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const sides = {};
-  for (const { key } of SIDES) {
+  for (const { key, mode, env } of SIDES) {
     log(`memory: ${key}, ${plan.warmup} warm-up + ${plan.reloads} reloads in a child process`);
-    const result = await runChild(key, plan);
+    const result = await runChild(mode, plan, env);
     sides[key] = { ...result, summary: summarize(result) };
   }
-  return { plan, sides: SIDES, results: sides };
+  return { plan, sides: SIDES.map(({ key, label, env }) => ({ key, label, env })), results: sides };
 }
 
 const mib = (bytes) => fixed(bytes / 2 ** 20, 1);
@@ -129,5 +139,10 @@ export function tables(figures) {
     columns: ['side', ...checkpoints.map(String)],
     rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.heapTotal))]),
   };
-  return [growth, series, rss, reserved];
+  const outside = {
+    title: "RSS outside the main thread's V8 heap (RSS − heapTotal, MiB): worker threads, native memory, what the allocator kept",
+    columns: ['side', ...checkpoints.map(String)],
+    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.rss - c.heapTotal))]),
+  };
+  return [growth, series, rss, reserved, outside];
 }
