@@ -225,7 +225,7 @@ describe('a worker that calls process.exit between calls', () => {
       await new Promise((resolve) => setTimeout(resolve, 2)); // pacing the calls, not waiting for a state
     }
     const event = await crashed;
-    expect(event).toMatchObject({ ids: ['Faulty'], threadId: thread, failed: false });
+    expect(event).toMatchObject({ ids: ['Faulty'], threadId: thread, failed: false, restarting: true });
     expect(event.error.code).toBe(ErrorCode.PLUGIN_CRASHED);
     expect(event.error.exitCode).toBe(code);
     expect(event.error.message).toContain(`worker thread ${thread} crashed: exited with code ${code}`);
@@ -341,6 +341,7 @@ describe('a worker that dies while its version drains after a swap', () => {
   it('rejects the call still running on it GLEAN_PLUGIN_CRASHED, does not restart it, retires the old version without waiting for drainTimeoutMs', async () => {
     const s = await setup({ drainTimeoutMs: 20_000 });
     const oldThread = await s.faulty.threadId();
+    const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
     const retired = nextEvent<RetireEvent>(s.glean, 'retire');
     const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload');
     const gate = s.temp.path('gate');
@@ -361,6 +362,8 @@ describe('a worker that dies while its version drains after a swap', () => {
     expect(error.code).toBe(ErrorCode.PLUGIN_CRASHED);
     expect(error.exitCode).toBe(9);
     expect(error.id).toBe('Faulty');
+    // Reported as a crash of the old version that restarts nothing.
+    expect(await crashed).toMatchObject({ ids: [], version: from, threadId: oldThread, failed: false, restarting: false, error: { code: ErrorCode.PLUGIN_CRASHED } });
 
     // The draining version is retired (not restarted), long before its 20 s drainTimeoutMs.
     expect((await retired).version).toEqual(from);
@@ -408,7 +411,7 @@ describe('a crash loop brought back by a change', () => {
   it('a config change (the version text) replaces the failed version, on the same file', async () => {
     const s = await setup();
     expect((await crashUntilFailed(s)).at(-1)).toBe(ErrorCode.UNAVAILABLE);
-    expect(s.crashes.at(-1)?.failed).toBe(true);
+    expect(s.crashes.at(-1)).toMatchObject({ failed: true, restarting: false });
 
     await s.temp.write('glean.json', [
       { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', version: '2' },

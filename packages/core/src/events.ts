@@ -27,13 +27,15 @@ export interface ReloadEvent {
 
 /** A worker thread of a version died; its calls rejected `GLEAN_PLUGIN_CRASHED`. */
 export interface CrashEvent {
-  /** The ids served by the version. */
+  /** The ids the version serves; empty for a version already replaced (draining). */
   readonly ids: readonly string[];
   readonly version: VersionInfo;
   readonly threadId: number;
   readonly error: GleanError;
-  /** `true` when the version crashed too often and turned `failed`; otherwise a replacement worker is starting. */
+  /** `true` when the version crashed too often and turned `failed`. */
   readonly failed: boolean;
+  /** `true` when a replacement worker is starting; `false` when the version failed, or was already replaced and drains (nothing restarts). */
+  readonly restarting: boolean;
 }
 
 /** A version drained and its workers are gone. */

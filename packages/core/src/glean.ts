@@ -10,7 +10,7 @@ import { HandleState, createHandle, handleState, type Binding, type Handle, type
 import type { CallStats } from './slot.js';
 import { Spares } from './pool.js';
 import type { SlotLoad } from './slot.js';
-import { Version, VersionState } from './version.js';
+import { Version, VersionState, type VersionCrash } from './version.js';
 import type { Watcher } from './watch.js';
 
 /** Where glean writes what nobody listens for. `console` fits; so does a pino or winston logger. */
@@ -381,7 +381,7 @@ export class Glean extends EventEmitter<GleanEvents> {
         version = new Version(
           { key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options, realFile: this.#loads.get(spec)!.file, source: this.#loads.get(spec)!.source },
           {
-            onCrash: (crash) => this.#onCrash(crash.version, crash.threadId, crash.error, crash.failed),
+            onCrash: (crash) => this.#onCrash(crash),
             onRetire: (retired) => this.#onRetire(retired),
             onStale: () => void this.#schedule().catch(() => {}),
           },
@@ -505,11 +505,12 @@ export class Glean extends EventEmitter<GleanEvents> {
     return [...this.#ids].filter(([, state]) => state.binding.version === version).map(([id]) => id);
   }
 
-  #onCrash(version: Version, threadId: number, error: GleanError, failed: boolean): void {
+  #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {
     const ids = this.#idsOf(version);
-    this.#logger.warn(`glean: ${error.message}${failed ? ' (giving up: version failed)' : ' (restarting the worker)'}`);
+    const next = failed ? 'giving up: version failed' : restarting ? 'restarting the worker' : 'not restarted: its version was already replaced';
+    this.#logger.warn(`glean: ${error.message} (${next})`);
     try {
-      this.emit('crash', { ids, version: info(version), threadId, error, failed });
+      this.emit('crash', { ids, version: info(version), threadId, error, failed, restarting });
     } catch (listenerError) {
       // A throwing listener must not break the restart bookkeeping that called us.
       this.#logger.error('glean: a crash listener threw', listenerError);

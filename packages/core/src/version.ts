@@ -48,6 +48,8 @@ export interface VersionCrash {
   readonly error: GleanError;
   /** `true` when the version gave up restarting (crash loop). */
   readonly failed: boolean;
+  /** `true` when a replacement worker is starting; `false` when the version failed or was already replaced (draining). */
+  readonly restarting: boolean;
 }
 
 export interface VersionHooks {
@@ -282,12 +284,17 @@ export class Version {
     if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
   }
 
-  #onDeath(slot: Slot, error: GleanError): void {
+  /** `loading`: a replacement died before it served (its load failed, or it was stopped while loading). */
+  #onDeath(slot: Slot, error: GleanError, loading = false): void {
     this.lastError = error;
     if (this.#state !== VersionState.READY || !this.#slots.includes(slot)) {
       // Draining: no restart, so calls queued for a worker that is gone would wait for nothing.
       if (!this.#slots.some((other) => other.alive)) this.#rejectQueue((id) => this.#neverRan(id));
       this.#onSettle();
+      // Still a crash of the plugin's, with its calls rejected: said, though nothing restarts.
+      if (this.#state === VersionState.DRAINING && this.#slots.includes(slot) && !loading) {
+        this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed: false, restarting: false });
+      }
       return;
     }
     const now = Date.now();
@@ -305,7 +312,7 @@ export class Version {
       this.#restartTimers.add(timer);
     }
     // Last, so a throwing listener cannot leave the version half-updated.
-    this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed });
+    this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed, restarting: !failed });
   }
 
   /** Starts a replacement for a crashed slot, from this version's bytes only. */
@@ -334,7 +341,7 @@ export class Version {
     } catch (failure) {
       // Its failure counts as the next crash.
       await replacement.terminate('load failed');
-      this.#onDeath(replacement, failure as GleanError);
+      this.#onDeath(replacement, failure as GleanError, true);
     }
   }
 
