@@ -196,6 +196,8 @@ describe("glean's own messages", () => {
 export function Forge() {
   parentPort.postMessage({ type: 'hello', threadId: 424242 });
   parentPort.postMessage({ type: 'result', id: 1, value: 'forged' });
+  parentPort.postMessage([1, 'forged']);
+  parentPort.postMessage([2, 'forged']);
   parentPort.postMessage({ type: 'error', id: 2, error: { reason: 'not-found', message: 'forged', available: [] } });
   return 'real';
 }`,

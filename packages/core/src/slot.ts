@@ -6,6 +6,7 @@ import {
   deserializeError,
   describeValue,
   findUncloneable,
+  isResult,
   transferablesOf,
   type CallMessage,
   type ControlApi,
@@ -214,7 +215,7 @@ export class Slot {
     const { id } = stats;
     return new Promise((resolve, reject) => {
       try {
-        this.#callPort.postMessage({ type: 'call', id: callId, name, member, args } satisfies CallMessage, transferList(args));
+        this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferList(args));
       } catch (error) {
         const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
@@ -267,6 +268,13 @@ export class Slot {
   }
 
   #onMessage = (message: WorkerMessage): void => {
+    if (isResult(message)) {
+      const pending = this.#pending.get(message[0]);
+      if (pending === undefined) return;
+      this.#pending.delete(message[0]);
+      this.#settle(pending, message[1], undefined);
+      return;
+    }
     if (message.type === 'hello') {
       // Only the serve task's first word counts; the port is glean's, but be strict about it.
       if (this.#threadId !== -1) return;
@@ -287,8 +295,7 @@ export class Slot {
     const pending = this.#pending.get(message.id);
     if (pending === undefined) return;
     this.#pending.delete(message.id);
-    if (message.type === 'result') this.#settle(pending, message.value, undefined);
-    else this.#settle(pending, undefined, this.#failure(pending.stats.id, message.error));
+    this.#settle(pending, undefined, this.#failure(pending.stats.id, message.error));
   };
 
   #settle(pending: Pending, value: unknown, error: unknown): void {

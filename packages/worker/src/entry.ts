@@ -16,6 +16,8 @@ import {
   type ControlApi,
   type LoadResult,
   type ReplyMessage,
+  type ResultMessage,
+  isResult,
   type WireFailure,
 } from './protocol.js';
 
@@ -34,17 +36,19 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   let module: PluginModule | undefined;
 
   const reply = (message: ReplyMessage): void => {
+    const result = isResult(message) ? message : undefined;
     try {
-      const moved = message.type === 'result' ? transferablesOf(message.value) : undefined;
+      const moved = result === undefined ? undefined : transferablesOf(result[1]);
       if (moved === undefined) callPort.postMessage(message);
       else callPort.postMessage(message, moved as never);
     } catch (error) {
-      const where = message.type === 'result' ? findUncloneable(message.value, 'result') : undefined;
+      const where = result === undefined ? undefined : findUncloneable(result[1], 'result');
       const failure: WireFailure = {
         reason: 'not-cloneable',
         message: `${where ?? 'the reply'} cannot be copied to the host: ${(error as Error).message}`,
       };
-      callPort.postMessage({ type: 'error', id: message.id, error: failure } satisfies ReplyMessage);
+      const id = result === undefined ? (message as Exclude<ReplyMessage, ResultMessage>).id : result[0];
+      callPort.postMessage({ type: 'error', id, error: failure } satisfies ReplyMessage);
     }
   };
 
@@ -54,33 +58,31 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
 
   // The module never changes inside a worker: resolve each export (and method) once.
   const callables = new Map<string, Callable | string>();
-  const onCall = (call: CallMessage): void => {
-    const key = call.member === null ? call.name : `${call.name}\0${call.member}`;
+  const onCall = ([id, name, member, args]: CallMessage): void => {
+    const key = member === null ? name : `${name}\0${member}`;
     let target = callables.get(key);
     if (target === undefined) {
-      target = resolveCallable(module, call, commonJS);
+      target = resolveCallable(module, name, member, commonJS);
       if (typeof target !== 'string') callables.set(key, target);
     }
     if (typeof target === 'string') {
-      reply({ type: 'error', id: call.id, error: { reason: 'not-found', message: target, available: [] } });
+      reply({ type: 'error', id, error: { reason: 'not-found', message: target, available: [] } });
       return;
     }
     let result: unknown;
     try {
-      result = Reflect.apply(target.fn, target.self, call.args);
+      result = Reflect.apply(target.fn, target.self, args);
     } catch (error) {
-      fail(call.id, error);
+      fail(id, error);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        (value) => {
-          reply({ type: 'result', id: call.id, value });
-        },
-        (error: unknown) => fail(call.id, error),
+        (value) => reply([id, value]),
+        (error: unknown) => fail(id, error),
       );
     } else {
-      reply({ type: 'result', id: call.id, value: result });
+      reply([id, result]);
     }
   };
 
@@ -131,19 +133,15 @@ interface Callable {
 }
 
 /** The function a call names, or a message saying why there is none. */
-function resolveCallable(module: PluginModule | undefined, call: CallMessage, commonJS: boolean): Callable | string {
+function resolveCallable(module: PluginModule | undefined, name: string, member: string | null, commonJS: boolean): Callable | string {
   if (module === undefined) return 'the plugin is not loaded in this worker';
-  const found = findExport(module, call.name, commonJS);
+  const found = findExport(module, name, commonJS);
   const exported = found.found ? found.value : undefined;
-  if (call.member === null) {
-    return typeof exported === 'function'
-      ? { fn: exported as Callable['fn'], self: undefined }
-      : `export "${call.name}" is not a function`;
+  if (member === null) {
+    return typeof exported === 'function' ? { fn: exported as Callable['fn'], self: undefined } : `export "${name}" is not a function`;
   }
-  const method = (exported as Record<string, unknown> | null | undefined)?.[call.member];
-  return typeof method === 'function'
-    ? { fn: method as Callable['fn'], self: exported }
-    : `export "${call.name}" has no method "${call.member}"`;
+  const method = (exported as Record<string, unknown> | null | undefined)?.[member];
+  return typeof method === 'function' ? { fn: method as Callable['fn'], self: exported } : `export "${name}" has no method "${member}"`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -3,8 +3,9 @@
  * everything here crosses `postMessage`, so no classes, no functions, no symbols.
  *
  * A worker has two channels (see docs/architecture.md):
- * - the **call port**: the hot path, one `call` message per call and one `result` or `error`
- *   back, matched by `id`;
+ * - the **call port**: the hot path, one {@link CallMessage} per call and one {@link ResultMessage}
+ *   or {@link ErrorMessage} back, matched by `id`. Calls and results are tuples: structured clone
+ *   writes no property names for them, which is measurable on every call (bench/, docs/benchmarks.md);
  * - the **control port**: the rare operations (load, describe, ping), exposed
  *   with comlink as a {@link ControlApi}.
  */
@@ -35,7 +36,7 @@ export function transferablesOf(value: unknown): readonly Transferable[] | undef
 }
 
 /** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -51,22 +52,14 @@ export interface MessagePortLike {
   postMessage(value: unknown, transferList?: readonly unknown[]): void;
 }
 
-/** Main → worker: call the export `name` (or its method `member`) with `args`. */
-export interface CallMessage {
-  readonly type: 'call';
-  readonly id: number;
-  readonly name: string;
-  /** Method name for object exports; `null` calls the export itself. */
-  readonly member: string | null;
-  readonly args: readonly unknown[];
-}
+/**
+ * Main → worker, the only message the worker takes on the call port: call the export `name` (or its
+ * method `member`, `null` for the export itself) with `args`.
+ */
+export type CallMessage = readonly [id: number, name: string, member: string | null, args: readonly unknown[]];
 
-/** Worker → main: the call `id` returned `value`. */
-export interface ResultMessage {
-  readonly type: 'result';
-  readonly id: number;
-  readonly value: unknown;
-}
+/** Worker → main: the call `id` returned `value`. The only array the worker posts on the call port. */
+export type ResultMessage = readonly [id: number, value: unknown];
 
 /** Worker → main: the call `id` failed. */
 export interface ErrorMessage {
@@ -85,6 +78,11 @@ export type ReplyMessage = ResultMessage | ErrorMessage;
 
 /** Everything the worker posts on the call port. */
 export type WorkerMessage = HelloMessage | ReplyMessage;
+
+/** Whether a call-port message from the worker is a result (the tuple), not an error or the hello. */
+export function isResult(message: WorkerMessage): message is ResultMessage {
+  return Array.isArray(message);
+}
 
 /**
  * Why a worker-side operation failed, as data. `thrown` is what the plugin threw;
