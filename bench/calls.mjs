@@ -7,7 +7,7 @@ import { FLOOR, closeContenders, startContenders } from './contenders.mjs';
 import { timeInFlight, timeSequential } from './measure.mjs';
 import { grouped, fixed, times } from './report.mjs';
 import { interleave } from './rounds.mjs';
-import { median, pairedRatio, summarize } from './stats.mjs';
+import { median, pairedRatio, summarize, throughputOf } from './stats.mjs';
 
 export const name = 'calls';
 
@@ -94,16 +94,7 @@ async function runInFlight(contenders, plan) {
       const { callsPerSecond, cpu } = perRound.get(key);
       return [
         key,
-        {
-          depth,
-          medianCallsPerSecond: median(callsPerSecond),
-          vsFloor: pairedRatio(callsPerSecond, floor.callsPerSecond),
-          cpuUsPerCall: median(cpu),
-          minCallsPerSecond: Math.min(...callsPerSecond),
-          maxCallsPerSecond: Math.max(...callsPerSecond),
-          roundCallsPerSecond: callsPerSecond,
-          roundCpuUsPerCall: cpu,
-        },
+        { depth, vsFloor: pairedRatio(callsPerSecond, floor.callsPerSecond), ...throughputOf(callsPerSecond, cpu) },
       ];
     }),
   );

@@ -16,7 +16,7 @@ import { hash } from './fixtures/hash.mjs';
 import { timeInFlight } from './measure.mjs';
 import { fixed, grouped, times } from './report.mjs';
 import { interleave } from './rounds.mjs';
-import { median } from './stats.mjs';
+import { median, pairedRatio, throughputOf } from './stats.mjs';
 
 export const name = 'scaling';
 
@@ -108,21 +108,8 @@ function summarize(contenders, perRound) {
       const one = family === 'direct' ? undefined : perRound.get(`${family}-1`).callsPerSecond;
       const vsLinear = one === undefined ? undefined : median(callsPerSecond.map((value, i) => value / (threads * one[i])));
       const raw = family === 'glean' ? perRound.get(`raw-${threads}`).callsPerSecond : undefined;
-      const vsRaw = raw === undefined ? undefined : median(callsPerSecond.map((value, i) => value / raw[i]));
-      return [
-        key,
-        {
-          threads,
-          medianCallsPerSecond: median(callsPerSecond),
-          vsLinear,
-          vsRaw,
-          cpuUsPerCall: median(cpu),
-          minCallsPerSecond: Math.min(...callsPerSecond),
-          maxCallsPerSecond: Math.max(...callsPerSecond),
-          roundCallsPerSecond: callsPerSecond,
-          roundCpuUsPerCall: cpu,
-        },
-      ];
+      const vsRaw = raw === undefined ? undefined : pairedRatio(callsPerSecond, raw);
+      return [key, { threads, vsLinear, vsRaw, ...throughputOf(callsPerSecond, cpu) }];
     }),
   );
 }

@@ -25,3 +25,15 @@ export function summarize(values) {
 export function pairedRatio(values, floor) {
   return median(values.map((value, i) => value / floor[i]));
 }
+
+/** The figures of a throughput contender from its rounds: median, extremes, CPU per call, and every round. */
+export function throughputOf(callsPerSecond, cpuUsPerCall) {
+  return {
+    medianCallsPerSecond: median(callsPerSecond),
+    cpuUsPerCall: median(cpuUsPerCall),
+    minCallsPerSecond: Math.min(...callsPerSecond),
+    maxCallsPerSecond: Math.max(...callsPerSecond),
+    roundCallsPerSecond: callsPerSecond,
+    roundCpuUsPerCall: cpuUsPerCall,
+  };
+}

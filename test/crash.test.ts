@@ -3,21 +3,12 @@
  * settles with a coded error, other plugins keep answering, the faulty version gets a new worker,
  * a `crash` event says what happened, and close() leaves no thread behind.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type GleanEvents, type Handle, type ReloadEvent } from '@glean/core';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { describe, expect, it } from 'vitest';
+import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
+import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, rejectionOf, type FaultySetup } from './helpers/faults.js';
 
-/** The host must never see an unhandled rejection, whatever a plugin does. */
-const hostUnhandled: unknown[] = [];
-const onHostUnhandled = (reason: unknown): void => void hostUnhandled.push(reason);
-process.on('unhandledRejection', onHostUnhandled);
-afterEach(() => {
-  expect(hostUnhandled).toEqual([]);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onHostUnhandled);
-  expect(hostUnhandled).toEqual([]);
-});
+failOnHostUnhandledRejections();
 
 interface FaultyApi {
   threadId(): number;
@@ -50,56 +41,11 @@ export const Faulty = {
 };
 `;
 
-const HEALTHY = `export function echo(value) { return value; }`;
+type Setup = FaultySetup<FaultyApi>;
 
-interface Setup {
-  readonly temp: TempDir;
-  readonly glean: Glean;
-  readonly faulty: Handle<FaultyApi>;
-  readonly healthy: Handle<(value: string) => string>;
-  /** Every `crash` event so far. */
-  readonly crashes: CrashEvent[];
-  /** OS threads of this process before the Glean started any worker. */
-  readonly baseline: number;
-}
+/** A Glean serving the faulty plugin (with `options`) and a healthy one, each in a worker of its own. */
+const setup = (options: Record<string, unknown> = {}): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, options);
 
-/** A Glean serving `Faulty` (with `options`) and an unrelated `Healthy` plugin, each in a worker of its own. */
-async function setup(options: Record<string, unknown> = {}): Promise<Setup> {
-  const temp = await tempDir();
-  await temp.write('faulty.mjs', FAULTY);
-  await temp.write('healthy.mjs', HEALTHY);
-  const configPath = await temp.write('glean.json', [
-    { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
-    { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
-  ]);
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  onCleanup(() => glean.close());
-  const crashes = recordEvents(glean, 'crash');
-  await glean.loadConfig();
-  const faulty = await glean.reloadAndWatch<FaultyApi>('Faulty');
-  const healthy = await glean.reloadAndWatch<(value: string) => string>('Healthy');
-  return { temp, glean, faulty, healthy, crashes, baseline };
-}
-
-function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K): GleanEvents[K][0][] {
-  const seen: GleanEvents[K][0][] = [];
-  glean.on(event, ((payload: GleanEvents[K][0]) => void seen.push(payload)) as never);
-  return seen;
-}
-
-/** The GleanError `promise` rejects with; fails the test if it resolves or rejects with anything else. */
-async function rejectionOf(promise: Promise<unknown>): Promise<GleanError> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(GleanError);
-  return outcome.error as GleanError;
-}
-
-/** The worker that crashed was replaced by one with another thread id, which answers calls. */
 async function expectServesAgainOnNewThread({ glean, faulty }: Setup, crashedThread: number): Promise<void> {
   const answeredBy = await faulty.threadId();
   expect(answeredBy).not.toBe(crashedThread);
@@ -116,12 +62,6 @@ function expectCrashEvent(event: CrashEvent | undefined, crashedThread: number):
   expect(event!.failed).toBe(false);
   expect(event!.error).toBeInstanceOf(GleanError);
   expect(event!.error.code).toBe(ErrorCode.PLUGIN_CRASHED);
-}
-
-/** close() terminates every worker: the process is back to the threads it had before the Glean. */
-async function expectThreadsBackAfterClose({ glean, baseline }: Setup): Promise<void> {
-  await glean.close();
-  await threadsBackTo(baseline);
 }
 
 describe('a worker that dies during a call', () => {
@@ -251,24 +191,15 @@ describe('a worker that dies while it loads', () => {
   });
 
   it('counts a replacement worker that dies while it loads as one crash, so the version fails after CRASH_LIMIT + 1 deaths', async () => {
-    const temp = await tempDir();
-    const marker = temp.path('imported-once');
+    const marker = (await tempDir()).path('imported-once');
     // Imports fine the first time only: every replacement worker exits while importing it.
-    await temp.write(
-      'faulty.mjs',
+    const { glean, faulty, crashes, baseline } = await faultySetup<FaultyApi>(
       `import { existsSync, writeFileSync } from 'node:fs';
 if (existsSync(${JSON.stringify(marker)})) process.exit(1);
 writeFileSync(${JSON.stringify(marker)}, '');
 export const Faulty = { exit(code) { process.exit(code); } };
 `,
     );
-    const configPath = await temp.write('glean.json', [{ id: 'Faulty', file: 'faulty.mjs', name: 'Faulty' }]);
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    const crashes = recordEvents(glean, 'crash');
-    await glean.loadConfig();
-    const faulty = await glean.reloadAndWatch<FaultyApi>('Faulty');
 
     expect((await rejectionOf(faulty.exit(1))).code).toBe(ErrorCode.PLUGIN_CRASHED);
     // Restarts back off (0, 100, 200, 400, 800 ms) until the version gives up.
@@ -284,24 +215,15 @@ export const Faulty = { exit(code) { process.exit(code); } };
   });
 
   it('emits no crash for a replacement worker that close() stops while it loads', async () => {
-    const temp = await tempDir();
-    const marker = temp.path('imported-once');
+    const marker = (await tempDir()).path('imported-once');
     // Every import after the first takes 2 s, so close() surely lands while the replacement loads.
-    await temp.write(
-      'faulty.mjs',
+    const { glean, faulty, crashes, baseline } = await faultySetup<FaultyApi>(
       `import { existsSync, writeFileSync } from 'node:fs';
 if (existsSync(${JSON.stringify(marker)})) await new Promise((resolve) => setTimeout(resolve, 2000));
 writeFileSync(${JSON.stringify(marker)}, '');
 export const Faulty = { exit(code) { process.exit(code); } };
 `,
     );
-    const configPath = await temp.write('glean.json', [{ id: 'Faulty', file: 'faulty.mjs', name: 'Faulty' }]);
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    const crashes = recordEvents(glean, 'crash');
-    await glean.loadConfig();
-    const faulty = await glean.reloadAndWatch<FaultyApi>('Faulty');
 
     expect((await rejectionOf(faulty.exit(1))).code).toBe(ErrorCode.PLUGIN_CRASHED);
     await until(() => crashes.length === 1 && glean.status()['Faulty']!.restarts === 1, 'the replacement worker to start');

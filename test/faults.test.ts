@@ -6,20 +6,12 @@
  * keeps answering throughout, the faulty version recovers as documented, and the OS thread count
  * is back where it was.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type GleanEvents, type Handle, type ReloadEvent, type RetireEvent } from '@glean/core';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { describe, expect, it } from 'vitest';
+import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent, type RetireEvent } from '@glean/core';
+import { nextEvent, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, rejectionOf as rejectionOfKind, type FaultySetup } from './helpers/faults.js';
 
-/** The host must never see an unhandled rejection, whatever a plugin does. */
-const hostUnhandled: unknown[] = [];
-const onHostUnhandled = (reason: unknown): void => void hostUnhandled.push(reason);
-process.on('unhandledRejection', onHostUnhandled);
-afterEach(() => {
-  expect(hostUnhandled).toEqual([]);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onHostUnhandled);
-});
+failOnHostUnhandledRejections();
 
 type Thrown = 'undefined' | 'object' | 'null' | 'number' | 'symbol' | 'function' | 'error';
 
@@ -77,54 +69,14 @@ export const Faulty = {
 };
 `;
 
-const HEALTHY = `export function echo(value) { return value; }`;
+type Setup = FaultySetup<FaultyApi>;
 
-interface Setup {
-  readonly temp: TempDir;
-  readonly glean: Glean;
-  readonly faulty: Handle<FaultyApi>;
-  readonly healthy: Handle<(value: string) => string>;
-  readonly crashes: CrashEvent[];
-  /** OS threads before the Glean started any worker. */
-  readonly baseline: number;
-  /** OS threads once both plugins serve. */
-  readonly serving: number;
-}
+/** A Glean serving the faulty plugin (with `options`) and a healthy one, each in a worker of its own. */
+const setup = (options: Record<string, unknown> = {}, gleanOptions: ConstructorParameters<typeof Glean>[1] = {}): Promise<Setup> =>
+  faultySetup<FaultyApi>(FAULTY, options, gleanOptions);
 
-async function setup(options: Record<string, unknown> = {}, gleanOptions: ConstructorParameters<typeof Glean>[1] = {}): Promise<Setup> {
-  const temp = await tempDir();
-  await temp.write('faulty.mjs', FAULTY);
-  await temp.write('healthy.mjs', HEALTHY);
-  const configPath = await temp.write('glean.json', [
-    { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
-    { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
-  ]);
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false, ...gleanOptions });
-  onCleanup(() => glean.close());
-  const crashes = recordEvents(glean, 'crash');
-  await glean.loadConfig();
-  const faulty = await glean.reloadAndWatch<FaultyApi>('Faulty');
-  const healthy = await glean.reloadAndWatch<(value: string) => string>('Healthy');
-  return { temp, glean, faulty, healthy, crashes, baseline, serving: threadCount() };
-}
-
-function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K): GleanEvents[K][0][] {
-  const seen: GleanEvents[K][0][] = [];
-  glean.on(event, ((payload: GleanEvents[K][0]) => void seen.push(payload)) as never);
-  return seen;
-}
-
-/** What `promise` rejected with; fails the test if it resolved. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(Error);
-  return outcome.error as Error & Record<string, unknown>;
-}
+/** What `promise` rejected with: a plugin's own error arrives as the `Error` it threw, so any `Error` will do here. */
+const rejectionOf = (promise: Promise<unknown>): ReturnType<typeof rejectionOfKind> => rejectionOfKind(promise, Error);
 
 /**
  * Calls the healthy plugin every few milliseconds until stopped, so a fault elsewhere is seen to
@@ -147,12 +99,6 @@ function healthyTraffic(healthy: Setup['healthy']): { stop(): Promise<number> } 
       return calls.length;
     },
   };
-}
-
-/** close() leaves no worker thread behind. */
-async function expectThreadsBackAfterClose({ glean, baseline }: Setup): Promise<void> {
-  await glean.close();
-  await threadsBackTo(baseline);
 }
 
 /** The temp folder replaced by `<dir>`, for inline snapshots. */

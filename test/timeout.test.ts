@@ -3,8 +3,9 @@
  * blocked one is replaced), drains on reload (bounded by drainTimeoutMs), and queue limits.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, LIVENESS_GRACE_MS, type CrashEvent, type GleanEvents, type Handle, type ReloadEvent } from '@glean/core';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { ErrorCode, Glean, GleanError, LIVENESS_GRACE_MS, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { nextEvent, onCleanup, tempDir, threadCount, until, type TempDir } from './helpers/index.js';
+import { expectThreadsBackAfterClose, recordEvents, rejectionOf } from './helpers/faults.js';
 
 interface PluginApi {
   version(): string;
@@ -55,23 +56,6 @@ async function setup(entries: Record<string, Record<string, unknown>>): Promise<
   return { temp, glean, baseline };
 }
 
-function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K): GleanEvents[K][0][] {
-  const seen: GleanEvents[K][0][] = [];
-  glean.on(event, ((payload: GleanEvents[K][0]) => void seen.push(payload)) as never);
-  return seen;
-}
-
-/** The GleanError `promise` rejects with; fails the test if it resolves or rejects with anything else. */
-async function rejectionOf(promise: Promise<unknown>): Promise<GleanError> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(GleanError);
-  return outcome.error as GleanError;
-}
-
 type Outcome = { value: unknown } | { code: string };
 
 function outcomeOf(promise: Promise<unknown>): Promise<Outcome> {
@@ -79,11 +63,6 @@ function outcomeOf(promise: Promise<unknown>): Promise<Outcome> {
     (value) => ({ value }),
     (error: unknown) => ({ code: (error as GleanError).code }),
   );
-}
-
-async function expectThreadsBackAfterClose({ glean, baseline }: Setup): Promise<void> {
-  await glean.close();
-  await threadsBackTo(baseline);
 }
 
 describe('timeoutMs', () => {

@@ -1,0 +1,90 @@
+/**
+ * Helpers of the fault tests (crash, faults, timeout): a Glean serving a faulty plugin beside a
+ * healthy one, recorded events, rejections, and the thread count after close().
+ */
+import { afterAll, afterEach, expect } from 'vitest';
+import { Glean, GleanError, type CrashEvent, type GleanEvents, type Handle } from '@glean/core';
+import { onCleanup, tempDir, threadCount, threadsBackTo, type TempDir } from './index.js';
+
+/** Fails every test of the calling file after which the host saw an unhandled rejection: whatever a plugin does, it must not. */
+export function failOnHostUnhandledRejections(): void {
+  const seen: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void seen.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  afterEach(() => {
+    expect(seen.splice(0)).toEqual([]);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+}
+
+/** The plugin beside the faulty one: it must answer whatever the other does. */
+const HEALTHY = `export function echo(value) { return value; }`;
+
+/** A Glean serving a faulty plugin as `Faulty` and a healthy one as `Healthy`, each in workers of its own. */
+export interface FaultySetup<Api> {
+  readonly temp: TempDir;
+  readonly glean: Glean;
+  readonly faulty: Handle<Api>;
+  readonly healthy: Handle<(value: string) => string>;
+  /** Every `crash` event so far. */
+  readonly crashes: CrashEvent[];
+  /** OS threads of this process before the Glean started any worker. */
+  readonly baseline: number;
+  /** OS threads once both plugins serve. */
+  readonly serving: number;
+}
+
+/**
+ * Writes `source` as faulty.mjs (its export `Faulty`, config entry with `options`) and a healthy
+ * plugin, and starts a Glean over both (no watching, no logger, plus `gleanOptions`). Closed after the test.
+ */
+export async function faultySetup<Api>(
+  source: string,
+  options: Record<string, unknown> = {},
+  gleanOptions: ConstructorParameters<typeof Glean>[1] = {},
+): Promise<FaultySetup<Api>> {
+  const temp = await tempDir();
+  await temp.write('faulty.mjs', source);
+  await temp.write('healthy.mjs', HEALTHY);
+  const configPath = await temp.write('glean.json', [
+    { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
+    { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
+  ]);
+  const baseline = threadCount();
+  const glean = new Glean(configPath, { watch: false, logger: false, ...gleanOptions });
+  onCleanup(() => glean.close());
+  const crashes = recordEvents(glean, 'crash');
+  await glean.loadConfig();
+  const faulty = await glean.reloadAndWatch<Api>('Faulty');
+  const healthy = await glean.reloadAndWatch<(value: string) => string>('Healthy');
+  return { temp, glean, faulty, healthy, crashes, baseline, serving: threadCount() };
+}
+
+/** Every `event` the Glean emits from now on, in order. */
+export function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K): GleanEvents[K][0][] {
+  const seen: GleanEvents[K][0][] = [];
+  glean.on(event, ((payload: GleanEvents[K][0]) => void seen.push(payload)) as never);
+  return seen;
+}
+
+/**
+ * What `promise` rejected with; fails the test if it resolved, or rejected with something not of
+ * `kind` (default `GleanError`; a plugin's own error arrives as the `Error` it threw).
+ */
+export async function rejectionOf(promise: Promise<unknown>, kind: abstract new (...args: never[]) => Error = GleanError): Promise<GleanError & Record<string, unknown>> {
+  const outcome = await promise.then(
+    (value: unknown) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(kind);
+  return outcome.error as GleanError & Record<string, unknown>;
+}
+
+/** close() terminates every worker: the process is back to the threads it had before the Glean. */
+export async function expectThreadsBackAfterClose({ glean, baseline }: { glean: Glean; baseline: number }): Promise<void> {
+  await glean.close();
+  await threadsBackTo(baseline);
+}
