@@ -114,7 +114,7 @@ export class Glean extends EventEmitter<GleanEvents> {
   readonly #spares = new Spares();
   #refilling: Promise<void> = Promise.resolve();
   #emptyRetry: NodeJS.Timeout | undefined;
-  /** The last read found the config empty and its report was held back once. */
+  /** A read found the config empty and its report was held back; the look again (#emptyRetry) reports it. */
   #emptyHeld = false;
   readonly #owner: HandleOwner;
   #watcher: Watcher | undefined;
@@ -323,12 +323,11 @@ export class Glean extends EventEmitter<GleanEvents> {
           this.#lastOutcome = undefined;
           try {
             await this.#apply();
-            this.#emptyHeld = false;
+            this.#endEmptyWait();
           } catch (error) {
             this.#lastOutcome = error as GleanError;
             if (!asked && this.#seenEmpty(error as GleanError)) continue;
-            this.#emptyHeld = false;
-            clearTimeout(this.#emptyRetry);
+            this.#endEmptyWait();
             this.#emitError(error as GleanError);
           }
         }
@@ -348,13 +347,23 @@ export class Glean extends EventEmitter<GleanEvents> {
   #seenEmpty(error: GleanError): boolean {
     const empty =
       error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.path.length === 0 && /empty/.test(error.issues[0].message);
-    if (!empty || this.#emptyHeld) {
-      this.#emptyHeld = false;
-      return false;
-    }
+    if (!empty) return false;
+    // Reads for more events of the same write may find it empty too: the look EMPTY_RETRY_MS later decides.
+    if (this.#emptyRetry !== undefined) return true;
+    if (this.#emptyHeld) return false;
     this.#emptyHeld = true;
-    this.#emptyRetry = setTimeout(() => void this.#schedule().catch(() => {}), EMPTY_RETRY_MS);
+    this.#emptyRetry = setTimeout(() => {
+      this.#emptyRetry = undefined;
+      void this.#schedule().catch(() => {});
+    }, EMPTY_RETRY_MS);
     return true;
+  }
+
+  /** A read found the config not empty, or its outcome was reported: no look again is due. */
+  #endEmptyWait(): void {
+    this.#emptyHeld = false;
+    clearTimeout(this.#emptyRetry);
+    this.#emptyRetry = undefined;
   }
 
   /** One generation: read, diff, start what is new, then switch every touched id at once — or change nothing. */
