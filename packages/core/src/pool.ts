@@ -52,7 +52,7 @@ export async function destroyPool(pool: Piscina, slots: readonly Slot[], reason:
 
 /**
  * Threads started ahead of time for the next version with these thread options: a reload then
- * costs an import, not a worker start (about 30 ms and more, measured in bench/). Taken by at most
+ * costs an import, not a worker start (about 40 ms, measured in bench/). Taken by at most
  * one version; destroyed if never taken.
  */
 export class Spare {

@@ -16,7 +16,7 @@ let typescriptReady: Promise<void> | undefined;
 
 /**
  * Registers tsx's ESM and CommonJS hooks in this thread, once. Only TypeScript plugins pay for it
- * (about 190 ms on the first load in a worker); `.js`, `.mjs` and `.cjs` plugins import natively.
+ * (170 to 270 ms on the first load in a worker, measured in bench/); `.js`, `.mjs` and `.cjs` plugins import natively.
  * tsx also turns on source maps, so a plugin's stack points at its `.ts` file and line.
  */
 export function registerTypeScript(): Promise<void> {
