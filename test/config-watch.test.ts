@@ -137,4 +137,19 @@ describe('close()', () => {
     await threadsBackTo(threads);
     await expect(glean.reloadConfig()).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
   });
+
+  it("while the watcher's reload still loads the new version: no error event, nothing left running", async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    await temp.write('slow.mjs', `await new Promise((resolve) => setTimeout(resolve, 300));\n${plugin('slow')}`);
+    const threads = threadCount();
+    const { glean } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    const errors: GleanError[] = [];
+    glean.on('error', (error) => errors.push(error));
+    await temp.write('plugin.json', entry('slow.mjs'));
+    await until(() => glean.status()['G']?.state === 'loading', 'the new version to be loading');
+    await glean.close();
+    expect(errors).toEqual([]);
+    await threadsBackTo(threads);
+  });
 });

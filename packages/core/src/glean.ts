@@ -269,8 +269,9 @@ export class Glean extends EventEmitter<GleanEvents> {
 
   /**
    * Stops watching, lets calls in flight finish (each version up to its `drainTimeoutMs`), then
-   * terminates every worker. Idempotent: returns the same promise. Afterwards every method and
-   * handle rejects `GLEAN_CLOSED`.
+   * terminates every worker. A reload under way is not applied (its new workers are stopped once
+   * loaded), with no `error` event; a waiting `reloadConfig()` rejects `GLEAN_CLOSED`. Idempotent: returns the same promise. Afterwards every
+   * method and handle rejects `GLEAN_CLOSED`.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -326,6 +327,8 @@ export class Glean extends EventEmitter<GleanEvents> {
             this.#endEmptyWait();
           } catch (error) {
             this.#lastOutcome = error as GleanError;
+            // close() ended the reload: a caller of reloadConfig() learns it from the rejection; no error to report.
+            if (this.#closing !== undefined) continue;
             if (!asked && this.#seenEmpty(error as GleanError)) continue;
             this.#endEmptyWait();
             this.#emitError(error as GleanError);
