@@ -270,8 +270,8 @@ export class Glean extends EventEmitter<GleanEvents> {
   /**
    * Stops watching, lets calls in flight finish (each version up to its `drainTimeoutMs`), then
    * terminates every worker. A reload under way is not applied (its new workers are stopped once
-   * loaded), with no `error` event; a waiting `reloadConfig()` rejects `GLEAN_CLOSED`. Idempotent: returns the same promise. Afterwards every
-   * method and handle rejects `GLEAN_CLOSED`.
+   * loaded), with no `error` event; a waiting `reloadConfig()` rejects `GLEAN_CLOSED`. Idempotent:
+   * returns the same promise. Afterwards every method and handle rejects `GLEAN_CLOSED`.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
