@@ -152,4 +152,23 @@ describe('close()', () => {
     expect(errors).toEqual([]);
     await threadsBackTo(threads);
   });
+
+  it('stops a new version whose import never finishes at once, not after its loadTimeoutMs', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    await temp.write('stuck.mjs', `await new Promise(() => {});\n${plugin('stuck')}`);
+    const threads = threadCount();
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    const errors: GleanError[] = [];
+    glean.on('error', (error) => errors.push(error));
+    await temp.write('plugin.json', [{ id: 'G', file: 'stuck.mjs', name: 'Greet', loadTimeoutMs: 600_000 }]);
+    await until(() => glean.status()['G']?.state === 'loading', 'the new version to be loading');
+    const reload = glean.reloadConfig().catch((error: GleanError) => error);
+    expect(await greet('x')).toBe('one:x');
+    // Within the test's timeout: waiting for the load would take 10 minutes.
+    await glean.close();
+    expect(await reload).toMatchObject({ code: 'GLEAN_CLOSED' });
+    expect(errors).toEqual([]);
+    await threadsBackTo(threads);
+  });
 });

@@ -107,6 +107,8 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** Current versions by identity, so ids naming the same file, version and options share workers. */
   readonly #byKey = new Map<string, Version>();
   readonly #pending = new Set<string>();
+  /** New versions of the generation being applied, not switched to yet: close() stops them at once. */
+  readonly #starting = new Set<Version>();
   /** What the workers of a spec's version import: the real path, and the checked bytes when pinned. */
   readonly #loads = new WeakMap<PluginSpec, SlotLoad>();
   readonly #root: string;
@@ -269,13 +271,15 @@ export class Glean extends EventEmitter<GleanEvents> {
 
   /**
    * Stops watching, lets calls in flight finish (each version up to its `drainTimeoutMs`), then
-   * terminates every worker. A reload under way is not applied (its new workers are stopped once
-   * loaded), with no `error` event; a waiting `reloadConfig()` rejects `GLEAN_CLOSED`. Idempotent:
-   * returns the same promise. Afterwards every method and handle rejects `GLEAN_CLOSED`.
+   * terminates every worker. A reload under way is not applied: its new workers are stopped at once,
+   * even mid-import, with no `error` event; a waiting `reloadConfig()` rejects `GLEAN_CLOSED`.
+   * Idempotent: returns the same promise. Afterwards every method and handle rejects `GLEAN_CLOSED`.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearTimeout(this.#emptyRetry);
+      // A load under way would otherwise hold close() up to its loadTimeoutMs.
+      for (const version of this.#starting) void version.retire();
       await this.#watcher?.close();
       await this.#loaded?.catch(() => {});
       await this.#running?.catch(() => {});
@@ -400,6 +404,8 @@ export class Glean extends EventEmitter<GleanEvents> {
           await this.#spares.take(spec),
         );
         fresh.set(key, { version, names: new Set() });
+        this.#starting.add(version);
+        if (this.#closing !== undefined) void version.retire();
       }
       fresh.get(key)?.names.add(spec.name);
       plan.push({ spec, version });
@@ -409,6 +415,8 @@ export class Glean extends EventEmitter<GleanEvents> {
     const failures: GleanError[] = [];
     const started: Version[] = [];
     try {
+      // Closed while spares were taken: the new versions are stopping already.
+      if (this.#closing !== undefined) throw this.#closedError();
       await Promise.all(
         [...fresh.values()].map(({ version, names }) =>
           version.start([...names]).then(
@@ -444,6 +452,7 @@ export class Glean extends EventEmitter<GleanEvents> {
       this.#commit(plan, bindings, diff.removed);
     } finally {
       for (const spec of incoming) this.#pending.delete(spec.id);
+      for (const { version } of fresh.values()) this.#starting.delete(version);
       // In the background: starting threads blocks the main thread for milliseconds, so the new version's first calls go first.
       void this.#refillSpares(SPARE_DELAY_MS);
     }
