@@ -97,6 +97,34 @@ describe('a config found empty', () => {
 });
 
 describe('watching plugin files', () => {
+  it('reloads a plugin file emptied and then written in place, with no error for the moment it was empty', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    const errors: GleanError[] = [];
+    glean.on('error', (error) => errors.push(error));
+    const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
+    // Several events while it is empty, as a slow save can raise.
+    for (let i = 0; i < 5; i++) await temp.write('one.mjs', '');
+    await temp.write('one.mjs', plugin('rewritten'));
+    await reloaded;
+    expect(await greet('x')).toBe('rewritten:x');
+    expect(errors).toEqual([]);
+  });
+
+  it('reports a plugin file left empty after looking again, as an empty module: GLEAN_SYMBOL_NOT_FOUND', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
+    const reported = nextEvent<GleanError>(glean, 'error');
+    const written = Date.now();
+    await temp.write('one.mjs', '');
+    expect(await reported).toMatchObject({ code: 'GLEAN_SYMBOL_NOT_FOUND' });
+    // Held back once: the report follows a second read, 50 ms after the first found the file empty.
+    expect(Date.now() - written).toBeGreaterThanOrEqual(50);
+    expect(await greet('x')).toBe('one:x');
+  });
+
   it('reloads when a plugin file is written in place or renamed over', async () => {
     const temp = await tempDir();
     await plugins(temp);

@@ -317,17 +317,21 @@ describe('plugin files', () => {
 describe('lifecycle', () => {
   it('close() is idempotent (same promise) and no notification arrives after it, not even one pending', async () => {
     await fs.writeFile(cfg, 'v0');
-    // A second watcher with a short debounce witnesses the write: once it has notified, the closing
-    // watcher (same event, 100 ms debounce) holds a notification in its debounce window.
+    // The closing watcher notifies a first write at once and opens a 100 ms window; a second write
+    // lands in that window. A second watcher with a short window witnesses it: once it has notified,
+    // the closing watcher holds a notification in its window.
     const { rec: witness } = await start();
     const { watcher, rec } = await start([cfg], { debounceMs: 100 });
-    const seen = witness.next(has('config', cfg, 'v1'));
+    const first = rec.next(has('config', cfg, 'v1'));
     await fs.writeFile(cfg, 'v1');
+    await first;
+    const seen = witness.next(has('config', cfg, 'v2'));
+    await fs.writeFile(cfg, 'v2');
     await seen;
     const closedAt = rec.seen.length;
-    const first = watcher.close();
-    expect(watcher.close()).toBe(first);
-    await first;
+    const closing = watcher.close();
+    expect(watcher.close()).toBe(closing);
+    await closing;
     // Only the passing of time shows that a timer did not fire: wait out the debounce window, and then some.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(rec.seen.slice(closedAt)).toEqual([]);

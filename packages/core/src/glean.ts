@@ -27,7 +27,10 @@ export interface GleanOptions {
   watchFiles?: boolean;
   /** Where crashes, and `error` events nobody listens to, are written. Default `console`; `false` for silence. */
   logger?: Logger | false;
-  /** Changes on disk within this many milliseconds are applied as one. Default 5. */
+  /**
+   * A change on disk is applied at once; changes in the next this many milliseconds are gathered and
+   * applied together when they are up. Default 5.
+   */
   debounceMs?: number;
   /**
    * Keep one set of worker threads started ahead of time for each distinct `threads`/`resourceLimits`/language
@@ -87,8 +90,11 @@ const noLogger: Logger = { warn() {}, error() {} };
 /** How long after a switch the next spare threads start. */
 const SPARE_DELAY_MS = 10;
 
-/** How long after finding the config empty glean reads it again before reporting it. */
+/** How long after finding the config (or a plugin file) empty glean reads it again before reporting it. */
 const EMPTY_RETRY_MS = 50;
+
+/** Errors of runs stopped because a plugin file was empty: held back like an empty config, never reported as such. */
+const emptyPluginReads = new WeakSet<GleanError>();
 
 /**
  * Loads the plugin symbols named in a glean config (`[{ id, file, name, version }]`) and keeps
@@ -327,7 +333,7 @@ export class Glean extends EventEmitter<GleanEvents> {
           this.#asked = false;
           this.#lastOutcome = undefined;
           try {
-            await this.#apply();
+            await this.#apply(!asked && this.#mayHoldEmpty());
             this.#endEmptyWait();
           } catch (error) {
             this.#lastOutcome = error as GleanError;
@@ -347,23 +353,34 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   /**
-   * A config written in place is empty for a moment (truncated, not yet written): the first time a read
-   * finds it empty, look again shortly instead of reporting an error; the write's own event usually
-   * comes first. Returns whether the error was held back.
+   * A file written in place is empty for a moment (truncated, not yet written). The first time a
+   * watcher's read finds the config or a plugin file empty, look again EMPTY_RETRY_MS later instead of
+   * reporting it; the write's own event usually comes first. Returns whether the error was held back.
+   * An empty config still empty at the look again is reported; an empty plugin file then loads as it
+   * is (and fails as an empty module does).
    */
   #seenEmpty(error: GleanError): boolean {
-    const empty =
+    const plugin = emptyPluginReads.has(error);
+    const config =
       error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.path.length === 0 && /empty/.test(error.issues[0].message);
-    if (!empty) return false;
-    // Reads for more events of the same write may find it empty too: the look EMPTY_RETRY_MS later decides.
-    if (this.#emptyRetry !== undefined) return true;
-    if (this.#emptyHeld) return false;
-    this.#emptyHeld = true;
-    this.#emptyRetry = setTimeout(() => {
-      this.#emptyRetry = undefined;
-      void this.#schedule().catch(() => {});
-    }, EMPTY_RETRY_MS);
+    if (!plugin && !config) return false;
+    // The look again found the config still empty: report it. (A run stopped for an empty plugin file
+    // only happens before the look again, which then decides.)
+    if (config && !this.#mayHoldEmpty()) return false;
+    // Reads for more events of the same write may find it empty too: one look again decides for all.
+    if (this.#emptyRetry === undefined && !this.#emptyHeld) {
+      this.#emptyHeld = true;
+      this.#emptyRetry = setTimeout(() => {
+        this.#emptyRetry = undefined;
+        void this.#schedule().catch(() => {});
+      }, EMPTY_RETRY_MS);
+    }
     return true;
+  }
+
+  /** Whether a file found empty may still be held back: yes, unless this is the look again that decides. */
+  #mayHoldEmpty(): boolean {
+    return this.#emptyRetry !== undefined || !this.#emptyHeld;
   }
 
   /** A read found the config not empty, or its outcome was reported: no look again is due. */
@@ -373,13 +390,23 @@ export class Glean extends EventEmitter<GleanEvents> {
     this.#emptyRetry = undefined;
   }
 
-  /** One generation: read, diff, start what is new, then switch every touched id at once — or change nothing. */
-  async #apply(): Promise<void> {
+  /**
+   * One generation: read, diff, start what is new, then switch every touched id at once — or change nothing.
+   * `holdEmpty`: a plugin file found empty stops the run before anything loads (see {@link Glean.#seenEmpty}).
+   */
+  async #apply(holdEmpty = false): Promise<void> {
     const config = await readConfig(this.#configPath);
     const read = await readPlugins(config, this.#root, this.#options.requireIntegrity).catch((error: GleanError) => {
       if (error.id !== undefined) this.#loadErrors.set(error.id, error);
       throw error;
     });
+    const empty = holdEmpty ? read.find((plugin) => plugin.empty) : undefined;
+    if (empty !== undefined) {
+      const { id, file, version } = empty.spec;
+      const error = new GleanError(ErrorCode.LOAD_FAILED, `${describePlugin(id, file, version)}: the plugin file is empty`, { id, file, version });
+      emptyPluginReads.add(error);
+      throw error;
+    }
     for (const { spec, load } of read) this.#loads.set(spec, load);
     const latest = read.map(({ spec }) => spec);
     const diff = diffPlugins([...this.#ids.values()].map((s) => s.spec), latest);

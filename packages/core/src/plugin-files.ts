@@ -10,6 +10,8 @@ import type { SlotLoad } from './slot.js';
 export interface ReadPlugin {
   readonly spec: PluginSpec;
   readonly load: SlotLoad;
+  /** The file was empty when read: a file written in place is, for a moment. */
+  readonly empty: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function readPlugins(config: GleanConfig, root: string, requireIntegrity:
       return {
         spec: { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: hashBytes(bytes) },
         load: { file: realPath, source: integrity === undefined ? undefined : bytes },
+        empty: bytes.length === 0,
       };
     }),
   );

@@ -19,11 +19,14 @@ export type WatchReason = { readonly kind: 'config' | 'plugin'; readonly path: s
 export interface WatcherOptions {
   /** Absolute path of the config file as the user gave it (may be a symlink). */
   configPath: string;
-  /** Called after a change, at most once per debounce window, with the reasons gathered in it. */
+  /**
+   * Called after a change with the reasons gathered: at once (on the next turn of the event loop) for
+   * the first change, then at most once more per debounce window for what arrived during it.
+   */
   onChange: (reasons: readonly WatchReason[]) => void;
   /** Called when the watcher itself fails (chokidar 'error'); never throws into chokidar. */
   onError: (error: Error) => void;
-  /** Coalesce events within this many ms. Default 5. */
+  /** After a notification, gather further events for this many ms into one more. Default 5. */
   debounceMs?: number;
 }
 
@@ -55,7 +58,9 @@ export class Watcher {
   readonly #folders = new Map<string, FolderWatch>();
   readonly #closingFolders = new Set<Promise<void>>();
   readonly #pending = new Map<string, WatchReason>();
+  /** The debounce window: open from a notification until `debounceMs` later. */
   #timer: NodeJS.Timeout | undefined;
+  #leading: NodeJS.Immediate | undefined;
   readonly #dirty = new Set<Target>();
   #resolving: Promise<void> | undefined;
   #closed = false;
@@ -128,6 +133,8 @@ export class Watcher {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#leading);
+    this.#leading = undefined;
     this.#pending.clear();
     this.#dirty.clear();
     const folders = [...this.#folders.values()];
@@ -252,14 +259,25 @@ export class Watcher {
     });
   }
 
+  /**
+   * Leading edge: the first event notifies on the next turn (events of the same moment join it) and
+   * opens a window of `debounceMs`; what arrives in the window is notified once when it closes.
+   */
   #queue(reason: WatchReason): void {
     if (this.#closed) return;
     this.#pending.set(reasonKey(reason), reason);
-    this.#timer ??= setTimeout(() => this.#flush(), this.#debounceMs);
+    if (this.#timer !== undefined || this.#leading !== undefined) return;
+    this.#leading = setImmediate(() => {
+      this.#leading = undefined;
+      this.#flush();
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flush();
+      }, this.#debounceMs);
+    });
   }
 
   #flush(): void {
-    this.#timer = undefined;
     if (this.#closed || this.#pending.size === 0) return;
     const reasons = [...this.#pending.values()];
     this.#pending.clear();
