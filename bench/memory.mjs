@@ -124,25 +124,20 @@ export function tables(figures) {
     ].join('\n'),
   };
   const checkpoints = results.glean.checkpoints.map((c) => c.reloads);
-  const series = {
-    title: 'Heap used (MiB) after forced GC, by reloads done',
+  /** One row per side of `figure` at every checkpoint. */
+  const bySide = (title, figure) => ({
+    title,
     columns: ['side', ...checkpoints.map(String)],
-    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.heapUsed))]),
-  };
-  const rss = {
-    title: 'RSS (MiB) after forced GC, by reloads done',
-    columns: ['side', ...checkpoints.map(String)],
-    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.rss))]),
-  };
-  const reserved = {
-    title: "V8 heap reserved by the main thread (heapTotal, MiB) after forced GC, by reloads done: part of RSS that heapUsed does not show",
-    columns: ['side', ...checkpoints.map(String)],
-    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.heapTotal))]),
-  };
-  const outside = {
-    title: "RSS outside the main thread's V8 heap (RSS − heapTotal, MiB): worker threads, native memory, what the allocator kept",
-    columns: ['side', ...checkpoints.map(String)],
-    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(c.rss - c.heapTotal))]),
-  };
-  return [growth, series, rss, reserved, outside];
+    rows: sides.map(({ key, label }) => [label, ...results[key].checkpoints.map((c) => mib(figure(c)))]),
+  });
+  return [
+    growth,
+    bySide('Heap used (MiB) after forced GC, by reloads done', (c) => c.heapUsed),
+    bySide('RSS (MiB) after forced GC, by reloads done', (c) => c.rss),
+    bySide(
+      'V8 heap reserved by the main thread (heapTotal, MiB) after forced GC, by reloads done: part of RSS that heapUsed does not show',
+      (c) => c.heapTotal,
+    ),
+    bySide("RSS outside the main thread's V8 heap (RSS − heapTotal, MiB): worker threads, native memory, what the allocator kept", (c) => c.rss - c.heapTotal),
+  ];
 }

@@ -189,6 +189,9 @@ const ENTRY_KEYS = Object.keys(PluginEntrySchema.shape);
 const ROOT_KEYS = Object.keys(ObjectFileSchema.shape);
 
 /** Parses and validates config text; throws GleanError CONFIG_INVALID listing every problem, at its place. */
+/** The one issue of a config file with nothing but whitespace in it. */
+export const EMPTY_CONFIG = 'the file is empty';
+
 export function parseConfig(text: string, configPath: string): GleanConfig {
   const file = path.resolve(configPath);
   const dir = path.dirname(file);
@@ -196,7 +199,7 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
     new GleanError(ErrorCode.CONFIG_INVALID, formatIssues(file, issues), { issues, cause });
 
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text; // editors on Windows may write a BOM
-  if (/^[ \t\r\n]*$/.test(source)) throw invalid([{ path: [], message: 'the file is empty' }]);
+  if (/^[ \t\r\n]*$/.test(source)) throw invalid([{ path: [], message: EMPTY_CONFIG }]);
   let raw: unknown;
   try {
     raw = JSON.parse(source);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import type { ExportKind } from '@glean/worker/protocol';
-import { readConfig } from './config.js';
+import { EMPTY_CONFIG, readConfig } from './config.js';
 import { readPlugins } from './plugin-files.js';
 import { diffPlugins, versionKey, type PluginSpec } from './diff.js';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
@@ -121,9 +121,8 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** Threads started ahead of time (see pool.ts). */
   readonly #spares = new Spares();
   #refilling: Promise<void> = Promise.resolve();
+  /** A watcher's read found the config or a plugin file empty: the look again, which reports what it finds. */
   #emptyRetry: NodeJS.Timeout | undefined;
-  /** A read found the config empty and its report was held back; the look again (#emptyRetry) reports it. */
-  #emptyHeld = false;
   readonly #owner: HandleOwner;
   #watcher: Watcher | undefined;
   #loaded: Promise<void> | undefined;
@@ -179,12 +178,12 @@ export class Glean extends EventEmitter<GleanEvents> {
       await this.#apply();
     } catch (error) {
       this.#loaded = undefined;
-      // No version runs: this refill stops any spare, so a failed first load leaves no thread.
-      await this.#refillSpares(0);
+      // The refill #apply queued: with no version running it stops every spare, so a failed first load leaves no thread.
+      await this.#refilling;
       throw error;
     }
-    // Resolve with the spares warm, so the first reload is already fast.
-    await this.#refillSpares(0);
+    // Resolve with the spares #apply queued warm, so the first reload is already fast.
+    await this.#refilling;
     if (this.#options.watch) {
       // chokidar loads only for instances that watch.
       const { Watcher } = await import('./watch.js');
@@ -333,7 +332,7 @@ export class Glean extends EventEmitter<GleanEvents> {
           this.#asked = false;
           this.#lastOutcome = undefined;
           try {
-            await this.#apply(!asked && this.#mayHoldEmpty());
+            await this.#apply(!asked);
             this.#endEmptyWait();
           } catch (error) {
             this.#lastOutcome = error as GleanError;
@@ -353,39 +352,23 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   /**
-   * A file written in place is empty for a moment (truncated, not yet written). The first time a
-   * watcher's read finds the config or a plugin file empty, look again EMPTY_RETRY_MS later instead of
-   * reporting it; the write's own event usually comes first. Returns whether the error was held back.
-   * An empty config still empty at the look again is reported; an empty plugin file then loads as it
-   * is (and fails as an empty module does).
+   * A file written in place is empty for a moment (truncated, not yet written). When a watcher's read
+   * finds the config or a plugin file empty, look again EMPTY_RETRY_MS later, as reloadConfig() does:
+   * that read reports what it finds. Reads for more events of the same write wait for the same look.
+   * Returns whether the error was held back.
    */
   #seenEmpty(error: GleanError): boolean {
-    const plugin = emptyPluginReads.has(error);
-    const config =
-      error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.path.length === 0 && /empty/.test(error.issues[0].message);
-    if (!plugin && !config) return false;
-    // The look again found the config still empty: report it. (A run stopped for an empty plugin file
-    // only happens before the look again, which then decides.)
-    if (config && !this.#mayHoldEmpty()) return false;
-    // Reads for more events of the same write may find it empty too: one look again decides for all.
-    if (this.#emptyRetry === undefined && !this.#emptyHeld) {
-      this.#emptyHeld = true;
-      this.#emptyRetry = setTimeout(() => {
-        this.#emptyRetry = undefined;
-        void this.#schedule().catch(() => {});
-      }, EMPTY_RETRY_MS);
-    }
+    const config = error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.message === EMPTY_CONFIG;
+    if (!config && !emptyPluginReads.has(error)) return false;
+    this.#emptyRetry ??= setTimeout(() => {
+      this.#emptyRetry = undefined;
+      void this.#schedule(true).catch(() => {});
+    }, EMPTY_RETRY_MS);
     return true;
   }
 
-  /** Whether a file found empty may still be held back: yes, unless this is the look again that decides. */
-  #mayHoldEmpty(): boolean {
-    return this.#emptyRetry !== undefined || !this.#emptyHeld;
-  }
-
-  /** A read found the config not empty, or its outcome was reported: no look again is due. */
+  /** A read found nothing empty, or its outcome was reported: no look again is due. */
   #endEmptyWait(): void {
-    this.#emptyHeld = false;
     clearTimeout(this.#emptyRetry);
     this.#emptyRetry = undefined;
   }
@@ -432,7 +415,6 @@ export class Glean extends EventEmitter<GleanEvents> {
         );
         fresh.set(key, { version, names: new Set() });
         this.#starting.add(version);
-        if (this.#closing !== undefined) void version.retire();
       }
       fresh.get(key)?.names.add(spec.name);
       plan.push({ spec, version });
@@ -442,8 +424,11 @@ export class Glean extends EventEmitter<GleanEvents> {
     const failures: GleanError[] = [];
     const started: Version[] = [];
     try {
-      // Closed while spares were taken: the new versions are stopping already.
-      if (this.#closing !== undefined) throw this.#closedError();
+      // Closed while spares were taken: close() stopped the new versions it saw; stop the rest.
+      if (this.#closing !== undefined) {
+        await Promise.all([...fresh.values()].map(({ version }) => version.retire()));
+        throw this.#closedError();
+      }
       await Promise.all(
         [...fresh.values()].map(({ version, names }) =>
           version.start([...names]).then(

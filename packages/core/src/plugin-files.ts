@@ -1,4 +1,4 @@
-import type { PrepareOptions } from '@glean/worker/protocol';
+import { isTypeScriptFile, type PrepareOptions } from '@glean/worker/protocol';
 import type { GleanConfig } from './config.js';
 import { hashBytes } from './content.js';
 import type { PluginSpec } from './diff.js';
@@ -21,29 +21,25 @@ export interface ReadPlugin {
  * `GLEAN_LOAD_FAILED`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`).
  */
 export function readPlugins(config: GleanConfig, root: string, requireIntegrity: boolean): Promise<ReadPlugin[]> {
-  const reads = new Map<string, Promise<ConfinedFile>>();
+  // Ids naming the same file share one read and one hash.
+  const reads = new Map<string, Promise<ConfinedFile & { contentHash: string }>>();
   return Promise.all(
     config.plugins.map(async (entry): Promise<ReadPlugin> => {
       let read = reads.get(entry.file);
       if (read === undefined) {
-        read = readConfined(entry.file, root, { id: entry.id, version: entry.version });
+        read = readConfined(entry.file, root, { id: entry.id, version: entry.version }).then((file) => ({ ...file, contentHash: hashBytes(file.bytes) }));
         reads.set(entry.file, read);
       }
-      const { realPath, bytes } = await read;
+      const { realPath, bytes, contentHash } = await read;
       const { integrity } = entry.options;
       checkIntegrity(bytes, { file: entry.file, id: entry.id, version: entry.version, integrity, required: requireIntegrity });
       return {
-        spec: { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: hashBytes(bytes) },
+        spec: { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash },
         load: { file: realPath, source: integrity === undefined ? undefined : bytes },
         empty: bytes.length === 0,
       };
     }),
   );
-}
-
-/** Whether a plugin file needs the TypeScript hooks (the worker decides the same way). */
-export function isTypeScriptFile(file: string): boolean {
-  return /\.[cm]?tsx?$/.test(file);
 }
 
 /** The module hooks a worker for `spec` needs before it loads the file. */

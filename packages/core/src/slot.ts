@@ -175,7 +175,7 @@ export class Slot {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
     try {
       const { file, source } = this.#load;
-      if (source !== undefined) await this.warm({ typescript: false, pinned: true }, loadTimeoutMs);
+      // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
       const loaded = await this.#race<LoadResult>(this.#control.load(file, source, names), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
       const descriptions = loaded.descriptions.map((answer) => {

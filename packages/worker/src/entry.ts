@@ -5,7 +5,7 @@
  */
 import { threadId, type MessagePort } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
-import { describeExport, findExport, importPlugin, isCommonJS, pinSources, registerTypeScript, type PluginModule } from './load.js';
+import { describeExport, findExport, importPlugin, isCommonJS, pinSources, prepareTypeScript, type PluginModule } from './load.js';
 import {
   PROTOCOL_VERSION,
   findUncloneable,
@@ -89,7 +89,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   const control: ControlApi = {
     async prepare({ typescript, pinned }) {
       if (pinned) pinSources();
-      if (typescript) await registerTypeScript();
+      if (typescript) await prepareTypeScript();
     },
     async load(path, source, names): Promise<LoadResult> {
       if (task.protocol !== PROTOCOL_VERSION) {

@@ -3,14 +3,7 @@ import { register } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ExportDescription, DescribeResult } from './protocol.js';
-
-const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
-
-/** Whether `file` needs the TypeScript hooks. */
-export function isTypeScript(file: string): boolean {
-  return TYPESCRIPT_EXTENSIONS.has(extname(file));
-}
+import { isTypeScriptFile, type ExportDescription, type DescribeResult } from './protocol.js';
 
 let typescriptReady: Promise<void> | undefined;
 
@@ -24,15 +17,22 @@ export function registerTypeScript(): Promise<void> {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     esm.register();
     cjs.register();
-    // The first TypeScript import through the hooks costs several milliseconds more than the next
-    // (bench/phases.mjs): pay it now, in a spare's preparation, not in the plugin's load.
-    await import(WARM_UP);
   })();
   return typescriptReady;
 }
 
-/** A tiny TypeScript module, shipped with this package, imported right after tsx is registered. */
+/** A tiny TypeScript module, shipped with this package. */
 const WARM_UP = new URL('../assets/warm-up.ts', import.meta.url).href;
+
+/**
+ * Registers tsx and imports a tiny TypeScript module through it: the first import through tsx costs
+ * several milliseconds more than the next (bench/phases.mjs). For a spare thread, which has the time
+ * before its plugin comes; a worker that loads its plugin at once registers tsx only.
+ */
+export async function prepareTypeScript(): Promise<void> {
+  await registerTypeScript();
+  await import(WARM_UP);
+}
 
 let pinned: ((file: string, source: Uint8Array) => Promise<void>) | undefined;
 
@@ -71,7 +71,7 @@ export type PluginModule = Readonly<Record<string, unknown>>;
  */
 export async function importPlugin(file: string, source?: Uint8Array): Promise<PluginModule> {
   if (source !== undefined) await pinSources()(file, source);
-  if (isTypeScript(file)) await registerTypeScript();
+  if (isTypeScriptFile(file)) await registerTypeScript();
   return (await import(pathToFileURL(file).href)) as PluginModule;
 }
 

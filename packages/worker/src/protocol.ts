@@ -35,6 +35,11 @@ export function transferablesOf(value: unknown): readonly Transferable[] | undef
   return value !== null && typeof value === 'object' ? (value as { [TRANSFER]?: readonly Transferable[] })[TRANSFER] : undefined;
 }
 
+/** Whether a plugin file is TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`): its worker needs tsx. Host and worker decide by this one rule. */
+export function isTypeScriptFile(file: string): boolean {
+  return /\.(?:[cm]?ts|tsx)$/.test(file);
+}
+
 /** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
 export const PROTOCOL_VERSION = 2;
 
