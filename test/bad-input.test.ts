@@ -13,17 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, Glean, GleanError, type Handle } from '@glean/core';
 import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, type Entry, type TempDir } from './helpers/index.js';
-
-/** What `promise` rejected with, which must be a GleanError; fails the test if it resolved. */
-async function rejectionOf(promise: Promise<unknown>): Promise<GleanError> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(GleanError);
-  return outcome.error as GleanError;
-}
+import { rejectionOf } from './helpers/faults.js';
 
 const GREET = (tag: string): string => `
 import { threadId } from 'node:worker_threads';

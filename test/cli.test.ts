@@ -21,7 +21,7 @@ interface Outcome {
 /** Runs the `glean` executable itself (its shebang, its mode) with `args` in `cwd`. */
 function glean(args: readonly string[], cwd = process.cwd()): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    execFile(GLEAN, args, { cwd, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(GLEAN, args, { cwd, encoding: 'utf8', timeout: 10_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : error.code;
       if (typeof code !== 'number') reject(error ?? new Error('no exit code'));
       else resolve({ code, stdout, stderr });

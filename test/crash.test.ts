@@ -156,11 +156,10 @@ describe('a crash loop', () => {
     const status = s.glean.status()['Faulty']!;
     expect(status.state).toBe('failed');
     expect(status.restarts).toBe(CRASH_LIMIT);
-    const startedAt = performance.now();
+    // A failed version restarts nothing: had the call waited for a worker, it would never settle.
     const unavailable = await rejectionOf(s.faulty.threadId());
     expect(unavailable.code).toBe(ErrorCode.UNAVAILABLE);
     expect(unavailable.id).toBe('Faulty');
-    expect(performance.now() - startedAt).toBeLessThan(100);
     expect(await s.healthy('still here')).toBe('still here');
 
     await s.temp.write('faulty.mjs', FIXED);

@@ -103,10 +103,15 @@ async function loadAutocannon(): Promise<Autocannon> {
 describe('the basics example', () => {
   it('prints what glean\'s _example/test prints: values and sums from plugin1 and plugin2, pinned and watching handles', async () => {
     const child = spawn(process.execPath, ['examples/basics/main.mjs'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    onCleanup(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const code = await exited;
     expect(output).toBe(
       [
         'loadSymbol',
@@ -161,8 +166,8 @@ describe('the httpserver demo', () => {
           connections: 4,
           // Steady, not saturating: the switches must get their share of two cores.
           overallRate: 500,
-          // The bound; it is stopped as soon as the twenty switches are done.
-          duration: 10,
+          // Longer than the test's timeout: it is stopped as soon as the twenty switches are done.
+          duration: 120,
           verifyBody: (body: string) => {
             seen.set(body, (seen.get(body) ?? 0) + 1);
             return GREETINGS.includes(body);
@@ -175,8 +180,7 @@ describe('the httpserver demo', () => {
         },
       );
     });
-    const started = performance.now();
-    let switched = Number.POSITIVE_INFINITY;
+    let loadRanThroughout = false;
     try {
       for (let swap = 1; swap <= 20; swap++) {
         const content = config(swap % 2 === 1 ? 'plugin2' : 'plugin1');
@@ -184,13 +188,13 @@ describe('the httpserver demo', () => {
         await (swap % 2 === 1 ? demo.temp.write(CONFIG, content) : demo.temp.replace(CONFIG, content));
         await until(() => demo.reloads() === swap, `swap ${swap} to be reported:\n${demo.output()}`);
       }
-      switched = performance.now();
+      loadRanThroughout = loadEnded === Number.POSITIVE_INFINITY;
     } finally {
       load.stop();
     }
     const totals = await result;
-    // All twenty switches happened under load, not after it ran out.
-    expect(switched, `the twenty switches took ${((switched - started) / 1000).toFixed(1)} s, past the 10 s load`).toBeLessThan(loadEnded);
+    // All twenty switches happened under load, not after it ended.
+    expect(loadRanThroughout).toBe(true);
 
     expect({ errors: totals.errors, timeouts: totals.timeouts, non2xx: totals.non2xx, mismatches: totals.mismatches, resets: totals.resets }).toEqual({
       errors: 0,

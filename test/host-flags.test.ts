@@ -8,7 +8,7 @@ const CORE = pathToFileURL(fileURLToPath(new URL('../packages/core/dist/index.js
 /** Runs `script` (an ES module in `cwd`) with `node <flags> script`; resolves with its output. */
 function node(flags: readonly string[], script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...flags, script], { cwd, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...flags, script], { cwd, encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });

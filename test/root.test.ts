@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ErrorCode, GleanError } from '../packages/core/src/errors.js';
 import { confine, isInside, readConfined } from '../packages/core/src/root.js';
 import { configMap, tempDir, type TempDir } from './helpers/index.js';
+import { rejectionOf } from './helpers/faults.js';
 
 /** What to do around readConfined's `open` of a plugin file, to swap files at the worst moment. */
 const swapAround: { open: { before?: () => Promise<void>; after?: () => Promise<void>; times?: number } | undefined } = { open: undefined };
@@ -39,14 +40,8 @@ async function layout(): Promise<{ temp: TempDir; dir: string; root: string }> {
   return { temp, dir, root: join(dir, 'app') };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<GleanError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(GleanError);
-  return error as GleanError;
-}
+/** What `promise` rejected with, a GleanError of the sources this file tests. */
+const rejection = (promise: Promise<unknown>): Promise<GleanError> => rejectionOf(promise, GleanError);
 
 let toOutside: () => Promise<void>;
 let toInside: () => Promise<void>;

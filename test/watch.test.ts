@@ -317,23 +317,24 @@ describe('plugin files', () => {
 describe('lifecycle', () => {
   it('close() is idempotent (same promise) and no notification arrives after it, not even one pending', async () => {
     await fs.writeFile(cfg, 'v0');
-    // The closing watcher notifies a first write at once and opens a 100 ms window; a second write
-    // lands in that window. A second watcher with a short window witnesses it: once it has notified,
-    // the closing watcher holds a notification in its window.
+    // The closing watcher passes v1 on and opens a 1 s window; v2 lands in that window. A second
+    // watcher with a short window witnesses v2: once it has notified, the closing watcher holds a
+    // notification in its window (checked: it has not passed v2 on).
     const { rec: witness } = await start();
-    const { watcher, rec } = await start([cfg], { debounceMs: 100 });
+    const { watcher, rec } = await start([cfg], { debounceMs: 1_000 });
     const first = rec.next(has('config', cfg, 'v1'));
     await fs.writeFile(cfg, 'v1');
     await first;
     const seen = witness.next(has('config', cfg, 'v2'));
     await fs.writeFile(cfg, 'v2');
     await seen;
+    expect(rec.seen.some(has('config', cfg, 'v2'))).toBe(false);
     const closedAt = rec.seen.length;
     const closing = watcher.close();
     expect(watcher.close()).toBe(closing);
     await closing;
     // Only the passing of time shows that a timer did not fire: wait out the debounce window, and then some.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(rec.seen.slice(closedAt)).toEqual([]);
     watcher.setPluginFiles([path.join(dir, 'late.js')]); // ignored after close
     await watcher.ready(); // resolves after close

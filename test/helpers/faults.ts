@@ -14,7 +14,9 @@ export function failOnHostUnhandledRejections(): void {
   afterEach(() => {
     expect(seen.splice(0)).toEqual([]);
   });
+  // After the last test's cleanups too (after-hooks run in reverse: this file's afterEach runs before the Glean closes).
   afterAll(() => {
+    expect(seen).toEqual([]);
     process.off('unhandledRejection', onUnhandled);
   });
 }

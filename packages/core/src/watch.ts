@@ -261,7 +261,8 @@ export class Watcher {
 
   /**
    * Leading edge: the first event notifies on the next turn (events of the same moment join it) and
-   * opens a window of `debounceMs`; what arrives in the window is notified once when it closes.
+   * opens a window of `debounceMs`. What arrives in the window is notified once when it closes, and
+   * opens the next window; a window with nothing in it ends, and the next event notifies at once.
    */
   #queue(reason: WatchReason): void {
     if (this.#closed) return;
@@ -269,18 +270,17 @@ export class Watcher {
     if (this.#timer !== undefined || this.#leading !== undefined) return;
     this.#leading = setImmediate(() => {
       this.#leading = undefined;
-      this.#flush();
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#flush();
-      }, this.#debounceMs);
+      this.#notify();
     });
   }
 
-  #flush(): void {
+  /** Passes on what is pending, and opens a window if there was something. */
+  #notify(): void {
+    this.#timer = undefined;
     if (this.#closed || this.#pending.size === 0) return;
     const reasons = [...this.#pending.values()];
     this.#pending.clear();
+    this.#timer = setTimeout(() => this.#notify(), this.#debounceMs);
     try {
       this.#onChange(reasons);
     } catch (error) {
