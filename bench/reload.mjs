@@ -22,7 +22,7 @@ import { now, observeReads, observeWorkerStarts } from './observe.mjs';
 import { fixed } from './report.mjs';
 import { interleave, quiet } from './rounds.mjs';
 import { scratchFolder } from './scratch.mjs';
-import { median, quantile } from './stats.mjs';
+import { median, summarize } from './stats.mjs';
 
 export const name = 'reload';
 
@@ -153,12 +153,6 @@ async function startContender(spec, reads, starts) {
   return { ...spec, reload, errors, close };
 }
 
-/** p50, p99 (nearest rank: over 50 reloads the slowest one), min and max of one list of ms. */
-function spread(values) {
-  const sorted = Float64Array.from(values).sort();
-  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), min: sorted[0], max: sorted[sorted.length - 1] };
-}
-
 /** Median over rounds of `a[i] - b[i]`: what one contender costs more than another, moments apart. */
 function pairedDifference(a, b) {
   return median(a.map((value, i) => value - b[i]));
@@ -185,7 +179,7 @@ export async function run({ quick, log }) {
         return [
           key,
           {
-            totalMs: spread(column('total')),
+            totalMs: summarize(column('total')),
             phasesMedianMs: Object.fromEntries(PHASES.map(([field]) => [field, median(column(field))])),
             retireMedianMs: median(column('retire')),
             cpuMsPerReload: median(column('cpuMs')),
@@ -235,7 +229,7 @@ export function tables(figures) {
       ];
     }),
     note: [
-      `p99 by nearest rank: over ${plan.rounds} reloads it is the ${plan.rounds <= 100 ? 'slowest' : '99th percentile'} one.`,
+      `p99 by nearest rank: over ${plan.rounds} reloads it is the ${plan.rounds < 100 ? 'slowest' : '99th percentile'} one.`,
       'CPU ms/reload: user + system time of the whole process (host and every worker thread) from the trigger until it is idle again, median.',
       'retire ms: from the commit until the old version\'s threads have exited (off the answer path; glean waits 10 ms before stopping them), median.',
       'thread ready before: reloads answered by a thread whose Node environment existed before the trigger (a spare started ahead of time).',
@@ -247,9 +241,10 @@ export function tables(figures) {
     rows: contenders.map(({ key, label }) => [label, ...PHASES.map(([field]) => fixed(results[key].phasesMedianMs[field], 1))]),
     note: [
       'trigger → config read: the watcher (fs event, debounce), or nothing for reloadConfig().',
-      '→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread\'s Node environment exists (0 with a spare).',
-      '→ plugin evaluated: piscina\'s worker script, glean\'s worker entry, the serve task, comlink load(), tsx registration (.ts), the import.',
-      '→ committed: describe() over comlink, the kind check, the generation switch (the old version drains from here; glean stops its',
+      '→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread\'s Node environment exists (0 with a spare:',
+      'then all of that is in the next phase). → plugin evaluated: with a spare, the config work above, comlink load() and the import; with a',
+      'new thread, piscina\'s worker script, glean\'s worker entry, the serve task, tsx registration (.ts), comlink load() and the import.',
+      '→ committed: the descriptions load() returned, the kind check, the generation switch (the old version drains from here; glean stops its',
       'threads 10 ms later, RETIRE_DELAY_MS, off the answer path). → answered: the first call on the new thread.',
     ].join('\n'),
   };
