@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
-import { hashBytes } from './content.js';
-import { checkIntegrity } from './integrity.js';
-import { readConfined } from './root.js';
+import { checkedLoad, readPluginFile } from './plugin-files.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
 import type { Logger } from './glean.js';
@@ -27,19 +25,19 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
   const absolute = resolve(file);
   const pluginOptions: PluginOptions = { ...DEFAULT_PLUGIN_OPTIONS, ...definedOnly(overrides) };
   // No root: the caller named the file. Its bytes are read once, checked, and pinned when integrity is given.
-  const { realPath, bytes } = await readConfined(absolute, '/', { version: text });
-  checkIntegrity(bytes, { file: absolute, version: text, integrity: pluginOptions.integrity });
-  const contentHash = hashBytes(bytes);
+  const read = await readPluginFile(absolute, '/', { version: text });
+  const load = checkedLoad(read, { file: absolute, version: text, integrity: pluginOptions.integrity });
+  const { contentHash } = read;
   const version = new Version(
     {
       key: `standalone:${absolute}:${contentHash}`,
       id: undefined,
       file: absolute,
-      realFile: realPath,
+      realFile: load.file,
       version: text,
       contentHash,
       options: pluginOptions,
-      source: pluginOptions.integrity === undefined ? undefined : bytes,
+      source: load.source,
     },
     {
       onCrash: ({ error }) => logger !== false && logger.warn(`glean: ${error.message}`),

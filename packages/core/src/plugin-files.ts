@@ -2,8 +2,8 @@ import { isTypeScriptFile, type PrepareOptions } from '@glean/worker/protocol';
 import type { GleanConfig } from './config.js';
 import { hashBytes } from './content.js';
 import type { PluginSpec } from './diff.js';
-import { checkIntegrity } from './integrity.js';
-import { readConfined, type ConfinedFile } from './root.js';
+import { checkIntegrity, type IntegrityCheck } from './integrity.js';
+import { readConfined, type ConfinedFile, type PluginRef } from './root.js';
 import type { SlotLoad } from './slot.js';
 
 /** A config entry with its file read: what identifies its version, and what its workers import. */
@@ -22,24 +22,43 @@ export interface ReadPlugin {
  */
 export function readPlugins(config: GleanConfig, root: string, requireIntegrity: boolean): Promise<ReadPlugin[]> {
   // Ids naming the same file share one read and one hash.
-  const reads = new Map<string, Promise<ConfinedFile & { contentHash: string }>>();
+  const reads = new Map<string, Promise<PluginFile>>();
   return Promise.all(
     config.plugins.map(async (entry): Promise<ReadPlugin> => {
       let read = reads.get(entry.file);
       if (read === undefined) {
-        read = readConfined(entry.file, root, { id: entry.id, version: entry.version }).then((file) => ({ ...file, contentHash: hashBytes(file.bytes) }));
+        read = readPluginFile(entry.file, root, { id: entry.id, version: entry.version });
         reads.set(entry.file, read);
       }
-      const { realPath, bytes, contentHash } = await read;
-      const { integrity } = entry.options;
-      checkIntegrity(bytes, { file: entry.file, id: entry.id, version: entry.version, integrity, required: requireIntegrity });
+      const file = await read;
+      const load = checkedLoad(file, { file: entry.file, id: entry.id, version: entry.version, integrity: entry.options.integrity, required: requireIntegrity });
       return {
-        spec: { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash },
-        load: { file: realPath, source: integrity === undefined ? undefined : bytes },
-        empty: bytes.length === 0,
+        spec: { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: file.contentHash },
+        load,
+        empty: file.bytes.length === 0,
       };
     }),
   );
+}
+
+/** A plugin file read once, confined: its real path, its bytes, and the SHA-256 that identifies its version. */
+export interface PluginFile extends ConfinedFile {
+  readonly contentHash: string;
+}
+
+/** Reads `file` confined to `root` (see readConfined) and hashes what was read. */
+export async function readPluginFile(file: string, root: string, plugin: PluginRef): Promise<PluginFile> {
+  const read = await readConfined(file, root, plugin);
+  return { ...read, contentHash: hashBytes(read.bytes) };
+}
+
+/**
+ * Checks the bytes read against the entry's `integrity` (throwing the coded error), and says what its
+ * workers import: the real path, and with `integrity` the checked bytes themselves.
+ */
+export function checkedLoad(file: PluginFile, check: IntegrityCheck): SlotLoad {
+  checkIntegrity(file.bytes, check);
+  return { file: file.realPath, source: check.integrity === undefined ? undefined : file.bytes };
 }
 
 /** The module hooks a worker for `spec` needs before it loads the file. */
