@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import express from 'express';
 import Fastify from 'fastify';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -15,6 +15,7 @@ import { httpListener, type HttpAdapterOptions, type HttpErrorContext, type Http
 import { expressHandler } from '@glean/core/express';
 import { fastifyHandler, gleanFastify } from '@glean/core/fastify';
 import { onCleanup, tempDir, type Entry, type TempDir } from './helpers/index.js';
+import { gate } from './helpers/gate.js';
 
 /** Answers say which version served them, and what the plugin saw of the request. */
 const greeter = (tag: string): string => `
@@ -57,52 +58,6 @@ export async function Gate(request) {
 }
 `;
 
-/** The test's end of a gate: how many requests wait behind it, and a way to let them all through. */
-interface Gate {
-  readonly name: string;
-  /** Resolves once `count` requests have reached the plugin and wait. */
-  ready(count: number): Promise<void>;
-  open(): void;
-}
-
-function gate(): Gate {
-  const name = `glean-test-gate-${randomUUID()}`;
-  const channel = new BroadcastChannel(name);
-  let waiting = 0;
-  const listeners = new Set<() => void>();
-  channel.onmessage = (event: MessageEvent) => {
-    if (event.data !== 'ready') return;
-    waiting++;
-    for (const listener of listeners) listener();
-  };
-  let closed = false;
-  const open = (): void => {
-    if (closed) return;
-    channel.postMessage('open');
-  };
-  onCleanup(() => {
-    open();
-    closed = true;
-    channel.close();
-  });
-  return {
-    name,
-    open,
-    ready: (count) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} requests at the gate (${waiting} there)`)), 10_000);
-        const check = (): void => {
-          if (waiting < count) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        };
-        listeners.add(check);
-        check();
-      }),
-  };
-}
-
 async function start(temp: TempDir, plugins: Entry[]): Promise<Glean> {
   const glean = new Glean(await temp.write('plugin.json', plugins), { watch: false, logger: false, prewarm: false });
   onCleanup(() => glean.close());
@@ -122,23 +77,12 @@ async function serve(adapter: Adapter, handler: HttpHandler, options: HttpAdapte
     await app.listen({ port: 0, host: '127.0.0.1' });
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   }
-  let server: Server;
   if (adapter === 'express') {
     const app = express();
     app.use(expressHandler(handler, options));
-    server = createServer(app);
-  } else {
-    server = createServer(httpListener(handler, options));
+    return listen(createServer(app));
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listen(createServer(httpListener(handler, options)));
 }
 
 /** A logger that keeps what it is given. */
@@ -295,9 +239,16 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
 });
 
 /** Listens on the loopback, closed after the test; resolves to its base URL. */
+/** Listens on a free port of 127.0.0.1; closed after the test, its keep-alive connections too. */
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

@@ -4,11 +4,11 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Glean } from '@glean/core';
 import { callHttpHandler, httpListener, type HttpHandler } from '@glean/core/http';
 import { onCleanup, tempDir, type Entry } from './helpers/index.js';
+import { gate } from './helpers/gate.js';
 
 /** Waits at a gate (a BroadcastChannel named by the request) until the test opens it; answers with its thread id. */
 const GATED = `
@@ -40,27 +40,24 @@ describe('a hot HTTP handler on threads: 2', () => {
     const glean = await start([{ id: 'H', file: 'gated.mjs', name: 'Handler', threads: 2 }]);
     const server = createServer(httpListener(await glean.reloadAndWatch<HttpHandler>('H')));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onCleanup(() => new Promise((resolve) => server.close(resolve)));
+    onCleanup(
+      () =>
+        new Promise((resolve) => {
+          server.close(resolve);
+          server.closeAllConnections();
+        }),
+    );
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
-    const name = `glean-test-gate-${randomUUID()}`;
-    const channel = new BroadcastChannel(name);
-    onCleanup(() => channel.close());
-    let ready = 0;
-    const bothReady = new Promise<void>((resolve) => {
-      channel.onmessage = (event: MessageEvent) => {
-        if (event.data === 'ready' && ++ready === 2) resolve();
-      };
-    });
-
-    const answers = [fetch(url, { headers: { 'x-gate': name } }), fetch(url, { headers: { 'x-gate': name } })];
-    await bothReady;
+    const held = gate();
+    const answers = [fetch(url, { headers: { 'x-gate': held.name } }), fetch(url, { headers: { 'x-gate': held.name } })];
+    await held.ready(2);
     // Both requests run at once, one on each worker.
     const threads = glean.status()['H']!.threads;
     expect(threads).toHaveLength(2);
     expect(threads.map((thread) => thread.inFlight)).toEqual([1, 1]);
 
-    channel.postMessage('open');
+    held.open();
     const servedBy = await Promise.all(answers.map(async (answer) => Number(await (await answer).text())));
     expect(new Set(servedBy)).toEqual(new Set(threads.map((thread) => thread.threadId)));
   });
