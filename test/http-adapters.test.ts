@@ -15,7 +15,7 @@ import { httpListener, type HttpAdapterOptions, type HttpErrorContext, type Http
 import { expressHandler } from '@glean/core/express';
 import { fastifyHandler, gleanFastify } from '@glean/core/fastify';
 import { onCleanup, tempDir, type Entry, type TempDir } from './helpers/index.js';
-import { gate } from './helpers/gate.js';
+import { gate, gatedHandler } from './helpers/gate.js';
 
 /** Answers say which version served them, and what the plugin saw of the request. */
 const greeter = (tag: string): string => `
@@ -47,17 +47,7 @@ export function Invalid() {
 `;
 
 /** Holds each request until the test opens its gate, so "in flight" is a fact, not a guess about timing. */
-const GATE = `
-export async function Gate(request) {
-  const channel = new BroadcastChannel(request.headers['x-gate']);
-  const opened = new Promise((resolve) => (channel.onmessage = (event) => event.data === 'open' && resolve()));
-  channel.postMessage('ready');
-  await opened;
-  channel.close();
-  return { body: 'through the gate' };
-}
-`;
-
+const GATE = gatedHandler('Gate', "'through the gate'");
 async function start(temp: TempDir, plugins: Entry[]): Promise<Glean> {
   const glean = new Glean(await temp.write('plugin.json', plugins), { watch: false, logger: false, prewarm: false });
   onCleanup(() => glean.close());

@@ -8,19 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { Glean } from '@glean/core';
 import { callHttpHandler, httpListener, type HttpHandler } from '@glean/core/http';
 import { onCleanup, tempDir, type Entry } from './helpers/index.js';
-import { gate } from './helpers/gate.js';
+import { gate, gatedHandler } from './helpers/gate.js';
 
-/** Waits at a gate (a BroadcastChannel named by the request) until the test opens it; answers with its thread id. */
+/** Waits at a gate until the test opens it, then answers with its thread id; and the size of a body. */
 const GATED = `
 import { threadId } from 'node:worker_threads';
-export async function Handler(request) {
-  const channel = new BroadcastChannel(request.headers['x-gate']);
-  const opened = new Promise((resolve) => (channel.onmessage = (event) => event.data === 'open' && resolve()));
-  channel.postMessage('ready');
-  await opened;
-  channel.close();
-  return { body: String(threadId) };
-}
+${gatedHandler('Handler', 'String(threadId)')}
 export function Size(request) {
   return { body: String(request.body.byteLength) };
 }

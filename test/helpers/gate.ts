@@ -5,6 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import { onCleanup } from './index.js';
 
+/**
+ * Source of a plugin export `name` that holds each request at the gate named by its `x-gate` header
+ * until the test opens it, then answers `{ body: <answer> }` (`answer` is a JavaScript expression).
+ */
+export function gatedHandler(name: string, answer: string): string {
+  return `
+export async function ${name}(request) {
+  const channel = new BroadcastChannel(request.headers['x-gate']);
+  const opened = new Promise((resolve) => (channel.onmessage = (event) => event.data === 'open' && resolve()));
+  channel.postMessage('ready');
+  await opened;
+  channel.close();
+  return { body: ${answer} };
+}
+`;
+}
+
 /** The test's end of a gate: how many requests wait behind it, and a way to let them all through. */
 export interface Gate {
   readonly name: string;
