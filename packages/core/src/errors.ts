@@ -15,12 +15,14 @@ export const ErrorCode = {
   SYMBOL_NOT_FOUND: 'GLEAN_SYMBOL_NOT_FOUND',
   /** A new version's export is of another kind (function, object, value) than the one its handles serve. */
   KIND_CHANGED: 'GLEAN_KIND_CHANGED',
-  /** The worker running the call died: `process.exit`, an uncaught exception, out of memory, or it was terminated as unresponsive. */
+  /** The worker running the call died: `process.exit`, an uncaught exception, out of memory, or it was terminated as unresponsive or for breaking glean's protocol (plugin code posting on or closing glean's ports). */
   PLUGIN_CRASHED: 'GLEAN_PLUGIN_CRASHED',
   /** The plugin threw (or rejected with) something that is not an Error; the value is on `error.thrown`. */
   PLUGIN_THREW: 'GLEAN_PLUGIN_THREW',
   /** The call ran longer than its `timeoutMs`. */
   TIMEOUT: 'GLEAN_TIMEOUT',
+  /** The call's `signal` (see `withOptions`) aborted before it settled; the signal's reason is the `cause`. */
+  ABORTED: 'GLEAN_ABORTED',
   /** The call was still running on a retired version after `drainTimeoutMs`; its worker was terminated. */
   DRAIN_TIMEOUT: 'GLEAN_DRAIN_TIMEOUT',
   /** An argument or a result cannot cross a thread boundary (a function, a symbol, …). */
@@ -111,6 +113,13 @@ export class GleanError extends Error {
 /** True when `error` is a {@link GleanError}, optionally of the given code. */
 export function isGleanError(error: unknown, code?: ErrorCode): error is GleanError {
   return error instanceof GleanError && (code === undefined || error.code === code);
+}
+
+/** `GLEAN_ABORTED` for a call whose signal aborted, with the signal's reason as `cause`. */
+export function abortedError(where: string, context: { id: string; file: string; version: string }, signal: AbortSignal): GleanError {
+  const reason: unknown = signal.reason;
+  const text = reason instanceof Error ? reason.message : String(reason);
+  return new GleanError(ErrorCode.ABORTED, `${where}: the call was aborted: ${text}`, { ...context, cause: reason });
 }
 
 /** How a plugin is named in messages: `plugin "FooHandlerID" (plugins/plugin1/index.ts@1.0)`. */

@@ -7,8 +7,9 @@ import { diffPlugins, versionKey, type PluginSpec } from './diff.js';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
-import type { CallStats } from './slot.js';
+import { newCallStats, type CallStats } from './call-stats.js';
 import { Spares } from './pool.js';
+import { EXIT_TIMEOUT_MS } from './slot.js';
 import type { SlotLoad } from './slot.js';
 import { Version, VersionState, type VersionCrash } from './version.js';
 import type { Watcher } from './watch.js';
@@ -256,7 +257,8 @@ export class Glean extends EventEmitter<GleanEvents> {
       const { version } = binding;
       const stats = this.#stats.get(id);
       const state = this.#pending.has(id) ? 'loading' : version.state === VersionState.RETIRED ? 'draining' : version.state;
-      result[id] = {
+      // Defined, not assigned: an id may be "__proto__".
+      Object.defineProperty(result, id, { enumerable: true, configurable: true, writable: true, value: {
         id,
         file: spec.file,
         name: spec.name,
@@ -269,7 +271,7 @@ export class Glean extends EventEmitter<GleanEvents> {
         errors: stats?.errors ?? 0,
         restarts: version.restarts,
         lastError: this.#loadErrors.get(id) ?? stats?.lastError ?? version.lastError,
-      };
+      } satisfies PluginStatus });
     }
     return result;
   }
@@ -410,6 +412,7 @@ export class Glean extends EventEmitter<GleanEvents> {
             onCrash: (crash) => this.#onCrash(crash),
             onRetire: (retired) => this.#onRetire(retired),
             onStale: () => void this.#schedule().catch(() => {}),
+            onStuck: (stuck, threadIds) => this.#onStuck(stuck, threadIds),
           },
           await this.#spares.take(spec),
         );
@@ -483,10 +486,10 @@ export class Glean extends EventEmitter<GleanEvents> {
       this.#ids.set(spec.id, { spec, binding });
       this.#loadErrors.delete(spec.id);
       if (before === undefined) {
-        events.push(() => this.emit('load', { id: spec.id, kind: binding.description.kind, to: info(version) }));
+        events.push(() => this.#announce('load', { id: spec.id, kind: binding.description.kind, to: info(version) }));
       } else {
         released.push(before.binding.version);
-        events.push(() => this.emit('reload', { id: spec.id, from: info(before.binding.version), to: info(version) }));
+        events.push(() => this.#announce('reload', { id: spec.id, from: info(before.binding.version), to: info(version) }));
       }
     }
     for (const spec of removed) {
@@ -495,7 +498,7 @@ export class Glean extends EventEmitter<GleanEvents> {
       this.#ids.delete(spec.id);
       this.#loadErrors.delete(spec.id);
       released.push(before.binding.version);
-      events.push(() => this.emit('remove', { id: spec.id, from: info(before.binding.version) }));
+      events.push(() => this.#announce('remove', { id: spec.id, from: info(before.binding.version) }));
     }
     for (const version of released) {
       version.unref();
@@ -528,7 +531,7 @@ export class Glean extends EventEmitter<GleanEvents> {
   #statsOf(id: string): CallStats {
     let stats = this.#stats.get(id);
     if (stats === undefined) {
-      stats = { id, calls: 0, errors: 0, lastError: undefined };
+      stats = newCallStats(id);
       this.#stats.set(id, stats);
     }
     return stats;
@@ -542,23 +545,50 @@ export class Glean extends EventEmitter<GleanEvents> {
     const ids = this.#idsOf(version);
     const next = failed ? 'giving up: version failed' : restarting ? 'restarting the worker' : 'not restarted: its version was already replaced';
     this.#logger.warn(`glean: ${error.message} (${next})`);
-    try {
-      this.emit('crash', { ids, version: info(version), threadId, error, failed, restarting });
-    } catch (listenerError) {
-      // A throwing listener must not break the restart bookkeeping that called us.
-      this.#logger.error('glean: a crash listener threw', listenerError);
-    }
+    this.#announce('crash', { ids, version: info(version), threadId, error, failed, restarting });
   }
 
   #onRetire(version: Version): void {
     this.#live.delete(version);
     if (this.#byKey.get(version.spec.key) === version) this.#byKey.delete(version.spec.key);
-    this.emit('retire', { version: info(version) });
+    this.#announce('retire', { version: info(version) });
+  }
+
+  #onStuck(version: Version, threadIds: readonly number[]): void {
+    const where = describePlugin(undefined, version.spec.file, version.spec.version);
+    this.#logger.warn(
+      `glean: ${where}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
+        '(blocked in a system call?); not waiting for it, and it no longer keeps the process alive',
+    );
   }
 
   #emitError(error: GleanError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) this.#announce('error', error);
     else this.#logger.error(`glean: ${error.message}`);
+  }
+
+  /**
+   * Calls every listener of `event`, each apart: one that throws, or returns a promise that rejects,
+   * is reported through the logger and changes nothing, not the outcome of what emitted, nor the
+   * listeners after it.
+   */
+  #announce<K extends keyof GleanEvents>(event: K, ...args: GleanEvents[K]): void {
+    for (const listener of this.rawListeners(event)) {
+      try {
+        const returned: unknown = Reflect.apply(listener, this, args);
+        if (returned instanceof Promise) returned.catch((error: unknown) => this.#listenerFailed(event, error));
+      } catch (error) {
+        this.#listenerFailed(event, error);
+      }
+    }
+  }
+
+  #listenerFailed(event: keyof GleanEvents, error: unknown): void {
+    try {
+      this.#logger.error(`glean: a "${event}" listener threw`, error);
+    } catch {
+      // A logger that throws has nowhere left to report to.
+    }
   }
 
   #notConfigured(id: string): GleanError {

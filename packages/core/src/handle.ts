@@ -1,7 +1,8 @@
 import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
+import type { CallOptions } from './call-options.js';
+import { countCall, type CallStats } from './call-stats.js';
 import { ErrorCode, GleanError } from './errors.js';
-import type { CallStats } from './slot.js';
-import type { Version } from './version.js';
+import { deepFreeze, type Version } from './version.js';
 
 /** `(...a: A) => R` becomes `(...a: A) => Promise<Awaited<R>>`: every call crosses a thread. */
 export type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
@@ -131,28 +132,48 @@ export function handleState(handle: unknown): HandleState | undefined {
   return (typeof handle === 'function' || (typeof handle === 'object' && handle !== null)) ? STATES.get(handle) : undefined;
 }
 
-function call(state: HandleState, member: string | null, args: unknown[]): Promise<unknown> {
+function call(state: HandleState, member: string | null, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
   const binding = state.binding();
   if (binding instanceof GleanError) return Promise.reject(binding);
   if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
     const spec = binding.version.spec;
-    return Promise.reject(
-      new GleanError(
-        ErrorCode.SYMBOL_NOT_FOUND,
-        `"${state.id}": export "${binding.name}" has no method "${member}"; methods are: ${binding.description.methods.join(', ')}`,
-        { id: state.id, file: spec.file, version: spec.version },
+    return countCall(
+      binding.stats,
+      Promise.reject(
+        new GleanError(
+          ErrorCode.SYMBOL_NOT_FOUND,
+          `"${state.id}": export "${binding.name}" has no method "${member}"; methods are: ${binding.description.methods.join(', ')}`,
+          { id: state.id, file: spec.file, version: spec.version },
+        ),
       ),
     );
   }
-  return binding.version.call(binding.stats, binding.name, member, args);
+  return countCall(binding.stats, binding.version.call(state.id, binding.name, member, args, options));
+}
+
+/**
+ * The same handle, its calls made with `options`: `await withOptions(foo, { signal })(request)`,
+ * `await withOptions(calc, { timeoutMs: 100 }).add(1, 2)`. It follows, pins and releases as `handle`
+ * does (releasing either releases both). A value handle has no calls and comes back as it is.
+ * Throws a TypeError for anything that is not a handle.
+ */
+export function withOptions<H>(handle: H, options: CallOptions): H {
+  const state = handleState(handle);
+  if (state === undefined) throw new TypeError('withOptions() expects a handle from loadSymbol, reload or reloadAndWatch');
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
+    throw new RangeError(`withOptions(): timeoutMs must be an integer from 1 to 2147483647, received ${String(timeoutMs)}`);
+  }
+  if (state.kind === 'value') return handle;
+  return createHandle(state, { ...options }) as H;
 }
 
 /** Builds the handle object for `state`: a function, a proxy of methods, or a `{ value }` holder. */
-export function createHandle(state: HandleState): unknown {
+export function createHandle(state: HandleState, options?: CallOptions): unknown {
   const dispose = (): Promise<void> => state.release();
   let handle: object;
   if (state.kind === 'function') {
-    const fn = (...args: unknown[]): Promise<unknown> => call(state, null, args);
+    const fn = (...args: unknown[]): Promise<unknown> => call(state, null, args, options);
     Object.defineProperty(fn, 'name', { value: state.id });
     Object.defineProperty(fn, Symbol.asyncDispose, { value: dispose });
     handle = fn;
@@ -172,7 +193,7 @@ export function createHandle(state: HandleState): unknown {
         }
         let method = methods.get(key);
         if (method === undefined) {
-          method = (...args: unknown[]) => call(state, key, args);
+          method = (...args: unknown[]) => call(state, key, args, options);
           methods.set(key, method);
         }
         return method;
@@ -194,13 +215,21 @@ export function createHandle(state: HandleState): unknown {
       },
     });
   } else {
+    // This handle's own copy of the version's snapshot: what one reader changes in a Map, a Set, a Date
+    // or bytes (which freezing cannot stop) no other handle sees.
+    let copied: { readonly of: ExportDescription; readonly value: unknown } | undefined;
     handle = Object.defineProperties(Object.create(null) as object, {
       value: {
         enumerable: true,
         get() {
           const binding = state.binding();
           if (binding instanceof GleanError) throw binding;
-          return (binding.description as Extract<ExportDescription, { kind: 'value' }>).value;
+          if (copied?.of !== binding.description) {
+            const value = structuredClone((binding.description as Extract<ExportDescription, { kind: 'value' }>).value);
+            deepFreeze(value);
+            copied = { of: binding.description, value };
+          }
+          return copied.value;
         },
       },
       [Symbol.asyncDispose]: { value: dispose },

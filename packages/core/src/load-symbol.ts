@@ -5,6 +5,7 @@ import { ErrorCode, GleanError } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
 import type { Logger } from './glean.js';
 import { Version } from './version.js';
+import { newCallStats } from './call-stats.js';
 
 /** Options of {@link loadSymbol}: the per-plugin options of a config entry, and a version label. */
 export interface LoadSymbolOptions extends Partial<PluginOptions> {
@@ -44,11 +45,12 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
       onRetire: () => {},
       // No config to reload from: the handle stays on what is left of its version.
       onStale: () => {},
+      onStuck: (_version, threadIds) => logger !== false && logger.warn(`glean: worker thread(s) ${threadIds.join(', ')} of ${absolute} did not exit after being terminated; not waiting for them`),
     },
   );
   await version.start([name]);
   const description = version.description(name)!;
-  const stats = { id: name, calls: 0, errors: 0, lastError: undefined };
+  const stats = newCallStats(name);
   const binding = { version, name, description, stats };
   let state: HandleState | undefined;
   const owner: HandleOwner = {

@@ -4,7 +4,7 @@ import type { PrepareOptions } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import type { PluginSpec } from './diff.js';
 import { prepareFor } from './plugin-files.js';
-import { Slot } from './slot.js';
+import { EXIT_TIMEOUT_MS, Slot } from './slot.js';
 
 /**
  * The worker entry runs from built output: Node 20 cannot run `.ts` by itself. It is a CommonJS file
@@ -22,7 +22,9 @@ export type ThreadOptions = Pick<PluginOptions, 'threads' | 'resourceLimits' | '
 export function createPool({ threads, resourceLimits, env }: ThreadOptions): Piscina {
   const pool = new Piscina({
     filename: ENTRY,
-    minThreads: threads,
+    // Each slot's serve task starts its thread. With a minimum, piscina would start threads by itself
+    // whenever one ends, even in a destroyed pool when a thread stuck in a system call exits late.
+    minThreads: 0,
     maxThreads: threads,
     // One serve task per thread, running for the thread's whole life.
     concurrentTasksPerWorker: 1,
@@ -43,14 +45,22 @@ export function createPool({ threads, resourceLimits, env }: ThreadOptions): Pis
 }
 
 /**
- * Stops every thread of `pool` at once and waits for them to exit. Destroying the pool first matters:
- * terminating its threads one by one would make piscina start a replacement for each (it keeps
- * `minThreads`), milliseconds of main-thread work for threads about to be killed.
+ * Stops every thread of `pool` at once and waits for them to exit, at most {@link EXIT_TIMEOUT_MS}.
+ * Resolves with the thread ids of slots still running then (blocked in a system call, which no
+ * termination interrupts): they no longer keep the process alive, and nothing waits for them.
+ * Destroying the pool first means no task of it is handed to a thread about to end.
  */
-export async function destroyPool(pool: Piscina, slots: readonly Slot[], reason: string): Promise<void> {
+export async function destroyPool(pool: Piscina, slots: readonly Slot[], reason: string): Promise<number[]> {
   for (const slot of slots) slot.expectEnd(reason);
-  await pool.destroy();
-  await Promise.all(slots.map((slot) => slot.terminate(reason)));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([pool.destroy(), ...slots.map((slot) => slot.terminate(reason))]),
+    new Promise((resolve) => (timer = setTimeout(resolve, EXIT_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  const stuck = slots.filter((slot) => !slot.hasExited);
+  for (const slot of stuck) slot.unrefThread();
+  return stuck.map((slot) => slot.threadId);
 }
 
 /**

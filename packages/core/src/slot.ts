@@ -3,28 +3,35 @@ import { wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
 import {
   PROTOCOL_VERSION,
+  checkWorkerMessage,
   deserializeError,
   describeValue,
   findUncloneable,
+  isDescribeResult,
+  isLoadResult,
   isResult,
   transferablesOf,
   type CallMessage,
   type ControlApi,
-  type DescribeResult,
-  type LoadResult,
   type PrepareOptions,
   type ExportDescription,
   type ServeTask,
   type WireFailure,
-  type WorkerMessage,
 } from '@glean/worker/protocol';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
 
 /** How long {@link Slot.terminate} waits for a booting worker to say hello before stopping it anyway. */
 const BOOT_GRACE_MS = 10_000;
 
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
+
+/**
+ * How long a terminated worker has to exit. A thread blocked in a system call (a synchronous read of
+ * a pipe, `execSync`) cannot be stopped until the call returns; glean stops waiting for it after this
+ * long, reports it, and lets it no longer keep the process alive.
+ */
+export const EXIT_TIMEOUT_MS = 1000;
 
 /** Who the slot serves, for messages. */
 export interface SlotContext {
@@ -40,6 +47,8 @@ export interface SlotLoad {
   readonly file: string;
   /** The file's bytes as the host checked them; without, the worker reads the file. */
   readonly source?: Uint8Array | undefined;
+  /** The worker's `process.env` while it serves; a thread started ahead of time gets it at load. Default: as the thread started. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What a slot tells its version. */
@@ -50,20 +59,16 @@ export interface SlotHooks {
   onDeath(slot: Slot, error: GleanError): void;
 }
 
-/** Per-id call numbers, shared by every handle of the id across its versions. */
-export interface CallStats {
-  readonly id: string;
-  calls: number;
-  errors: number;
-  lastError: Error | undefined;
-}
-
 interface Pending {
-  readonly stats: CallStats;
+  /** The plugin id the call was made for, named in its errors. */
+  readonly id: string;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   timer: NodeJS.Timeout | undefined;
-  /** Settled early (timed out or drained away); the worker may still be running it. */
+  /** The caller's signal and the listener on it, removed once the call settles. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Settled early (timed out, aborted or drained away); the worker may still be running it. */
   settled: boolean;
 }
 
@@ -88,6 +93,12 @@ export class Slot {
   readonly #pending = new Map<number, Pending>();
   readonly #ended: Promise<GleanError>;
   #exited: Promise<void>;
+  #hasExited = false;
+  #worker: Worker | undefined;
+  /** Control calls waiting for an answer: rejected at once when the control port cannot carry one. */
+  readonly #controlWaits = new Set<(error: GleanError) => void>();
+  /** Messages that arrived on the call port, readable or not: the worker numbers its posts the same way. */
+  #received = 0;
   #nextId = 0;
   #unsettled = 0;
   #state: SlotState = 'starting';
@@ -107,11 +118,15 @@ export class Slot {
     this.#controlPort = control.port1;
     this.#control = wrap<ControlApi>(control.port1 as unknown as Endpoint);
     this.#callPort.on('message', this.#onMessage);
+    this.#callPort.on('messageerror', this.#onUnreadable);
+    this.#callPort.on('close', () => this.#onPortClosed('call'));
+    this.#controlPort.on('messageerror', () => this.#failControlWaits());
+    this.#controlPort.on('close', () => this.#onPortClosed('control'));
     const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
     const run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
     this.#exited = run.then(
-      () => undefined,
-      () => undefined,
+      () => void (this.#hasExited = true),
+      () => void (this.#hasExited = true),
     );
     this.#ended = run.then(
       () => this.#onEnd(undefined),
@@ -147,6 +162,16 @@ export class Slot {
     return this.#exited;
   }
 
+  /** Whether the worker thread has exited (or never started). */
+  get hasExited(): boolean {
+    return this.#hasExited;
+  }
+
+  /** Lets a thread that will not exit (blocked in a system call) no longer keep the process alive. */
+  unrefThread(): void {
+    this.#worker?.unref();
+  }
+
   /**
    * Says which plugin version this worker serves (for messages), whom to tell about calls settling
    * and death, and, for a version that pins its bytes, the bytes to load instead of the file on disk.
@@ -174,10 +199,12 @@ export class Slot {
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
     try {
-      const { file, source } = this.#load;
+      const { file, source, env = threadEnv() } = this.#load;
       // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
-      const loaded = await this.#race<LoadResult>(this.#control.load(file, source, names), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
+      const loaded = await this.#race(this.#control.load(file, source, names, env), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
+      if (!isLoadResult(loaded)) throw this.#misbehaved(`answered load with a malformed message: ${describeValue(loaded)}`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
+      if (loaded.descriptions.length !== names.length) throw this.#misbehaved(`described ${loaded.descriptions.length} exports, asked for ${names.length}`);
       const descriptions = loaded.descriptions.map((answer) => {
         if (!answer.ok) throw failureToError(answer.failure, where, this.#context);
         return answer.description;
@@ -204,15 +231,29 @@ export class Slot {
   /** Looks up one more export in the already imported module. */
   async describe(name: string, timeoutMs: number): Promise<ExportDescription> {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
-    const answer = await this.#race<DescribeResult>(this.#control.describe(name), timeoutMs, `describing export "${name}" took over ${timeoutMs} ms`);
+    let answer: unknown;
+    try {
+      answer = await this.#race(this.#control.describe(name), timeoutMs, `describing export "${name}" took over ${timeoutMs} ms`);
+    } catch (error) {
+      if (error instanceof GleanError) throw error;
+      throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`, { ...this.#context, cause: error });
+    }
+    if (!isDescribeResult(answer)) throw this.#misbehaved(`answered describe with a malformed message: ${describeValue(answer)}`);
     if (!answer.ok) throw failureToError(answer.failure, where, this.#context);
+    if (answer.description.name !== name) throw this.#misbehaved(`described export "${answer.description.name}", asked for "${name}"`);
     return answer.description;
   }
 
-  /** Sends one call. `id` is the plugin id, for messages. Rejects with a coded error, never hangs. */
-  call(stats: CallStats, name: string, member: string | null, args: readonly unknown[], timeoutMs: number | undefined): Promise<unknown> {
-    const callId = ++this.#nextId;
-    const { id } = stats;
+  /**
+   * Sends one call; `id` is the plugin id, for messages. Settles with the reply, or rejects with a
+   * coded error: `timeoutMs` ran out (`GLEAN_TIMEOUT`), `signal` aborted (`GLEAN_ABORTED`), an
+   * argument or the result cannot cross (`GLEAN_NOT_CLONEABLE`), the worker died. Never hangs on a
+   * worker that dies or breaks the protocol.
+   */
+  call(id: string, name: string, member: string | null, args: readonly unknown[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted === true) return Promise.reject(this.#aborted(id, signal));
+    // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.
+    const callId = this.#nextId + 1;
     return new Promise((resolve, reject) => {
       try {
         this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferList(args));
@@ -227,8 +268,14 @@ export class Slot {
         );
         return;
       }
-      const pending: Pending = { stats, resolve, reject, timer: undefined, settled: false };
+      this.#nextId = callId;
+      const pending: Pending = { id, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined, settled: false };
       if (timeoutMs !== undefined) pending.timer = setTimeout(this.#onTimeout, timeoutMs, callId, timeoutMs);
+      if (signal !== undefined) {
+        pending.signal = signal;
+        pending.onAbort = () => this.#onAbort(callId, signal);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
       this.#pending.set(callId, pending);
       this.#unsettled++;
     });
@@ -239,7 +286,7 @@ export class Slot {
    * terminated). Used when a drain runs out of time.
    */
   rejectAll(error: (id: string) => GleanError): void {
-    for (const pending of this.#pending.values()) this.#settle(pending, undefined, error(pending.stats.id));
+    for (const pending of this.#pending.values()) this.#settle(pending, undefined, error(pending.id));
   }
 
   /**
@@ -267,25 +314,39 @@ export class Slot {
     await this.#exited;
   }
 
-  #onMessage = (message: WorkerMessage): void => {
+  #onMessage = (raw: unknown): void => {
+    this.#received++;
+    const message = checkWorkerMessage(raw);
+    if (message === undefined) {
+      this.#misbehaved(`sent a malformed message on the call port: ${describeValue(raw)}`);
+      return;
+    }
     if (isResult(message)) {
       const pending = this.#pending.get(message[0]);
-      if (pending === undefined) return;
+      if (pending === undefined) {
+        this.#misbehaved(`answered call ${message[0]}, which it was not sent or had answered`);
+        return;
+      }
       this.#pending.delete(message[0]);
       this.#settle(pending, message[1], undefined);
       return;
     }
     if (message.type === 'hello') {
-      // Only the serve task's first word counts; the port is glean's, but be strict about it.
-      if (this.#threadId !== -1) return;
+      // Only the serve task's first word counts: another hello is plugin code posting on glean's port.
+      if (this.#threadId !== -1 || this.#received !== 1) {
+        this.#misbehaved(`said hello again (thread ${message.threadId})`);
+        return;
+      }
       this.#threadId = message.threadId;
       this.#saidHello();
       const worker = this.#pool.threads.find((thread: Worker) => thread.threadId === message.threadId);
       if (worker !== undefined) {
+        this.#worker = worker;
         // Known exit code for crash messages, and a promise that truly waits for the thread to end.
         this.#exited = new Promise((resolve) =>
           worker.once('exit', (code) => {
             this.#exitCode = code;
+            this.#hasExited = true;
             resolve();
           }),
         );
@@ -293,24 +354,91 @@ export class Slot {
       return;
     }
     const pending = this.#pending.get(message.id);
-    if (pending === undefined) return;
+    if (pending === undefined) {
+      this.#misbehaved(`sent an error for call ${message.id}, which it was not sent or had answered`);
+      return;
+    }
     this.#pending.delete(message.id);
-    this.#settle(pending, undefined, this.#failure(pending.stats.id, message.error));
+    this.#settle(pending, undefined, this.#failure(pending.id, message.error));
   };
+
+  /**
+   * A message arrived that this thread cannot read (structured clone refused it: nested deeper than
+   * the main thread's stack allows, say). The worker says which call it answered, by its number.
+   */
+  #onUnreadable = (): void => {
+    const seq = ++this.#received;
+    void (async () => {
+      let callId: unknown;
+      try {
+        callId = await this.#race(this.#control.replyAt(seq), LIVENESS_GRACE_MS, 'no answer to replyAt');
+      } catch {
+        callId = undefined;
+      }
+      const pending = typeof callId === 'number' ? this.#pending.get(callId) : undefined;
+      if (pending === undefined) {
+        if (this.alive) this.#misbehaved(`sent message ${seq} on the call port, which could not be read, and cannot say which call it answered`);
+        return;
+      }
+      this.#pending.delete(callId as number);
+      const where = describePlugin(pending.id, this.#context.file, this.#context.version);
+      this.#settle(
+        pending,
+        undefined,
+        new GleanError(ErrorCode.NOT_CLONEABLE, `${where}: the result (or the error) was sent but cannot be read on the host (nested too deeply?)`, {
+          ...this.#context,
+          id: pending.id,
+        }),
+      );
+    })();
+  };
+
+  /** The control port could not carry an answer: the control calls waiting for one fail now rather than at their deadline. */
+  #failControlWaits(): void {
+    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
+    const error = new GleanError(ErrorCode.NOT_CLONEABLE, `${where}: the worker's answer cannot be read on the host (a value export nested too deeply?)`, this.#context);
+    for (const fail of [...this.#controlWaits]) fail(error);
+  }
+
+  /**
+   * A port of this worker closed. When the worker dies its ports close too, and its death is reported
+   * with its cause; a worker still alive a moment later closed it from plugin code.
+   */
+  #onPortClosed(which: 'call' | 'control'): void {
+    if (!this.alive) return;
+    let timer: NodeJS.Timeout | undefined;
+    void Promise.race([this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, LIVENESS_GRACE_MS)))]).then(() => {
+      clearTimeout(timer);
+      if (this.alive) this.#misbehaved(`closed its ${which} port`);
+    });
+  }
+
+  /**
+   * The worker broke glean's protocol: plugin code reached one of its ports. It is terminated, its
+   * calls reject `GLEAN_PLUGIN_CRASHED` naming what it did, and its version replaces it as after a
+   * crash. Returns the error for a caller that was waiting on it.
+   */
+  #misbehaved(what: string): GleanError {
+    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
+    const error = new GleanError(ErrorCode.PLUGIN_CRASHED, `${where}: worker thread ${this.#threadId} broke glean's protocol: it ${what}`, this.#context);
+    if (!this.alive) return error;
+    this.#endReason = `terminated: it broke glean's protocol: it ${what}`;
+    // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
+    this.#state = this.#state === 'ready' ? 'dead' : 'stopping';
+    this.#abort.abort(new Error(this.#endReason));
+    return error;
+  }
 
   #settle(pending: Pending, value: unknown, error: unknown): void {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     pending.timer = undefined;
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    pending.onAbort = undefined;
     if (pending.settled) return;
     pending.settled = true;
     this.#unsettled--;
-    if (error === undefined) {
-      pending.resolve(value);
-    } else {
-      pending.stats.errors++;
-      pending.stats.lastError = error as Error;
-      pending.reject(error);
-    }
+    if (error === undefined) pending.resolve(value);
+    else pending.reject(error);
     this.#hooks.onSettle(this);
   }
 
@@ -324,11 +452,24 @@ export class Slot {
     return failureToError(failure, where, { ...this.#context, id });
   }
 
+  #onAbort(callId: number, signal: AbortSignal): void {
+    const pending = this.#pending.get(callId);
+    if (pending === undefined || pending.settled) return;
+    this.#settle(pending, undefined, this.#aborted(pending.id, signal));
+    // As after a timeout: the worker may still run the call; one whose event loop is blocked is replaced.
+    void this.#checkAlive();
+  }
+
+  #aborted(id: string, signal: AbortSignal): GleanError {
+    return abortedError(describePlugin(id, this.#context.file, this.#context.version), { ...this.#context, id }, signal);
+  }
+
+
   #onTimeout = (callId: number, timeoutMs: number): void => {
     const pending = this.#pending.get(callId);
     if (pending === undefined) return;
     pending.timer = undefined;
-    const { id } = pending.stats;
+    const { id } = pending;
     const where = describePlugin(id, this.#context.file, this.#context.version);
     this.#settle(pending, undefined, new GleanError(ErrorCode.TIMEOUT, `${where}: call timed out after ${timeoutMs} ms`, { ...this.#context, id }));
     void this.#checkAlive();
@@ -351,16 +492,25 @@ export class Slot {
     }
   }
 
-  /** A comlink promise raced against this worker's end and a deadline, so it always settles. */
-  #race<T>(promise: Promise<T>, timeoutMs: number, timeoutMessage: string): Promise<T> {
+  /**
+   * A comlink promise raced against this worker's end, a deadline, and the control port failing to
+   * carry an answer, so it always settles. What it resolves with came from the worker: check it.
+   */
+  #race(promise: Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
+    let fail: ((error: GleanError) => void) | undefined;
     return Promise.race([
       promise,
       this.#ended.then((error) => Promise.reject(error)),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new GleanError(ErrorCode.TIMEOUT, timeoutMessage, this.#context)), timeoutMs);
+        fail = reject;
+        this.#controlWaits.add(reject);
       }),
-    ]).finally(() => clearTimeout(timer));
+    ]).finally(() => {
+      clearTimeout(timer);
+      if (fail !== undefined) this.#controlWaits.delete(fail);
+    });
   }
 
   /** The serve task settled: the worker stopped, was terminated, or died. */
@@ -390,6 +540,8 @@ export class Slot {
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
+    // The serve task can only end with its thread, unless plugin code forged piscina's answer: make sure.
+    if (!this.#hasExited) void this.#worker?.terminate();
     // A slot still starting reports through start()'s rejection; one stopped on purpose not at all.
     // 'dead' before the end means #checkAlive found it blocked while it served.
     if (before === 'ready' || before === 'dead') this.#hooks.onDeath(this, crash);
@@ -435,4 +587,11 @@ export function failureToError(failure: WireFailure, where: string, context: { i
         thrown: failure.error.value,
       });
   }
+}
+
+/** The host's variables now, as a worker that inherits them would start with. */
+export function threadEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  return env;
 }

@@ -2,9 +2,10 @@ import type { Piscina } from 'piscina';
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
+import type { CallOptions } from './call-options.js';
 import { createPool, destroyPool } from './pool.js';
-import { Slot, type CallStats } from './slot.js';
+import { Slot, threadEnv } from './slot.js';
 
 
 /** Crashes within {@link CRASH_WINDOW_MS} after which a version stops restarting and turns `failed`. */
@@ -57,18 +58,24 @@ export interface VersionHooks {
   onRetire(version: Version): void;
   /** A crashed worker was not restarted because the file on disk no longer holds this version's bytes: reload. */
   onStale(version: Version): void;
+  /** Threads of this version that did not exit within EXIT_TIMEOUT_MS of being terminated: no longer waited for. */
+  onStuck(version: Version, threadIds: readonly number[]): void;
 }
 
 interface Queued {
-  readonly stats: CallStats;
+  /** The plugin id the call was made for, named in its errors. */
+  readonly id: string;
   readonly name: string;
   readonly member: string | null;
   readonly args: readonly unknown[];
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  readonly timeoutMs: number | undefined;
+  readonly signal: AbortSignal | undefined;
   /** When `timeoutMs` runs out, counted from the call, not from leaving the queue. */
   readonly deadline: number;
   timer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /** Per-thread numbers in `status()`. */
@@ -87,6 +94,10 @@ export class Version {
   readonly #hooks: VersionHooks;
   readonly #pool: Piscina;
   readonly #slots: Slot[] = [];
+  /** Every slot whose thread has not exited yet, replaced ones too: what retirement must stop. */
+  readonly #threads = new Set<Slot>();
+  /** The variables every worker of this version gets as `process.env`, taken when the version is made. */
+  readonly #env: Readonly<Record<string, string>>;
   readonly #descriptions = new Map<string, ExportDescription>();
   readonly #queue: Queued[] = [];
   readonly #crashes: number[] = [];
@@ -103,6 +114,8 @@ export class Version {
   constructor(spec: VersionSpec, hooks: VersionHooks, spare?: { pool: Piscina; slots: readonly Slot[] }) {
     this.spec = spec;
     this.#hooks = hooks;
+    const { env } = spec.options;
+    this.#env = env === 'inherit' ? threadEnv() : env === 'none' ? {} : env;
     this.#pool = spare?.pool ?? createPool(spec.options);
     for (const slot of spare?.slots ?? []) this.#slots.push(this.#adopt(slot));
   }
@@ -159,19 +172,23 @@ export class Version {
     if (--this.#refs === 0) void this.retire(RETIRE_DELAY_MS);
   }
 
-  /** Calls export `name` (its method `member`, or itself when `null`) on the least busy ready worker. */
-  call(stats: CallStats, name: string, member: string | null, args: readonly unknown[]): Promise<unknown> {
-    stats.calls++;
-    const { timeoutMs } = this.spec.options;
+  /**
+   * Calls export `name` (its method `member`, or itself when `null`) on the least busy ready worker,
+   * or queues it for one. `id` names the plugin in errors. Rejects with a coded error, never hangs
+   * on a worker that dies.
+   */
+  call(id: string, name: string, member: string | null, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
+    const { signal } = options;
+    const timeoutMs = options.timeoutMs ?? this.spec.options.timeoutMs;
     const slot = this.#pick();
-    if (slot !== undefined) return slot.call(stats, name, member, args, timeoutMs);
-    const { id } = stats;
+    if (slot !== undefined) return slot.call(id, name, member, args, timeoutMs, signal);
     if (this.#state === VersionState.FAILED) {
       return Promise.reject(this.#unavailable(id));
     }
     if (this.#state === VersionState.RETIRED) {
       return Promise.reject(new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: this version is retired`, { id, ...this.#context() }));
     }
+    if (signal?.aborted === true) return Promise.reject(abortedError(this.#where(id), { id, ...this.#context() }, signal));
     if (this.#queue.length >= this.spec.options.maxQueue) {
       return Promise.reject(
         new GleanError(ErrorCode.QUEUE_FULL, `${this.#where(id)}: ${this.#queue.length} calls already wait for a worker (maxQueue ${this.spec.options.maxQueue})`, {
@@ -181,8 +198,17 @@ export class Version {
       );
     }
     return new Promise((resolve, reject) => {
-      const queued: Queued = { stats, name, member, args, resolve, reject, deadline: Date.now() + (timeoutMs ?? 0), timer: undefined };
-      if (timeoutMs !== undefined) queued.timer = setTimeout(() => this.#expire(queued, timeoutMs), timeoutMs);
+      const queued: Queued = { id, name, member, args, resolve, reject, timeoutMs, signal, deadline: Date.now() + (timeoutMs ?? 0), timer: undefined, onAbort: undefined };
+      if (timeoutMs !== undefined) {
+        queued.timer = setTimeout(
+          () => this.#unqueue(queued, new GleanError(ErrorCode.TIMEOUT, `${this.#where(id)}: call timed out after ${timeoutMs} ms waiting for a worker`, { ...this.#context(), id })),
+          timeoutMs,
+        );
+      }
+      if (signal !== undefined) {
+        queued.onAbort = () => this.#unqueue(queued, abortedError(this.#where(id), { id, ...this.#context() }, signal));
+        signal.addEventListener('abort', queued.onAbort, { once: true });
+      }
       this.#queue.push(queued);
     });
   }
@@ -237,10 +263,14 @@ export class Version {
     this.#hooks.onRetire(this);
   }
 
-  /** Terminates every thread and the pool. Idempotent. */
+  /**
+   * Terminates every thread and the pool, waiting for them at most EXIT_TIMEOUT_MS; threads stuck
+   * past that are reported (onStuck) and not waited for. Idempotent.
+   */
   #destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
-      await destroyPool(this.#pool, this.#slots, 'its version was retired');
+      const stuck = await destroyPool(this.#pool, [...this.#threads], 'its version was retired');
+      if (stuck.length > 0) this.#hooks.onStuck(this, stuck);
     })();
     return this.#destroyed;
   }
@@ -265,8 +295,10 @@ export class Version {
     slot.bind(
       { id: this.spec.id, file: this.spec.file, version: this.spec.version },
       { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
-      { file: this.spec.realFile, source: this.spec.source },
+      { file: this.spec.realFile, source: this.spec.source, env: this.#env },
     );
+    this.#threads.add(slot);
+    void slot.exited.then(() => this.#threads.delete(slot));
     return slot;
   }
 
@@ -277,9 +309,9 @@ export class Version {
       if (slot === undefined) break;
       const queued = this.#queue.shift()!;
       clearTimeout(queued.timer);
-      const { timeoutMs } = this.spec.options;
-      const remaining = timeoutMs === undefined ? undefined : Math.max(1, queued.deadline - Date.now());
-      slot.call(queued.stats, queued.name, queued.member, queued.args, remaining).then(queued.resolve, queued.reject);
+      if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+      const remaining = queued.timeoutMs === undefined ? undefined : Math.max(1, queued.deadline - Date.now());
+      slot.call(queued.id, queued.name, queued.member, queued.args, remaining, queued.signal).then(queued.resolve, queued.reject);
     }
     if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
   }
@@ -355,21 +387,22 @@ export class Version {
     void this.#destroy();
   }
 
-  #expire(queued: Queued, timeoutMs: number): void {
+  /** A queued call timed out or was aborted before a worker took it. */
+  #unqueue(queued: Queued, error: GleanError): void {
     const index = this.#queue.indexOf(queued);
     if (index === -1) return;
     this.#queue.splice(index, 1);
-    const { id } = queued.stats;
-    queued.stats.errors++;
-    queued.reject(new GleanError(ErrorCode.TIMEOUT, `${this.#where(id)}: call timed out after ${timeoutMs} ms waiting for a worker`, { ...this.#context(), id }));
+    clearTimeout(queued.timer);
+    if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+    queued.reject(error);
     if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
   }
 
   #rejectQueue(error: (id: string) => GleanError): void {
     for (const queued of this.#queue.splice(0)) {
       clearTimeout(queued.timer);
-      queued.stats.errors++;
-      queued.reject(error(queued.stats.id));
+      if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+      queued.reject(error(queued.id));
     }
   }
 
@@ -405,7 +438,8 @@ function freezeDescription(description: ExportDescription): ExportDescription {
   return description;
 }
 
-function deepFreeze(value: unknown): void {
+/** Freezes `value` and everything in it that can be frozen (not bytes; a Map's or Set's contents, not its methods). */
+export function deepFreeze(value: unknown): void {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
   // Typed arrays and buffers cannot be frozen; maps and sets stay mutable through their methods.
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;

@@ -2,12 +2,19 @@
  * The worker thread of one plugin version. piscina starts the thread and runs {@link serve} as a
  * single long task; the task lasts as long as this worker serves the version, so piscina's
  * task rejection is glean's signal that the thread died.
+ *
+ * Plugin code runs in this thread beside glean's runtime and may be hostile. What it can reach, it
+ * can break only for its own calls: glean's ports are kept out of `process._getActiveHandles()`,
+ * piscina's task port is closed before the plugin loads, replies go through the `postMessage` of
+ * Node's own prototype as it was before any plugin ran, and the host checks every message anyway.
  */
-import { threadId, type MessagePort } from 'node:worker_threads';
+import { MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
 import { describeExport, findExport, importPlugin, isCommonJS, pinSources, prepareTypeScript, type PluginModule } from './load.js';
 import {
   PROTOCOL_VERSION,
+  REPLY_LOG_SIZE,
+  describeValue,
   findUncloneable,
   serializeError,
   transferablesOf,
@@ -16,10 +23,12 @@ import {
   type ControlApi,
   type LoadResult,
   type ReplyMessage,
-  type ResultMessage,
-  isResult,
   type WireFailure,
 } from './protocol.js';
+
+/** Taken before any plugin code runs: a plugin that patches these sees none of glean's messages. */
+const post = MessagePort.prototype.postMessage;
+const apply = Reflect.apply;
 
 /** The piscina task as it arrives: the ports were transferred, so they are real MessagePorts here. */
 interface ServeTaskIn {
@@ -35,55 +44,80 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   let commonJS = false;
   let module: PluginModule | undefined;
 
-  const reply = (message: ReplyMessage): void => {
-    const result = isResult(message) ? message : undefined;
+  // Which call each of the latest call-port messages answered (the hello is message 1), for replyAt().
+  const replyLog = new Float64Array(REPLY_LOG_SIZE);
+  let posted = 0;
+  const send = (message: HelloMessage | ReplyMessage, id: number, transfer?: readonly unknown[]): void => {
+    apply(post, callPort, transfer === undefined ? [message] : [message, transfer]);
+    posted++;
+    replyLog[posted % REPLY_LOG_SIZE] = id;
+  };
+
+  const reply = (id: number, value: unknown): void => {
     try {
-      const moved = result === undefined ? undefined : transferablesOf(result[1]);
-      if (moved === undefined) callPort.postMessage(message);
-      else callPort.postMessage(message, moved as never);
+      const moved = transferablesOf(value);
+      send([id, value], id, moved);
     } catch (error) {
-      const where = result === undefined ? undefined : findUncloneable(result[1], 'result');
-      const failure: WireFailure = {
-        reason: 'not-cloneable',
-        message: `${where ?? 'the reply'} cannot be copied to the host: ${(error as Error).message}`,
-      };
-      const id = result === undefined ? (message as Exclude<ReplyMessage, ResultMessage>).id : result[0];
-      callPort.postMessage({ type: 'error', id, error: failure } satisfies ReplyMessage);
+      // A value that cannot be copied, or whose getters or traps throw while it is: this call fails alone.
+      const where = findUncloneable(value, 'result');
+      fail(id, { reason: 'not-cloneable', message: `${where ?? 'the result'} cannot be copied to the host: ${messageOf(error)}` });
     }
   };
 
-  const fail = (id: number, thrown: unknown): void => {
-    reply({ type: 'error', id, error: { reason: 'thrown', error: serializeError(thrown) } });
+  const fail = (id: number, failure: WireFailure): void => {
+    try {
+      send({ type: 'error', id, error: failure }, id);
+    } catch (error) {
+      // An error property that could be cloned alone but not with the rest: say so without it.
+      send({ type: 'error', id, error: { reason: 'not-cloneable', message: `the error cannot be copied to the host: ${messageOf(error)}` } }, id);
+    }
   };
+
+  const threw = (id: number, thrown: unknown): void => fail(id, { reason: 'thrown', error: serializeError(thrown) });
 
   // The module never changes inside a worker: resolve each export (and method) once.
   const callables = new Map<string, Callable | string>();
+  // Call ids are consecutive in the order the host posts them: the message after call n is call n + 1.
+  let lastCallId = 0;
   const onCall = ([id, name, member, args]: CallMessage): void => {
+    lastCallId = id;
     const key = member === null ? name : `${name}\0${member}`;
     let target = callables.get(key);
     if (target === undefined) {
-      target = resolveCallable(module, name, member, commonJS);
+      try {
+        target = resolveCallable(module, name, member, commonJS);
+      } catch (error) {
+        threw(id, error);
+        return;
+      }
       if (typeof target !== 'string') callables.set(key, target);
     }
     if (typeof target === 'string') {
-      reply({ type: 'error', id, error: { reason: 'not-found', message: target, available: [] } });
+      fail(id, { reason: 'not-found', message: target });
       return;
     }
     let result: unknown;
+    let then: unknown;
     try {
       result = Reflect.apply(target.fn, target.self, args);
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as { then?: unknown }).then : undefined;
     } catch (error) {
-      fail(id, error);
+      threw(id, error);
       return;
     }
-    if (isThenable(result)) {
-      result.then(
-        (value) => reply([id, value]),
-        (error: unknown) => fail(id, error),
+    if (typeof then === 'function') {
+      // Promise.resolve takes one outcome of a thenable however often it calls back, and turns a throwing `then` into a rejection.
+      Promise.resolve(result).then(
+        (value) => reply(id, value),
+        (error: unknown) => threw(id, error),
       );
     } else {
-      reply([id, result]);
+      reply(id, result);
     }
+  };
+  const onUnreadableCall = (): void => {
+    lastCallId++;
+    fail(lastCallId, { reason: 'not-cloneable', message: 'the arguments could not be read in the worker (nested too deeply for its stack?)' });
   };
 
   const control: ControlApi = {
@@ -91,7 +125,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       if (pinned) pinSources();
       if (typescript) await prepareTypeScript();
     },
-    async load(path, source, names): Promise<LoadResult> {
+    async load(path, source, names, env): Promise<LoadResult> {
       if (task.protocol !== PROTOCOL_VERSION) {
         const message = `the worker runtime speaks protocol ${PROTOCOL_VERSION}, the host ${task.protocol}: install matching @glean/core and @glean/worker`;
         return { ok: false, failure: { reason: 'protocol-mismatch', message } };
@@ -100,6 +134,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
         const message = `this worker already serves ${file}`;
         return { ok: false, failure: { reason: 'load-failed', message, error: serializeError(new Error(message)) } };
       }
+      if (module === undefined) resetEnv(env);
       file = path;
       commonJS = isCommonJS(file);
       try {
@@ -107,24 +142,67 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       } catch (error) {
         return {
           ok: false,
-          failure: { reason: 'load-failed', message: `cannot import ${file}: ${(error as Error)?.message ?? String(error)}`, error: serializeError(error) },
+          failure: { reason: 'load-failed', message: `cannot import ${file}: ${messageOf(error)}`, error: serializeError(error) },
         };
       }
-      return { ok: true, protocol: PROTOCOL_VERSION, descriptions: names.map((name) => describeExport(module!, name, commonJS)) };
+      return { ok: true, descriptions: names.map((name) => describeExport(module!, name, commonJS)) };
     },
     describe(name) {
       if (module === undefined) throw new Error('describe() before load()');
       return describeExport(module, name, commonJS);
     },
     ping: () => Date.now(),
+    replyAt(seq) {
+      return Number.isSafeInteger(seq) && seq > 0 && seq <= posted && posted - seq < REPLY_LOG_SIZE ? replyLog[seq % REPLY_LOG_SIZE] : undefined;
+    },
   };
 
+  closeForeignPorts(callPort, controlPort);
   callPort.on('message', onCall);
+  callPort.on('messageerror', onUnreadableCall);
   // First word on the call port: which thread this is, so the host can watch it exit.
-  callPort.postMessage({ type: 'hello', threadId } satisfies HelloMessage);
-  expose(control, controlPort as unknown as Endpoint);
+  send({ type: 'hello', threadId }, 0);
+  expose(control, guardedEndpoint(controlPort));
+  // Listening ports keep a thread alive and are listed by process._getActiveHandles(); an interval keeps it alive unlisted.
+  callPort.unref();
+  controlPort.unref();
+  parentPort?.unref();
+  setInterval(() => {}, 2 ** 30);
   // Never settles: piscina rejecting this task when the thread ends is how the host learns of it.
   await new Promise<never>(() => {});
+}
+
+/**
+ * Closes every listening port of this thread but glean's two and the parent port: that is piscina's
+ * task port, which the serve task never answers on, and whose host side would throw on a message
+ * that is not a task result. Closed, nothing can post on it.
+ */
+function closeForeignPorts(...ours: readonly MessagePort[]): void {
+  const active = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  for (const handle of active) {
+    if (handle instanceof MessagePort && handle !== parentPort && !ours.includes(handle)) handle.close();
+  }
+}
+
+/** The control port as comlink's endpoint, posting through the saved `postMessage`. */
+function guardedEndpoint(port: MessagePort): Endpoint {
+  const endpoint = port as unknown as Endpoint;
+  return {
+    postMessage: (message: unknown, transfer?: unknown[]) => apply(post, port, transfer === undefined ? [message] : [message, transfer]),
+    addEventListener: endpoint.addEventListener.bind(endpoint),
+    removeEventListener: endpoint.removeEventListener.bind(endpoint),
+  };
+}
+
+/** Makes `process.env` exactly `env`: a thread started ahead of time took the host's variables of then. */
+function resetEnv(env: Readonly<Record<string, string>>): void {
+  for (const name of Object.keys(process.env)) if (!Object.hasOwn(env, name)) delete process.env[name];
+  Object.assign(process.env, env);
+}
+
+/** What went wrong, for a message: an Error's message, or a safe rendering of anything else thrown. */
+function messageOf(thrown: unknown): string {
+  return serializeError(thrown).message || describeValue(thrown);
 }
 
 interface Callable {
@@ -132,7 +210,7 @@ interface Callable {
   readonly self: unknown;
 }
 
-/** The function a call names, or a message saying why there is none. */
+/** The function a call names, or a message saying why there is none. May throw for a hostile export (a Proxy). */
 function resolveCallable(module: PluginModule | undefined, name: string, member: string | null, commonJS: boolean): Callable | string {
   if (module === undefined) return 'the plugin is not loaded in this worker';
   const found = findExport(module, name, commonJS);
@@ -142,8 +220,4 @@ function resolveCallable(module: PluginModule | undefined, name: string, member:
   }
   const method = (exported as Record<string, unknown> | null | undefined)?.[member];
   return typeof method === 'function' ? { fn: method as Callable['fn'], self: exported } : `export "${name}" has no method "${member}"`;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -3,7 +3,7 @@ import { register } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isTypeScriptFile, type ExportDescription, type DescribeResult } from './protocol.js';
+import { describeValue, isTypeScriptFile, serializeError, type ExportDescription, type DescribeResult } from './protocol.js';
 
 let typescriptReady: Promise<void> | undefined;
 
@@ -146,6 +146,16 @@ export function listMethods(target: object): string[] {
  * variable at reload.
  */
 export function describeExport(module: PluginModule, name: string, commonJS: boolean): DescribeResult {
+  try {
+    return describeFound(module, name, commonJS);
+  } catch (error) {
+    // A Proxy or a getter of the plugin's that throws while glean looks at it.
+    const message = `export "${name}" cannot be described: looking at it threw ${serializeError(error).message || describeValue(error)}`;
+    return { ok: false, failure: { reason: 'load-failed', message, error: serializeError(error) } };
+  }
+}
+
+function describeFound(module: PluginModule, name: string, commonJS: boolean): DescribeResult {
   const found = findExport(module, name, commonJS);
   if (!found.found) {
     const available = listExports(module, commonJS);
@@ -154,7 +164,6 @@ export function describeExport(module: PluginModule, name: string, commonJS: boo
       failure: {
         reason: 'not-found',
         message: `export "${name}" not found; exports are: ${available.length > 0 ? available.join(', ') : '(none)'}`,
-        available,
       },
     };
   }

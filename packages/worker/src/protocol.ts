@@ -41,7 +41,7 @@ export function isTypeScriptFile(file: string): boolean {
 }
 
 /** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -73,7 +73,10 @@ export interface ErrorMessage {
   readonly error: WireFailure;
 }
 
-/** Worker → main, once, first: the worker's thread id. */
+/**
+ * Worker → main, once, first: the worker's thread id. It is the first message the worker posts on the
+ * call port (sequence number 1, see {@link ControlApi.replyAt}).
+ */
 export interface HelloMessage {
   readonly type: 'hello';
   readonly threadId: number;
@@ -90,12 +93,103 @@ export function isResult(message: WorkerMessage): message is ResultMessage {
 }
 
 /**
+ * What the main thread makes of anything that arrives on a call port. Plugin code shares the worker
+ * with glean's runtime and can reach its ports, so a message is only taken for what its shape says
+ * after every field was checked: the hot path's result tuple costs two tests.
+ */
+export function checkWorkerMessage(message: unknown): WorkerMessage | undefined {
+  if (Array.isArray(message)) return message.length === 2 && isCallId(message[0]) ? (message as unknown as ResultMessage) : undefined;
+  if (message === null || typeof message !== 'object') return undefined;
+  const { type } = message as { type?: unknown };
+  if (type === 'hello') {
+    const { threadId } = message as { threadId?: unknown };
+    return Number.isSafeInteger(threadId) && Object.keys(message).length === 2 ? (message as HelloMessage) : undefined;
+  }
+  if (type === 'error') {
+    const { id, error } = message as { id?: unknown; error?: unknown };
+    return isCallId(id) && isWireFailure(error) && Object.keys(message).length === 3 ? (message as ErrorMessage) : undefined;
+  }
+  return undefined;
+}
+
+function isCallId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Whether `value` is a {@link WireFailure}, every field of the right type. */
+export function isWireFailure(value: unknown): value is WireFailure {
+  if (!isRecord(value)) return false;
+  switch (value['reason']) {
+    case 'thrown':
+      return isSerializedError(value['error']);
+    case 'not-found':
+    case 'not-cloneable':
+    case 'protocol-mismatch':
+      return isString(value['message']);
+    case 'load-failed':
+      return isString(value['message']) && isSerializedError(value['error']);
+    default:
+      return false;
+  }
+}
+
+/** Whether `value` is a {@link SerializedError}, causes included (at most {@link MAX_CAUSES} deep). */
+export function isSerializedError(value: unknown, depth = 0): value is SerializedError {
+  if (!isRecord(value) || depth > MAX_CAUSES) return false;
+  const { isError, name, message, stack, props, cause } = value;
+  return (
+    typeof isError === 'boolean' &&
+    isString(name) &&
+    isString(message) &&
+    (stack === undefined || isString(stack)) &&
+    isRecord(props) &&
+    (cause === undefined || isSerializedError(cause, depth + 1))
+  );
+}
+
+/** Whether `value` is an {@link ExportDescription}. */
+export function isExportDescription(value: unknown): value is ExportDescription {
+  if (!isRecord(value) || !isString(value['name'])) return false;
+  switch (value['kind']) {
+    case 'function':
+      return true;
+    case 'object':
+      return Array.isArray(value['methods']) && value['methods'].every(isString);
+    case 'value':
+      return 'value' in value;
+    default:
+      return false;
+  }
+}
+
+/** Whether `value` is a {@link DescribeResult}. */
+export function isDescribeResult(value: unknown): value is DescribeResult {
+  if (!isRecord(value)) return false;
+  return value['ok'] === true ? isExportDescription(value['description']) : value['ok'] === false && isWireFailure(value['failure']);
+}
+
+/** Whether `value` is a {@link LoadResult}. */
+export function isLoadResult(value: unknown): value is LoadResult {
+  if (!isRecord(value)) return false;
+  if (value['ok'] === false) return isWireFailure(value['failure']);
+  return value['ok'] === true && Array.isArray(value['descriptions']) && value['descriptions'].every(isDescribeResult);
+}
+
+/**
  * Why a worker-side operation failed, as data. `thrown` is what the plugin threw;
  * the other reasons are glean's own and become `GleanError`s with a code on the main thread.
  */
 export type WireFailure =
   | { readonly reason: 'thrown'; readonly error: SerializedError }
-  | { readonly reason: 'not-found'; readonly message: string; readonly available: readonly string[] }
+  | { readonly reason: 'not-found'; readonly message: string }
   | { readonly reason: 'not-cloneable'; readonly message: string }
   | { readonly reason: 'load-failed'; readonly message: string; readonly error: SerializedError }
   | { readonly reason: 'protocol-mismatch'; readonly message: string };
@@ -121,7 +215,7 @@ export type DescribeResult =
 
 /** Answer of {@link ControlApi.load}. */
 export type LoadResult =
-  | { readonly ok: true; readonly protocol: number; readonly descriptions: readonly DescribeResult[] }
+  | { readonly ok: true; readonly descriptions: readonly DescribeResult[] }
   | { readonly ok: false; readonly failure: WireFailure };
 
 /** What a worker readies before it knows its plugin file. */
@@ -142,14 +236,24 @@ export interface ControlApi {
   /**
    * Imports the plugin file (absolute path), once per worker, and describes the exports `names` in
    * the same round trip. With `source`, the file's bytes are these (checked by the host), not what is
-   * on disk.
+   * on disk. `env` becomes the worker's `process.env` first: the variables of the version, as they
+   * were when it started, even in a thread started ahead of time.
    */
-  load(file: string, source: Uint8Array | undefined, names: readonly string[]): LoadResult | Promise<LoadResult>;
+  load(file: string, source: Uint8Array | undefined, names: readonly string[], env: Readonly<Record<string, string>>): LoadResult | Promise<LoadResult>;
   /** Looks up the export `name` and says what it is; a value export's snapshot travels in the answer. */
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */
   ping(): number;
+  /**
+   * The call id of the `seq`-th message this worker posted on the call port (the hello is 1), while it
+   * is among the last {@link REPLY_LOG_SIZE}; `0` for the hello, `undefined` when forgotten. The host
+   * asks when a message arrived that it could not read (`messageerror`), to reject that call alone.
+   */
+  replyAt(seq: number): number | undefined;
 }
+
+/** How many of its latest call-port messages a worker remembers for {@link ControlApi.replyAt}. */
+export const REPLY_LOG_SIZE = 16_384;
 
 /**
  * An error as plain data. Structured clone keeps only `message`, `name`-less Error and `stack`,
@@ -186,13 +290,29 @@ function cloneable(value: unknown): boolean {
   }
 }
 
-/** Turns anything thrown into {@link SerializedError}, keeping name, message, stack, `code`, other own properties and `cause`. */
+/** How many `cause`s deep an error is carried; deeper ones are cut. */
+export const MAX_CAUSES = 8;
+
+/** `read()`, or `fallback` when it throws: plugin values may have getters and Proxy traps that do. */
+function attempt<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Turns anything thrown into {@link SerializedError}, keeping name, message, stack, `code`, other own
+ * properties and `cause`. Never throws, whatever the value: a getter or a Proxy trap that throws
+ * costs that field only.
+ */
 export function serializeError(thrown: unknown, depth = 0): SerializedError {
-  if (!(thrown instanceof Error)) {
+  if (!attempt(() => thrown instanceof Error, false)) {
     const plain = cloneable(thrown);
     return {
       isError: false,
-      name: typeof thrown,
+      name: attempt(() => typeof thrown, 'object'),
       message: describeValue(thrown),
       stack: undefined,
       props: {},
@@ -200,20 +320,25 @@ export function serializeError(thrown: unknown, depth = 0): SerializedError {
       ...(plain ? { value: thrown } : {}),
     };
   }
+  const error = thrown as Error & Record<string, unknown>;
   const props: Record<string, unknown> = {};
-  for (const key of Object.keys(thrown)) {
+  for (const key of attempt(() => Object.keys(error), [])) {
     if (key === 'cause') continue;
-    const value = (thrown as unknown as Record<string, unknown>)[key];
-    if (cloneable(value)) props[key] = value;
+    const value = attempt(() => error[key], undefined);
+    if (cloneable(value)) Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
   }
-  const hasCause = 'cause' in thrown && thrown.cause !== undefined && depth < 8;
+  const text = (read: () => unknown, fallback: string): string => attempt(() => {
+    const value = read();
+    return typeof value === 'string' ? value : fallback;
+  }, fallback);
+  const cause = attempt(() => ('cause' in error ? error.cause : undefined), undefined);
   return {
     isError: true,
-    name: thrown.name,
-    message: thrown.message,
-    stack: thrown.stack,
+    name: text(() => error.name, 'Error'),
+    message: text(() => error.message, ''),
+    stack: attempt(() => (typeof error.stack === 'string' ? error.stack : undefined), undefined),
     props,
-    cause: hasCause ? serializeError(thrown.cause, depth + 1) : undefined,
+    cause: cause !== undefined && depth < MAX_CAUSES ? serializeError(cause, depth + 1) : undefined,
   };
 }
 
@@ -225,7 +350,10 @@ export function deserializeError(data: SerializedError): Error {
     Object.defineProperty(error, 'name', { value: data.name, configurable: true, writable: true, enumerable: false });
   }
   Object.defineProperty(error, 'stack', { value: data.stack, configurable: true, writable: true, enumerable: false });
-  Object.assign(error, data.props);
+  // Defined, not assigned: a property named "__proto__" must stay a property, not replace the prototype.
+  for (const [key, value] of Object.entries(data.props)) {
+    Object.defineProperty(error, key, { value, configurable: true, writable: true, enumerable: true });
+  }
   if (data.cause !== undefined) {
     Object.defineProperty(error, 'cause', {
       value: data.cause.isError ? deserializeError(data.cause) : (data.cause.value ?? data.cause.message),
@@ -239,6 +367,10 @@ export function deserializeError(data: SerializedError): Error {
 
 /** A short, safe rendering of any value for an error message. */
 export function describeValue(value: unknown): string {
+  return attempt(() => describeAny(value), 'a value that cannot be described');
+}
+
+function describeAny(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'symbol') return value.toString();
@@ -256,13 +388,18 @@ export function describeValue(value: unknown): string {
  * Returns `undefined` when the whole value clones. Walks plain objects and arrays only, so it is cheap
  * and is only run after a clone already failed.
  */
-export function findUncloneable(value: unknown, path: string, seen = new Set<unknown>()): string | undefined {
+export function findUncloneable(value: unknown, path: string): string | undefined {
+  // A throwing getter or trap, or a value nested deeper than the stack, ends the search: no place to name.
+  return attempt(() => findIn(value, path, new Set()), undefined);
+}
+
+function findIn(value: unknown, path: string, seen: Set<unknown>): string | undefined {
   if (typeof value === 'function' || typeof value === 'symbol') return `${path} (${describeValue(value)})`;
   if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
   seen.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUncloneable(value[i], `${path}[${i}]`, seen);
+      const found = findIn(value[i], `${path}[${i}]`, seen);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -272,7 +409,7 @@ export function findUncloneable(value: unknown, path: string, seen = new Set<unk
     return cloneable(value) ? undefined : `${path} (${Object.prototype.toString.call(value)})`;
   }
   for (const [key, child] of Object.entries(value)) {
-    const found = findUncloneable(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
+    const found = findIn(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
     if (found !== undefined) return found;
   }
   return undefined;
