@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, MessagePort, type Worker } from 'node:worker_threads';
 import { wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
 import {
@@ -121,6 +121,10 @@ export class Slot {
     this.#callPort.on('messageerror', this.#onUnreadable);
     this.#callPort.on('close', () => this.#onPortClosed('call'));
     this.#controlPort.on('messageerror', () => this.#failControlWaits());
+    // glean's control answers never carry ports (no comlink proxies): one that does moves a port of glean's.
+    this.#controlPort.on('message', (data: unknown) => {
+      if (carriesPort(data)) this.#misbehaved('sent a MessagePort on the control port');
+    });
     this.#controlPort.on('close', () => this.#onPortClosed('control'));
     const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
     const run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
@@ -587,6 +591,19 @@ export function failureToError(failure: WireFailure, where: string, context: { i
         thrown: failure.error.value,
       });
   }
+}
+
+/** Whether a MessagePort sits anywhere in `value` (searched 32 levels deep, 10,000 values at most). */
+function carriesPort(value: unknown): boolean {
+  let budget = 10_000;
+  const visit = (node: unknown, depth: number): boolean => {
+    if (node === null || typeof node !== 'object' || depth > 32 || --budget < 0) return false;
+    if (node instanceof MessagePort) return true;
+    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) return false;
+    const children = node instanceof Map ? [...node.keys(), ...node.values()] : node instanceof Set ? [...node] : Object.values(node);
+    return children.some((child) => visit(child, depth + 1));
+  };
+  return visit(value, 0);
 }
 
 /** The host's variables now, as a worker that inherits them would start with. */
