@@ -558,7 +558,7 @@ export class Glean extends EventEmitter<GleanEvents> {
     const where = describePlugin(undefined, version.spec.file, version.spec.version);
     this.#logger.warn(
       `glean: ${where}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
-        '(blocked in a system call?); not waiting for it, and it no longer keeps the process alive',
+        '(blocked in a system call?); not waiting for it. The process cannot exit before that call returns: Node waits for every thread at exit',
     );
   }
 

@@ -6,6 +6,7 @@ import { HandleState, createHandle, handleState, type Handle, type HandleOwner }
 import type { Logger } from './glean.js';
 import { Version } from './version.js';
 import { newCallStats } from './call-stats.js';
+import { EXIT_TIMEOUT_MS } from './slot.js';
 
 /** Options of {@link loadSymbol}: the per-plugin options of a config entry, and a version label. */
 export interface LoadSymbolOptions extends Partial<PluginOptions> {
@@ -45,7 +46,7 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
       onRetire: () => {},
       // No config to reload from: the handle stays on what is left of its version.
       onStale: () => {},
-      onStuck: (_version, threadIds) => logger !== false && logger.warn(`glean: worker thread(s) ${threadIds.join(', ')} of ${absolute} did not exit after being terminated; not waiting for them`),
+      onStuck: (_version, threadIds) => logger !== false && logger.warn(`glean: worker thread(s) ${threadIds.join(', ')} of ${absolute} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated (blocked in a system call?); not waiting for them`),
     },
   );
   await version.start([name]);

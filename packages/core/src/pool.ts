@@ -47,7 +47,7 @@ export function createPool({ threads, resourceLimits, env }: ThreadOptions): Pis
 /**
  * Stops every thread of `pool` at once and waits for them to exit, at most {@link EXIT_TIMEOUT_MS}.
  * Resolves with the thread ids of slots still running then (blocked in a system call, which no
- * termination interrupts): they no longer keep the process alive, and nothing waits for them.
+ * termination interrupts): nothing waits for them.
  * Destroying the pool first means no task of it is handed to a thread about to end.
  */
 export async function destroyPool(pool: Piscina, slots: readonly Slot[], reason: string): Promise<number[]> {
@@ -58,9 +58,7 @@ export async function destroyPool(pool: Piscina, slots: readonly Slot[], reason:
     new Promise((resolve) => (timer = setTimeout(resolve, EXIT_TIMEOUT_MS))),
   ]);
   clearTimeout(timer);
-  const stuck = slots.filter((slot) => !slot.hasExited);
-  for (const slot of stuck) slot.unrefThread();
-  return stuck.map((slot) => slot.threadId);
+  return slots.filter((slot) => !slot.hasExited).map((slot) => slot.threadId);
 }
 
 /**

@@ -29,7 +29,8 @@ export const LIVENESS_GRACE_MS = 1000;
 /**
  * How long a terminated worker has to exit. A thread blocked in a system call (a synchronous read of
  * a pipe, `execSync`) cannot be stopped until the call returns; glean stops waiting for it after this
- * long, reports it, and lets it no longer keep the process alive.
+ * long and reports it. Node itself waits for every thread when the process exits, even on
+ * `process.exit()`: such a process ends only once the call returns, or when it is killed.
  */
 export const EXIT_TIMEOUT_MS = 1000;
 
@@ -128,10 +129,11 @@ export class Slot {
     this.#controlPort.on('close', () => this.#onPortClosed('control'));
     const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
     const run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
-    this.#exited = run.then(
-      () => void (this.#hasExited = true),
-      () => void (this.#hasExited = true),
-    );
+    // Until the hello names the thread, the task's end is the best sign of its exit; then the thread's own 'exit'.
+    const taskEnded = (): void => {
+      if (this.#worker === undefined) this.#hasExited = true;
+    };
+    this.#exited = run.then(taskEnded, taskEnded);
     this.#ended = run.then(
       () => this.#onEnd(undefined),
       (error: unknown) => this.#onEnd(error),
@@ -171,10 +173,6 @@ export class Slot {
     return this.#hasExited;
   }
 
-  /** Lets a thread that will not exit (blocked in a system call) no longer keep the process alive. */
-  unrefThread(): void {
-    this.#worker?.unref();
-  }
 
   /**
    * Says which plugin version this worker serves (for messages), whom to tell about calls settling
