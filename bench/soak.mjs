@@ -5,8 +5,13 @@
  *   npm run soak                      # 100,000 calls, 200 swaps, 50 crashes (builds first)
  *   node --expose-gc bench/soak.mjs [--calls N] [--swaps N] [--crashes N] [--depth N]
  *
- * Runs from built output (`npm run build` first). Two plugins in one Glean: `Work` (2 threads),
- * rewritten and reloaded `swaps` times while calls run, and `Echo` (1 thread), never touched.
+ * Runs from built output (`npm run build` first). Three plugins in one Glean: `Work` (2 threads),
+ * rewritten and reloaded `swaps` times while calls run, `Echo` (1 thread), never touched, and
+ * `Hostile` (1 thread), which one call in `--hostile-every` (default 50) asks to attack glean: find
+ * glean's ports on its heap and post junk on them, forge replies for calls it was not sent, close a
+ * port, return a value whose getter throws, a Proxy, a result too deep for the host to read, or throw
+ * an Error whose getter throws. Those calls must settle too, with a documented code (or the plugin's
+ * own error), and `Work` and `Echo` must answer right throughout.
  * The calls go in `swaps` rounds: each round starts a swap, makes its share of the calls with
  * `depth` in flight, spread over the time the swap takes, and waits for the swap. Crash rounds are
  * spread evenly; half their crashes are a `process.exit(1)` during a call, half a `process.exit(1)`
@@ -32,16 +37,20 @@ const { values: args } = parseArgs({
     swaps: { type: 'string', default: '200' },
     crashes: { type: 'string', default: '50' },
     depth: { type: 'string', default: '64' },
+    'hostile-every': { type: 'string', default: '50' },
   },
 });
 const CALLS = Number(args.calls);
 const SWAPS = Number(args.swaps);
 const CRASHES = Number(args.crashes);
 const DEPTH = Number(args.depth);
+const HOSTILE_EVERY = Number(args['hostile-every']);
 /** A call still pending this long is counted lost (and the soak goes on without it). */
 const STUCK_MS = 30_000;
 
 const DOCUMENTED = new Set(Object.values(ErrorCode));
+/** How a hostile call that rejected with the plugin's own error (as thrown) is tallied. */
+const PLUGIN_OWN = "the plugin's own error";
 
 const workSource = (version) => `
 export const Work = {
@@ -50,6 +59,45 @@ export const Work = {
   exitLater(ms) { setTimeout(() => process.exit(1), ms); return 'scheduled'; },
 };
 `;
+
+const hostileSource = `
+import { Session } from 'node:inspector/promises';
+import { MessagePort } from 'node:worker_threads';
+const post = MessagePort.prototype.postMessage;
+function listenersOf(port) {
+  const events = Object.getOwnPropertySymbols(port).find((symbol) => symbol.description === 'kEvents');
+  const out = [];
+  for (let node = events === undefined ? undefined : port[events].get('message')?.next; node; node = node.next) out.push(String(node.callback ?? node.listener));
+  return out.join('\\n');
+}
+/** glean's call and control ports, found on the heap (Node's own internal ports are left alone). */
+async function gleanPorts() {
+  const session = new Session();
+  session.connect();
+  try {
+    globalThis.__proto_of_ports = MessagePort.prototype;
+    const { result } = await session.post('Runtime.evaluate', { expression: 'globalThis.__proto_of_ports' });
+    const { objects } = await session.post('Runtime.queryObjects', { prototypeObjectId: result.objectId });
+    globalThis.__ports = [];
+    await session.post('Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { globalThis.__ports.push(...this); }' });
+  } finally {
+    session.disconnect();
+  }
+  const ports = globalThis.__ports.filter((port) => /lastCallId|ev\\.data/.test(listenersOf(port)));
+  globalThis.__ports = undefined;
+  return ports;
+}
+export const Hostile = {
+  async spam() { for (const port of await gleanPorts()) for (const junk of [null, 7, 'x', {}, [1], { type: 'hello', threadId: 1 }, { taskId: 1 }]) post.call(port, junk); return 'spammed'; },
+  async forge() { for (const port of await gleanPorts()) post.call(port, [2 ** 40, 'forged']); return 'forged'; },
+  async closePort() { (await gleanPorts())[0]?.close(); return new Promise(() => {}); },
+  getter() { return { get x() { throw new Error('hostile getter'); } }; },
+  proxy() { return new Proxy({}, { get() { throw new Error('hostile trap'); }, ownKeys() { throw new Error('hostile trap'); }, getPrototypeOf() { throw new Error('hostile trap'); } }); },
+  deep() { let value = {}; for (let i = 0; i < 5000; i++) value = { value }; return value; },
+  badError() { const error = new Error('hostile error'); Object.defineProperty(error, 'code', { enumerable: true, get() { throw new Error('hostile'); } }); throw error; },
+};
+`;
+const HOSTILE = ['spam', 'forge', 'closePort', 'getter', 'proxy', 'deep', 'badError'];
 
 const versionOfHash = new Map();
 for (let version = 0; version <= SWAPS; version++) versionOfHash.set(createHash('sha256').update(workSource(version)).digest('hex'), version);
@@ -82,17 +130,19 @@ async function save(name, text) {
 
 await save('work.mjs', workSource(0));
 await save('echo.mjs', 'export function echo(value) { return value; }\n');
+await save('hostile.mjs', hostileSource);
 await save(
   'plugin.json',
   JSON.stringify([
     { id: 'Work', file: 'work.mjs', name: 'Work', threads: 2, drainTimeoutMs: 10_000 },
     { id: 'Echo', file: 'echo.mjs', name: 'echo' },
+    { id: 'Hostile', file: 'hostile.mjs', name: 'Hostile', timeoutMs: 5000 },
   ]),
 );
 
 const threadsBefore = threadCount();
 const glean = new Glean(join(dir, 'plugin.json'), { watch: false, logger: false });
-const tally = { resolved: 0, rejected: new Map(), undocumented: [], wrong: [] };
+const tally = { resolved: 0, rejected: new Map(), undocumented: [], wrong: [], hostile: 0 };
 const counts = { reloads: 0, retired: 0, crashEvents: 0, straddled: 0, laterBytes: 0, swapFailures: [] };
 /** The Work version current now, per the reload events; a result must come from one current during its call. */
 let currentVersion = 0;
@@ -110,13 +160,14 @@ glean.on('error', (error) => counts.swapFailures.push(error.message));
 await glean.loadConfig();
 const work = await glean.reloadAndWatch('Work');
 const echo = await glean.reloadAndWatch('Echo');
+const hostile = await glean.reloadAndWatch('Hostile');
 for (let i = 0; i < 1000; i++) await work.run(i); // warm-up, not counted
 const threadsStart = threadCount();
 const start = memory();
 
 /** Every call goes through here: counted, and never awaited longer than STUCK_MS. */
 const pending = new Set();
-function account(promise, check) {
+function account(promise, check, pluginError = () => false) {
   const tracked = promise.then(
     (value) => {
       tally.resolved++;
@@ -124,8 +175,8 @@ function account(promise, check) {
       if (problem !== undefined) tally.wrong.push(problem);
     },
     (error) => {
-      const code = error instanceof GleanError ? error.code : undefined;
-      if (code === undefined || !DOCUMENTED.has(code)) tally.undocumented.push(String(error?.stack ?? error));
+      const code = error instanceof GleanError ? error.code : pluginError(error) ? PLUGIN_OWN : undefined;
+      if (code === undefined || (!DOCUMENTED.has(code) && code !== PLUGIN_OWN)) tally.undocumented.push(String(error?.stack ?? error));
       tally.rejected.set(code ?? String(error), (tally.rejected.get(code ?? String(error)) ?? 0) + 1);
     },
   );
@@ -137,6 +188,16 @@ function account(promise, check) {
 }
 
 function call(i) {
+  if (HOSTILE_EVERY > 0 && i % HOSTILE_EVERY === 7) {
+    const kind = HOSTILE[Math.floor(i / HOSTILE_EVERY) % HOSTILE.length];
+    tally.hostile++;
+    return account(
+      hostile[kind](),
+      () => undefined,
+      // A thrown Error, or a Proxy's trap throwing when glean looks for `then`, reaches the caller as the plugin's error.
+      (error) => error instanceof Error && !(error instanceof GleanError) && /^hostile (error|trap)$/.test(error.message),
+    );
+  }
   if (i % 5 === 4) return account(echo(i), (value) => (value === i ? undefined : `Echo(${i}) answered ${JSON.stringify(value)}`));
   const before = currentVersion;
   return account(work.run(i), (value) => {
@@ -213,8 +274,13 @@ await until(() => pending.size === 0, STUCK_MS);
 const lostPending = pending.size;
 const elapsedS = (performance.now() - startedAt) / 1000;
 
+// A Hostile version its attacks turned failed comes back, as after an operator's reload.
+await glean.reloadConfig().catch((error) => void counts.swapFailures.push(error.message));
 // Settled: old versions drained and retired, crashed workers replaced.
-const threadsSettled = await until(() => threadCount() === threadsStart && glean.status()['Work']?.threads.length === 2, 15_000);
+const threadsSettled = await until(
+  () => threadCount() === threadsStart && glean.status()['Work']?.threads.length === 2 && glean.status()['Hostile']?.threads.length === 1,
+  15_000,
+);
 const threadsEnd = threadCount();
 const end = memory();
 const restarts = glean.status()['Work']?.restarts ?? 0;
@@ -230,7 +296,7 @@ const lines = [
   `glean soak: ${CALLS} calls (${DEPTH} in flight) + ${crashes} crash calls, ${SWAPS} swaps, in ${elapsedS.toFixed(1)} s (${Math.round(CALLS / elapsedS)} calls/s)`,
   `  calls lost:        ${lost}  (never settled: ${lostPending}, rejected with no documented code: ${tally.undocumented.length})`,
   `  wrong answers:     ${tally.wrong.length}  (apart: answers from bytes saved after their version was hashed: ${counts.laterBytes})`,
-  `  resolved:          ${tally.resolved}`,
+  `  resolved:          ${tally.resolved}  (of them or rejected, hostile calls: ${tally.hostile})`,
   `  rejected:          ${rejected}`,
   `  swaps applied:     ${counts.reloads} of ${SWAPS} (failed: ${counts.swapFailures.length}); versions retired: ${retired}; calls answered by the old version after the switch: ${counts.straddled}`,
   `  crashes injected:  ${crashes}; crash events: ${counts.crashEvents}; restarts of the last Work version: ${restarts}`,
