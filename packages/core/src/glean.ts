@@ -444,7 +444,7 @@ export class Glean extends EventEmitter<GleanEvents> {
       for (const { spec, version } of plan) {
         if (failures.length > 0) break;
         try {
-          const description = await version.ensureExport(spec.name);
+          const description = await version.ensureExport(spec.name, spec.id);
           const before = this.#ids.get(spec.id)?.binding.description.kind;
           if (before !== undefined && before !== description.kind) {
             throw new GleanError(

@@ -230,18 +230,19 @@ export class Slot {
     }
   }
 
-  /** Looks up one more export in the already imported module. */
-  async describe(name: string, timeoutMs: number): Promise<ExportDescription> {
-    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
+  /** Looks up one more export in the already imported module, for the plugin `id` (named in errors). */
+  async describe(name: string, timeoutMs: number, id = this.#context.id): Promise<ExportDescription> {
+    const context = { ...this.#context, id };
+    const where = describePlugin(id, this.#context.file, this.#context.version);
     let answer: unknown;
     try {
       answer = await this.#race(this.#control.describe(name), timeoutMs, `describing export "${name}" took over ${timeoutMs} ms`);
     } catch (error) {
       if (error instanceof GleanError) throw error;
-      throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`, { ...this.#context, cause: error });
+      throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`, { ...context, cause: error });
     }
     if (!isDescribeResult(answer)) throw this.#misbehaved(`answered describe with a malformed message: ${describeValue(answer)}`);
-    if (!answer.ok) throw failureToError(answer.failure, where, this.#context);
+    if (!answer.ok) throw failureToError(answer.failure, where, context);
     if (answer.description.name !== name) throw this.#misbehaved(`described export "${answer.description.name}", asked for "${name}"`);
     return answer.description;
   }

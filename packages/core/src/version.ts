@@ -149,13 +149,13 @@ export class Version {
     return this.#descriptions.get(name);
   }
 
-  /** Describes one more export of the already imported module (an id added on a version that runs). */
-  async ensureExport(name: string): Promise<ExportDescription> {
+  /** Describes one more export of the already imported module (an id added on a version that runs); `id` is named in errors. */
+  async ensureExport(name: string, id = this.spec.id): Promise<ExportDescription> {
     const known = this.#descriptions.get(name);
     if (known !== undefined) return known;
     const slot = this.#slots.find((candidate) => candidate.ready);
-    if (slot === undefined) throw new GleanError(ErrorCode.UNAVAILABLE, `${this.#where()}: no worker is ready to describe "${name}"`, this.#context());
-    const description = freezeDescription(await slot.describe(name, this.spec.options.loadTimeoutMs));
+    if (slot === undefined) throw new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: no worker is ready to describe "${name}"`, { id, ...this.#context() });
+    const description = freezeDescription(await slot.describe(name, this.spec.options.loadTimeoutMs, id));
     this.#descriptions.set(name, description);
     return description;
   }

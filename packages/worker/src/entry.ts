@@ -97,12 +97,18 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       return;
     }
     let result: unknown;
-    let then: unknown;
     try {
-      result = Reflect.apply(target.fn, target.self, args);
-      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as { then?: unknown }).then : undefined;
+      result = apply(target.fn, target.self, args);
     } catch (error) {
       threw(id, error);
+      return;
+    }
+    let then: unknown;
+    try {
+      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as { then?: unknown }).then : undefined;
+    } catch (error) {
+      // A getter or a Proxy trap that throws as glean looks at the result: a result that cannot be carried.
+      fail(id, { reason: 'not-cloneable', message: `the result cannot be copied to the host: looking up its "then" threw ${messageOf(error)}` });
       return;
     }
     if (typeof then === 'function') {

@@ -1,0 +1,162 @@
+/**
+ * Per-call options: `withOptions(handle, { signal, timeoutMs })` is a handle of the same kind whose
+ * calls take that AbortSignal (rejecting `GLEAN_ABORTED`, with the signal's reason as `cause`) or
+ * that timeout. A call with no timeout on a plugin that never answers pends until close(); a signal
+ * is the documented way to bound it. An aborted call that has not reached a worker never runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, Glean, GleanError, withOptions } from '@glean/core';
+import { onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
+import { expectThreadsBackAfterClose, failOnHostUnhandledRejections } from './helpers/faults.js';
+
+failOnHostUnhandledRejections();
+
+/** The code of an aborted call (named here as a string: the table entry comes with the API). */
+const ABORTED = 'GLEAN_ABORTED';
+
+/** Every export counts its runs in the same module, so `runs()` tells whether a call reached the plugin. */
+const PLUGIN = `
+let runs = 0;
+export function never() { runs++; return new Promise(() => {}); }
+export function runCount() { return runs; }
+export const Calc = {
+  add(a, b) { runs++; return a + b; },
+  slow(ms) { runs++; return new Promise((resolve) => setTimeout(resolve, ms, 'slow')); },
+  runs() { return runs; },
+};
+`;
+
+interface Calc {
+  add(a: number, b: number): number;
+  slow(ms: number): Promise<string>;
+  runs(): number;
+}
+
+/** A Glean over the plugin, every id on one version (same file, same options): one worker, one counter. Closed after the test. */
+async function setup(options: Record<string, unknown> = {}) {
+  // A short drain: a call left running in the worker would otherwise hold close() for the default 30 s.
+  options = { drainTimeoutMs: 500, ...options };
+  const temp = await tempDir();
+  await temp.write('plugin.mjs', PLUGIN);
+  const entries: Entry[] = [
+    { id: 'Never', file: 'plugin.mjs', name: 'never', ...options },
+    { id: 'Runs', file: 'plugin.mjs', name: 'runCount', ...options },
+    { id: 'Calc', file: 'plugin.mjs', name: 'Calc', ...options },
+  ];
+  const configPath = await temp.write('glean.json', entries);
+  const baseline = threadCount();
+  const glean = new Glean(configPath, { watch: false, logger: false });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  const never = await glean.reloadAndWatch<() => Promise<never>>('Never');
+  const runs = await glean.reloadAndWatch<() => number>('Runs');
+  const calc = await glean.reloadAndWatch<Calc>('Calc');
+  return { glean, baseline, never, runs, calc };
+}
+
+type Outcome = { value: unknown } | { error: unknown } | 'pending';
+
+/** How `promise` settled within `ms`, or 'pending': "rejects at once" and "does not pend" are shown by a race against a timer. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(
+        (value: unknown) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The outcome is a rejection with a GleanError of `code`; returns it. */
+function rejectedWith(outcome: Outcome, code: string): GleanError {
+  expect(outcome, 'the call still pending').not.toBe('pending');
+  expect(outcome).toMatchObject({ error: expect.any(GleanError) });
+  const error = (outcome as { error: GleanError }).error;
+  expect(error.code).toBe(code);
+  return error;
+}
+
+describe('withOptions(handle, { signal })', () => {
+  it('rejects a call on a plugin that never answers GLEAN_ABORTED when AbortSignal.timeout(200) fires, with the signal\'s reason as cause', async () => {
+    const s = await setup();
+    const signal = AbortSignal.timeout(200);
+    const never = withOptions(s.never, { signal });
+    expect(typeof never).toBe('function');
+
+    const startedAt = performance.now();
+    const error = rejectedWith(await settledWithin(never(), 2000), ABORTED);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(150);
+    expect(error.cause).toBe(signal.reason);
+    expect(error.id).toBe('Never');
+    expect(await s.runs()).toBe(1);
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it('rejects at once for a signal already aborted, without running the plugin', async () => {
+    const s = await setup();
+    const controller = new AbortController();
+    const reason = new Error('the caller went away');
+    controller.abort(reason);
+
+    const error = rejectedWith(await settledWithin(withOptions(s.never, { signal: controller.signal })(), 200), ABORTED);
+    expect(error.cause).toBe(reason);
+    rejectedWith(await settledWithin(withOptions(s.calc, { signal: controller.signal }).add(1, 2), 200), ABORTED);
+    expect(await s.runs()).toBe(0);
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it('takes a call queued behind a busy worker (concurrency 1) out of the queue when aborted: it rejects at once and never runs', async () => {
+    const s = await setup({ concurrency: 1 });
+    const running = s.calc.slow(400);
+    const controller = new AbortController();
+    const queued = settledWithin(withOptions(s.calc, { signal: controller.signal }).add(1, 2), 300);
+    expect(s.glean.status()['Calc']!.inFlight).toBe(2);
+
+    controller.abort();
+    const error = rejectedWith(await queued, ABORTED);
+    expect(error.cause).toBe(controller.signal.reason);
+    // Only the running call is left: the aborted one is no longer queued.
+    expect(s.glean.status()['Calc']!.inFlight).toBe(1);
+    expect(await running).toBe('slow');
+    expect(await s.calc.runs()).toBe(1);
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it('works on object handles: withOptions(calc, { signal }).add(1, 2) answers while the signal is not aborted, and the original handle is unchanged', async () => {
+    const s = await setup();
+    const controller = new AbortController();
+    const calc = withOptions(s.calc, { signal: controller.signal });
+    expect(await calc.add(1, 2)).toBe(3);
+
+    controller.abort();
+    rejectedWith(await settledWithin(calc.add(2, 3), 200), ABORTED);
+    // The signal belongs to the derived handle only.
+    expect(await s.calc.add(2, 3)).toBe(5);
+    expect(await s.calc.runs()).toBe(2);
+    await expectThreadsBackAfterClose(s);
+  });
+});
+
+describe('withOptions(handle, { timeoutMs })', () => {
+  it('rejects a call that never answers GLEAN_TIMEOUT after timeoutMs 100, with no timeoutMs configured', async () => {
+    const s = await setup();
+    const startedAt = performance.now();
+    const error = rejectedWith(await settledWithin(withOptions(s.never, { timeoutMs: 100 })(), 2000), ErrorCode.TIMEOUT);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(90);
+    expect(error.id).toBe('Never');
+    await expectThreadsBackAfterClose(s);
+  });
+
+  it("overrides the configured timeoutMs for that handle's calls only", async () => {
+    const s = await setup({ timeoutMs: 60_000 });
+    rejectedWith(await settledWithin(withOptions(s.never, { timeoutMs: 100 })(), 2000), ErrorCode.TIMEOUT);
+    // The handle without options keeps the configured 60 s: still pending well after 100 ms.
+    expect(await settledWithin(s.never(), 300)).toBe('pending');
+    await expectThreadsBackAfterClose(s);
+  });
+});

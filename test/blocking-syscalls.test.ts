@@ -1,0 +1,130 @@
+/**
+ * Plugin code stuck in a synchronous system call (`execSync`, a blocking read of a FIFO): the
+ * thread cannot be stopped until the call returns, but glean does not wait for it. loadTimeoutMs is
+ * kept, close() returns within its bound, and once the stuck thread finally exits nothing starts
+ * in its place: the process is back to the threads it had before the Glean.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, Glean, GleanError, LIVENESS_GRACE_MS, type CrashEvent } from '@glean/core';
+import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
+import { failOnHostUnhandledRejections, faultySetup, rejectionOf } from './helpers/faults.js';
+
+failOnHostUnhandledRejections();
+
+type Outcome = { value: unknown } | { error: unknown } | 'pending';
+
+/**
+ * How `promise` settled within `ms`, or 'pending'. These tests prove that glean does not wait for a
+ * thread stuck in a system call, which no event can show: a race against a timer.
+ */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(
+        (value: unknown) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A Glean over one plugin `source` (export `Plugin`, entry `options`), not loaded yet; closed after the test. */
+async function gleanOver(source: string, options: Record<string, unknown>): Promise<{ glean: Glean; baseline: number; path(relative: string): string }> {
+  const temp = await tempDir();
+  await temp.write('plugin.mjs', source);
+  const configPath = await temp.write('glean.json', [{ id: 'P', file: 'plugin.mjs', name: 'Plugin', ...options }]);
+  const baseline = threadCount();
+  const glean = new Glean(configPath, { watch: false, logger: false });
+  // No thread outlives the test: the stuck one exits once its system call returns.
+  onCleanup(async () => {
+    await glean.close();
+    await threadsBackTo(baseline);
+  });
+  return { glean, baseline, path: temp.path };
+}
+
+describe('an import stuck in a synchronous system call', () => {
+  it("execSync('sleep 4') at top level with loadTimeoutMs 300: loadConfig() rejects GLEAN_LOAD_FAILED within 1.5 s, and close() returns within 3 s", async () => {
+    const { glean } = await gleanOver(`import { execSync } from 'node:child_process';\nexecSync('sleep 4');\nexport const Plugin = () => 'loaded';\n`, { loadTimeoutMs: 300 });
+
+    const startedAt = performance.now();
+    const outcome = await settledWithin(glean.loadConfig(), 1500);
+    expect(outcome, `loadConfig() still pending after ${Math.round(performance.now() - startedAt)} ms`).not.toBe('pending');
+    expect(outcome).toMatchObject({ error: expect.any(GleanError) });
+    expect((outcome as { error: GleanError }).error.code).toBe(ErrorCode.LOAD_FAILED);
+    // The thread still sleeps: close() reports it and returns, it does not wait for it.
+    expect(await settledWithin(glean.close(), 3000)).toEqual({ value: undefined });
+  });
+
+  it('a blocking read of a FIFO at top level with loadTimeoutMs 300: loadConfig() rejects GLEAN_LOAD_FAILED on time, and close() returns within 3 s', async () => {
+    const { glean, baseline, path } = await gleanOver(
+      `import { readFileSync } from 'node:fs';\nreadFileSync(new URL('./fifo', import.meta.url));\nexport const Plugin = () => 'loaded';\n`,
+      { loadTimeoutMs: 300 },
+    );
+    const fifo = path('fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Runs before close(): opening the FIFO for writing (without blocking) and closing it gives the stuck
+    // read its end of file, so the thread can exit. ENXIO: no reader (yet, or any more).
+    onCleanup(() =>
+      until(() => {
+        try {
+          closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+          return true;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+          return threadCount() <= baseline;
+        }
+      }, 'the FIFO read to be released'),
+    );
+
+    const outcome = await settledWithin(glean.loadConfig(), 1500);
+    expect(outcome, 'loadConfig() still pending').not.toBe('pending');
+    expect(outcome).toMatchObject({ error: expect.any(GleanError) });
+    expect((outcome as { error: GleanError }).error.code).toBe(ErrorCode.LOAD_FAILED);
+    expect(await settledWithin(glean.close(), 3000)).toEqual({ value: undefined });
+  });
+});
+
+describe('a call stuck in a synchronous system call', () => {
+  it("execSync('sleep 3') with timeoutMs 100: GLEAN_TIMEOUT, the blocked worker is replaced, close() returns within 3 s, and once the sleep is over the threads are back to baseline and stay there", async () => {
+    const s = await faultySetup<{ threadId(): number; block(seconds: number): string }>(
+      `import { execSync } from 'node:child_process';
+import { threadId } from 'node:worker_threads';
+export const Faulty = {
+  threadId() { return threadId; },
+  block(seconds) { execSync('sleep ' + seconds); return 'woke'; },
+};
+`,
+      { timeoutMs: 100 },
+    );
+    const thread = await s.faulty.threadId();
+    const crashed = nextEvent<CrashEvent>(s.glean, 'crash', () => true, 100 + LIVENESS_GRACE_MS + 3000);
+
+    const calledAt = performance.now();
+    expect((await rejectionOf(s.faulty.block(3))).code).toBe(ErrorCode.TIMEOUT);
+    const crash = await crashed;
+    expect(crash).toMatchObject({ threadId: thread, restarting: true });
+    expect(crash.error.message).toContain('blocked');
+
+    // The stuck thread sleeps on for about 2 s: close() does not wait for it.
+    expect(await settledWithin(s.glean.close(), 3000)).toEqual({ value: undefined });
+
+    // The sleep ends 3 s after the call; the thread then exits.
+    await until(() => threadCount() <= s.baseline, `the thread count back to ${s.baseline} after the sleep`, Math.max(0, calledAt + 4500 - performance.now()) + 2000);
+    // Nothing may start in its place (piscina used to, in the destroyed pool, as the stuck thread
+    // exited): that is a thread appearing, which no event announces, so watch the count for a while.
+    const watchedUntil = Math.max(calledAt + 5500, performance.now() + 1000);
+    let most = threadCount();
+    while (performance.now() < watchedUntil) {
+      most = Math.max(most, threadCount());
+      await new Promise((resolve) => setTimeout(resolve, 20)); // sampling the thread count, not waiting for a state
+    }
+    expect(most).toBeLessThanOrEqual(s.baseline);
+  });
+});
