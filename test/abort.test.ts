@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, Glean, GleanError, withOptions } from '@glean/core';
 import { onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections } from './helpers/faults.js';
+import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, settledWithin, rejectedWith } from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
@@ -54,32 +54,8 @@ async function setup(options: Record<string, unknown> = {}) {
   return { glean, baseline, never, runs, calc };
 }
 
-type Outcome = { value: unknown } | { error: unknown } | 'pending';
 
-/** How `promise` settled within `ms`, or 'pending': "rejects at once" and "does not pend" are shown by a race against a timer. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise.then(
-        (value: unknown) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
-/** The outcome is a rejection with a GleanError of `code`; returns it. */
-function rejectedWith(outcome: Outcome, code: string): GleanError {
-  expect(outcome, 'the call still pending').not.toBe('pending');
-  expect(outcome).toMatchObject({ error: expect.any(GleanError) });
-  const error = (outcome as { error: GleanError }).error;
-  expect(error.code).toBe(code);
-  return error;
-}
 
 describe('withOptions(handle, { signal })', () => {
   it('rejects a call on a plugin that never answers GLEAN_ABORTED when AbortSignal.timeout(200) fires, with the signal\'s reason as cause', async () => {

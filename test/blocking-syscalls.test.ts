@@ -9,30 +9,11 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, Glean, GleanError, LIVENESS_GRACE_MS, type CrashEvent } from '@glean/core';
 import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
-import { failOnHostUnhandledRejections, faultySetup, rejectionOf } from './helpers/faults.js';
+import { failOnHostUnhandledRejections, faultySetup, rejectionOf, settledWithin } from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
-type Outcome = { value: unknown } | { error: unknown } | 'pending';
 
-/**
- * How `promise` settled within `ms`, or 'pending'. These tests prove that glean does not wait for a
- * thread stuck in a system call, which no event can show: a race against a timer.
- */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise.then(
-        (value: unknown) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A Glean over one plugin `source` (export `Plugin`, entry `options`), not loaded yet; closed after the test. */
 async function gleanOver(source: string, options: Record<string, unknown>): Promise<{ glean: Glean; baseline: number; path(relative: string): string }> {

@@ -10,7 +10,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, GleanError } from '@glean/core';
 import { threadsBackTo } from './helpers/index.js';
-import { failOnHostUnhandledRejections, faultySetup, type FaultySetup } from './helpers/faults.js';
+import { failOnHostUnhandledRejections, faultySetup, type FaultySetup, settledWithin, type Outcome } from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 failOnHostUncaughtExceptions();
@@ -129,27 +129,7 @@ type Setup = FaultySetup<FaultyApi>;
 // A short drain: a call glean lost would otherwise hold close() (and the cleanup after a failed test) for the default 30 s.
 const setup = (): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, { drainTimeoutMs: 500 });
 
-type Outcome = { value: unknown } | { error: unknown } | 'pending';
 
-/**
- * How `promise` settled within `ms`, or 'pending'. The point is to prove a call is not left pending
- * for ever, which no event can show: so the wait is a race against a timer, long enough for a worker
- * to be found misbehaving and replaced on a loaded machine.
- */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise.then(
-        (value: unknown) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const CODES: readonly string[] = Object.values(ErrorCode);
 

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, Glean, GleanError } from '@glean/core';
 import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, type FaultySetup } from './helpers/faults.js';
+import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, type FaultySetup, settledWithin, rejectedWith, type Outcome } from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
@@ -60,35 +60,8 @@ type Setup = FaultySetup<FaultyApi>;
 // A short drain: a call glean lost would otherwise hold close() (and the cleanup after a failed test) for the default 30 s.
 const setup = (options: Record<string, unknown> = {}): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, { drainTimeoutMs: 500, ...options });
 
-type Outcome = { value: unknown } | { error: unknown } | 'pending';
 
-/**
- * How `promise` settled within `ms`, or 'pending'. What is proved is that the call does not pend (it
- * did for ever before), which no event can show: a race against a timer, with room for a slow machine.
- */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise.then(
-        (value: unknown) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
-/** The outcome is a rejection with a GleanError of `code`; returns the error. */
-function expectCode(outcome: Outcome, code: string): GleanError {
-  expect(outcome, 'the call still pending').not.toBe('pending');
-  expect(outcome).toMatchObject({ error: expect.any(GleanError) });
-  const error = (outcome as { error: GleanError }).error;
-  expect(error.code).toBe(code);
-  return error;
-}
 
 /** The faulty version still runs on `thread` alone, restarted never, with no crash event. */
 async function expectWorkerKept(s: Setup, thread: number): Promise<void> {
@@ -107,7 +80,7 @@ describe('a result the host cannot read', () => {
     // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
     const beside = settledWithin(s.faulty.slow(300), 3000);
 
-    const error = expectCode(await settledWithin(s.faulty.deep(depth), 2000), ErrorCode.NOT_CLONEABLE);
+    const error = rejectedWith(await settledWithin(s.faulty.deep(depth), 2000), ErrorCode.NOT_CLONEABLE);
     expect(error.id).toBe('Faulty');
     expect(await beside).toEqual({ value: thread });
     await expectWorkerKept(s, thread);
@@ -120,7 +93,7 @@ describe('a result the host cannot read', () => {
     // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
     const beside = settledWithin(s.faulty.slow(300), 3000);
 
-    expectCode(await settledWithin(s.faulty.throwDeep(3000), 2000), ErrorCode.NOT_CLONEABLE);
+    rejectedWith(await settledWithin(s.faulty.throwDeep(3000), 2000), ErrorCode.NOT_CLONEABLE);
     expect(await beside).toEqual({ value: thread });
     await expectWorkerKept(s, thread);
     await expectThreadsBackAfterClose(s);
@@ -136,7 +109,7 @@ describe('an argument the worker cannot read', () => {
     // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
     const beside = settledWithin(s.faulty.slow(300), 3000);
 
-    expectCode(await settledWithin(s.faulty.depthOf(nest(2500)), 2000), ErrorCode.NOT_CLONEABLE);
+    rejectedWith(await settledWithin(s.faulty.depthOf(nest(2500)), 2000), ErrorCode.NOT_CLONEABLE);
     expect(await beside).toEqual({ value: thread });
     await expectWorkerKept(s, thread);
     await expectThreadsBackAfterClose(s);

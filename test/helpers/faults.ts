@@ -90,3 +90,35 @@ export async function expectThreadsBackAfterClose({ glean, baseline }: { glean: 
   await glean.close();
   await threadsBackTo(baseline);
 }
+
+/** How a call ended: its value, its rejection, or still pending when the wait was up. */
+export type Outcome = { value: unknown } | { error: unknown } | 'pending';
+
+/**
+ * How `promise` settled within `ms`, or 'pending'. What these tests prove is often that a call does
+ * not pend (or does not wait for a thread stuck in a system call), which no event can show: so the
+ * wait is a race against a timer, with room for a slow machine.
+ */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<Outcome> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(
+        (value: unknown) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The outcome is a rejection with a GleanError of `code`; returns the error. */
+export function rejectedWith(outcome: Outcome, code: string): GleanError {
+  expect(outcome, 'the call still pending').not.toBe('pending');
+  expect(outcome).toMatchObject({ error: expect.any(GleanError) });
+  const error = (outcome as { error: GleanError }).error;
+  expect(error.code).toBe(code);
+  return error;
+}
