@@ -1,6 +1,7 @@
 import { MessageChannel, MessagePort, type Worker } from 'node:worker_threads';
 import { wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
+import { createThread, type ThreadOptions } from './thread.js';
 import {
   PROTOCOL_VERSION,
   checkWorkerMessage,
@@ -20,8 +21,6 @@ import {
 } from '@glean/worker/protocol';
 import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
 
-/** How long {@link Slot.terminate} waits for a booting worker to say hello before stopping it anyway. */
-const BOOT_GRACE_MS = 10_000;
 
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
@@ -81,7 +80,8 @@ type SlotState = 'starting' | 'ready' | 'stopping' | 'dead';
  * slot settles: with its reply, its timeout, or a coded error when the worker dies.
  */
 export class Slot {
-  readonly #pool: Piscina;
+  /** The pool of this one thread (see thread.ts); none when the thread could not start. */
+  readonly #pool: Piscina | undefined;
   #context: SlotContext = { id: undefined, file: '(not yet loaded)', version: '' };
   #hooks: SlotHooks = { onSettle() {}, onDeath() {} };
   #load: SlotLoad = { file: '' };
@@ -95,7 +95,7 @@ export class Slot {
   readonly #ended: Promise<GleanError>;
   #exited: Promise<void>;
   #hasExited = false;
-  #worker: Worker | undefined;
+  readonly #worker: Worker | undefined;
   /** Control calls waiting for an answer: rejected at once when the control port cannot carry one. */
   readonly #controlWaits = new Set<(error: GleanError) => void>();
   /** Messages that arrived on the call port, readable or not: the worker numbers its posts the same way. */
@@ -108,10 +108,14 @@ export class Slot {
   #endReason: string | undefined;
   #deathDetail = '';
   #probing = false;
+  #stopRequested = false;
 
-  /** Starts a worker thread of `pool`; it takes a plugin with {@link Slot.bind} and {@link Slot.start}. */
-  constructor(pool: Piscina) {
-    this.#pool = pool;
+  /**
+   * Starts a worker thread with these options; it takes a plugin with {@link Slot.bind} and
+   * {@link Slot.start}. A thread that cannot start makes the slot end at once: its start() rejects
+   * `GLEAN_LOAD_FAILED` with Node's reason (`ERR_WORKER_INIT_FAILED`).
+   */
+  constructor(options: Omit<ThreadOptions, 'threads'>) {
     this.#hello = new Promise((resolve) => (this.#saidHello = resolve));
     const calls = new MessageChannel();
     const control = new MessageChannel();
@@ -128,17 +132,37 @@ export class Slot {
     });
     this.#controlPort.on('close', () => this.#onPortClosed('control'));
     const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
-    const run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
-    // Until the hello names the thread, the task's end is the best sign of its exit; then the thread's own 'exit'.
-    const taskEnded = (): void => {
-      if (this.#worker === undefined) this.#hasExited = true;
-    };
-    this.#exited = run.then(taskEnded, taskEnded);
+    let run: Promise<unknown>;
+    try {
+      this.#pool = createThread(options);
+      // The pool's one thread exists and is free: run() hands it the task and starts no thread.
+      run = this.#pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
+    } catch (error) {
+      this.#pool = undefined;
+      run = Promise.reject(error);
+    }
+    const worker = this.#pool?.threads[0];
+    this.#worker = worker;
+    this.#exited =
+      worker === undefined
+        ? run.then(this.#markExited, this.#markExited)
+        : new Promise((resolve) =>
+            // The exit code for crash messages, and a promise that truly waits for the thread to end.
+            worker.once('exit', (code) => {
+              this.#exitCode = code;
+              this.#markExited();
+              resolve();
+            }),
+          );
     this.#ended = run.then(
       () => this.#onEnd(undefined),
       (error: unknown) => this.#onEnd(error),
     );
   }
+
+  #markExited = (): void => {
+    this.#hasExited = true;
+  };
 
   /** The worker's thread id, once it said hello; -1 before. */
   get threadId(): number {
@@ -222,9 +246,8 @@ export class Slot {
               ...this.#context,
               cause: error,
             });
-      // Not stopped here: a version's failed start destroys its whole pool at once (see destroyPool), and
-      // a lone replacement is terminated by its version. Stopping threads one by one while others boot
-      // makes piscina respawn them.
+      // Not stopped here: a version's failed start stops all its threads at once (stopSlots), and a lone
+      // replacement is terminated by its version.
       this.expectEnd('load failed');
       throw failure;
     }
@@ -293,8 +316,7 @@ export class Slot {
   }
 
   /**
-   * Says the worker is about to be stopped from outside (its whole pool destroyed), so its end is no
-   * crash: calls still in flight will reject `GLEAN_PLUGIN_CRASHED` with `reason`.
+   * Says the worker is about to be stopped from outside, so its end is no crash: calls still in flight will reject `GLEAN_PLUGIN_CRASHED` with `reason`.
    */
   expectEnd(reason: string): void {
     if (this.#state === 'dead' || this.#state === 'stopping') return;
@@ -302,16 +324,13 @@ export class Slot {
     this.#endReason = reason;
   }
 
-  /** Stops the worker now: calls still in flight reject `GLEAN_PLUGIN_CRASHED` with `reason`. Idempotent; resolves once the thread has exited. */
+  /** Stops the worker now, booting or serving: calls still in flight reject `GLEAN_PLUGIN_CRASHED` with `reason`. Idempotent; resolves once the thread has exited. */
   async terminate(reason: string): Promise<void> {
-    if (this.#state !== 'dead' && !this.#abort.signal.aborted) {
+    if (this.#state !== 'dead' && !this.#stopRequested) {
+      this.#stopRequested = true;
       this.expectEnd(reason);
-      // A worker still booting cannot be stopped cleanly yet (piscina would respawn it, and Node may
-      // abort the process if it dies while loading the entry module): wait for its hello, or its end.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#hello, this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, BOOT_GRACE_MS)))]);
-      clearTimeout(timer);
-      this.#abort.abort(new Error(reason));
+      // Destroying the thread's pool terminates the thread and rejects its serve task.
+      void this.#pool?.destroy();
     }
     await this.#ended;
     await this.#exited;
@@ -340,20 +359,12 @@ export class Slot {
         this.#misbehaved(`said hello again (thread ${message.threadId})`);
         return;
       }
+      if (message.threadId !== this.#worker?.threadId) {
+        this.#misbehaved(`said hello as thread ${message.threadId}`);
+        return;
+      }
       this.#threadId = message.threadId;
       this.#saidHello();
-      const worker = this.#pool.threads.find((thread: Worker) => thread.threadId === message.threadId);
-      if (worker !== undefined) {
-        this.#worker = worker;
-        // Known exit code for crash messages, and a promise that truly waits for the thread to end.
-        this.#exited = new Promise((resolve) =>
-          worker.once('exit', (code) => {
-            this.#exitCode = code;
-            this.#hasExited = true;
-            resolve();
-          }),
-        );
-      }
       return;
     }
     const pending = this.#pending.get(message.id);
@@ -543,8 +554,8 @@ export class Slot {
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
-    // The serve task can only end with its thread, unless plugin code forged piscina's answer: make sure.
-    if (!this.#hasExited) void this.#worker?.terminate();
+    // The serve task ends with its thread (unless plugin code forged piscina's answer): let the pool go too.
+    void this.#pool?.destroy();
     // A slot still starting reports through start()'s rejection; one stopped on purpose not at all.
     // 'dead' before the end means #checkAlive found it blocked while it served.
     if (before === 'ready' || before === 'dead') this.#hooks.onDeath(this, crash);

@@ -1,10 +1,9 @@
-import type { Piscina } from 'piscina';
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
 import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
 import type { CallOptions } from './call-options.js';
-import { createPool, destroyPool } from './pool.js';
+import { stopSlots } from './pool.js';
 import { Slot, threadEnv } from './slot.js';
 
 
@@ -86,13 +85,12 @@ export interface ThreadStatus {
 }
 
 /**
- * One plugin version: a piscina pool of `threads` workers that all imported the same file,
+ * One plugin version: `threads` workers that all imported the same file,
  * the calls queued for them, and the version's drain and retirement.
  */
 export class Version {
   readonly spec: VersionSpec;
   readonly #hooks: VersionHooks;
-  readonly #pool: Piscina;
   readonly #slots: Slot[] = [];
   /** Every slot whose thread has not exited yet, replaced ones too: what retirement must stop. */
   readonly #threads = new Set<Slot>();
@@ -111,13 +109,12 @@ export class Version {
   lastError: GleanError | undefined;
 
   /** `spare`: threads started ahead of time with the same thread options, to adopt instead of starting new ones. */
-  constructor(spec: VersionSpec, hooks: VersionHooks, spare?: { pool: Piscina; slots: readonly Slot[] }) {
+  constructor(spec: VersionSpec, hooks: VersionHooks, spare?: readonly Slot[]) {
     this.spec = spec;
     this.#hooks = hooks;
     const { env } = spec.options;
     this.#env = env === 'inherit' ? threadEnv() : env === 'none' ? {} : env;
-    this.#pool = spare?.pool ?? createPool(spec.options);
-    for (const slot of spare?.slots ?? []) this.#slots.push(this.#adopt(slot));
+    for (const slot of spare ?? []) this.#slots.push(this.#adopt(slot));
   }
 
   get state(): VersionState {
@@ -269,7 +266,7 @@ export class Version {
    */
   #destroy(): Promise<void> {
     this.#destroyed ??= (async () => {
-      const stuck = await destroyPool(this.#pool, [...this.#threads], 'its version was retired');
+      const stuck = await stopSlots([...this.#threads], 'its version was retired');
       if (stuck.length > 0) this.#hooks.onStuck(this, stuck);
     })();
     return this.#destroyed;
@@ -288,7 +285,7 @@ export class Version {
   }
 
   #newSlot(): Slot {
-    return this.#adopt(new Slot(this.#pool));
+    return this.#adopt(new Slot(this.spec.options));
   }
 
   #adopt(slot: Slot): Slot {
