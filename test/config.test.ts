@@ -191,7 +191,7 @@ describe('problems are listed at their place', () => {
     expect(stable(error)).toMatchInlineSnapshot(`
       "config <dir>/plugin.json is invalid:
         defaults.threads: expected an integer from 1 to 256, received string
-        defaults.resourceLimits.stackSizeMb: expected a positive number, received 0
+        defaults.resourceLimits.stackSizeMb: expected a number from 1 to 1024, received 0
         plugins[1].file: expected string, received number
         plugins[2].id: duplicate id "Foo" (also at plugins[0])
         plugins[2].timeoutMs: expected an integer from 1 to 2147483647, received -5
@@ -327,6 +327,14 @@ describe('unreadable config', () => {
     const error = await readError(join(dir, 'a.json'));
     expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
     expect(error.message).toContain(`config ${join(dir, 'a.json')} is unreadable: ELOOP`);
+  });
+
+  // FIFOs, /dev/zero and the size limit, with a running Glean: special-files.test.ts.
+  test('a character device through a symlink (/dev/null): refused for what it is, not read as an empty file', async () => {
+    await symlink('/dev/null', join(dir, 'plugin.json'));
+    const error = await readError(join(dir, 'plugin.json'));
+    expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
+    expect(stable(error)).toMatchInlineSnapshot(`"config <dir>/plugin.json is unreadable: a character device, not a regular file"`);
   });
 });
 

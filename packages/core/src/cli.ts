@@ -4,15 +4,15 @@
  * The executable is bin/glean.js, which calls {@link main}: importing this module runs nothing.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_INTEGRITY_ALGORITHM, IntegrityAlgorithm, hashForIntegrity } from './integrity.js';
+import { MAX_PLUGIN_FILE_BYTES, RefusedFileError, formatLimit, readRegularFile } from './read-file.js';
 
 /** How `glean` exits. */
 export const ExitCode = {
   /** Done. */
   OK: 0,
-  /** A file could not be read. */
+  /** A file could not be read, or is not a regular file, or is over the plugin-file limit. */
   FAILED: 1,
   /** The command line is wrong: unknown command or option, missing file, unsupported algorithm. */
   USAGE: 2,
@@ -32,7 +32,8 @@ const HELP = `Usage: glean <command> [options]
 Commands:
   hash <file>...          Print the integrity value of each file: paste it into the
                           plugin's "integrity" in the glean config. With several
-                          files, each line is "<value>  <file>".
+                          files, each line is "<value>  <file>". Regular files
+                          only, up to ${formatLimit(MAX_PLUGIN_FILE_BYTES)}, as glean loads them.
   help                    Print this help.
 
 Options:
@@ -40,7 +41,8 @@ Options:
   -h, --help              Print this help.
   -v, --version           Print glean's version.
 
-Exit codes: 0 done, 1 a file could not be read, 2 wrong usage.
+Exit codes: 0 done, 1 a file could not be read (or is not a regular file, or
+is too large), 2 wrong usage.
 
 Example:
   $ npx glean hash plugins/hello/index.ts
@@ -82,10 +84,12 @@ export async function runCli(args: readonly string[], output: CliOutput): Promis
   for (const file of files) {
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      // The limit and the refusals glean's own reads have: a FIFO would hang the command, /dev/zero fill memory.
+      bytes = await readRegularFile(file, MAX_PLUGIN_FILE_BYTES, { follow: true });
     } catch (error) {
       const { code: errno, message } = error as NodeJS.ErrnoException;
-      output.stderr(`glean: cannot read ${file}: ${errno ?? message}\n`);
+      const problem = error instanceof RefusedFileError ? error.reason : (errno ?? message);
+      output.stderr(`glean: cannot read ${file}: ${problem}\n`);
       code = ExitCode.FAILED;
       continue;
     }

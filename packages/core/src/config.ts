@@ -1,14 +1,21 @@
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { ErrorCode, GleanError, type ConfigIssue } from './errors.js';
 import { integrityProblem } from './integrity.js';
+import { MAX_CONFIG_BYTES, RefusedFileError, readRegularFile } from './read-file.js';
 
-/** Node's worker `resourceLimits`, in megabytes; each absent key keeps Node's default. */
+/**
+ * Node's worker `resourceLimits`, in megabytes; each absent key keeps Node's default. Each is bounded
+ * (a value outside is `GLEAN_CONFIG_INVALID`), as Node would let some values abort the whole process.
+ */
 export interface ResourceLimits {
+  /** Heap for long-lived objects, 16..1048576. */
   maxOldGenerationSizeMb?: number;
+  /** Heap for new objects, 1..1048576. */
   maxYoungGenerationSizeMb?: number;
+  /** Address space reserved for compiled code, per thread, 1..1024. */
   codeRangeSizeMb?: number;
+  /** The thread's stack, 1..1024; Node's default is 4. */
   stackSizeMb?: number;
 }
 
@@ -99,17 +106,43 @@ function integer(min: number, max: number, expected: string) {
   return z.int({ error }).min(min, { error }).max(max, { error });
 }
 
-const positiveNumber = z.number({ error: expecting('a positive number') }).positive({ error: expecting('a positive number') }).optional();
-
 const nonEmptyStringError = (issue: { readonly input?: unknown }): string =>
   typeof issue.input === 'string' ? 'expected a non-empty string, received ""' : `expected string, received ${typeName(issue.input)}`;
 const nonEmptyString = z.string({ error: nonEmptyStringError }).min(1, { error: nonEmptyStringError });
 
+function numberFrom(min: number, max: number) {
+  const error = expecting(`a number from ${min} to ${max}`);
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
+/**
+ * The range of each resource limit, in MB. Node passes these to V8 and to the thread's stack unchecked,
+ * and some values outside them take the whole process down, not the worker (measured on Node 20.20,
+ * 22.23 and 24.22, x64 Linux; docs/errors.md has the numbers):
+ * - `stackSizeMb` at 0.23 or less overflows the stack while the thread boots (exit 6, SIGSEGV or exit 10
+ *   by version), from 2^44 (1.8e13) it wraps around to the same; from about the machine's RAM the thread
+ *   cannot start (ERR_WORKER_INIT_FAILED).
+ * - `maxOldGenerationSizeMb` at 2.4 or less is a fatal out-of-memory (SIGTRAP) on Node 22 and 24; glean's
+ *   own worker needs more than 8 to load on them.
+ * - `codeRangeSizeMb` is reserved as address space by every thread: 8e7 for one thread, or 2e5 for 600,
+ *   exhausts it (SIGTRAP, "Failed to reserve virtual memory for CodeRange").
+ * - `maxYoungGenerationSizeMb` did no harm at any value; V8 clamps it.
+ * Each range keeps well inside what started a worker and served a call on all three.
+ */
+export const RESOURCE_LIMIT_RANGES = {
+  maxOldGenerationSizeMb: { min: 16, max: 1_048_576 },
+  maxYoungGenerationSizeMb: { min: 1, max: 1_048_576 },
+  codeRangeSizeMb: { min: 1, max: 1024 },
+  stackSizeMb: { min: 1, max: 1024 },
+} as const satisfies Record<keyof ResourceLimits, { min: number; max: number }>;
+
+const limit = (key: keyof ResourceLimits) => numberFrom(RESOURCE_LIMIT_RANGES[key].min, RESOURCE_LIMIT_RANGES[key].max).optional();
+
 const ResourceLimitsSchema = z.strictObject({
-  maxOldGenerationSizeMb: positiveNumber,
-  maxYoungGenerationSizeMb: positiveNumber,
-  codeRangeSizeMb: positiveNumber,
-  stackSizeMb: positiveNumber,
+  maxOldGenerationSizeMb: limit('maxOldGenerationSizeMb'),
+  maxYoungGenerationSizeMb: limit('maxYoungGenerationSizeMb'),
+  codeRangeSizeMb: limit('codeRangeSizeMb'),
+  stackSizeMb: limit('stackSizeMb'),
 });
 
 const IntegritySchema = z.string({ error: (issue) => `expected string, received ${typeName(issue.input)}` }).superRefine((value, context) => {
@@ -188,10 +221,10 @@ const LIMIT_KEYS = Object.keys(ResourceLimitsSchema.shape) as (keyof ResourceLim
 const ENTRY_KEYS = Object.keys(PluginEntrySchema.shape);
 const ROOT_KEYS = Object.keys(ObjectFileSchema.shape);
 
-/** Parses and validates config text; throws GleanError CONFIG_INVALID listing every problem, at its place. */
 /** The one issue of a config file with nothing but whitespace in it. */
 export const EMPTY_CONFIG = 'the file is empty';
 
+/** Parses and validates config text; throws GleanError CONFIG_INVALID listing every problem, at its place. */
 export function parseConfig(text: string, configPath: string): GleanConfig {
   const file = path.resolve(configPath);
   const dir = path.dirname(file);
@@ -234,13 +267,21 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
   return Object.freeze({ path: file, dir, plugins: Object.freeze(entries) });
 }
 
-/** Reads then parses; fs errors (ENOENT, EISDIR, EACCES, ELOOP, …) throw GleanError CONFIG_UNREADABLE naming the path and errno code. */
+/**
+ * Reads then parses. The config must be a regular file (a symlink to one is followed) of at most
+ * {@link MAX_CONFIG_BYTES}; a FIFO or a device is refused without waiting on it. Throws GleanError
+ * CONFIG_UNREADABLE naming the path and the errno code (ENOENT, EISDIR, EACCES, ELOOP, …), or what the
+ * file is ("a FIFO, not a regular file") or its size over the limit.
+ */
 export async function readConfig(configPath: string): Promise<GleanConfig> {
   const file = path.resolve(configPath);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true })).toString('utf8');
   } catch (error) {
+    if (error instanceof RefusedFileError) {
+      throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${error.reason}`, { cause: error });
+    }
     const { code, message } = error as NodeJS.ErrnoException;
     // "ENOENT: no such file or directory, open '/x'" and "EISDIR: illegal operation on a directory, read" → the middle part
     const what = /^[A-Z0-9_]+: (.*?)(?:, [a-z]+(?: '.*)?)?$/s.exec(message)?.[1] ?? message;

@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from './read-file.js';
 
 /**
  * SHA-256 of a plugin file's bytes, in hex. A version is the file's content, not its name:
  * an edit saved to the same path is a new version, a `touch` is not.
- * Rejects `GLEAN_LOAD_FAILED` naming the file and the errno code when it cannot be read.
+ * `file` is a real path (a version's `realFile`): a final symlink is not followed, and only a regular
+ * file of at most {@link MAX_PLUGIN_FILE_BYTES} is read.
+ * Rejects `GLEAN_LOAD_FAILED` naming the file and the errno code, or why it was refused, when it cannot be read.
  */
 export async function hashFile(file: string, id: string | undefined, version: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file, MAX_PLUGIN_FILE_BYTES, { follow: false });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new GleanError(ErrorCode.LOAD_FAILED, `${describePlugin(id, file, version)}: cannot read the plugin file (${code})`, {
+    throw new GleanError(ErrorCode.LOAD_FAILED, `${describePlugin(id, file, version)}: cannot read the plugin file (${readProblem(error)})`, {
       cause: error,
       id,
       file,

@@ -4,10 +4,10 @@
  * path as given, so in a Kubernetes ConfigMap layout (`plugin.json -> ..data/plugin.json`) it is the
  * folder of the link, and files reached through `..data` are inside it.
  */
-import { constants } from 'node:fs';
-import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { MAX_PLUGIN_FILE_BYTES, openRegularFile, readOpenedFile, readProblem, type OpenedFile } from './read-file.js';
 
 /** The plugin a confinement check concerns, for its error messages. */
 export interface PluginRef {
@@ -92,8 +92,10 @@ export async function confine(file: string, root: string, plugin: PluginRef = {}
  * the file that was checked: it opens the real path without following a final symlink, then checks
  * that the open file is still the one `file` resolves to inside the root (a symlink or folder swapped
  * in between is caught, and the whole check runs again). Hash these bytes and run these bytes, and
- * nothing can be swapped between the check and the load.
- * Rejects as {@link confine} does; `GLEAN_LOAD_FAILED` when the file cannot be read or keeps changing.
+ * nothing can be swapped between the check and the load. Only a regular file of at most
+ * {@link MAX_PLUGIN_FILE_BYTES} is read; a FIFO or a device is refused without waiting on it.
+ * Rejects as {@link confine} does; `GLEAN_LOAD_FAILED` when the file cannot be read, is not a regular
+ * file, is over the limit, or keeps changing.
  */
 export async function readConfined(file: string, root: string, plugin: PluginRef = {}): Promise<ConfinedFile> {
   const absolute = resolve(file);
@@ -102,28 +104,28 @@ export async function readConfined(file: string, root: string, plugin: PluginRef
   const context = { id: plugin.id, file: absolute, version };
   for (let attempt = 1; ; attempt++) {
     const realPath = await confine(absolute, root, plugin);
-    let handle: FileHandle;
+    let opened: OpenedFile;
     try {
-      // O_NOFOLLOW: a final component turned into a symlink since realpath fails with ELOOP instead of being followed.
-      handle = await open(realPath, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+      // follow: false (O_NOFOLLOW): a final component turned into a symlink since realpath fails with ELOOP instead of being followed.
+      // A FIFO or a device is refused here, from the open handle, before a byte is read or anything waits on it.
+      opened = await openRegularFile(realPath, { follow: false });
     } catch (error) {
       if (attempt < MAX_ATTEMPTS && (errno(error) === 'ELOOP' || errno(error) === 'ENOENT')) continue;
       throw unreadable(where, context, error);
     }
     try {
-      const opened = await handle.stat();
       // The open file must be the one `file` leads to now, inside the root: same device and inode.
       const now = await confine(absolute, root, plugin);
       const there = await stat(now).catch(() => undefined);
-      if (there === undefined || there.dev !== opened.dev || there.ino !== opened.ino) {
+      if (there === undefined || there.dev !== opened.stats.dev || there.ino !== opened.stats.ino) {
         if (attempt < MAX_ATTEMPTS) continue;
         throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: the plugin file kept changing while it was read (${MAX_ATTEMPTS} attempts)`, context);
       }
-      return { realPath: now, bytes: await handle.readFile() };
+      return { realPath: now, bytes: await readOpenedFile(realPath, opened, MAX_PLUGIN_FILE_BYTES) };
     } catch (error) {
       throw error instanceof GleanError ? error : unreadable(where, context, error);
     } finally {
-      await handle.close();
+      await opened.handle.close();
     }
   }
 }
@@ -155,7 +157,7 @@ async function realPathOfMissing(file: string, links: number): Promise<string> {
 
 function unreadable(where: string, context: { id: string | undefined; file: string; version: string }, error: unknown): GleanError {
   // The same wording as a plugin file that cannot be hashed (content.ts): it is the same failure.
-  return new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot read the plugin file (${errno(error)})`, { ...context, cause: error });
+  return new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot read the plugin file (${readProblem(error)})`, { ...context, cause: error });
 }
 
 function errno(error: unknown): string {
