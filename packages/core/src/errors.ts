@@ -5,11 +5,11 @@
 export const ErrorCode = {
   /** The config file's content is not valid JSON or does not match the schema. `error.issues` lists every problem. */
   CONFIG_INVALID: 'GLEAN_CONFIG_INVALID',
-  /** The config file cannot be read: missing, a directory, no permission, a symlink loop. */
+  /** The config file cannot be read: missing, a directory, no permission, a symlink loop, not a regular file (a FIFO, a device), or over 16 MiB. */
   CONFIG_UNREADABLE: 'GLEAN_CONFIG_UNREADABLE',
   /** The id is not (or no longer) in the config. */
   NOT_CONFIGURED: 'GLEAN_NOT_CONFIGURED',
-  /** A plugin version failed to load: missing or unreadable file, syntax error, throw during import, import still pending after `loadTimeoutMs`. */
+  /** A plugin version failed to load: missing or unreadable file, not a regular file or over 64 MiB, syntax error, throw during import, import still pending after `loadTimeoutMs`, a worker that could not start. */
   LOAD_FAILED: 'GLEAN_LOAD_FAILED',
   /** The plugin file loaded but has no export (or method) of that name. The message lists what it has. */
   SYMBOL_NOT_FOUND: 'GLEAN_SYMBOL_NOT_FOUND',

@@ -21,5 +21,6 @@ export { diffPlugins } from './diff.js';
 export type { PluginDiff, PluginSpec } from './diff.js';
 export { CRASH_LIMIT, CRASH_WINDOW_MS, VersionState } from './version.js';
 export { EXIT_TIMEOUT_MS, LIVENESS_GRACE_MS } from './slot.js';
+export { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES } from './read-file.js';
 export { ExportKind, TRANSFER, transfer } from '@glean/worker/protocol';
 export type { Transferable } from '@glean/worker/protocol';
