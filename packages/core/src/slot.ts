@@ -1,5 +1,5 @@
 import { MessageChannel, MessagePort, type Worker } from 'node:worker_threads';
-import { wrap, type Endpoint, type Remote } from 'comlink';
+import { releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
 import { createThread, type ThreadOptions } from './thread.js';
 import {
@@ -554,6 +554,9 @@ export class Slot {
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
+    // comlink's FinalizationRegistry holds the control port, and with it every listener on it and every
+    // control call left unanswered, until the proxy is released: without this, no ended slot is freed.
+    this.#control[releaseProxy]();
     // The serve task ends with its thread (unless plugin code forged piscina's answer): let the pool go too.
     void this.#pool?.destroy();
     // A slot still starting reports through start()'s rejection; one stopped on purpose not at all.
