@@ -136,3 +136,35 @@ describe('withOptions(handle, { timeoutMs })', () => {
     await expectThreadsBackAfterClose(s);
   });
 });
+
+describe('withOptions() and what it is given', () => {
+  it('refuses a signal that is not an AbortSignal with a TypeError, before any call, so no worker is disturbed', async () => {
+    const { glean, calc } = await setup();
+    expect(() => withOptions(calc, { signal: null as unknown as AbortSignal })).toThrow(TypeError);
+    expect(() => withOptions(calc, { signal: {} as AbortSignal })).toThrow(TypeError);
+    expect(() => withOptions(calc, { timeoutMs: 0 })).toThrow(RangeError);
+    expect(await calc.add(1, 2)).toBe(3);
+    expect(glean.status()['Calc']?.restarts).toBe(0);
+  });
+
+  it('leaves a busy worker alone when a call on it is aborted: the call rejects GLEAN_ABORTED, the worker finishes it and keeps serving, nothing restarts', async () => {
+    const temp = await tempDir();
+    await temp.write('busy.mjs', `import { threadId } from 'node:worker_threads';
+export const Busy = {
+  threadId() { return threadId; },
+  spin(ms) { const end = Date.now() + ms; while (Date.now() < end); return 'spun'; },
+};
+`);
+    const configPath = await temp.write('glean.json', [{ id: 'Busy', file: 'busy.mjs', name: 'Busy' }]);
+    const glean = new Glean(configPath, { watch: false, logger: false });
+    onCleanup(() => glean.close());
+    await glean.loadConfig();
+    const busy = await glean.reloadAndWatch<{ threadId(): number; spin(ms: number): string }>('Busy');
+    const thread = await busy.threadId();
+
+    // Longer than the 1 s a worker has to answer a ping after a timeout: an abort must not probe it.
+    rejectedWith(await settledWithin(withOptions(busy, { signal: AbortSignal.timeout(50) }).spin(1500), 1000), ABORTED);
+    expect(await busy.threadId()).toBe(thread);
+    expect(glean.status()['Busy']?.restarts).toBe(0);
+  });
+});

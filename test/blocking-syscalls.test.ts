@@ -109,3 +109,27 @@ export const Faulty = {
     expect(most).toBeLessThanOrEqual(s.baseline);
   });
 });
+
+describe('a replacement worker stuck in its import', () => {
+  it('counts as the next crash on time: the version goes on restarting (or fails) instead of waiting for the stuck thread', async () => {
+    const { glean } = await gleanOver(
+      `import { execSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+const marker = new URL('./died', import.meta.url);
+// The first import is quick; every import after the worker died sleeps past loadTimeoutMs.
+if (existsSync(marker)) execSync('sleep 3');
+export const Plugin = { die() { writeFileSync(marker, ''); process.exit(1); }, ok() { return 'ok'; } };
+`,
+      { loadTimeoutMs: 300 },
+    );
+    await glean.loadConfig();
+    const plugin = await glean.reloadAndWatch<{ die(): never; ok(): string }>('P');
+    const first = nextEvent<CrashEvent>(glean, 'crash');
+    void plugin.die().catch(() => {});
+    await first;
+    // The replacement's import times out after 300 ms, its thread is waited for at most EXIT_TIMEOUT_MS
+    // (1 s): reported within 2.5 s, before the 3 s sleep ends, which is what it used to wait for.
+    const second = await nextEvent<CrashEvent>(glean, 'crash', () => true, 2500);
+    expect(second.error.code).toBe(ErrorCode.LOAD_FAILED);
+  });
+});

@@ -128,3 +128,31 @@ describe('an async listener that rejects', () => {
     await threadsBackTo(s.baseline);
   });
 });
+
+describe('a listener that closes the Glean', () => {
+  it('on load, with watching on: loadConfig() rejects GLEAN_CLOSED and no watcher is left running', async () => {
+    const s = await setup();
+    const watchers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'FSEventWrap').length;
+    const before = watchers();
+    const glean = new Glean(s.glean.configPath, { logger: false });
+    onCleanup(() => glean.close());
+    let closing: Promise<void> | undefined;
+    glean.on('load', () => void (closing = glean.close()));
+
+    await expect(glean.loadConfig()).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
+    await closing;
+    expect(watchers()).toBe(before);
+    await threadsBackTo(s.baseline);
+  });
+});
+
+describe('close() right after reloadConfig()', () => {
+  it('makes that reloadConfig() reject GLEAN_CLOSED when its reload never ran', async () => {
+    const s = await setup();
+    await s.glean.loadConfig();
+    const reloading = s.glean.reloadConfig();
+    const closing = s.glean.close();
+    await expect(reloading).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
+    await closing;
+  });
+});

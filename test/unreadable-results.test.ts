@@ -266,3 +266,29 @@ export const hostileMethods = Object.create(new Proxy({}, { ownKeys: boom('ownKe
     await threadsBackTo(baseline);
   });
 });
+
+describe('an error named like a member of Object.prototype', () => {
+  it.each(['hasOwnProperty', 'constructor', '__proto__', 'toString'])('named %s reaches the caller as the plugin error it is, and the worker is kept', async (name) => {
+    const temp = await tempDir();
+    await temp.write('odd.mjs', `import { threadId } from 'node:worker_threads';
+export const Odd = {
+  threadId() { return threadId; },
+  fail(name) { const error = new Error('odd'); Object.defineProperty(error, 'name', { value: name }); throw error; },
+};
+`);
+    const configPath = await temp.write('glean.json', [{ id: 'Odd', file: 'odd.mjs', name: 'Odd' }]);
+    const glean = new Glean(configPath, { watch: false, logger: false });
+    onCleanup(() => glean.close());
+    await glean.loadConfig();
+    const odd = await glean.reloadAndWatch<{ threadId(): number; fail(name: string): never }>('Odd');
+    const thread = await odd.threadId();
+
+    const outcome = await settledWithin(odd.fail(name), 2000);
+    expect(outcome).toMatchObject({ error: expect.any(Error) });
+    const error = (outcome as { error: Error }).error;
+    expect(error.name).toBe(name);
+    expect(error.message).toBe('odd');
+    expect(await odd.threadId()).toBe(thread);
+    expect(glean.status()['Odd']?.restarts).toBe(0);
+  });
+});

@@ -1,3 +1,5 @@
+import { describeValue } from '@glean/worker/protocol';
+
 /**
  * Every error glean raises is a {@link GleanError} with a stable `code` from this table.
  * Match on `code`, never on message text: messages may gain detail between releases.
@@ -118,7 +120,7 @@ export function isGleanError(error: unknown, code?: ErrorCode): error is GleanEr
 /** `GLEAN_ABORTED` for a call whose signal aborted, with the signal's reason as `cause`. */
 export function abortedError(where: string, context: { id: string; file: string; version: string }, signal: AbortSignal): GleanError {
   const reason: unknown = signal.reason;
-  const text = reason instanceof Error ? reason.message : String(reason);
+  const text = reason instanceof Error ? reason.message : describeValue(reason);
   return new GleanError(ErrorCode.ABORTED, `${where}: the call was aborted: ${text}`, { ...context, cause: reason });
 }
 

@@ -185,6 +185,8 @@ export class Glean extends EventEmitter<GleanEvents> {
     }
     // Resolve with the spares #apply queued warm, so the first reload is already fast.
     await this.#refilling;
+    // Closed meanwhile (by a load listener, a signal handler): start no watcher that nothing would close.
+    if (this.#closing !== undefined) throw this.#closedError();
     if (this.#options.watch) {
       // chokidar loads only for instances that watch.
       const { Watcher } = await import('./watch.js');
@@ -289,6 +291,8 @@ export class Glean extends EventEmitter<GleanEvents> {
       for (const version of this.#starting) void version.retire();
       await this.#watcher?.close();
       await this.#loaded?.catch(() => {});
+      // A first load under way when close() began may have started its watcher since.
+      await this.#watcher?.close();
       await this.#running?.catch(() => {});
       await this.#refillSpares(0);
       await Promise.all([...this.#live].map((version) => version.retire()));
@@ -344,6 +348,11 @@ export class Glean extends EventEmitter<GleanEvents> {
             this.#endEmptyWait();
             this.#emitError(error as GleanError);
           }
+        }
+        // close() came before a reloadConfig() caller's run could start: that reload is not applied.
+        if (this.#asked && this.#closing !== undefined) {
+          this.#asked = false;
+          this.#lastOutcome = this.#closedError();
         }
       } finally {
         this.#running = undefined;

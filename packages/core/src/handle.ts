@@ -124,6 +124,30 @@ export class HandleState {
 
 const STATES = new WeakMap<object, HandleState>();
 
+/** Per snapshot: whether it holds something freezing cannot protect. Decided once per version. */
+const UNFREEZABLE = new WeakMap<object, boolean>();
+
+/** Whether a (frozen) snapshot holds a Map, a Set, a Date or bytes anywhere, whose contents stay mutable. */
+function hasUnfreezable(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  let known = UNFREEZABLE.get(value);
+  if (known === undefined) {
+    // Iterative: a snapshot may be nested as deep as the host could read it.
+    known = false;
+    const seen = new Set<object>();
+    const stack: unknown[] = [value];
+    while (stack.length > 0 && !known) {
+      const node = stack.pop();
+      if (node === null || typeof node !== 'object' || seen.has(node)) continue;
+      seen.add(node);
+      if (node instanceof Map || node instanceof Set || node instanceof Date || ArrayBuffer.isView(node) || node instanceof ArrayBuffer) known = true;
+      else for (const key of Reflect.ownKeys(node)) stack.push((node as Record<PropertyKey, unknown>)[key]);
+    }
+    UNFREEZABLE.set(value, known);
+  }
+  return known;
+}
+
 /** Members that JavaScript itself looks up on any object; a proxy that answers them all would break await, JSON and string conversion. */
 const IMPLICIT_MEMBERS = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
 
@@ -160,7 +184,10 @@ function call(state: HandleState, member: string | null, args: unknown[], option
 export function withOptions<H>(handle: H, options: CallOptions): H {
   const state = handleState(handle);
   if (state === undefined) throw new TypeError('withOptions() expects a handle from loadSymbol, reload or reloadAndWatch');
-  const { timeoutMs } = options;
+  const { timeoutMs, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`withOptions(): signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`);
+  }
   if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
     throw new RangeError(`withOptions(): timeoutMs must be an integer from 1 to 2147483647, received ${String(timeoutMs)}`);
   }
@@ -215,8 +242,8 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
       },
     });
   } else {
-    // This handle's own copy of the version's snapshot: what one reader changes in a Map, a Set, a Date
-    // or bytes (which freezing cannot stop) no other handle sees.
+    // The version's snapshot is frozen and shared. Freezing cannot protect what a Map, a Set, a Date or
+    // bytes hold: a snapshot with any of them is copied for this handle alone, once per version.
     let copied: { readonly of: ExportDescription; readonly value: unknown } | undefined;
     handle = Object.defineProperties(Object.create(null) as object, {
       value: {
@@ -224,10 +251,13 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
         get() {
           const binding = state.binding();
           if (binding instanceof GleanError) throw binding;
-          if (copied?.of !== binding.description) {
-            const value = structuredClone((binding.description as Extract<ExportDescription, { kind: 'value' }>).value);
+          const { description } = binding;
+          const shared = (description as Extract<ExportDescription, { kind: 'value' }>).value;
+          if (!hasUnfreezable(shared)) return shared;
+          if (copied?.of !== description) {
+            const value = structuredClone(shared);
             deepFreeze(value);
-            copied = { of: binding.description, value };
+            copied = { of: description, value };
           }
           return copied.value;
         },

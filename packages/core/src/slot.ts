@@ -103,7 +103,11 @@ export class Slot {
   #nextId = 0;
   #unsettled = 0;
   #state: SlotState = 'starting';
-  #threadId = -1;
+  /** The thread's id, known from the start; -1 when it could not start. */
+  readonly #threadId: number;
+  #greeted = false;
+  /** Why the slot ended, once it has: control calls made after that fail with it at once. */
+  #endError: GleanError | undefined;
   #exitCode: number | undefined;
   #endReason: string | undefined;
   #deathDetail = '';
@@ -143,6 +147,7 @@ export class Slot {
     }
     const worker = this.#pool?.threads[0];
     this.#worker = worker;
+    this.#threadId = worker?.threadId ?? -1;
     this.#exited =
       worker === undefined
         ? run.then(this.#markExited, this.#markExited)
@@ -164,7 +169,7 @@ export class Slot {
     this.#hasExited = true;
   };
 
-  /** The worker's thread id, once it said hello; -1 before. */
+  /** The worker's thread id; -1 for a thread that could not start. */
   get threadId(): number {
     return this.#threadId;
   }
@@ -281,9 +286,17 @@ export class Slot {
     // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.
     const callId = this.#nextId + 1;
     return new Promise((resolve, reject) => {
+      const pending: Pending = { id, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined, settled: false };
+      // Listening before posting: a signal that throws here leaves nothing sent and nothing on the books.
+      if (signal !== undefined) {
+        pending.signal = signal;
+        pending.onAbort = () => this.#onAbort(callId, signal);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
       try {
         this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferList(args));
       } catch (error) {
+        if (pending.onAbort !== undefined) signal?.removeEventListener('abort', pending.onAbort);
         const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
           new GleanError(ErrorCode.NOT_CLONEABLE, `${describePlugin(id, this.#context.file, this.#context.version)}: ${path} cannot be sent to the worker`, {
@@ -295,13 +308,7 @@ export class Slot {
         return;
       }
       this.#nextId = callId;
-      const pending: Pending = { id, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined, settled: false };
       if (timeoutMs !== undefined) pending.timer = setTimeout(this.#onTimeout, timeoutMs, callId, timeoutMs);
-      if (signal !== undefined) {
-        pending.signal = signal;
-        pending.onAbort = () => this.#onAbort(callId, signal);
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
       this.#pending.set(callId, pending);
       this.#unsettled++;
     });
@@ -337,6 +344,15 @@ export class Slot {
   }
 
   #onMessage = (raw: unknown): void => {
+    try {
+      this.#take(raw);
+    } catch (error) {
+      // Nothing a worker sends may throw in the host: what could not be taken is a breach like any other.
+      this.#misbehaved(`sent a message the host could not take (${describeValue((error as Error | undefined)?.message ?? error)})`);
+    }
+  };
+
+  #take(raw: unknown): void {
     this.#received++;
     const message = checkWorkerMessage(raw);
     if (message === undefined) {
@@ -355,15 +371,15 @@ export class Slot {
     }
     if (message.type === 'hello') {
       // Only the serve task's first word counts: another hello is plugin code posting on glean's port.
-      if (this.#threadId !== -1 || this.#received !== 1) {
+      if (this.#greeted || this.#received !== 1) {
         this.#misbehaved(`said hello again (thread ${message.threadId})`);
         return;
       }
-      if (message.threadId !== this.#worker?.threadId) {
+      if (message.threadId !== this.#threadId) {
         this.#misbehaved(`said hello as thread ${message.threadId}`);
         return;
       }
-      this.#threadId = message.threadId;
+      this.#greeted = true;
       this.#saidHello();
       return;
     }
@@ -372,9 +388,11 @@ export class Slot {
       this.#misbehaved(`sent an error for call ${message.id}, which it was not sent or had answered`);
       return;
     }
+    // Built before the call leaves the books: if building it throws, the call is still there to reject.
+    const failure = this.#failure(pending.id, message.error);
     this.#pending.delete(message.id);
-    this.#settle(pending, undefined, this.#failure(pending.id, message.error));
-  };
+    this.#settle(pending, undefined, failure);
+  }
 
   /**
    * A message arrived that this thread cannot read (structured clone refused it: nested deeper than
@@ -469,9 +487,9 @@ export class Slot {
   #onAbort(callId: number, signal: AbortSignal): void {
     const pending = this.#pending.get(callId);
     if (pending === undefined || pending.settled) return;
+    // The worker may still run the call to its end. No liveness probe, unlike a timeout: the caller gave
+    // up, which says nothing of the worker, and a busy worker killed for it would count as a crash.
     this.#settle(pending, undefined, this.#aborted(pending.id, signal));
-    // As after a timeout: the worker may still run the call; one whose event loop is blocked is replaced.
-    void this.#checkAlive();
   }
 
   #aborted(id: string, signal: AbortSignal): GleanError {
@@ -511,11 +529,12 @@ export class Slot {
    * carry an answer, so it always settles. What it resolves with came from the worker: check it.
    */
   #race(promise: Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<unknown> {
+    if (this.#endError !== undefined) return Promise.reject(this.#endError);
     let timer: NodeJS.Timeout | undefined;
     let fail: ((error: GleanError) => void) | undefined;
+    // No reaction on #ended per call: a slot lives long and is probed after every timeout; #onEnd fails the waits instead.
     return Promise.race([
       promise,
-      this.#ended.then((error) => Promise.reject(error)),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new GleanError(ErrorCode.TIMEOUT, timeoutMessage, this.#context)), timeoutMs);
         fail = reject;
@@ -542,6 +561,8 @@ export class Slot {
       exitCode: this.#exitCode,
       ...this.#context,
     });
+    this.#endError = crash;
+    for (const fail of [...this.#controlWaits]) fail(crash);
     this.rejectAll(
       (id) =>
         new GleanError(ErrorCode.PLUGIN_CRASHED, `${describePlugin(id, this.#context.file, this.#context.version)}: worker thread ${this.#threadId} ${verb} during the call: ${how}`, {

@@ -368,8 +368,9 @@ export class Version {
       await replacement.start([], this.spec.options.loadTimeoutMs);
       this.#onSettle();
     } catch (failure) {
-      // Its failure counts as the next crash.
-      await replacement.terminate('load failed');
+      // Its failure counts as the next crash. A thread stuck in its import is waited for EXIT_TIMEOUT_MS, then reported.
+      const stuck = await stopSlots([replacement], 'load failed');
+      if (stuck.length > 0) this.#hooks.onStuck(this, stuck);
       this.#onDeath(replacement, failure as GleanError, true);
     }
   }
@@ -437,11 +438,16 @@ function freezeDescription(description: ExportDescription): ExportDescription {
 
 /** Freezes `value` and everything in it that can be frozen (not bytes; a Map's or Set's contents, not its methods). */
 export function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
-  // Typed arrays and buffers cannot be frozen; maps and sets stay mutable through their methods.
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return;
-  Object.freeze(value);
-  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
-  if (value instanceof Map) for (const [k, v] of value) (deepFreeze(k), deepFreeze(v));
-  if (value instanceof Set) for (const v of value) deepFreeze(v);
+  // Iterative: a snapshot may be nested as deep as the host could read it, deeper than recursion goes.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object' || Object.isFrozen(node)) continue;
+    // Typed arrays and buffers cannot be frozen; maps and sets stay mutable through their methods.
+    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) continue;
+    Object.freeze(node);
+    for (const key of Reflect.ownKeys(node)) stack.push((node as Record<PropertyKey, unknown>)[key]);
+    if (node instanceof Map) for (const [k, v] of node) stack.push(k, v);
+    if (node instanceof Set) for (const v of node) stack.push(v);
+  }
 }

@@ -344,7 +344,8 @@ export function serializeError(thrown: unknown, depth = 0): SerializedError {
 
 /** Rebuilds an Error from {@link SerializedError}: the same name, message, stack, `code`, own properties and cause. */
 export function deserializeError(data: SerializedError): Error {
-  const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
+  // Own properties only: a plugin may name its error "hasOwnProperty" or "__proto__".
+  const Ctor = Object.hasOwn(BUILTIN_ERRORS, data.name) ? BUILTIN_ERRORS[data.name]! : Error;
   const error = new Ctor(data.message);
   if (error.name !== data.name) {
     Object.defineProperty(error, 'name', { value: data.name, configurable: true, writable: true, enumerable: false });
