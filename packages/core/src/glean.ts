@@ -8,7 +8,7 @@ import { ErrorCode, GleanError, describePlugin } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
 import { newCallStats, type CallStats } from './call-stats.js';
-import { Spares } from './pool.js';
+import { Spares } from './spares.js';
 import { EXIT_TIMEOUT_MS } from './slot.js';
 import type { SlotLoad } from './slot.js';
 import { Version, VersionState, type VersionCrash } from './version.js';
@@ -119,7 +119,7 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** What the workers of a spec's version import: the real path, and the checked bytes when pinned. */
   readonly #loads = new WeakMap<PluginSpec, SlotLoad>();
   readonly #root: string;
-  /** Threads started ahead of time (see pool.ts). */
+  /** Threads started ahead of time (see spares.ts). */
   readonly #spares = new Spares();
   #refilling: Promise<void> = Promise.resolve();
   /** A watcher's read found the config or a plugin file empty: the look again, which reports what it finds. */

@@ -627,6 +627,21 @@ export function failureToError(failure: WireFailure, where: string, context: { i
   }
 }
 
+/**
+ * Stops the threads of `slots` at once and waits for them to exit, at most {@link EXIT_TIMEOUT_MS}.
+ * Resolves with the thread ids of those still running then (blocked in a system call, which no
+ * termination interrupts): nothing waits for them.
+ */
+export async function stopSlots(slots: readonly Slot[], reason: string): Promise<number[]> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(slots.map((slot) => slot.terminate(reason))),
+    new Promise((resolve) => (timer = setTimeout(resolve, EXIT_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  return slots.filter((slot) => !slot.hasExited).map((slot) => slot.threadId);
+}
+
 /** Whether a MessagePort sits anywhere in `value` (searched 32 levels deep, 10,000 values at most). */
 function carriesPort(value: unknown): boolean {
   let budget = 10_000;

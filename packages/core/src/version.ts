@@ -3,8 +3,8 @@ import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
 import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
 import type { CallOptions } from './call-options.js';
-import { stopSlots } from './pool.js';
-import { Slot, threadEnv } from './slot.js';
+
+import { Slot, stopSlots, threadEnv } from './slot.js';
 
 
 /** Crashes within {@link CRASH_WINDOW_MS} after which a version stops restarting and turns `failed`. */

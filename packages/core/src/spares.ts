@@ -1,26 +1,11 @@
 import type { PrepareOptions } from '@glean/worker/protocol';
 import type { PluginSpec } from './diff.js';
 import { prepareFor } from './plugin-files.js';
-import { EXIT_TIMEOUT_MS, Slot } from './slot.js';
+import { Slot, stopSlots } from './slot.js';
 import type { ThreadOptions } from './thread.js';
 
 /** How long a worker may take to start before it counts as failed. */
 const WARM_TIMEOUT_MS = 10_000;
-
-/**
- * Stops the threads of `slots` at once and waits for them to exit, at most {@link EXIT_TIMEOUT_MS}.
- * Resolves with the thread ids of those still running then (blocked in a system call, which no
- * termination interrupts): nothing waits for them.
- */
-export async function stopSlots(slots: readonly Slot[], reason: string): Promise<number[]> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(slots.map((slot) => slot.terminate(reason))),
-    new Promise((resolve) => (timer = setTimeout(resolve, EXIT_TIMEOUT_MS))),
-  ]);
-  clearTimeout(timer);
-  return slots.filter((slot) => !slot.hasExited).map((slot) => slot.threadId);
-}
 
 /**
  * Threads started ahead of time for the next version with these thread options: a reload then
