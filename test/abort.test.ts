@@ -5,8 +5,8 @@
  * is the documented way to bound it. An aborted call that has not reached a worker never runs.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, withOptions } from '@glean/core';
-import { onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
+import { CRASH_LIMIT, ErrorCode, Glean, GleanError, withOptions, type CrashEvent } from '@glean/core';
+import { nextEvent, onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
 import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, settledWithin, rejectedWith } from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
@@ -147,24 +147,44 @@ describe('withOptions() and what it is given', () => {
     expect(glean.status()['Calc']?.restarts).toBe(0);
   });
 
-  it('leaves a busy worker alone when a call on it is aborted: the call rejects GLEAN_ABORTED, the worker finishes it and keeps serving, nothing restarts', async () => {
-    const temp = await tempDir();
-    await temp.write('busy.mjs', `import { threadId } from 'node:worker_threads';
+  it('leaves a worker that is busy for less than a second alone when a call on it is aborted: the call rejects GLEAN_ABORTED, the worker finishes it and keeps serving', async () => {
+    const busy = await busySetup();
+    const thread = await busy.handle.threadId();
+    // Shorter than the 1 s a worker has to answer the ping that follows an abort.
+    rejectedWith(await settledWithin(withOptions(busy.handle, { signal: AbortSignal.timeout(50) }).spin(500), 1000), ABORTED);
+    expect(await busy.handle.threadId()).toBe(thread);
+    expect(busy.glean.status()['Busy']?.restarts).toBe(0);
+  });
+
+  it('replaces a worker that stays stuck after a call on it was aborted, without counting it as a crash: more aborted hangs than CRASH_LIMIT leave the version serving', async () => {
+    const busy = await busySetup();
+    for (let round = 0; round <= CRASH_LIMIT; round++) {
+      const thread = await busy.handle.threadId();
+      const replaced = nextEvent<CrashEvent>(busy.glean, 'crash', (crash) => crash.threadId === thread, 5000);
+      rejectedWith(await settledWithin(withOptions(busy.handle, { signal: AbortSignal.timeout(20) }).hang(), 1000), ABORTED);
+      // No answer to the ping within 1 s: the worker is replaced, not failed, and the next call reaches the new one.
+      expect(await replaced).toMatchObject({ restarting: true, failed: false });
+      expect(await busy.handle.threadId()).not.toBe(thread);
+    }
+    expect(busy.glean.status()['Busy']?.state).toBe('ready');
+  }, 30_000);
+
+});
+
+/** A Glean over a plugin whose calls keep its worker busy (`spin`) or stuck (`hang`); closed after the test. */
+async function busySetup() {
+  const temp = await tempDir();
+  await temp.write('busy.mjs', `import { threadId } from 'node:worker_threads';
 export const Busy = {
   threadId() { return threadId; },
   spin(ms) { const end = Date.now() + ms; while (Date.now() < end); return 'spun'; },
+  hang() { for (;;); },
 };
 `);
-    const configPath = await temp.write('glean.json', [{ id: 'Busy', file: 'busy.mjs', name: 'Busy' }]);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
-    const busy = await glean.reloadAndWatch<{ threadId(): number; spin(ms: number): string }>('Busy');
-    const thread = await busy.threadId();
-
-    // Longer than the 1 s a worker has to answer a ping after a timeout: an abort must not probe it.
-    rejectedWith(await settledWithin(withOptions(busy, { signal: AbortSignal.timeout(50) }).spin(1500), 1000), ABORTED);
-    expect(await busy.threadId()).toBe(thread);
-    expect(glean.status()['Busy']?.restarts).toBe(0);
-  });
-});
+  const configPath = await temp.write('glean.json', [{ id: 'Busy', file: 'busy.mjs', name: 'Busy', drainTimeoutMs: 500 }]);
+  const glean = new Glean(configPath, { watch: false, logger: false });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  const handle = await glean.reloadAndWatch<{ threadId(): number; spin(ms: number): string; hang(): never }>('Busy');
+  return { glean, handle };
+}

@@ -156,3 +156,26 @@ describe('close() right after reloadConfig()', () => {
     await closing;
   });
 });
+
+describe('a logger that throws', () => {
+  it('changes nothing either: a crash it is told of is still an event, restarted, with no unhandled rejection', async () => {
+    const temp = await tempDir();
+    await temp.write('dies.mjs', `export function die() { process.exit(3); }\n`);
+    const configPath = await temp.write('glean.json', [{ id: 'D', file: 'dies.mjs', name: 'die' }]);
+    const logger = {
+      warn: () => {
+        throw new Error('the logger failed');
+      },
+      error: () => {
+        throw new Error('the logger failed');
+      },
+    };
+    const glean = new Glean(configPath, { watch: false, logger });
+    onCleanup(() => glean.close());
+    await glean.loadConfig();
+    const die = await glean.reloadAndWatch<() => never>('D');
+    const crashed = new Promise((resolve) => glean.once('crash', resolve));
+    await expect(die()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
+    expect(await crashed).toMatchObject({ restarting: true });
+  });
+});

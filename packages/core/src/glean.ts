@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { guardLogger, type Logger } from './logger.js';
 import { dirname, resolve } from 'node:path';
 import type { ExportKind } from '@glean/worker/protocol';
 import { EMPTY_CONFIG, readConfig } from './config.js';
@@ -14,11 +15,6 @@ import type { SlotLoad } from './slot.js';
 import { Version, VersionState, type VersionCrash } from './version.js';
 import type { Watcher } from './watch.js';
 
-/** Where glean writes what nobody listens for. `console` fits; so does a pino or winston logger. */
-export interface Logger {
-  warn(message: string, ...details: unknown[]): void;
-  error(message: string, ...details: unknown[]): void;
-}
 
 /** Options of {@link Glean}. */
 export interface GleanOptions {
@@ -86,7 +82,6 @@ interface IdState {
   binding: Binding;
 }
 
-const noLogger: Logger = { warn() {}, error() {} };
 
 /** How long after a switch the next spare threads start. */
 const SPARE_DELAY_MS = 10;
@@ -149,7 +144,7 @@ export class Glean extends EventEmitter<GleanEvents> {
       requireIntegrity: options.requireIntegrity ?? false,
     };
     this.#root = resolve(options.root ?? dirname(this.#configPath));
-    this.#logger = options.logger === false ? noLogger : (options.logger ?? console);
+    this.#logger = guardLogger(options.logger);
     this.#owner = {
       available: () => (this.#closing === undefined ? undefined : this.#closedError()),
       current: (id) => this.#ids.get(id)?.binding ?? this.#notConfigured(id),
@@ -593,11 +588,7 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   #listenerFailed(event: keyof GleanEvents, error: unknown): void {
-    try {
-      this.#logger.error(`glean: a "${event}" listener threw`, error);
-    } catch {
-      // A logger that throws has nowhere left to report to.
-    }
+    this.#logger.error(`glean: a "${event}" listener threw`, error);
   }
 
   #notConfigured(id: string): GleanError {

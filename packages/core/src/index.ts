@@ -3,7 +3,8 @@
  * glean config, loaded as handles, and every plugin version runs in worker threads of its own.
  */
 export { Glean } from './glean.js';
-export type { FindQuery, GleanOptions, Logger, PluginStatus } from './glean.js';
+export type { FindQuery, GleanOptions, PluginStatus } from './glean.js';
+export type { Logger } from './logger.js';
 export { loadSymbol, release } from './load-symbol.js';
 export type { LoadSymbolOptions } from './load-symbol.js';
 export { ErrorCode, GleanError, isGleanError } from './errors.js';

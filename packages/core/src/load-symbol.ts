@@ -3,7 +3,7 @@ import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
 import { checkedLoad, readPluginFile } from './plugin-files.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
-import type { Logger } from './glean.js';
+import { guardLogger, type Logger } from './logger.js';
 import { Version } from './version.js';
 import { newCallStats } from './call-stats.js';
 import { EXIT_TIMEOUT_MS } from './slot.js';
@@ -23,7 +23,8 @@ export interface LoadSymbolOptions extends Partial<PluginOptions> {
  * and terminates them. Rejects `GLEAN_LOAD_FAILED` or `GLEAN_SYMBOL_NOT_FOUND`, leaving nothing running.
  */
 export async function loadSymbol<T = unknown>(file: string, name: string, options: LoadSymbolOptions = {}): Promise<Handle<T>> {
-  const { version: text = '', logger = console, ...overrides } = options;
+  const { version: text = '', logger: given, ...overrides } = options;
+  const logger = guardLogger(given);
   const absolute = resolve(file);
   const pluginOptions: PluginOptions = { ...DEFAULT_PLUGIN_OPTIONS, ...definedOnly(overrides) };
   // No root: the caller named the file. Its bytes are read once, checked, and pinned when integrity is given.
@@ -42,11 +43,11 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
       source: load.source,
     },
     {
-      onCrash: ({ error }) => logger !== false && logger.warn(`glean: ${error.message}`),
+      onCrash: ({ error }) => logger.warn(`glean: ${error.message}`),
       onRetire: () => {},
       // No config to reload from: the handle stays on what is left of its version.
       onStale: () => {},
-      onStuck: (_version, threadIds) => logger !== false && logger.warn(`glean: worker thread(s) ${threadIds.join(', ')} of ${absolute} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated (blocked in a system call?); not waiting for them`),
+      onStuck: (_version, threadIds) => logger.warn(`glean: worker thread(s) ${threadIds.join(', ')} of ${absolute} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated (blocked in a system call?); not waiting for them`),
     },
   );
   await version.start([name]);

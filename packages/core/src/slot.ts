@@ -113,6 +113,8 @@ export class Slot {
   #deathDetail = '';
   #probing = false;
   #stopRequested = false;
+  #unresponsiveAfterAbort = false;
+  #poolDestroyed = false;
 
   /**
    * Starts a worker thread with these options; it takes a plugin with {@link Slot.bind} and
@@ -165,6 +167,13 @@ export class Slot {
     );
   }
 
+  /** Once: piscina's destroy() is not idempotent while a thread it terminated has not exited. */
+  #destroyPool(): void {
+    if (this.#poolDestroyed) return;
+    this.#poolDestroyed = true;
+    void this.#pool?.destroy();
+  }
+
   #markExited = (): void => {
     this.#hasExited = true;
   };
@@ -197,6 +206,11 @@ export class Slot {
     return this.#exited;
   }
 
+  /** The worker was replaced for not answering after a call on it was aborted: not a crash of the plugin's. */
+  get unresponsiveAfterAbort(): boolean {
+    return this.#unresponsiveAfterAbort;
+  }
+
   /** Whether the worker thread has exited (or never started). */
   get hasExited(): boolean {
     return this.#hasExited;
@@ -218,8 +232,8 @@ export class Slot {
    * `options` ask for: what a worker started ahead of time waits for. Rejects if the worker dies first.
    */
   async warm(options: PrepareOptions, timeoutMs: number): Promise<void> {
-    await this.#race(this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
-    if (options.typescript || options.pinned) await this.#race(this.#control.prepare(options), timeoutMs, `module hooks not ready within ${timeoutMs} ms`);
+    await this.#race(() => this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
+    if (options.typescript || options.pinned) await this.#race(() => this.#control.prepare(options), timeoutMs, `module hooks not ready within ${timeoutMs} ms`);
   }
 
   /**
@@ -232,7 +246,7 @@ export class Slot {
     try {
       const { file, source, env = threadEnv() } = this.#load;
       // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
-      const loaded = await this.#race(this.#control.load(file, source, names, env), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
+      const loaded = await this.#race(() => this.#control.load(file, source, names, env), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
       if (!isLoadResult(loaded)) throw this.#misbehaved(`answered load with a malformed message: ${describeValue(loaded)}`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
       if (loaded.descriptions.length !== names.length) throw this.#misbehaved(`described ${loaded.descriptions.length} exports, asked for ${names.length}`);
@@ -264,7 +278,7 @@ export class Slot {
     const where = describePlugin(id, this.#context.file, this.#context.version);
     let answer: unknown;
     try {
-      answer = await this.#race(this.#control.describe(name), timeoutMs, `describing export "${name}" took over ${timeoutMs} ms`);
+      answer = await this.#race(() => this.#control.describe(name), timeoutMs, `describing export "${name}" took over ${timeoutMs} ms`);
     } catch (error) {
       if (error instanceof GleanError) throw error;
       throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`, { ...context, cause: error });
@@ -337,7 +351,7 @@ export class Slot {
       this.#stopRequested = true;
       this.expectEnd(reason);
       // Destroying the thread's pool terminates the thread and rejects its serve task.
-      void this.#pool?.destroy();
+      this.#destroyPool();
     }
     await this.#ended;
     await this.#exited;
@@ -403,7 +417,7 @@ export class Slot {
     void (async () => {
       let callId: unknown;
       try {
-        callId = await this.#race(this.#control.replyAt(seq), LIVENESS_GRACE_MS, 'no answer to replyAt');
+        callId = await this.#race(() => this.#control.replyAt(seq), LIVENESS_GRACE_MS, 'no answer to replyAt');
       } catch {
         callId = undefined;
       }
@@ -487,9 +501,10 @@ export class Slot {
   #onAbort(callId: number, signal: AbortSignal): void {
     const pending = this.#pending.get(callId);
     if (pending === undefined || pending.settled) return;
-    // The worker may still run the call to its end. No liveness probe, unlike a timeout: the caller gave
-    // up, which says nothing of the worker, and a busy worker killed for it would count as a crash.
     this.#settle(pending, undefined, this.#aborted(pending.id, signal));
+    // The worker may still run the call; one whose event loop does not answer is replaced, as after a
+    // timeout, without counting as a crash (see #checkAlive).
+    void this.#checkAlive('was aborted');
   }
 
   #aborted(id: string, signal: AbortSignal): GleanError {
@@ -504,18 +519,21 @@ export class Slot {
     const { id } = pending;
     const where = describePlugin(id, this.#context.file, this.#context.version);
     this.#settle(pending, undefined, new GleanError(ErrorCode.TIMEOUT, `${where}: call timed out after ${timeoutMs} ms`, { ...this.#context, id }));
-    void this.#checkAlive();
+    void this.#checkAlive('timed out');
   };
 
   /** After a timeout: a worker whose event loop still answers stays; a blocked one is terminated. */
-  async #checkAlive(): Promise<void> {
+  async #checkAlive(after: 'timed out' | 'was aborted'): Promise<void> {
     if (this.#probing || !this.alive) return;
     this.#probing = true;
     try {
-      await this.#race(this.#control.ping(), LIVENESS_GRACE_MS, 'no answer to a ping');
+      await this.#race(() => this.#control.ping(), LIVENESS_GRACE_MS, 'no answer to a ping');
     } catch {
       if (this.alive) {
-        this.#endReason = `its event loop was blocked: no answer to a ping within ${LIVENESS_GRACE_MS} ms after a call timed out`;
+        // Replaced either way: a worker that does not answer serves no one. After an abort it is not the
+        // plugin's crash (the caller gave up on a long call), so it does not count towards a crash loop.
+        this.#unresponsiveAfterAbort = after === 'was aborted';
+        this.#endReason = `its event loop was blocked: no answer to a ping within ${LIVENESS_GRACE_MS} ms after a call ${after}`;
         this.#state = 'dead';
         this.#abort.abort(new Error(this.#endReason));
       }
@@ -528,8 +546,15 @@ export class Slot {
    * A comlink promise raced against this worker's end, a deadline, and the control port failing to
    * carry an answer, so it always settles. What it resolves with came from the worker: check it.
    */
-  #race(promise: Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<unknown> {
+  #race(call: () => Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<unknown> {
+    // Checked before the call is made: an ended slot's comlink proxy is released, and would throw its own words.
     if (this.#endError !== undefined) return Promise.reject(this.#endError);
+    let promise: Promise<unknown>;
+    try {
+      promise = call();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let timer: NodeJS.Timeout | undefined;
     let fail: ((error: GleanError) => void) | undefined;
     // No reaction on #ended per call: a slot lives long and is probed after every timeout; #onEnd fails the waits instead.
@@ -579,10 +604,16 @@ export class Slot {
     // control call left unanswered, until the proxy is released: without this, no ended slot is freed.
     this.#control[releaseProxy]();
     // The serve task ends with its thread (unless plugin code forged piscina's answer): let the pool go too.
-    void this.#pool?.destroy();
+    this.#destroyPool();
     // A slot still starting reports through start()'s rejection; one stopped on purpose not at all.
     // 'dead' before the end means #checkAlive found it blocked while it served.
-    if (before === 'ready' || before === 'dead') this.#hooks.onDeath(this, crash);
+    if (before === 'ready' || before === 'dead') {
+      try {
+        this.#hooks.onDeath(this, crash);
+      } catch {
+        // The version's bookkeeping must not make #ended reject: nothing would catch it.
+      }
+    }
     return crash;
   }
 }

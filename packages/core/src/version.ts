@@ -279,7 +279,9 @@ export class Version {
     for (const slot of this.#slots) {
       // Unsettled, not in flight: a call that timed out but never returns must not hold a place for good.
       if (!slot.ready || slot.unsettled >= concurrency) continue;
-      if (best === undefined || slot.unsettled < best.unsettled) best = slot;
+      // Ties go to the slot with fewer calls it was sent and never answered (timed out or aborted):
+      // one that may be stuck on them is being probed, and should not take the next call meanwhile.
+      if (best === undefined || slot.unsettled < best.unsettled || (slot.unsettled === best.unsettled && slot.inFlight < best.inFlight)) best = slot;
     }
     return best;
   }
@@ -326,6 +328,16 @@ export class Version {
       }
       return;
     }
+    if (slot.unresponsiveAfterAbort) {
+      // Replaced for not answering after a caller gave up: not a crash of the plugin's, so not counted.
+      const timer = setTimeout(() => {
+        this.#restartTimers.delete(timer);
+        void this.#restart(slot);
+      }, 0);
+      this.#restartTimers.add(timer);
+      this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed: false, restarting: true });
+      return;
+    }
     const now = Date.now();
     this.#crashes.push(now);
     while (this.#crashes.length > 0 && this.#crashes[0]! < now - CRASH_WINDOW_MS) this.#crashes.shift();
@@ -370,7 +382,11 @@ export class Version {
     } catch (failure) {
       // Its failure counts as the next crash. A thread stuck in its import is waited for EXIT_TIMEOUT_MS, then reported.
       const stuck = await stopSlots([replacement], 'load failed');
-      if (stuck.length > 0) this.#hooks.onStuck(this, stuck);
+      if (stuck.length > 0) {
+        this.#hooks.onStuck(this, stuck);
+        // Reported once: retirement need not wait for it again.
+        this.#threads.delete(replacement);
+      }
       this.#onDeath(replacement, failure as GleanError, true);
     }
   }
@@ -381,7 +397,7 @@ export class Version {
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     this.#rejectQueue((id) => this.#unavailable(id));
-    // Its idle threads would only cost memory: piscina keeps minThreads alive.
+    // Its idle threads would only cost memory: each runs a serve task until stopped.
     void this.#destroy();
   }
 

@@ -1,5 +1,5 @@
 import { transfer } from '@glean/worker/protocol';
-import type { Logger } from '../glean.js';
+import type { Logger } from '../logger.js';
 import type { HttpHandler, HttpRequest } from './contract.js';
 import { statusOf } from './errors.js';
 import { errorResponse, prepareResponse, type PreparedResponse } from './response.js';
