@@ -139,14 +139,18 @@ export class Slot {
     this.#controlPort.on('close', () => this.#onPortClosed('control'));
     const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
     let run: Promise<unknown>;
+    let pool: Piscina | undefined;
     try {
-      this.#pool = createThread(options);
+      pool = createThread(options);
       // The pool's one thread exists and is free: run() hands it the task and starts no thread.
-      run = this.#pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
+      run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
     } catch (error) {
-      this.#pool = undefined;
+      // The thread could not start (or take its task): nothing of it may stay behind.
+      void pool?.destroy();
+      pool = undefined;
       run = Promise.reject(error);
     }
+    this.#pool = pool;
     const worker = this.#pool?.threads[0];
     this.#worker = worker;
     this.#threadId = worker?.threadId ?? -1;
