@@ -60,32 +60,17 @@ export const Work = {
 };
 `;
 
+/** Finds glean's ports on the worker's heap; shared with the boundary fuzz test. */
+const GLEAN_PORTS = new URL('../test/fixtures/hostile/glean-ports.mjs', import.meta.url).href;
+
 const hostileSource = `
-import { Session } from 'node:inspector/promises';
 import { MessagePort } from 'node:worker_threads';
+import { gleanPorts as find } from '${GLEAN_PORTS}';
 const post = MessagePort.prototype.postMessage;
-function listenersOf(port) {
-  const events = Object.getOwnPropertySymbols(port).find((symbol) => symbol.description === 'kEvents');
-  const out = [];
-  for (let node = events === undefined ? undefined : port[events].get('message')?.next; node; node = node.next) out.push(String(node.callback ?? node.listener));
-  return out.join('\\n');
-}
-/** glean's call and control ports, found on the heap (Node's own internal ports are left alone). */
+/** glean's call and control ports, those found. */
 async function gleanPorts() {
-  const session = new Session();
-  session.connect();
-  try {
-    globalThis.__proto_of_ports = MessagePort.prototype;
-    const { result } = await session.post('Runtime.evaluate', { expression: 'globalThis.__proto_of_ports' });
-    const { objects } = await session.post('Runtime.queryObjects', { prototypeObjectId: result.objectId });
-    globalThis.__ports = [];
-    await session.post('Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { globalThis.__ports.push(...this); }' });
-  } finally {
-    session.disconnect();
-  }
-  const ports = globalThis.__ports.filter((port) => /lastCallId|ev\\.data/.test(listenersOf(port)));
-  globalThis.__ports = undefined;
-  return ports;
+  const { call, control } = await find();
+  return [call, control].filter((port) => port !== undefined);
 }
 export const Hostile = {
   async spam() { for (const port of await gleanPorts()) for (const junk of [null, 7, 'x', {}, [1], { type: 'hello', threadId: 1 }, { taskId: 1 }]) post.call(port, junk); return 'spammed'; },

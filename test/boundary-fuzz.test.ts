@@ -20,49 +20,24 @@ const SEED = process.env['GLEAN_FUZZ_SEED'] === undefined ? undefined : Number(p
 
 failOnHostUnhandledRejections();
 
-/**
- * The attacker. `glean()` finds glean's two ports among every MessagePort on the heap by the listener
- * each carries (the call port's reads call tuples, the control port's is comlink's); posting on
- * Node's own internal ports is left out, since some of those take the process down in Node itself
- * (see SECURITY.md).
- */
+/** Finds glean's ports on the heap (see the fixture). */
+const GLEAN_PORTS = new URL('./fixtures/hostile/glean-ports.mjs', import.meta.url).href;
+
+/** The attacker: it posts each op on the glean port it names. */
 const ATTACKER = `
-import { Session } from 'node:inspector/promises';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
+import { gleanPorts } from '${GLEAN_PORTS}';
 
 const post = MessagePort.prototype.postMessage;
 
-function listenersOf(port) {
-  const events = Object.getOwnPropertySymbols(port).find((symbol) => symbol.description === 'kEvents');
-  const out = [];
-  for (let node = events === undefined ? undefined : port[events].get('message')?.next; node; node = node.next) out.push(String(node.callback ?? node.listener));
-  return out;
-}
-
-async function glean() {
-  const session = new Session();
-  session.connect();
-  try {
-    globalThis.__portPrototype = MessagePort.prototype;
-    const { result } = await session.post('Runtime.evaluate', { expression: 'globalThis.__portPrototype' });
-    const { objects } = await session.post('Runtime.queryObjects', { prototypeObjectId: result.objectId });
-    globalThis.__ports = [];
-    await session.post('Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { globalThis.__ports.push(...this); }' });
-  } finally {
-    session.disconnect();
-  }
-  const found = { call: undefined, control: undefined };
-  for (const port of globalThis.__ports) {
-    const listeners = listenersOf(port).join('\\n');
-    if (listeners.includes('lastCallId')) found.call = port;
-    else if (listeners.includes('ev.data')) found.control = port;
-  }
-  globalThis.__ports = undefined;
-  return found;
+/** Whether the attacker reaches both of glean's ports: without that the fuzz would prove nothing. */
+export async function reach() {
+  const { call, control } = await gleanPorts();
+  return [call !== undefined, control !== undefined];
 }
 
 export async function attack(ops) {
-  const ports = await glean();
+  const ports = await gleanPorts();
   let posted = 0;
   for (const op of ops) {
     const port = ports[op.port];
@@ -139,6 +114,7 @@ describe('the worker-to-host boundary under random messages from plugin code', (
     await temp.write('healthy.mjs', HEALTHY);
     const configPath = await temp.write('glean.json', [
       { id: 'Attack', file: 'attacker.mjs', name: 'attack', threads: 2 },
+      { id: 'Reach', file: 'attacker.mjs', name: 'reach', threads: 2 },
       { id: 'Echo', file: 'attacker.mjs', name: 'echo', threads: 2 },
       { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
     ]);
@@ -149,6 +125,8 @@ describe('the worker-to-host boundary under random messages from plugin code', (
     const attack = await glean.reloadAndWatch<(ops: unknown[]) => number>('Attack');
     const echo = await glean.reloadAndWatch<(value: string) => string>('Echo');
     const healthy = await glean.reloadAndWatch<(value: string) => string>('Healthy');
+    const reach = await glean.reloadAndWatch<() => [boolean, boolean]>('Reach');
+    expect(await reach()).toEqual([true, true]);
 
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), async (ops) => {

@@ -10,7 +10,7 @@ import type { GleanEvents, VersionInfo } from './events.js';
 import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
 import { newCallStats, type CallStats } from './call-stats.js';
 import { Spares } from './spares.js';
-import { EXIT_TIMEOUT_MS } from './slot.js';
+import { stuckThreadsMessage } from './slot.js';
 import type { SlotLoad } from './slot.js';
 import { Version, VersionState, type VersionCrash } from './version.js';
 import type { Watcher } from './watch.js';
@@ -559,12 +559,9 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   #onStuck(version: Version, threadIds: readonly number[]): void {
-    const where = describePlugin(undefined, version.spec.file, version.spec.version);
-    this.#logger.warn(
-      `glean: ${where}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
-        '(blocked in a system call?); not waiting for it. The process cannot exit before that call returns: Node waits for every thread at exit',
-    );
+    this.#logger.warn(stuckThreadsMessage(describePlugin(undefined, version.spec.file, version.spec.version), threadIds));
   }
+
 
   #emitError(error: GleanError): void {
     if (this.listenerCount('error') > 0) this.#announce('error', error);

@@ -2,7 +2,8 @@ import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
 import type { CallOptions } from './call-options.js';
 import { countCall, type CallStats } from './call-stats.js';
 import { ErrorCode, GleanError } from './errors.js';
-import { deepFreeze, type Version } from './version.js';
+import { snapshotForHandle } from './snapshot.js';
+import type { Version } from './version.js';
 
 /** `(...a: A) => R` becomes `(...a: A) => Promise<Awaited<R>>`: every call crosses a thread. */
 export type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
@@ -124,29 +125,6 @@ export class HandleState {
 
 const STATES = new WeakMap<object, HandleState>();
 
-/** Per snapshot: whether it holds something freezing cannot protect. Decided once per version. */
-const UNFREEZABLE = new WeakMap<object, boolean>();
-
-/** Whether a (frozen) snapshot holds a Map, a Set, a Date or bytes anywhere, whose contents stay mutable. */
-function hasUnfreezable(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  let known = UNFREEZABLE.get(value);
-  if (known === undefined) {
-    // Iterative: a snapshot may be nested as deep as the host could read it.
-    known = false;
-    const seen = new Set<object>();
-    const stack: unknown[] = [value];
-    while (stack.length > 0 && !known) {
-      const node = stack.pop();
-      if (node === null || typeof node !== 'object' || seen.has(node)) continue;
-      seen.add(node);
-      if (node instanceof Map || node instanceof Set || node instanceof Date || ArrayBuffer.isView(node) || node instanceof ArrayBuffer) known = true;
-      else for (const key of Reflect.ownKeys(node)) stack.push((node as Record<PropertyKey, unknown>)[key]);
-    }
-    UNFREEZABLE.set(value, known);
-  }
-  return known;
-}
 
 /** Members that JavaScript itself looks up on any object; a proxy that answers them all would break await, JSON and string conversion. */
 const IMPLICIT_MEMBERS = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
@@ -242,24 +220,15 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
       },
     });
   } else {
-    // The version's snapshot is frozen and shared. Freezing cannot protect what a Map, a Set, a Date or
-    // bytes hold: a snapshot with any of them is copied for this handle alone, once per version.
-    let copied: { readonly of: ExportDescription; readonly value: unknown } | undefined;
+    // This handle's own copies of snapshots freezing cannot protect (see snapshot.ts).
+    const copies = new WeakMap<object, unknown>();
     handle = Object.defineProperties(Object.create(null) as object, {
       value: {
         enumerable: true,
         get() {
           const binding = state.binding();
           if (binding instanceof GleanError) throw binding;
-          const { description } = binding;
-          const shared = (description as Extract<ExportDescription, { kind: 'value' }>).value;
-          if (!hasUnfreezable(shared)) return shared;
-          if (copied?.of !== description) {
-            const value = structuredClone(shared);
-            deepFreeze(value);
-            copied = { of: description, value };
-          }
-          return copied.value;
+          return snapshotForHandle((binding.description as Extract<ExportDescription, { kind: 'value' }>).value, copies);
         },
       },
       [Symbol.asyncDispose]: { value: dispose },

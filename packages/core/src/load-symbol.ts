@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
 import { checkedLoad, readPluginFile } from './plugin-files.js';
-import { ErrorCode, GleanError } from './errors.js';
+import { ErrorCode, GleanError, describePlugin } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
 import { guardLogger, type Logger } from './logger.js';
 import { Version } from './version.js';
 import { newCallStats } from './call-stats.js';
-import { EXIT_TIMEOUT_MS } from './slot.js';
+import { stuckThreadsMessage } from './slot.js';
 
 /** Options of {@link loadSymbol}: the per-plugin options of a config entry, and a version label. */
 export interface LoadSymbolOptions extends Partial<PluginOptions> {
@@ -47,7 +47,7 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
       onRetire: () => {},
       // No config to reload from: the handle stays on what is left of its version.
       onStale: () => {},
-      onStuck: (_version, threadIds) => logger.warn(`glean: worker thread(s) ${threadIds.join(', ')} of ${absolute} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated (blocked in a system call?); not waiting for them`),
+      onStuck: (_version, threadIds) => logger.warn(stuckThreadsMessage(describePlugin(undefined, absolute, text), threadIds)),
     },
   );
   await version.start([name]);

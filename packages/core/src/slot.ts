@@ -33,6 +33,14 @@ export const LIVENESS_GRACE_MS = 1000;
  */
 export const EXIT_TIMEOUT_MS = 1000;
 
+/** The report of threads that did not exit within {@link EXIT_TIMEOUT_MS}, for the logger. */
+export function stuckThreadsMessage(where: string, threadIds: readonly number[]): string {
+  return (
+    `glean: ${where}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
+    '(blocked in a system call?); not waiting for it. The process cannot exit before that call returns: Node waits for every thread at exit'
+  );
+}
+
 /** Who the slot serves, for messages. */
 export interface SlotContext {
   /** The id that asked for this version first, named in load errors. */

@@ -3,7 +3,7 @@ import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
 import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
 import type { CallOptions } from './call-options.js';
-
+import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots, threadEnv } from './slot.js';
 
 
@@ -307,8 +307,7 @@ export class Version {
       const slot = this.#pick();
       if (slot === undefined) break;
       const queued = this.#queue.shift()!;
-      clearTimeout(queued.timer);
-      if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+      forget(queued);
       const remaining = queued.timeoutMs === undefined ? undefined : Math.max(1, queued.deadline - Date.now());
       slot.call(queued.id, queued.name, queued.member, queued.args, remaining, queued.signal).then(queued.resolve, queued.reject);
     }
@@ -330,11 +329,7 @@ export class Version {
     }
     if (slot.unresponsiveAfterAbort) {
       // Replaced for not answering after a caller gave up: not a crash of the plugin's, so not counted.
-      const timer = setTimeout(() => {
-        this.#restartTimers.delete(timer);
-        void this.#restart(slot);
-      }, 0);
-      this.#restartTimers.add(timer);
+      this.#scheduleRestart(slot, 0);
       this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed: false, restarting: true });
       return;
     }
@@ -345,15 +340,18 @@ export class Version {
     if (failed) {
       this.#fail();
     } else {
-      const delay = this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), MAX_RESTART_DELAY_MS);
-      const timer = setTimeout(() => {
-        this.#restartTimers.delete(timer);
-        void this.#restart(slot);
-      }, delay);
-      this.#restartTimers.add(timer);
+      this.#scheduleRestart(slot, this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), MAX_RESTART_DELAY_MS));
     }
     // Last, so a throwing listener cannot leave the version half-updated.
     this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed, restarting: !failed });
+  }
+
+  #scheduleRestart(slot: Slot, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      void this.#restart(slot);
+    }, delayMs);
+    this.#restartTimers.add(timer);
   }
 
   /** Starts a replacement for a crashed slot, from this version's bytes only. */
@@ -406,16 +404,14 @@ export class Version {
     const index = this.#queue.indexOf(queued);
     if (index === -1) return;
     this.#queue.splice(index, 1);
-    clearTimeout(queued.timer);
-    if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+    forget(queued);
     queued.reject(error);
     if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
   }
 
   #rejectQueue(error: (id: string) => GleanError): void {
     for (const queued of this.#queue.splice(0)) {
-      clearTimeout(queued.timer);
-      if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
+      forget(queued);
       queued.reject(error(queued.id));
     }
   }
@@ -446,24 +442,14 @@ export class Version {
   }
 }
 
-/** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see. */
-function freezeDescription(description: ExportDescription): ExportDescription {
-  if (description.kind === 'value') deepFreeze(description.value);
-  return description;
+/** A queued call leaves the queue: its timer and its signal's listener go. */
+function forget(queued: Queued): void {
+  clearTimeout(queued.timer);
+  if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
 }
 
-/** Freezes `value` and everything in it that can be frozen (not bytes; a Map's or Set's contents, not its methods). */
-export function deepFreeze(value: unknown): void {
-  // Iterative: a snapshot may be nested as deep as the host could read it, deeper than recursion goes.
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== 'object' || Object.isFrozen(node)) continue;
-    // Typed arrays and buffers cannot be frozen; maps and sets stay mutable through their methods.
-    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) continue;
-    Object.freeze(node);
-    for (const key of Reflect.ownKeys(node)) stack.push((node as Record<PropertyKey, unknown>)[key]);
-    if (node instanceof Map) for (const [k, v] of node) stack.push(k, v);
-    if (node instanceof Set) for (const v of node) stack.push(v);
-  }
+/** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see (see snapshot.ts). */
+function freezeDescription(description: ExportDescription): ExportDescription {
+  if (description.kind === 'value') freezeSnapshot(description.value);
+  return description;
 }

@@ -14,7 +14,7 @@ import { describeExport, findExport, importPlugin, isCommonJS, pinSources, prepa
 import {
   PROTOCOL_VERSION,
   REPLY_LOG_SIZE,
-  describeValue,
+  describeThrown,
   findUncloneable,
   serializeError,
   transferablesOf,
@@ -60,7 +60,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     } catch (error) {
       // A value that cannot be copied, or whose getters or traps throw while it is: this call fails alone.
       const where = findUncloneable(value, 'result');
-      fail(id, { reason: 'not-cloneable', message: `${where ?? 'the result'} cannot be copied to the host: ${messageOf(error)}` });
+      fail(id, { reason: 'not-cloneable', message: `${where ?? 'the result'} cannot be copied to the host: ${describeThrown(error)}` });
     }
   };
 
@@ -69,7 +69,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       send({ type: 'error', id, error: failure }, id);
     } catch (error) {
       // An error property that could be cloned alone but not with the rest: say so without it.
-      send({ type: 'error', id, error: { reason: 'not-cloneable', message: `the error cannot be copied to the host: ${messageOf(error)}` } }, id);
+      send({ type: 'error', id, error: { reason: 'not-cloneable', message: `the error cannot be copied to the host: ${describeThrown(error)}` } }, id);
     }
   };
 
@@ -108,7 +108,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as { then?: unknown }).then : undefined;
     } catch (error) {
       // A getter or a Proxy trap that throws as glean looks at the result: a result that cannot be carried.
-      fail(id, { reason: 'not-cloneable', message: `the result cannot be copied to the host: looking up its "then" threw ${messageOf(error)}` });
+      fail(id, { reason: 'not-cloneable', message: `the result cannot be copied to the host: looking up its "then" threw ${describeThrown(error)}` });
       return;
     }
     if (typeof then === 'function') {
@@ -148,7 +148,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       } catch (error) {
         return {
           ok: false,
-          failure: { reason: 'load-failed', message: `cannot import ${file}: ${messageOf(error)}`, error: serializeError(error) },
+          failure: { reason: 'load-failed', message: `cannot import ${file}: ${describeThrown(error)}`, error: serializeError(error) },
         };
       }
       return { ok: true, descriptions: names.map((name) => describeExport(module!, name, commonJS)) };
@@ -166,7 +166,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   closeForeignPorts(callPort, controlPort);
   callPort.on('message', onCall);
   callPort.on('messageerror', onUnreadableCall);
-  // First word on the call port: which thread this is, so the host can watch it exit.
+  // First word on the call port: the serve task runs, in this thread (the host checks the id).
   send({ type: 'hello', threadId }, 0);
   expose(control, guardedEndpoint(controlPort));
   // Listening ports keep a thread alive and are listed by process._getActiveHandles(); an interval keeps it alive unlisted.
@@ -206,10 +206,6 @@ function resetEnv(env: Readonly<Record<string, string>>): void {
   Object.assign(process.env, env);
 }
 
-/** What went wrong, for a message: an Error's message, or a safe rendering of anything else thrown. */
-function messageOf(thrown: unknown): string {
-  return serializeError(thrown).message || describeValue(thrown);
-}
 
 interface Callable {
   readonly fn: (...args: unknown[]) => unknown;

@@ -3,7 +3,7 @@ import { register } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeValue, isTypeScriptFile, serializeError, type ExportDescription, type DescribeResult } from './protocol.js';
+import { describeThrown, isTypeScriptFile, serializeError, type ExportDescription, type DescribeResult } from './protocol.js';
 
 let typescriptReady: Promise<void> | undefined;
 
@@ -150,7 +150,7 @@ export function describeExport(module: PluginModule, name: string, commonJS: boo
     return describeFound(module, name, commonJS);
   } catch (error) {
     // A Proxy or a getter of the plugin's that throws while glean looks at it.
-    const message = `export "${name}" cannot be described: looking at it threw ${serializeError(error).message || describeValue(error)}`;
+    const message = `export "${name}" cannot be described: looking at it threw ${describeThrown(error)}`;
     return { ok: false, failure: { reason: 'load-failed', message, error: serializeError(error) } };
   }
 }

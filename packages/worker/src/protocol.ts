@@ -366,6 +366,11 @@ export function deserializeError(data: SerializedError): Error {
   return error;
 }
 
+/** What went wrong, for a message: an Error's message, or a safe rendering of anything else thrown. Never throws. */
+export function describeThrown(thrown: unknown): string {
+  return serializeError(thrown).message || describeValue(thrown);
+}
+
 /** A short, safe rendering of any value for an error message. */
 export function describeValue(value: unknown): string {
   return attempt(() => describeAny(value), 'a value that cannot be described');
