@@ -22,11 +22,21 @@ export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const contenders = await startContenders();
   try {
-    log(`calls: sequential, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequentialCalls} calls per contender`);
+    log(
+      `calls: sequential, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequentialCalls} calls per contender`,
+    );
     const sequential = await runSequential(contenders, plan);
-    log(`calls: ${plan.depth} in flight, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.inFlightCalls} calls per contender`);
+    log(
+      `calls: ${plan.depth} in flight, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.inFlightCalls} calls per contender`,
+    );
     const inFlight = await runInFlight(contenders, plan);
-    return { plan, floor: FLOOR, contenders: contenders.map(({ key, label }) => ({ key, label })), sequential, inFlight };
+    return {
+      plan,
+      floor: FLOOR,
+      contenders: contenders.map(({ key, label }) => ({ key, label })),
+      sequential,
+      inFlight,
+    };
   } finally {
     await closeContenders(contenders);
   }
@@ -113,7 +123,15 @@ export function tables(figures) {
     rows: contenders.map(({ key, label }) => {
       const s = sequential[key];
       const range = `${fixed(Math.min(...s.roundP50Us), 1)}–${fixed(Math.max(...s.roundP50Us), 1)}`;
-      return [label, fixed(s.p50Us, 1), fixed(s.p99Us, 1), times(s.p50VsFloor), times(s.p99VsFloor), range, fixed(s.cpuUsPerCall, 1)];
+      return [
+        label,
+        fixed(s.p50Us, 1),
+        fixed(s.p99Us, 1),
+        times(s.p50VsFloor),
+        times(s.p99VsFloor),
+        range,
+        fixed(s.cpuUsPerCall, 1),
+      ];
     }),
     note,
   };
@@ -122,7 +140,13 @@ export function tables(figures) {
     columns: ['contender', 'calls/s', '× floor', 'round range calls/s', 'CPU µs/call'],
     rows: contenders.map(({ key, label }) => {
       const t = inFlight[key];
-      return [label, grouped(t.medianCallsPerSecond), times(t.vsFloor), `${grouped(t.minCallsPerSecond)}–${grouped(t.maxCallsPerSecond)}`, fixed(t.cpuUsPerCall, 1)];
+      return [
+        label,
+        grouped(t.medianCallsPerSecond),
+        times(t.vsFloor),
+        `${grouped(t.minCallsPerSecond)}–${grouped(t.maxCallsPerSecond)}`,
+        fixed(t.cpuUsPerCall, 1),
+      ];
     }),
     note,
   };

@@ -28,7 +28,12 @@ export const FLOOR = 'raw';
 
 /** (a) No thread at all; awaited like the others, so it costs one microtask too. */
 async function direct() {
-  return { key: 'direct', label: 'direct in-process (reference)', call: async (a, b) => add(a, b), close: async () => {} };
+  return {
+    key: 'direct',
+    label: 'direct in-process (reference)',
+    call: async (a, b) => add(a, b),
+    close: async () => {},
+  };
 }
 
 /** (b) The floor: one Worker, `postMessage` both ways, replies matched by id. */
@@ -48,7 +53,12 @@ async function raw() {
       pending.set(id, resolve);
       worker.postMessage({ id, args: [a, b] });
     });
-  return { key: 'raw', label: 'raw MessagePort + id map (floor)', call, close: () => worker.terminate().then(() => {}) };
+  return {
+    key: 'raw',
+    label: 'raw MessagePort + id map (floor)',
+    call,
+    close: () => worker.terminate().then(() => {}),
+  };
 }
 
 /** (c) comlink `wrap` on a Worker. */
@@ -58,13 +68,23 @@ async function comlinkWorker() {
   // Taken once, as a caller holds a glean handle: each `remote.add` read builds a new proxy.
   const remoteAdd = wrap(nodeEndpoint(worker)).add;
   // No releaseProxy(): it waits for a reply, and terminating the thread is what ends it anyway.
-  return { key: 'comlink', label: 'comlink wrap(Worker)', call: remoteAdd, close: () => worker.terminate().then(() => {}) };
+  return {
+    key: 'comlink',
+    label: 'comlink wrap(Worker)',
+    call: remoteAdd,
+    close: () => worker.terminate().then(() => {}),
+  };
 }
 
 /** (d, e) One piscina task per call; `atomics` is the only option that differs from piscina's defaults besides the thread count. */
 function piscinaRun(atomics) {
   return async () => {
-    const pool = new Piscina({ filename: workerFile('piscina-task'), minThreads: 1, maxThreads: 1, ...(atomics === undefined ? {} : { atomics }) });
+    const pool = new Piscina({
+      filename: workerFile('piscina-task'),
+      minThreads: 1,
+      maxThreads: 1,
+      ...(atomics === undefined ? {} : { atomics }),
+    });
     return {
       key: atomics === undefined ? 'piscina' : `piscina-atomics-${atomics}`,
       label: `piscina run() (atomics: ${atomics ?? "'sync', default"})`,
@@ -105,7 +125,15 @@ async function glean() {
 }
 
 /** The contenders, in table order. */
-export const CONTENDERS = [direct, raw, comlinkWorker, piscinaRun(undefined), piscinaRun('disabled'), comlinkOverPiscina, glean];
+export const CONTENDERS = [
+  direct,
+  raw,
+  comlinkWorker,
+  piscinaRun(undefined),
+  piscinaRun('disabled'),
+  comlinkOverPiscina,
+  glean,
+];
 
 /**
  * Starts every contender and checks that each one adds. On failure, closes those already

@@ -35,7 +35,11 @@ await writeFile(
   ]),
 );
 // The config is in a temp folder; the plugin root (by default the config's folder) is the plugin's.
-const glean = new Glean(configPath, { watch: false, prewarm: false, root: fileURLToPath(new URL('../plugins/hash/', import.meta.url)) });
+const glean = new Glean(configPath, {
+  watch: false,
+  prewarm: false,
+  root: fileURLToPath(new URL('../plugins/hash/', import.meta.url)),
+});
 await glean.loadConfig();
 
 /** A server routing /hash and /hello to two handlers through the node:http adapter. */
@@ -50,7 +54,10 @@ function server(hash, hello) {
 }
 
 const servers = {
-  inprocess: server(async (request) => plugin.hash(request), async (request) => plugin.hello(request)),
+  inprocess: server(
+    async (request) => plugin.hash(request),
+    async (request) => plugin.hello(request),
+  ),
   threads1: server(await glean.reloadAndWatch('Hash1'), await glean.reloadAndWatch('Hello1')),
   threads2: server(await glean.reloadAndWatch('Hash2'), await glean.reloadAndWatch('Hello2')),
 };

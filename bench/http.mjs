@@ -23,8 +23,24 @@ export const name = 'http';
 
 /** Rounds, seconds of load per contender and round, connections, and requests per latency round. */
 const PLANS = {
-  full: { warmupRounds: 1, rounds: 5, seconds: 3, connections: 8, sequential: 300, bodyBytes: 64 * 1024, weights: [16, 64] },
-  quick: { warmupRounds: 1, rounds: 2, seconds: 2, connections: 8, sequential: 100, bodyBytes: 64 * 1024, weights: [16, 64] },
+  full: {
+    warmupRounds: 1,
+    rounds: 5,
+    seconds: 3,
+    connections: 8,
+    sequential: 300,
+    bodyBytes: 64 * 1024,
+    weights: [16, 64],
+  },
+  quick: {
+    warmupRounds: 1,
+    rounds: 2,
+    seconds: 2,
+    connections: 8,
+    sequential: 100,
+    bodyBytes: 64 * 1024,
+    weights: [16, 64],
+  },
 };
 
 const CONTENDERS = [
@@ -43,10 +59,14 @@ export async function run({ quick, log }) {
     const handlerUs = Object.fromEntries(plan.weights.map((weight) => [weight, timeHandler(body, weight)]));
     const throughput = {};
     for (const weight of plan.weights) {
-      log(`http: /hash?rounds=${weight}, ${plan.connections} connections, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.seconds} s per contender`);
+      log(
+        `http: /hash?rounds=${weight}, ${plan.connections} connections, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.seconds} s per contender`,
+      );
       throughput[weight] = await runThroughput(server, body, weight, plan, log);
     }
-    log(`http: one request at a time, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequential} requests per contender and route`);
+    log(
+      `http: one request at a time, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequential} requests per contender and route`,
+    );
     const latency = await runLatency(server.ports, body, plan.weights[0], plan);
     return { plan, contenders: CONTENDERS, handlerUs, throughput, latency };
   } finally {
@@ -111,7 +131,8 @@ function client(port) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   return (method, path, body) =>
     new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': body.byteLength };
+      const headers =
+        body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': body.byteLength };
       const sent = request({ host: '127.0.0.1', port, method, path, agent, headers }, (response) => {
         const chunks = [];
         response.on('data', (chunk) => chunks.push(chunk));
@@ -147,7 +168,11 @@ function cannon(port, body, weight, plan) {
       (error, result) => {
         if (error) reject(error);
         else if (result.errors + result.timeouts + result.non2xx > 0) {
-          reject(new Error(`port ${port}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} answers other than 2xx`));
+          reject(
+            new Error(
+              `port ${port}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} answers other than 2xx`,
+            ),
+          );
         } else resolve(result);
       },
     );
@@ -173,7 +198,10 @@ async function runThroughput(server, body, weight, plan, log) {
       perRound.get(key).cpu.push(cpu / total);
       perRound.get(key).client.push((user + system) / total);
     }
-    if (round >= 0) log(`http: round ${round + 1}/${plan.rounds}: ${CONTENDERS.map(({ key }) => `${key} ${grouped(perRound.get(key).rps.at(-1))}/s`).join(', ')}`);
+    if (round >= 0)
+      log(
+        `http: round ${round + 1}/${plan.rounds}: ${CONTENDERS.map(({ key }) => `${key} ${grouped(perRound.get(key).rps.at(-1))}/s`).join(', ')}`,
+      );
   }
   const { rps: inprocess } = perRound.get('inprocess');
   const { rps: threads1 } = perRound.get('threads1');
@@ -205,7 +233,10 @@ async function runLatency(ports, body, weight, plan) {
   for (let round = -plan.warmupRounds; round < plan.rounds; round++) {
     for (const { key } of rotated(CONTENDERS, round)) {
       for (const route of ['hash', 'hello']) {
-        const call = route === 'hash' ? () => clients[key]('POST', `/hash?rounds=${weight}`, body) : () => clients[key]('GET', '/hello');
+        const call =
+          route === 'hash'
+            ? () => clients[key]('POST', `/hash?rounds=${weight}`, body)
+            : () => clients[key]('GET', '/hello');
         await timeSequential(call, plan.sequential, scratch);
         if (round >= 0) perRound.get(key)[route].push(summarize(scratch).p50);
       }
@@ -237,12 +268,28 @@ export function tables(figures) {
   const { plan, contenders, handlerUs, throughput, latency } = figures;
   const load = {
     title: `POST /hash (${plan.bodyBytes / 1024} KB body), ${plan.connections} connections: requests/s, median of ${plan.rounds} rounds × ${plan.seconds} s (higher is better)`,
-    columns: ['handler', 'contender', 'requests/s', '× threads: 1', '× in-process', 'round range', 'server CPU µs/req', 'load CPU µs/req'],
+    columns: [
+      'handler',
+      'contender',
+      'requests/s',
+      '× threads: 1',
+      '× in-process',
+      'round range',
+      'server CPU µs/req',
+      'load CPU µs/req',
+    ],
     rows: plan.weights.flatMap((weight) =>
       contenders.map(({ key, label }) => {
         const t = throughput[weight][key];
         const range = `${grouped(Math.min(...t.roundRequestsPerSecond))}–${grouped(Math.max(...t.roundRequestsPerSecond))}`;
-        const cells = [grouped(t.medianRequestsPerSecond), times(t.vsThreads1), times(t.vsInprocess), range, fixed(t.serverCpuUsPerRequest, 0), fixed(t.clientCpuUsPerRequest, 0)];
+        const cells = [
+          grouped(t.medianRequestsPerSecond),
+          times(t.vsThreads1),
+          times(t.vsInprocess),
+          range,
+          fixed(t.serverCpuUsPerRequest, 0),
+          fixed(t.clientCpuUsPerRequest, 0),
+        ];
         return [`${weight} SHA-256 rounds`, label, ...cells];
       }),
     ),
@@ -261,7 +308,13 @@ export function tables(figures) {
     columns: ['contender', '/hash p50 µs', '/hash − in-process µs', '/hello p50 µs', '/hello − in-process µs'],
     rows: contenders.map(({ key, label }) => {
       const l = latency[key];
-      return [label, fixed(l.hashP50Us, 0), fixed(l.hashOverheadUs, 0), fixed(l.helloP50Us, 0), fixed(l.helloOverheadUs, 0)];
+      return [
+        label,
+        fixed(l.hashP50Us, 0),
+        fixed(l.hashOverheadUs, 0),
+        fixed(l.helloP50Us, 0),
+        fixed(l.helloOverheadUs, 0),
+      ];
     }),
     note: '− in-process: what the hop to a worker adds to a request (median over rounds of the per-round difference of p50s); /hello does nothing, so it is the hop alone.',
   };

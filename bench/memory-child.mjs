@@ -62,7 +62,8 @@ async function measure(reload) {
 
 async function gleanSide(scratch) {
   const configPath = scratch.file('plugin.json');
-  const config = (version) => `${JSON.stringify([{ id: 'Big', file: 'big.mjs', name: 'lookup', version: String(version) }], null, 2)}\n`;
+  const config = (version) =>
+    `${JSON.stringify([{ id: 'Big', file: 'big.mjs', name: 'lookup', version: String(version) }], null, 2)}\n`;
   await writeFile(configPath, config(0));
   const glean = new Glean(configPath, { logger: false });
   const errors = [];
@@ -105,7 +106,9 @@ async function main() {
     await scratch.write('big.mjs', source);
     await scratch.write('package.json', '{ "type": "module" }\n');
     const result = mode === 'glean' ? await gleanSide(scratch) : await importSide(scratch);
-    process.stdout.write(`${JSON.stringify({ mode, reloads, warmup, pluginBytes: Buffer.byteLength(source), ...result })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ mode, reloads, warmup, pluginBytes: Buffer.byteLength(source), ...result })}\n`,
+    );
   } finally {
     await scratch.remove();
   }

@@ -31,14 +31,30 @@ const GLIBC_RETURNS_MEMORY = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THR
 const SIDES = [
   { key: 'glean', mode: 'glean', label: 'glean (config write, watch)' },
   { key: 'import', mode: 'import', label: "cache-busting import(url + '?v=' + i)" },
-  { key: 'glean-glibc', mode: 'glean', label: 'glean, MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ 131072', env: GLIBC_RETURNS_MEMORY },
+  {
+    key: 'glean-glibc',
+    mode: 'glean',
+    label: 'glean, MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ 131072',
+    env: GLIBC_RETURNS_MEMORY,
+  },
 ];
 
 /** Runs one side; resolves with its JSON, rejects if the child fails. Its stderr (progress) passes through. */
 function runChild(mode, plan, env = {}) {
   // The re-import side keeps about a megabyte per reload: give it room beyond Node's default heap limit.
-  const args = ['--expose-gc', '--max-old-space-size=8192', CHILD, mode, String(plan.reloads), String(plan.every), String(plan.warmup)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const args = [
+    '--expose-gc',
+    '--max-old-space-size=8192',
+    CHILD,
+    mode,
+    String(plan.reloads),
+    String(plan.every),
+    String(plan.warmup),
+  ];
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => (out += chunk));
@@ -74,13 +90,19 @@ function summarize(result) {
     heapBefore: first.heapUsed,
     heapAfter: last.heapUsed,
     heapGrowthPerReload: (last.heapUsed - first.heapUsed) / reloads,
-    heapSlopePerReload: slope(x, checkpoints.map((c) => c.heapUsed)),
+    heapSlopePerReload: slope(
+      x,
+      checkpoints.map((c) => c.heapUsed),
+    ),
     rssBefore: first.rss,
     rssAfter: last.rss,
     rssMin: Math.min(...checkpoints.map((c) => c.rss)),
     rssMax: Math.max(...checkpoints.map((c) => c.rss)),
     rssGrowthPerReload: (last.rss - first.rss) / reloads,
-    rssSlopePerReload: slope(x, checkpoints.map((c) => c.rss)),
+    rssSlopePerReload: slope(
+      x,
+      checkpoints.map((c) => c.rss),
+    ),
   };
 }
 
@@ -102,7 +124,18 @@ export function tables(figures) {
   const { plan, sides, results } = figures;
   const growth = {
     title: `Memory over ${plan.reloads} reloads of a ${Math.round(results.glean.pluginBytes / 1024)} KiB plugin (after ${plan.warmup} warm-up reloads), host process, after forced GC`,
-    columns: ['side', 'heap before MiB', 'heap after MiB', 'heap KiB/reload', 'heap slope KiB/reload', 'RSS before MiB', 'RSS after MiB', 'RSS range MiB', 'RSS KiB/reload', 'ms/reload'],
+    columns: [
+      'side',
+      'heap before MiB',
+      'heap after MiB',
+      'heap KiB/reload',
+      'heap slope KiB/reload',
+      'RSS before MiB',
+      'RSS after MiB',
+      'RSS range MiB',
+      'RSS KiB/reload',
+      'ms/reload',
+    ],
     rows: sides.map(({ key, label }) => {
       const s = results[key].summary;
       return [
@@ -138,6 +171,9 @@ export function tables(figures) {
       'V8 heap reserved by the main thread (heapTotal, MiB) after forced GC, by reloads done: part of RSS that heapUsed does not show',
       (c) => c.heapTotal,
     ),
-    bySide("RSS outside the main thread's V8 heap (RSS − heapTotal, MiB): worker threads, native memory, what the allocator kept", (c) => c.rss - c.heapTotal),
+    bySide(
+      "RSS outside the main thread's V8 heap (RSS − heapTotal, MiB): worker threads, native memory, what the allocator kept",
+      (c) => c.rss - c.heapTotal,
+    ),
   ];
 }

@@ -99,7 +99,8 @@ async function check(contender) {
   if (!(back instanceof Uint8Array) || back.byteLength !== BODY_BYTES || back[0] !== (first ^ 1)) {
     throw new Error(`${contender.label}: the body did not come back flipped`);
   }
-  if (contender.move && sent.byteLength !== 0) throw new Error(`${contender.label}: the body was copied, not transferred`);
+  if (contender.move && sent.byteLength !== 0)
+    throw new Error(`${contender.label}: the body was copied, not transferred`);
   if (!contender.move && sent.byteLength !== BODY_BYTES) throw new Error(`${contender.label}: the body was detached`);
 }
 
@@ -107,7 +108,12 @@ export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const contenders = [];
   try {
-    for (const factory of [() => rawContender(false), () => rawContender(true), () => gleanContender(false), () => gleanContender(true)]) {
+    for (const factory of [
+      () => rawContender(false),
+      () => rawContender(true),
+      () => gleanContender(false),
+      () => gleanContender(true),
+    ]) {
       const contender = await factory();
       contenders.push(contender);
       await check(contender);
@@ -116,7 +122,9 @@ export async function run({ quick, log }) {
     for (const mode of ['transfer', 'copy']) {
       const calls = plan.calls[mode];
       const group = contenders.filter((contender) => contender.move === (mode === 'transfer'));
-      log(`payload: 1 MiB in and out, ${mode}, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${calls} calls per contender`);
+      log(
+        `payload: 1 MiB in and out, ${mode}, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${calls} calls per contender`,
+      );
       const scratch = new Float64Array(calls);
       await interleave(group, plan, async ({ key, call }, round) => {
         const cpu = await timeSequential(call, calls, scratch);
@@ -149,7 +157,12 @@ export async function run({ quick, log }) {
         ];
       }),
     );
-    return { plan, bodyBytes: BODY_BYTES, contenders: contenders.map(({ key, label, floor }) => ({ key, label, floor })), results };
+    return {
+      plan,
+      bodyBytes: BODY_BYTES,
+      contenders: contenders.map(({ key, label, floor }) => ({ key, label, floor })),
+      results,
+    };
   } finally {
     await Promise.allSettled(contenders.map((contender) => contender.close()));
   }
@@ -160,11 +173,29 @@ export function tables(figures) {
   return [
     {
       title: `1 MiB body in and out, one call at a time: µs per call, medians of the per-round p50 and p99 (${plan.rounds} rounds × ${plan.calls.transfer} transferred or ${plan.calls.copy} copied calls, after ${plan.warmupRounds} warm-up)`,
-      columns: ['contender', 'p50 µs', 'p99 µs', 'p50 × raw', 'p99 × raw', 'MiB/s at p50', 'round p50 range µs', 'CPU µs/call'],
+      columns: [
+        'contender',
+        'p50 µs',
+        'p99 µs',
+        'p50 × raw',
+        'p99 × raw',
+        'MiB/s at p50',
+        'round p50 range µs',
+        'CPU µs/call',
+      ],
       rows: contenders.map(({ key, label }) => {
         const r = results[key];
         const range = `${fixed(Math.min(...r.roundP50Us), 0)}–${fixed(Math.max(...r.roundP50Us), 0)}`;
-        return [label, fixed(r.p50Us, 0), fixed(r.p99Us, 0), times(r.p50VsFloor), times(r.p99VsFloor), grouped(r.mibPerSecondAtP50), range, fixed(r.cpuUsPerCall, 0)];
+        return [
+          label,
+          fixed(r.p50Us, 0),
+          fixed(r.p99Us, 0),
+          times(r.p50VsFloor),
+          times(r.p99VsFloor),
+          grouped(r.mibPerSecondAtP50),
+          range,
+          fixed(r.cpuUsPerCall, 0),
+        ];
       }),
       note: [
         '× raw: median over rounds of the ratio to the raw MessagePort of the same mode (copied or transferred) in the same round.',

@@ -21,7 +21,7 @@ import { now, observeReads } from './observe.mjs';
 import { fixed } from './report.mjs';
 import { interleave, quiet } from './rounds.mjs';
 import { scratchFolder } from './scratch.mjs';
-import { median, summarize } from './stats.mjs';
+import { summarize } from './stats.mjs';
 
 export const name = 'phases';
 
@@ -101,10 +101,18 @@ async function startParts(scratch, reads) {
   const quiet = await newGlean('config', { watch: false });
   /** A config write with the same text: the watcher fires, glean reads, finds nothing changed. */
   const watcher = async (debounceMs) => {
-    const { configPath, text } = await newGlean(`watch-d${debounceMs ?? 'default'}`, { watch: true, ...(debounceMs === undefined ? {} : { debounceMs }) });
+    const { configPath, text } = await newGlean(`watch-d${debounceMs ?? 'default'}`, {
+      watch: true,
+      ...(debounceMs === undefined ? {} : { debounceMs }),
+    });
     return async () => {
       let readAt;
-      const read = new Promise((resolve) => reads.onRead(configPath, () => resolve((readAt ??= now()))));
+      const read = new Promise((resolve) =>
+        reads.onRead(configPath, () => {
+          readAt ??= now();
+          resolve(readAt);
+        }),
+      );
       const start = now();
       await writeFile(configPath, text);
       await read;
@@ -155,7 +163,11 @@ async function startParts(scratch, reads) {
         return { total: now() - start };
       },
     },
-    { key: 'watch-default', label: 'glean watcher: config write → read starts (default debounce)', measure: await watcher(undefined) },
+    {
+      key: 'watch-default',
+      label: 'glean watcher: config write → read starts (default debounce)',
+      measure: await watcher(undefined),
+    },
     { key: 'watch-d0', label: 'glean watcher: config write → read starts (debounceMs 0)', measure: await watcher(0) },
     {
       key: 'worker',
@@ -171,7 +183,13 @@ async function startParts(scratch, reads) {
         // The part of terminate() that blocks the caller (glean terminates a retired version's threads inside its commit).
         const terminateCall = now() - stop;
         await ended;
-        return { total: answeredAt - start, constructorCall, ...threadParts(start, timeline, answeredAt), terminateCall, terminate: now() - stop };
+        return {
+          total: answeredAt - start,
+          constructorCall,
+          ...threadParts(start, timeline, answeredAt),
+          terminateCall,
+          terminate: now() - stop,
+        };
       },
     },
     {
@@ -228,12 +246,25 @@ async function startParts(scratch, reads) {
       measure: async () => {
         const { transform } = await import('esbuild');
         const start = now();
-        await transform(tsSource, { loader: 'ts', format: 'esm', sourcemap: 'inline', sourcefile: scratch.file('plugin.ts') });
+        await transform(tsSource, {
+          loader: 'ts',
+          format: 'esm',
+          sourcemap: 'inline',
+          sourcefile: scratch.file('plugin.ts'),
+        });
         return { total: now() - start };
       },
     },
-    { key: 'glean-mjs', label: 'glean, cold version: loadSymbol(.mjs) → first call answered', measure: gleanCold(scratch.file('plugin.mjs')) },
-    { key: 'glean-ts', label: 'glean, cold version: loadSymbol(.ts) → first call answered', measure: gleanCold(scratch.file('plugin.ts')) },
+    {
+      key: 'glean-mjs',
+      label: 'glean, cold version: loadSymbol(.mjs) → first call answered',
+      measure: gleanCold(scratch.file('plugin.mjs')),
+    },
+    {
+      key: 'glean-ts',
+      label: 'glean, cold version: loadSymbol(.ts) → first call answered',
+      measure: gleanCold(scratch.file('plugin.ts')),
+    },
   ];
   const close = async () => {
     // esbuild's service process would end by itself; stopping it says so.
@@ -287,7 +318,10 @@ export async function run({ quick, log }) {
       parts.map(({ key }) => {
         const list = samples.get(key);
         const fields = Object.keys(list[0]);
-        return [key, Object.fromEntries(fields.map((field) => [field, summarize(list.map((figures) => figures[field]))]))];
+        return [
+          key,
+          Object.fromEntries(fields.map((field) => [field, summarize(list.map((figures) => figures[field]))])),
+        ];
       }),
     );
     return { plan, parts: parts.map(({ key, label }) => ({ key, label })), results, estimates: estimates(results) };
@@ -309,15 +343,36 @@ function estimates(results) {
   const tail = (key) => p50(key, 'evaluatedToLoaded') + p50(key, 'firstCall');
   const rows = [
     ['.mjs, reloadConfig(), cold threads: config + cold glean version', config + p50('glean-mjs', 'total')],
-    ['.mjs, reloadConfig(), spare thread: config + import + tail', config + p50('import-mjs', 'total') + tail('glean-mjs')],
-    ['.mjs, config write (default debounce), spare thread', p50('watch-default', 'toRead') + config + p50('import-mjs', 'total') + tail('glean-mjs')],
-    ['.mjs, config write (debounceMs 0), spare thread', p50('watch-d0', 'toRead') + config + p50('import-mjs', 'total') + tail('glean-mjs')],
+    [
+      '.mjs, reloadConfig(), spare thread: config + import + tail',
+      config + p50('import-mjs', 'total') + tail('glean-mjs'),
+    ],
+    [
+      '.mjs, config write (default debounce), spare thread',
+      p50('watch-default', 'toRead') + config + p50('import-mjs', 'total') + tail('glean-mjs'),
+    ],
+    [
+      '.mjs, config write (debounceMs 0), spare thread',
+      p50('watch-d0', 'toRead') + config + p50('import-mjs', 'total') + tail('glean-mjs'),
+    ],
     ['.ts, reloadConfig(), cold threads: config + cold glean version', config + p50('glean-ts', 'total')],
-    ['.ts, reloadConfig(), spare thread, tsx registered on demand', config + p50('tsx', 'register') + p50('tsx', 'firstTs') + tail('glean-ts')],
+    [
+      '.ts, reloadConfig(), spare thread, tsx registered on demand',
+      config + p50('tsx', 'register') + p50('tsx', 'firstTs') + tail('glean-ts'),
+    ],
     // A spare registers tsx and imports a tiny .ts module through it (packages/worker/src/load.ts): the plugin's is the second .ts import.
-    ['.ts, reloadConfig(), spare thread with tsx registered and warmed', config + p50('tsx', 'secondTs') + tail('glean-ts')],
-    ['.ts, reloadConfig(), spare thread, .ts transformed on the host', config + p50('transform-ts', 'total') + p50('import-mjs', 'total') + tail('glean-mjs')],
-    ['.ts, config write (default debounce), spare thread with tsx warmed', p50('watch-default', 'toRead') + config + p50('tsx', 'secondTs') + tail('glean-ts')],
+    [
+      '.ts, reloadConfig(), spare thread with tsx registered and warmed',
+      config + p50('tsx', 'secondTs') + tail('glean-ts'),
+    ],
+    [
+      '.ts, reloadConfig(), spare thread, .ts transformed on the host',
+      config + p50('transform-ts', 'total') + p50('import-mjs', 'total') + tail('glean-mjs'),
+    ],
+    [
+      '.ts, config write (default debounce), spare thread with tsx warmed',
+      p50('watch-default', 'toRead') + config + p50('tsx', 'secondTs') + tail('glean-ts'),
+    ],
   ];
   return rows.map(([label, ms]) => ({ label, ms }));
 }
@@ -331,14 +386,15 @@ export function tables(figures) {
       const values = (s) => [fixed(s.p50, 2), fixed(s.p99, 2), fixed(s.min, 2), fixed(s.max, 2)];
       const entries = Object.entries(results[key]);
       // A part's total stands on its own line; its other figures go below it, indented.
-      const [first, ...rest] = entries[0][0] === 'total' || entries.length === 1 ? entries : [['', undefined], ...entries];
+      const [first, ...rest] =
+        entries[0][0] === 'total' || entries.length === 1 ? entries : [['', undefined], ...entries];
       return [
         [label, ...(first[1] === undefined ? ['', '', '', ''] : values(first[1]))],
         ...rest.map(([field, s]) => [`    ${(FIGURES[field] ?? field).trim()}`, ...values(s)]),
       ];
     }),
     note: [
-      'Thread timelines come from the thread itself (performance.nodeTiming and the module\'s evaluation, in the clock all threads of a process share).',
+      "Thread timelines come from the thread itself (performance.nodeTiming and the module's evaluation, in the clock all threads of a process share).",
       `p99 by nearest rank: over ${plan.rounds} rounds it is the slowest.`,
     ].join('\n'),
   };

@@ -37,10 +37,22 @@ const RELOAD_TIMEOUT_MS = 20_000;
 /** The contenders, in table order. */
 const CONTENDERS = [
   { key: 'mjs-write', label: '.mjs, config write (watch, default debounce)', ext: 'mjs', trigger: 'write' },
-  { key: 'mjs-write-d0', label: '.mjs, config write (watch, debounceMs 0)', ext: 'mjs', trigger: 'write', debounceMs: 0 },
+  {
+    key: 'mjs-write-d0',
+    label: '.mjs, config write (watch, debounceMs 0)',
+    ext: 'mjs',
+    trigger: 'write',
+    debounceMs: 0,
+  },
   { key: 'mjs-reload', label: '.mjs, reloadConfig()', ext: 'mjs', trigger: 'reloadConfig' },
   // The old version pinned by a handle (glean.reload) until the first answer: what retiring it at the commit costs the first call.
-  { key: 'mjs-reload-hold', label: '.mjs, reloadConfig(), old version retired after the answer', ext: 'mjs', trigger: 'reloadConfig', holdOld: true },
+  {
+    key: 'mjs-reload-hold',
+    label: '.mjs, reloadConfig(), old version retired after the answer',
+    ext: 'mjs',
+    trigger: 'reloadConfig',
+    holdOld: true,
+  },
   { key: 'ts-write', label: '.ts, config write (watch, default debounce)', ext: 'ts', trigger: 'write' },
   { key: 'ts-reload', label: '.ts, reloadConfig()', ext: 'ts', trigger: 'reloadConfig' },
 ];
@@ -70,9 +82,14 @@ async function startContender(spec, reads, starts) {
   await scratch.write(`plugin.${spec.ext}`, timelinePluginSource(spec.ext === 'ts'));
   const configPath = scratch.file('plugin.json');
   let version = 0;
-  const configText = () => `${JSON.stringify([{ id: 'P', file: `plugin.${spec.ext}`, name: 'which', version: String(version) }], null, 2)}\n`;
+  const configText = () =>
+    `${JSON.stringify([{ id: 'P', file: `plugin.${spec.ext}`, name: 'which', version: String(version) }], null, 2)}\n`;
   await writeFile(configPath, configText());
-  const options = { watch: spec.trigger === 'write', logger: false, ...(spec.debounceMs === undefined ? {} : { debounceMs: spec.debounceMs }) };
+  const options = {
+    watch: spec.trigger === 'write',
+    logger: false,
+    ...(spec.debounceMs === undefined ? {} : { debounceMs: spec.debounceMs }),
+  };
   const glean = new Glean(configPath, options);
   const errors = [];
   glean.on('error', (error) => errors.push(error));
@@ -114,14 +131,18 @@ async function startContender(spec, reads, starts) {
     const cpu = process.cpuUsage();
     const startedAt = now();
     const triggered = spec.trigger === 'write' ? writeFile(configPath, text) : glean.reloadConfig();
-    const [{ committedAt, answeredAt, value }] = await withTimeout(Promise.all([answered, triggered]), `${spec.label}, reload ${version}`);
+    const [{ committedAt, answeredAt, value }] = await withTimeout(
+      Promise.all([answered, triggered]),
+      `${spec.label}, reload ${version}`,
+    );
     const retiredAt = await withTimeout(retired, `${spec.label}, retirement of the version before ${version}`);
     // Everything the reload set off (the old version's end, a spare started for the next one) counts.
     await quiet();
     const cpuUs = process.cpuUsage(cpu);
     const started = starts.filter((start) => start.at >= startedAt);
     reads.onRead(configPath, undefined);
-    if (value.threadId === lastThread) throw new Error(`${spec.label}: reload ${version} was answered by the old thread ${lastThread}`);
+    if (value.threadId === lastThread)
+      throw new Error(`${spec.label}: reload ${version} was answered by the old thread ${lastThread}`);
     lastThread = value.threadId;
     // Each phase starts where the previous ended, or at the trigger if its event came before it (a thread started ahead of time).
     const read = readAt ?? startedAt;
@@ -213,7 +234,17 @@ export function tables(figures) {
   const { plan, contenders, results, differences } = figures;
   const latency = {
     title: `Reload: ms from the trigger to the first call answered by the new version (${plan.rounds} reloads per contender after ${plan.warmupRounds} warm-up, interleaved)`,
-    columns: ['contender', 'p50 ms', 'p99 ms', 'min ms', 'max ms', 'CPU ms/reload', 'retire ms', 'thread ready before', 'errors'],
+    columns: [
+      'contender',
+      'p50 ms',
+      'p99 ms',
+      'min ms',
+      'max ms',
+      'CPU ms/reload',
+      'retire ms',
+      'thread ready before',
+      'errors',
+    ],
     rows: contenders.map(({ key, label }) => {
       const r = results[key];
       return [
@@ -231,19 +262,22 @@ export function tables(figures) {
     note: [
       `p99 by nearest rank: over ${plan.rounds} reloads it is the ${plan.rounds < 100 ? 'slowest' : '99th percentile'} one.`,
       'CPU ms/reload: user + system time of the whole process (host and every worker thread) from the trigger until it is idle again, median.',
-      'retire ms: from the commit until the old version\'s threads have exited (off the answer path; glean waits 10 ms before stopping them), median.',
+      "retire ms: from the commit until the old version's threads have exited (off the answer path; glean waits 10 ms before stopping them), median.",
       'thread ready before: reloads answered by a thread whose Node environment existed before the trigger (a spare started ahead of time).',
     ].join('\n'),
   };
   const phases = {
-    title: 'Where a reload\'s time goes: median ms of each phase (medians do not add up exactly to the p50 above)',
+    title: "Where a reload's time goes: median ms of each phase (medians do not add up exactly to the p50 above)",
     columns: ['contender', ...PHASES.map(([, label]) => label)],
-    rows: contenders.map(({ key, label }) => [label, ...PHASES.map(([field]) => fixed(results[key].phasesMedianMs[field], 1))]),
+    rows: contenders.map(({ key, label }) => [
+      label,
+      ...PHASES.map(([field]) => fixed(results[key].phasesMedianMs[field], 1)),
+    ]),
     note: [
       'trigger → config read: the watcher (fs event, debounce), or nothing for reloadConfig().',
-      '→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread\'s Node environment exists (0 with a spare:',
+      "→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread's Node environment exists (0 with a spare:",
       'then all of that is in the next phase). → plugin evaluated: with a spare, the config work above, comlink load() and the import; with a',
-      'new thread, piscina\'s worker script, glean\'s worker entry, the serve task, tsx registration (.ts), comlink load() and the import.',
+      "new thread, piscina's worker script, glean's worker entry, the serve task, tsx registration (.ts), comlink load() and the import.",
       '→ committed: the descriptions load() returned, the kind check, the generation switch (the old version drains from here; glean stops its',
       'threads 10 ms later, RETIRE_DELAY_MS, off the answer path). → answered: the first call on the new thread.',
     ].join('\n'),
@@ -256,7 +290,10 @@ export function tables(figures) {
       ['.ts − .mjs, config write', fixed(differences.tsOverMjsWrite, 1)],
       ['config write − reloadConfig(), .mjs (the watcher)', fixed(differences.writeOverReloadConfigMjs, 1)],
       ['default debounce − debounceMs 0, config write, .mjs', fixed(differences.debounceDefaultOverDebounce0, 1)],
-      ['old version retired by glean − held until after the answer, reloadConfig(), .mjs', fixed(differences.retireAtCommitOverAfterAnswer, 1)],
+      [
+        'old version retired by glean − held until after the answer, reloadConfig(), .mjs',
+        fixed(differences.retireAtCommitOverAfterAnswer, 1),
+      ],
     ],
   };
   const threads = {
@@ -264,9 +301,14 @@ export function tables(figures) {
     columns: ['contender', 'before the commit', 'after the commit', 'ms in Worker constructors'],
     rows: contenders.map(({ key, label }) => {
       const r = results[key];
-      return [label, String(r.threadStartsBeforeCommit), String(r.threadStartsAfterCommit), fixed(r.threadStartCallMs, 2)];
+      return [
+        label,
+        String(r.threadStartsBeforeCommit),
+        String(r.threadStartsAfterCommit),
+        fixed(r.threadStartCallMs, 2),
+      ];
     }),
-    note: 'Counted by wrapping worker_threads.Worker (piscina starts glean\'s threads through it); constructors run on the main thread.',
+    note: "Counted by wrapping worker_threads.Worker (piscina starts glean's threads through it); constructors run on the main thread.",
   };
   return [latency, phases, costs, threads];
 }

@@ -19,7 +19,8 @@ export const times = (r) => (r === undefined ? '—' : `${r < 10 ? r.toFixed(2) 
  */
 export function formatTable({ title, columns, rows, note }) {
   const widths = columns.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
   return [title, line(columns), rule, ...rows.map(line), ...(note === undefined ? [] : [note])].join('\n');
 }
@@ -75,6 +76,9 @@ export async function writeResults(name, machine, flags, figures) {
   await mkdir(folder, { recursive: true });
   const suffix = `${flags.pinned ? '-pinned' : ''}${flags.quick ? '-quick' : ''}`;
   const file = new URL(`${machine.date.slice(0, 10)}-${name}${suffix}.json`, folder);
-  await writeFile(file, `${JSON.stringify({ benchmark: name, quick: flags.quick, machine, ...figures }, roundForJson, 2)}\n`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ benchmark: name, quick: flags.quick, machine, ...figures }, roundForJson, 2)}\n`,
+  );
   return file.pathname;
 }

@@ -77,13 +77,15 @@ async function main() {
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, ${machine.platform}${machine.pinned ? ', pinned to CPU 0 (taskset -c 0)' : ''}, Node ${machine.node}, load ${machine.loadAverage1m.toFixed(2)}, ${machine.date}${flags.quick ? ', quick run' : ''}`,
   );
   const { commit, packagesModified } = machine.source;
-  console.log(`glean at ${commit}${packagesModified ? ' with uncommitted changes in packages/' : ''} (${machine.source.core})`);
+  console.log(
+    `glean at ${commit}${packagesModified ? ' with uncommitted changes in packages/' : ''} (${machine.source.core})`,
+  );
   for (const name of flags.names) await runBenchmark(name, flags, machine);
 }
 
 main().catch((error) => {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('@glean/')) {
-    log('cannot find glean\'s built output: run `npm run build` first');
+    log("cannot find glean's built output: run `npm run build` first");
   }
   log(error?.stack ?? String(error));
   // No process.exit(): a thread left running must show as a process that does not end.

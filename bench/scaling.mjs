@@ -34,7 +34,14 @@ const RAW_WORKER = fileURLToPath(new URL('./workers/raw-hash.mjs', import.meta.u
 
 async function gleanContender(threads) {
   const handle = await loadSymbol(HASH, 'hash', { threads, logger: false });
-  return { key: `glean-${threads}`, family: 'glean', threads, label: `glean, threads: ${threads}`, call: (seed, kib) => handle(seed, kib), close: () => release(handle) };
+  return {
+    key: `glean-${threads}`,
+    family: 'glean',
+    threads,
+    label: `glean, threads: ${threads}`,
+    call: (seed, kib) => handle(seed, kib),
+    close: () => release(handle),
+  };
 }
 
 /** N plain Workers; calls go to them in turn, each with its own id map. */
@@ -64,7 +71,14 @@ async function rawContender(threads) {
 }
 
 function directContender() {
-  return { key: 'direct', family: 'direct', threads: 1, label: 'in-process, main thread (the work alone)', call: async (seed, kib) => hash(seed, kib), close: async () => {} };
+  return {
+    key: 'direct',
+    family: 'direct',
+    threads: 1,
+    label: 'in-process, main thread (the work alone)',
+    call: async (seed, kib) => hash(seed, kib),
+    close: async () => {},
+  };
 }
 
 export async function run({ quick, log }) {
@@ -77,13 +91,17 @@ export async function run({ quick, log }) {
     for (const threads of counts) contenders.push(await gleanContender(threads));
     for (const threads of counts) contenders.push(await rawContender(threads));
     for (const contender of contenders) {
-      for (const kib of SIZES) if ((await contender.call(1, kib)) !== hash(1, kib)) throw new Error(`${contender.label}: wrong hash of ${kib} KiB`);
+      for (const kib of SIZES)
+        if ((await contender.call(1, kib)) !== hash(1, kib))
+          throw new Error(`${contender.label}: wrong hash of ${kib} KiB`);
     }
     const depth = plan.depthPerThread * cpus;
     const sizes = [];
     for (const kib of SIZES) {
       const calls = Math.max(100, Math.round((plan.calls * 64) / kib));
-      log(`scaling: ${kib} KiB per call, threads 1..${cpus}, ${depth} in flight, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${calls} calls per contender`);
+      log(
+        `scaling: ${kib} KiB per call, threads 1..${cpus}, ${depth} in flight, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${calls} calls per contender`,
+      );
       const perRound = new Map(contenders.map((c) => [c.key, { callsPerSecond: [], cpu: [] }]));
       await interleave(contenders, plan, async ({ key, call }, round) => {
         const { callsPerSecond, cpuUsPerCall } = await timeInFlight((seed) => call(seed, kib), calls, depth);
@@ -93,7 +111,13 @@ export async function run({ quick, log }) {
       });
       sizes.push({ kib, calls, results: summarize(contenders, perRound) });
     }
-    return { plan, cpus, depth, contenders: contenders.map(({ key, label, family, threads }) => ({ key, label, family, threads })), sizes };
+    return {
+      plan,
+      cpus,
+      depth,
+      contenders: contenders.map(({ key, label, family, threads }) => ({ key, label, family, threads })),
+      sizes,
+    };
   } finally {
     await Promise.allSettled(contenders.map((contender) => contender.close()));
   }
@@ -106,7 +130,8 @@ function summarize(contenders, perRound) {
       const { callsPerSecond, cpu } = perRound.get(key);
       // N threads against N × one thread of the same kind, round by round.
       const one = family === 'direct' ? undefined : perRound.get(`${family}-1`).callsPerSecond;
-      const vsLinear = one === undefined ? undefined : median(callsPerSecond.map((value, i) => value / (threads * one[i])));
+      const vsLinear =
+        one === undefined ? undefined : median(callsPerSecond.map((value, i) => value / (threads * one[i])));
       const raw = family === 'glean' ? perRound.get(`raw-${threads}`).callsPerSecond : undefined;
       const vsRaw = raw === undefined ? undefined : pairedRatio(callsPerSecond, raw);
       return [key, { threads, vsLinear, vsRaw, ...throughputOf(callsPerSecond, cpu) }];
@@ -121,7 +146,14 @@ export function tables(figures) {
     columns: ['contender', 'calls/s', '÷ (N × 1 thread)', '× raw same N', 'round range calls/s', 'CPU µs/call'],
     rows: contenders.map(({ key, label }) => {
       const r = results[key];
-      return [label, grouped(r.medianCallsPerSecond), times(r.vsLinear), times(r.vsRaw), `${grouped(r.minCallsPerSecond)}–${grouped(r.maxCallsPerSecond)}`, fixed(r.cpuUsPerCall, 1)];
+      return [
+        label,
+        grouped(r.medianCallsPerSecond),
+        times(r.vsLinear),
+        times(r.vsRaw),
+        `${grouped(r.minCallsPerSecond)}–${grouped(r.maxCallsPerSecond)}`,
+        fixed(r.cpuUsPerCall, 1),
+      ];
     }),
     note: [
       '÷ (N × 1 thread): median over rounds of calls/s with N threads over N times calls/s with one thread of the same kind, same round.',

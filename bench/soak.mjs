@@ -85,7 +85,8 @@ export const Hostile = {
 const HOSTILE = ['spam', 'forge', 'closePort', 'getter', 'proxy', 'deep', 'badError'];
 
 const versionOfHash = new Map();
-for (let version = 0; version <= SWAPS; version++) versionOfHash.set(createHash('sha256').update(workSource(version)).digest('hex'), version);
+for (let version = 0; version <= SWAPS; version++)
+  versionOfHash.set(createHash('sha256').update(workSource(version)).digest('hex'), version);
 
 const threadCount = () => Number(/^Threads:\s+(\d+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -161,7 +162,8 @@ function account(promise, check, pluginError = () => false) {
     },
     (error) => {
       const code = error instanceof GleanError ? error.code : pluginError(error) ? PLUGIN_OWN : undefined;
-      if (code === undefined || (!DOCUMENTED.has(code) && code !== PLUGIN_OWN)) tally.undocumented.push(String(error?.stack ?? error));
+      if (code === undefined || (!DOCUMENTED.has(code) && code !== PLUGIN_OWN))
+        tally.undocumented.push(String(error?.stack ?? error));
       tally.rejected.set(code ?? String(error), (tally.rejected.get(code ?? String(error)) ?? 0) + 1);
     },
   );
@@ -180,10 +182,12 @@ function call(i) {
       hostile[kind](),
       () => undefined,
       // A thrown Error, or a Proxy's trap throwing when glean looks for `then`, reaches the caller as the plugin's error.
-      (error) => error instanceof Error && !(error instanceof GleanError) && /^hostile (error|trap)$/.test(error.message),
+      (error) =>
+        error instanceof Error && !(error instanceof GleanError) && /^hostile (error|trap)$/.test(error.message),
     );
   }
-  if (i % 5 === 4) return account(echo(i), (value) => (value === i ? undefined : `Echo(${i}) answered ${JSON.stringify(value)}`));
+  if (i % 5 === 4)
+    return account(echo(i), (value) => (value === i ? undefined : `Echo(${i}) answered ${JSON.stringify(value)}`));
   const before = currentVersion;
   return account(work.run(i), (value) => {
     // A save landing between a version's hash and its import runs bytes saved later than the version
@@ -247,12 +251,17 @@ for (let round = 0; round < SWAPS; round++) {
     ? undefined
     : crashes++ % 2 === 0
       ? () => account(work.exitNow(), () => 'exitNow() resolved')
-      : () => account(work.exitLater(5), (value) => (value === 'scheduled' ? undefined : `exitLater() answered ${JSON.stringify(value)}`));
+      : () =>
+          account(work.exitLater(5), (value) =>
+            value === 'scheduled' ? undefined : `exitLater() answered ${JSON.stringify(value)}`,
+          );
   await pump(from, to, swapping, inject);
   await swap;
   if (round % 20 === 19) {
     const { heapUsed, rss } = memory();
-    process.stderr.write(`soak: round ${round + 1}/${SWAPS}, ${to} calls, heap ${mb(heapUsed)}, RSS ${mb(rss)}, ${threadCount()} threads\n`);
+    process.stderr.write(
+      `soak: round ${round + 1}/${SWAPS}, ${to} calls, heap ${mb(heapUsed)}, RSS ${mb(rss)}, ${threadCount()} threads\n`,
+    );
   }
 }
 await until(() => pending.size === 0, STUCK_MS);
@@ -263,7 +272,10 @@ const elapsedS = (performance.now() - startedAt) / 1000;
 await glean.reloadConfig().catch((error) => void counts.swapFailures.push(error.message));
 // Settled: old versions drained and retired, crashed workers replaced.
 const threadsSettled = await until(
-  () => threadCount() === threadsStart && glean.status()['Work']?.threads.length === 2 && glean.status()['Hostile']?.threads.length === 1,
+  () =>
+    threadCount() === threadsStart &&
+    glean.status()['Work']?.threads.length === 2 &&
+    glean.status()['Hostile']?.threads.length === 1,
   15_000,
 );
 const threadsEnd = threadCount();
@@ -276,7 +288,8 @@ await rm(dir, { recursive: true, force: true });
 
 const rejected = [...tally.rejected].map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
 const made = CALLS + crashes;
-const lost = made - tally.resolved - [...tally.rejected.values()].reduce((a, b) => a + b, 0) + tally.undocumented.length;
+const lost =
+  made - tally.resolved - [...tally.rejected.values()].reduce((a, b) => a + b, 0) + tally.undocumented.length;
 const lines = [
   `glean soak: ${CALLS} calls (${DEPTH} in flight) + ${crashes} crash calls, ${SWAPS} swaps, in ${elapsedS.toFixed(1)} s (${Math.round(CALLS / elapsedS)} calls/s)`,
   `  calls lost:        ${lost}  (never settled: ${lostPending}, rejected with no documented code: ${tally.undocumented.length})`,
@@ -290,6 +303,7 @@ const lines = [
   `  OS threads:        ${threadsBefore} before the Glean, ${threadsStart} at start, ${threadsEnd} at end${threadsSettled ? '' : ' (NOT back to start)'}, ${threadCount()} after close()${threadsClosed ? '' : ' (NOT back)'}`,
 ];
 if (globalThis.gc === undefined) lines.push('  (run with node --expose-gc for heap figures after a GC)');
-for (const problem of [...tally.undocumented, ...tally.wrong, ...counts.swapFailures].slice(0, 10)) lines.push(`  ! ${problem}`);
+for (const problem of [...tally.undocumented, ...tally.wrong, ...counts.swapFailures].slice(0, 10))
+  lines.push(`  ! ${problem}`);
 console.log(lines.join('\n'));
 process.exitCode = lost === 0 && tally.wrong.length === 0 && threadsSettled && threadsClosed ? 0 : 1;

@@ -15,7 +15,13 @@ export function median(values) {
 /** p50, p99 and the extremes of a list of numbers (not modified). */
 export function summarize(values) {
   const sorted = Float64Array.from(values).sort();
-  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), min: sorted[0], max: sorted[sorted.length - 1], count: sorted.length };
+  return {
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    count: sorted.length,
+  };
 }
 
 /**

@@ -5,9 +5,14 @@
  * is the documented way to bound it. An aborted call that has not reached a worker never runs.
  */
 import { describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, GleanError, withOptions, type CrashEvent } from '@glean/core';
+import { CRASH_LIMIT, ErrorCode, Glean, withOptions, type CrashEvent } from '@glean/core';
 import { nextEvent, onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, settledWithin, rejectedWith } from './helpers/faults.js';
+import {
+  expectThreadsBackAfterClose,
+  failOnHostUnhandledRejections,
+  settledWithin,
+  rejectedWith,
+} from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
@@ -54,11 +59,8 @@ async function setup(options: Record<string, unknown> = {}) {
   return { glean, baseline, never, runs, calc };
 }
 
-
-
-
 describe('withOptions(handle, { signal })', () => {
-  it('rejects a call on a plugin that never answers GLEAN_ABORTED when AbortSignal.timeout(200) fires, with the signal\'s reason as cause', async () => {
+  it("rejects a call on a plugin that never answers GLEAN_ABORTED when AbortSignal.timeout(200) fires, with the signal's reason as cause", async () => {
     const s = await setup();
     const signal = AbortSignal.timeout(200);
     const never = withOptions(s.never, { signal });
@@ -79,7 +81,10 @@ describe('withOptions(handle, { signal })', () => {
     const reason = new Error('the caller went away');
     controller.abort(reason);
 
-    const error = rejectedWith(await settledWithin(withOptions(s.never, { signal: controller.signal })(), 200), ABORTED);
+    const error = rejectedWith(
+      await settledWithin(withOptions(s.never, { signal: controller.signal })(), 200),
+      ABORTED,
+    );
     expect(error.cause).toBe(reason);
     rejectedWith(await settledWithin(withOptions(s.calc, { signal: controller.signal }).add(1, 2), 200), ABORTED);
     expect(await s.runs()).toBe(0);
@@ -122,7 +127,10 @@ describe('withOptions(handle, { timeoutMs })', () => {
   it('rejects a call that never answers GLEAN_TIMEOUT after timeoutMs 100, with no timeoutMs configured', async () => {
     const s = await setup();
     const startedAt = performance.now();
-    const error = rejectedWith(await settledWithin(withOptions(s.never, { timeoutMs: 100 })(), 2000), ErrorCode.TIMEOUT);
+    const error = rejectedWith(
+      await settledWithin(withOptions(s.never, { timeoutMs: 100 })(), 2000),
+      ErrorCode.TIMEOUT,
+    );
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(90);
     expect(error.id).toBe('Never');
     await expectThreadsBackAfterClose(s);
@@ -151,7 +159,10 @@ describe('withOptions() and what it is given', () => {
     const busy = await busySetup();
     const thread = await busy.handle.threadId();
     // Shorter than the 1 s a worker has to answer the ping that follows an abort.
-    rejectedWith(await settledWithin(withOptions(busy.handle, { signal: AbortSignal.timeout(50) }).spin(500), 1000), ABORTED);
+    rejectedWith(
+      await settledWithin(withOptions(busy.handle, { signal: AbortSignal.timeout(50) }).spin(500), 1000),
+      ABORTED,
+    );
     expect(await busy.handle.threadId()).toBe(thread);
     expect(busy.glean.status()['Busy']?.restarts).toBe(0);
   });
@@ -161,27 +172,34 @@ describe('withOptions() and what it is given', () => {
     for (let round = 0; round <= CRASH_LIMIT; round++) {
       const thread = await busy.handle.threadId();
       const replaced = nextEvent<CrashEvent>(busy.glean, 'crash', (crash) => crash.threadId === thread, 5000);
-      rejectedWith(await settledWithin(withOptions(busy.handle, { signal: AbortSignal.timeout(20) }).hang(), 1000), ABORTED);
+      rejectedWith(
+        await settledWithin(withOptions(busy.handle, { signal: AbortSignal.timeout(20) }).hang(), 1000),
+        ABORTED,
+      );
       // No answer to the ping within 1 s: the worker is replaced, not failed, and the next call reaches the new one.
       expect(await replaced).toMatchObject({ restarting: true, failed: false });
       expect(await busy.handle.threadId()).not.toBe(thread);
     }
     expect(busy.glean.status()['Busy']?.state).toBe('ready');
   }, 30_000);
-
 });
 
 /** A Glean over a plugin whose calls keep its worker busy (`spin`) or stuck (`hang`); closed after the test. */
 async function busySetup() {
   const temp = await tempDir();
-  await temp.write('busy.mjs', `import { threadId } from 'node:worker_threads';
+  await temp.write(
+    'busy.mjs',
+    `import { threadId } from 'node:worker_threads';
 export const Busy = {
   threadId() { return threadId; },
   spin(ms) { const end = Date.now() + ms; while (Date.now() < end); return 'spun'; },
   hang() { for (;;); },
 };
-`);
-  const configPath = await temp.write('glean.json', [{ id: 'Busy', file: 'busy.mjs', name: 'Busy', drainTimeoutMs: 500 }]);
+`,
+  );
+  const configPath = await temp.write('glean.json', [
+    { id: 'Busy', file: 'busy.mjs', name: 'Busy', drainTimeoutMs: 500 },
+  ]);
   const glean = new Glean(configPath, { watch: false, logger: false });
   onCleanup(() => glean.close());
   await glean.loadConfig();

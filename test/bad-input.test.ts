@@ -11,8 +11,16 @@ import { mkdir, mkdtemp, rm, rmdir, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, type Handle } from '@glean/core';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, type Entry, type TempDir } from './helpers/index.js';
+import { ErrorCode, Glean, type GleanError, type Handle } from '@glean/core';
+import {
+  nextEvent,
+  onCleanup,
+  tempDir,
+  threadCount,
+  threadsBackTo,
+  type Entry,
+  type TempDir,
+} from './helpers/index.js';
 import { rejectionOf } from './helpers/faults.js';
 
 const GREET = (tag: string): string => `
@@ -21,10 +29,12 @@ export function Greet(name) { return '${tag}:' + name; }
 export function whichThread() { return threadId; }
 `;
 
-
 describe('a bad config while plugins serve changes nothing', () => {
   // One Glean for every case: each breaks the config, checks, and puts the good one back.
-  const good: Entry[] = [{ id: 'G', file: 'greet.mjs', name: 'Greet' }, { id: 'T', file: 'greet.mjs', name: 'whichThread' }];
+  const good: Entry[] = [
+    { id: 'G', file: 'greet.mjs', name: 'Greet' },
+    { id: 'T', file: 'greet.mjs', name: 'whichThread' },
+  ];
   let dir = '';
   let configPath = '';
   let glean: Glean;
@@ -65,7 +75,11 @@ describe('a bad config while plugins serve changes nothing', () => {
       expect(error.message).toContain(`config ${configPath} is`);
       // The same error is emitted; for an empty file, by a second read that looked again (a fresh object).
       const reported = await emitted;
-      expect({ code: reported.code, message: reported.message, issues: reported.issues }).toEqual({ code: error.code, message: error.message, issues: error.issues });
+      expect({ code: reported.code, message: reported.message, issues: reported.issues }).toEqual({
+        code: error.code,
+        message: error.message,
+        issues: error.issues,
+      });
       expect(glean.status()).toEqual(before);
       expect(await greet('x')).toBe('v1:x');
       expect(threadCount()).toBe(serving);
@@ -81,19 +95,43 @@ describe('a bad config while plugins serve changes nothing', () => {
   const json = (value: unknown) => write(JSON.stringify(value));
 
   it.each([
-    ['not JSON', write('plugins: [greet.mjs]\n'), [{ path: [], message: "invalid JSON at line 1, column 1: unexpected token 'p'" }]],
+    [
+      'not JSON',
+      write('plugins: [greet.mjs]\n'),
+      [{ path: [], message: "invalid JSON at line 1, column 1: unexpected token 'p'" }],
+    ],
     ['empty', write(''), [{ path: [], message: 'the file is empty' }]],
-    ['a wrong type', json([{ ...good[0], threads: '2' }]), [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received string' }]],
+    [
+      'a wrong type',
+      json([{ ...good[0], threads: '2' }]),
+      [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received string' }],
+    ],
     [
       'an unknown key, a near miss',
       json([{ ...good[0], timeoutMS: 100 }]),
       [{ path: [0], message: 'unknown key "timeoutMS"; did you mean "timeoutMs"?' }],
     ],
     ['a duplicate id', json([good[0], good[0]]), [{ path: [1, 'id'], message: 'duplicate id "G" (also at [0])' }]],
-    ['an empty id', json([{ ...good[0], id: '' }]), [{ path: [0, 'id'], message: 'expected a non-empty string, received ""' }]],
-    ['threads 0', json([{ ...good[0], threads: 0 }]), [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received 0' }]],
-    ['threads negative', json([{ ...good[0], threads: -2 }]), [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received -2' }]],
-    ['threads not an integer', json([{ ...good[0], threads: 2.5 }]), [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received 2.5' }]],
+    [
+      'an empty id',
+      json([{ ...good[0], id: '' }]),
+      [{ path: [0, 'id'], message: 'expected a non-empty string, received ""' }],
+    ],
+    [
+      'threads 0',
+      json([{ ...good[0], threads: 0 }]),
+      [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received 0' }],
+    ],
+    [
+      'threads negative',
+      json([{ ...good[0], threads: -2 }]),
+      [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received -2' }],
+    ],
+    [
+      'threads not an integer',
+      json([{ ...good[0], threads: 2.5 }]),
+      [{ path: [0, 'threads'], message: 'expected an integer from 1 to 256, received 2.5' }],
+    ],
     [
       'threads absurdly large',
       json({ defaults: { threads: 1_000_000 }, plugins: good }),
@@ -111,12 +149,17 @@ describe('a bad config while plugins serve changes nothing', () => {
     ['a directory', () => rm(configPath).then(() => mkdir(configPath)), 'EISDIR'],
     [
       'a symlink loop',
-      () => rm(configPath).then(() => symlink(join(dir, 'loop.json'), configPath)).then(() => symlink(configPath, join(dir, 'loop.json'))),
+      () =>
+        rm(configPath)
+          .then(() => symlink(join(dir, 'loop.json'), configPath))
+          .then(() => symlink(configPath, join(dir, 'loop.json'))),
       'ELOOP',
     ],
   ])('%s: GLEAN_CONFIG_UNREADABLE naming the path and the errno code', async (_what, breakIt, errno) => {
     const error = await badReload(breakIt, ErrorCode.CONFIG_UNREADABLE);
-    expect(error.message).toMatch(new RegExp(`^config ${configPath.replace(/[.]/g, '\\.')} is unreadable: ${errno} \\(`));
+    expect(error.message).toMatch(
+      new RegExp(`^config ${configPath.replace(/[.]/g, '\\.')} is unreadable: ${errno} \\(`),
+    );
     expect((error.cause as NodeJS.ErrnoException).code).toBe(errno);
     await rm(join(dir, 'loop.json'), { force: true });
   });
@@ -133,7 +176,11 @@ describe('a first load from a bad config path rejects and starts nothing', () =>
       },
       ErrorCode.CONFIG_UNREADABLE,
     ],
-    ['threads absurdly large', (temp: TempDir) => temp.write('plugin.json', [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 1e9 }]), ErrorCode.CONFIG_INVALID],
+    [
+      'threads absurdly large',
+      (temp: TempDir) => temp.write('plugin.json', [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 1e9 }]),
+      ErrorCode.CONFIG_INVALID,
+    ],
   ])('%s', async (_what, makeIt, code) => {
     const temp = await tempDir();
     await temp.write('greet.mjs', GREET('v1'));
@@ -177,7 +224,13 @@ describe('a bad plugin file while plugins serve changes nothing', () => {
    * Adds an id `Bad` naming `file` (written with `content` unless undefined) beside the serving ones,
    * and checks that the reload fails with `code`, naming the file, and that nothing changed.
    */
-  async function badPlugin(s: Serving, file: string, content: string | Uint8Array | undefined, code: string, name = 'Bad'): Promise<GleanError> {
+  async function badPlugin(
+    s: Serving,
+    file: string,
+    content: string | Uint8Array | undefined,
+    code: string,
+    name = 'Bad',
+  ): Promise<GleanError> {
     if (typeof content === 'string') await s.temp.write(file, content);
     else if (content !== undefined) await writeFile(s.temp.path(file), content);
     const before = s.glean.status();
@@ -204,8 +257,16 @@ describe('a bad plugin file while plugins serve changes nothing', () => {
 
   it('the export missing: GLEAN_SYMBOL_NOT_FOUND listing the exports that exist', async () => {
     const s = await serving();
-    const error = await badPlugin(s, 'other.mjs', 'export const alpha = 1;\nexport function beta() {}\n', ErrorCode.SYMBOL_NOT_FOUND, 'gamma');
-    expect(error.message.replaceAll(s.temp.dir, '<dir>')).toMatchInlineSnapshot(`"plugin "Bad" (<dir>/other.mjs): export "gamma" not found; exports are: alpha, beta"`);
+    const error = await badPlugin(
+      s,
+      'other.mjs',
+      'export const alpha = 1;\nexport function beta() {}\n',
+      ErrorCode.SYMBOL_NOT_FOUND,
+      'gamma',
+    );
+    expect(error.message.replaceAll(s.temp.dir, '<dir>')).toMatchInlineSnapshot(
+      `"plugin "Bad" (<dir>/other.mjs): export "gamma" not found; exports are: alpha, beta"`,
+    );
   });
 
   it('an empty module: GLEAN_SYMBOL_NOT_FOUND saying it exports nothing', async () => {
@@ -215,8 +276,18 @@ describe('a bad plugin file while plugins serve changes nothing', () => {
   });
 
   it.each([
-    ['a binary file named .mjs', 'binary.mjs', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0xff, 0xfe, 0x00, 0x00]), 'Invalid or unexpected token'],
-    ['a binary file of another extension', 'binary.so', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01]), 'Unknown file extension ".so"'],
+    [
+      'a binary file named .mjs',
+      'binary.mjs',
+      new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0xff, 0xfe, 0x00, 0x00]),
+      'Invalid or unexpected token',
+    ],
+    [
+      'a binary file of another extension',
+      'binary.so',
+      new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01]),
+      'Unknown file extension ".so"',
+    ],
     ['a JSON file', 'data.json', '{ "Bad": 1 }\n', 'needs an import attribute of type "json"'],
     ['a plain text file', 'notes.txt', 'remember to buy milk\n', 'Unknown file extension ".txt"'],
     ['prose in a .js file', 'prose.js', 'This file explains the plugin, it is not one.\n', 'Unexpected identifier'],
@@ -232,48 +303,57 @@ describe('a bad plugin file while plugins serve changes nothing', () => {
     const s = await serving();
     await mkdir(s.temp.path('plugin-dir'));
     const error = await badPlugin(s, 'plugin-dir', undefined, ErrorCode.LOAD_FAILED);
-    expect(error.message.replaceAll(s.temp.dir, '<dir>')).toMatchInlineSnapshot(`"plugin "Bad" (<dir>/plugin-dir): cannot read the plugin file (EISDIR)"`);
+    expect(error.message.replaceAll(s.temp.dir, '<dir>')).toMatchInlineSnapshot(
+      `"plugin "Bad" (<dir>/plugin-dir): cannot read the plugin file (EISDIR)"`,
+    );
   });
 });
 
-describe("an export whose kind changes between versions is refused, and the running version keeps serving", () => {
+describe('an export whose kind changes between versions is refused, and the running version keeps serving', () => {
   it.each([
     ['function', 'an object', 'export const Api = { run() { return "v2"; } };', 'object'],
     ['function', 'a value', 'export const Api = { run: "not a function" };', 'value'],
     ['object', 'a function', 'export function Api() { return "v2"; }', 'function'],
     ['value', 'an object', 'export const Api = { run() { return "v2"; } };', 'object'],
-  ] as const)('a %s export that becomes %s: GLEAN_KIND_CHANGED naming the file and both kinds', async (from, _to, next, toKind) => {
-    const first = {
-      function: 'export function Api() { return "v1"; }',
-      object: 'export const Api = { run() { return "v1"; } };',
-      value: 'export const Api = { run: "v1" };',
-    }[from];
-    const temp = await tempDir();
-    await temp.write('api.mjs', first);
-    const configPath = await temp.write('plugin.json', [{ id: 'Api', file: 'api.mjs', name: 'Api', version: '1' }]);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
-    // The handle's type follows the export's; here the kind is the test's parameter.
-    const api: unknown = await glean.reloadAndWatch('Api');
-    const read = async (): Promise<unknown> =>
-      from === 'function' ? (api as () => Promise<string>)() : from === 'object' ? (api as { run(): Promise<string> }).run() : (api as { value: unknown }).value;
-    const answer = await read();
-    const before = glean.status();
-    const serving = threadCount();
+  ] as const)(
+    'a %s export that becomes %s: GLEAN_KIND_CHANGED naming the file and both kinds',
+    async (from, _to, next, toKind) => {
+      const first = {
+        function: 'export function Api() { return "v1"; }',
+        object: 'export const Api = { run() { return "v1"; } };',
+        value: 'export const Api = { run: "v1" };',
+      }[from];
+      const temp = await tempDir();
+      await temp.write('api.mjs', first);
+      const configPath = await temp.write('plugin.json', [{ id: 'Api', file: 'api.mjs', name: 'Api', version: '1' }]);
+      const glean = new Glean(configPath, { watch: false, logger: false });
+      onCleanup(() => glean.close());
+      await glean.loadConfig();
+      // The handle's type follows the export's; here the kind is the test's parameter.
+      const api: unknown = await glean.reloadAndWatch('Api');
+      const read = async (): Promise<unknown> =>
+        from === 'function'
+          ? (api as () => Promise<string>)()
+          : from === 'object'
+            ? (api as { run(): Promise<string> }).run()
+            : (api as { value: unknown }).value;
+      const answer = await read();
+      const before = glean.status();
+      const serving = threadCount();
 
-    await temp.write('api.mjs', next);
-    await temp.write('plugin.json', [{ id: 'Api', file: 'api.mjs', name: 'Api', version: '2' }]);
-    const error = await rejectionOf(glean.reloadConfig());
-    expect(error.code).toBe(ErrorCode.KIND_CHANGED);
-    expect(error).toMatchObject({ id: 'Api', file: temp.path('api.mjs'), version: '2' });
-    expect(error.message).toBe(
-      `plugin "Api" (${temp.path('api.mjs')}@2): export "Api" is a ${toKind}, the running version's is a ${from}; handles cannot change kind`,
-    );
-    expect(glean.status()).toEqual({ Api: { ...before['Api'], lastError: error } });
-    expect(await read()).toEqual(answer);
-    await threadsBackTo(serving);
-  });
+      await temp.write('api.mjs', next);
+      await temp.write('plugin.json', [{ id: 'Api', file: 'api.mjs', name: 'Api', version: '2' }]);
+      const error = await rejectionOf(glean.reloadConfig());
+      expect(error.code).toBe(ErrorCode.KIND_CHANGED);
+      expect(error).toMatchObject({ id: 'Api', file: temp.path('api.mjs'), version: '2' });
+      expect(error.message).toBe(
+        `plugin "Api" (${temp.path('api.mjs')}@2): export "Api" is a ${toKind}, the running version's is a ${from}; handles cannot change kind`,
+      );
+      expect(glean.status()).toEqual({ Api: { ...before['Api'], lastError: error } });
+      expect(await read()).toEqual(answer);
+      await threadsBackTo(serving);
+    },
+  );
 
   it('an id removed and added back with another kind: the new kind serves new handles, an old handle rejects GLEAN_KIND_CHANGED', async () => {
     const temp = await tempDir();

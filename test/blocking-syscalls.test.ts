@@ -13,10 +13,11 @@ import { failOnHostUnhandledRejections, faultySetup, rejectionOf, settledWithin 
 
 failOnHostUnhandledRejections();
 
-
-
 /** A Glean over one plugin `source` (export `Plugin`, entry `options`), not loaded yet; closed after the test. */
-async function gleanOver(source: string, options: Record<string, unknown>): Promise<{ glean: Glean; baseline: number; path(relative: string): string }> {
+async function gleanOver(
+  source: string,
+  options: Record<string, unknown>,
+): Promise<{ glean: Glean; baseline: number; path(relative: string): string }> {
   const temp = await tempDir();
   await temp.write('plugin.mjs', source);
   const configPath = await temp.write('glean.json', [{ id: 'P', file: 'plugin.mjs', name: 'Plugin', ...options }]);
@@ -32,11 +33,16 @@ async function gleanOver(source: string, options: Record<string, unknown>): Prom
 
 describe('an import stuck in a synchronous system call', () => {
   it("execSync('sleep 4') at top level with loadTimeoutMs 300: loadConfig() rejects GLEAN_LOAD_FAILED within 1.5 s, and close() returns within 3 s", async () => {
-    const { glean } = await gleanOver(`import { execSync } from 'node:child_process';\nexecSync('sleep 4');\nexport const Plugin = () => 'loaded';\n`, { loadTimeoutMs: 300 });
+    const { glean } = await gleanOver(
+      `import { execSync } from 'node:child_process';\nexecSync('sleep 4');\nexport const Plugin = () => 'loaded';\n`,
+      { loadTimeoutMs: 300 },
+    );
 
     const startedAt = performance.now();
     const outcome = await settledWithin(glean.loadConfig(), 1500);
-    expect(outcome, `loadConfig() still pending after ${Math.round(performance.now() - startedAt)} ms`).not.toBe('pending');
+    expect(outcome, `loadConfig() still pending after ${Math.round(performance.now() - startedAt)} ms`).not.toBe(
+      'pending',
+    );
     expect(outcome).toMatchObject({ error: expect.any(GleanError) });
     expect((outcome as { error: GleanError }).error.code).toBe(ErrorCode.LOAD_FAILED);
     // The thread still sleeps: close() reports it and returns, it does not wait for it.
@@ -97,7 +103,11 @@ export const Faulty = {
     expect(await settledWithin(s.glean.close(), 3000)).toEqual({ value: undefined });
 
     // The sleep ends 3 s after the call; the thread then exits.
-    await until(() => threadCount() <= s.baseline, `the thread count back to ${s.baseline} after the sleep`, Math.max(0, calledAt + 4500 - performance.now()) + 2000);
+    await until(
+      () => threadCount() <= s.baseline,
+      `the thread count back to ${s.baseline} after the sleep`,
+      Math.max(0, calledAt + 4500 - performance.now()) + 2000,
+    );
     // Nothing may start in its place (piscina used to, in the destroyed pool, as the stuck thread
     // exited): that is a thread appearing, which no event announces, so watch the count for a while.
     const watchedUntil = Math.max(calledAt + 5500, performance.now() + 1000);

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ErrorCode, Glean, GleanError, type Handle } from '@glean/core';
+import { ErrorCode, Glean, GleanError } from '@glean/core';
 import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
 import { failOnHostUnhandledRejections } from './helpers/faults.js';
 
@@ -67,11 +67,27 @@ const HEALTHY = `export function echo(value) { return value; }`;
 /** What plugin code may post: the shapes the host expects, near misses of them, and junk. */
 const payload = fc.oneof(
   fc.constantFrom(null, undefined, 0, -1, 2 ** 53, NaN, '', 'hello', true, {}, [], [1], [1, 2, 3]),
-  fc.record({ type: fc.constantFrom('hello', 'error', 'RAW', 'HANDLER', 'GET', 'APPLY', 'x'), threadId: fc.anything(), id: fc.anything() }, { requiredKeys: ['type'] }),
-  fc.record({ type: fc.constant('error'), id: fc.oneof(fc.integer({ min: -2, max: 40 }), fc.string()), error: fc.anything() }),
+  fc.record(
+    {
+      type: fc.constantFrom('hello', 'error', 'RAW', 'HANDLER', 'GET', 'APPLY', 'x'),
+      threadId: fc.anything(),
+      id: fc.anything(),
+    },
+    { requiredKeys: ['type'] },
+  ),
+  fc.record({
+    type: fc.constant('error'),
+    id: fc.oneof(fc.integer({ min: -2, max: 40 }), fc.string()),
+    error: fc.anything(),
+  }),
   fc.tuple(fc.oneof(fc.integer({ min: -2, max: 40 }), fc.double(), fc.string(), fc.constant(2 ** 60)), fc.anything()),
   fc.record({ taskId: fc.integer({ min: 0, max: 5 }), result: fc.anything(), error: fc.anything() }),
-  fc.record({ id: fc.string(), type: fc.constantFrom('RAW', 'HANDLER'), value: fc.anything(), name: fc.constantFrom('proxy', 'throw', 'x') }),
+  fc.record({
+    id: fc.string(),
+    type: fc.constantFrom('RAW', 'HANDLER'),
+    value: fc.anything(),
+    name: fc.constantFrom('proxy', 'throw', 'x'),
+  }),
   fc.anything(),
 );
 
@@ -79,15 +95,29 @@ const op = fc.oneof(
   { weight: 8, arbitrary: fc.record({ port: fc.constantFrom('call', 'control'), kind: fc.constant('post'), payload }) },
   { weight: 1, arbitrary: fc.record({ port: fc.constantFrom('call', 'control'), kind: fc.constant('close') }) },
   { weight: 1, arbitrary: fc.record({ port: fc.constantFrom('call', 'control'), kind: fc.constant('transfer-self') }) },
-  { weight: 1, arbitrary: fc.record({ port: fc.constantFrom('call', 'control'), kind: fc.constant('transfer-port'), payload }) },
   {
     weight: 1,
-    arbitrary: fc.record({ port: fc.constantFrom('call', 'control'), kind: fc.constant('deep'), depth: fc.constantFrom(10, 5000), id: fc.integer({ min: 1, max: 40 }), payload: fc.string() }),
+    arbitrary: fc.record({ port: fc.constantFrom('call', 'control'), kind: fc.constant('transfer-port'), payload }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      port: fc.constantFrom('call', 'control'),
+      kind: fc.constant('deep'),
+      depth: fc.constantFrom(10, 5000),
+      id: fc.integer({ min: 1, max: 40 }),
+      payload: fc.string(),
+    }),
   },
 );
 
 /** The codes a call may settle with when the plugin breaks the protocol under it. */
-const DOCUMENTED: readonly string[] = [ErrorCode.PLUGIN_CRASHED, ErrorCode.NOT_CLONEABLE, ErrorCode.UNAVAILABLE, ErrorCode.TIMEOUT];
+const DOCUMENTED: readonly string[] = [
+  ErrorCode.PLUGIN_CRASHED,
+  ErrorCode.NOT_CLONEABLE,
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.TIMEOUT,
+];
 
 /**
  * How a call ended, within `ms`: its value, its GleanError code, or 'pending'. The attacker's own
@@ -99,7 +129,12 @@ async function outcome(call: Promise<unknown>, ms = 5000): Promise<{ value: unkn
   const result = await Promise.race([
     call.then(
       (value) => ({ value }),
-      (error: unknown) => (error instanceof GleanError ? { code: error.code } : error instanceof Error ? { value: error } : { code: `neither: ${String(error)}` }),
+      (error: unknown) =>
+        error instanceof GleanError
+          ? { code: error.code }
+          : error instanceof Error
+            ? { value: error }
+            : { code: `neither: ${String(error)}` },
     ),
     new Promise<'pending'>((resolve) => (timer = setTimeout(resolve, ms, 'pending'))),
   ]);
@@ -137,7 +172,8 @@ describe('the worker-to-host boundary under random messages from plugin code', (
           if (settled !== 'pending' && 'code' in settled) expect(DOCUMENTED).toContain(settled.code);
         }
         if (beside !== 'pending' && 'value' in beside) expect(beside.value).toBe('beside');
-        if (attacked !== 'pending' && 'value' in attacked && attacked.value instanceof Error) expect(attacked.value.name).toBe('DataCloneError');
+        if (attacked !== 'pending' && 'value' in attacked && attacked.value instanceof Error)
+          expect(attacked.value.name).toBe('DataCloneError');
         expect(await healthy('still here')).toBe('still here');
         // The version serves again: a crash loop is revived by a reload, as an operator would.
         if (glean.status()['Attack']?.state === 'failed') await glean.reloadConfig();

@@ -8,7 +8,10 @@ import { verifyIntegrity } from '../packages/core/src/integrity.js';
 import { tempDir } from './helpers/index.js';
 
 const PACKAGE = fileURLToPath(new URL('../packages/core/', import.meta.url));
-const manifest = JSON.parse(readFileSync(`${PACKAGE}package.json`, 'utf8')) as { version: string; bin: Record<string, string> };
+const manifest = JSON.parse(readFileSync(`${PACKAGE}package.json`, 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+};
 /** The built command, as npm links it into node_modules/.bin. */
 const GLEAN = fileURLToPath(new URL(manifest.bin['glean'] ?? 'missing', `file://${PACKAGE}`));
 
@@ -45,7 +48,10 @@ describe('glean hash', () => {
     const file = await temp.write('plugins/hello.mjs', 'export const hello = () => "hi";\n');
     const { stdout } = await glean(['hash', file]);
     const integrity = stdout.trim();
-    const config = parseConfig(JSON.stringify([{ id: 'Hello', file: 'plugins/hello.mjs', name: 'hello', integrity }]), temp.path('plugin.json'));
+    const config = parseConfig(
+      JSON.stringify([{ id: 'Hello', file: 'plugins/hello.mjs', name: 'hello', integrity }]),
+      temp.path('plugin.json'),
+    );
     expect(config.plugins[0]?.options.integrity).toBe(integrity);
     expect(verifyIntegrity(await readFile(file), integrity).ok).toBe(true);
   });
@@ -77,7 +83,11 @@ describe('glean hash', () => {
   test('a file that cannot be read: exit 1, the reason on stderr, the other files still hashed', async () => {
     const temp = await tempDir();
     await temp.write('a.js', HELLO);
-    expect(await glean(['hash', 'nope.js'], temp.dir)).toEqual({ code: 1, stdout: '', stderr: 'glean: cannot read nope.js: ENOENT\n' });
+    expect(await glean(['hash', 'nope.js'], temp.dir)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'glean: cannot read nope.js: ENOENT\n',
+    });
     expect(await glean(['hash', 'nope.js', 'a.js', '.'], temp.dir)).toEqual({
       code: 1,
       stdout: `${HELLO_SHA384}  a.js\n`,
@@ -87,13 +97,16 @@ describe('glean hash', () => {
 });
 
 describe('usage', () => {
-  test.each([['--help'], ['-h'], ['help'], ['hash', '--help']])('%j prints the help to stdout, exit 0', async (...args) => {
-    const { code, stdout, stderr } = await glean(args);
-    expect([code, stderr]).toEqual([0, '']);
-    expect(stdout).toMatch(/^Usage: glean <command> \[options\]\n/);
-    expect(stdout).toContain('hash <file>...');
-    expect(stdout).toContain('sha256, sha384, sha512 (default sha384)');
-  });
+  test.each([['--help'], ['-h'], ['help'], ['hash', '--help']])(
+    '%j prints the help to stdout, exit 0',
+    async (...args) => {
+      const { code, stdout, stderr } = await glean(args);
+      expect([code, stderr]).toEqual([0, '']);
+      expect(stdout).toMatch(/^Usage: glean <command> \[options\]\n/);
+      expect(stdout).toContain('hash <file>...');
+      expect(stdout).toContain('sha256, sha384, sha512 (default sha384)');
+    },
+  );
 
   test('no command: the help on stderr, exit 2', async () => {
     const { code, stdout, stderr } = await glean([]);
@@ -114,11 +127,14 @@ describe('usage', () => {
     expect(await glean(args)).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "glean --help" for usage.\n` });
   });
 
-  test.each([[['hash', '--algo', 'sha256', 'a.js']], [['hash', '--algorithm']]])('%j: a bad option is exit 2', async (args) => {
-    const { code, stdout, stderr } = await glean(args);
-    expect([code, stdout]).toEqual([2, '']);
-    expect(stderr).toMatch(/^glean: .*--algo.*\nRun "glean --help" for usage\.\n$/s);
-  });
+  test.each([[['hash', '--algo', 'sha256', 'a.js']], [['hash', '--algorithm']]])(
+    '%j: a bad option is exit 2',
+    async (args) => {
+      const { code, stdout, stderr } = await glean(args);
+      expect([code, stdout]).toEqual([2, '']);
+      expect(stderr).toMatch(/^glean: .*--algo.*\nRun "glean --help" for usage\.\n$/s);
+    },
+  );
 });
 
 test('the bin npm links is an executable file with a node shebang, shipped with the package', () => {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Glean, type GleanError, type ReloadEvent } from '@glean/core';
-import { configMap, nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import {
+  configMap,
+  nextEvent,
+  onCleanup,
+  tempDir,
+  threadCount,
+  threadsBackTo,
+  until,
+  type TempDir,
+} from './helpers/index.js';
 
 const plugin = (tag: string): string => `export const Greet = (name) => '${tag}:' + name;\n`;
 const entry = (file: string): object[] => [{ id: 'G', file, name: 'Greet' }];
@@ -8,7 +17,10 @@ const entry = (file: string): object[] => [{ id: 'G', file, name: 'Greet' }];
 /** fs watch handles of this process: chokidar's watches show up as FSEventWrap. */
 const fsWatches = (): number => process.getActiveResourcesInfo().filter((name) => name === 'FSEventWrap').length;
 
-async function watching(configPath: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<{ glean: Glean; greet: (name: string) => Promise<string> }> {
+async function watching(
+  configPath: string,
+  options: ConstructorParameters<typeof Glean>[1] = {},
+): Promise<{ glean: Glean; greet: (name: string) => Promise<string> }> {
   const glean = new Glean(configPath, { logger: false, ...options });
   onCleanup(() => glean.close());
   await glean.loadConfig();
@@ -16,7 +28,12 @@ async function watching(configPath: string, options: ConstructorParameters<typeo
 }
 
 /** Makes `write` change the config to point at `file`, waits for the reload, and checks the answer. */
-async function expectSwap(glean: Glean, greet: (name: string) => Promise<string>, write: () => Promise<unknown>, tag: string): Promise<void> {
+async function expectSwap(
+  glean: Glean,
+  greet: (name: string) => Promise<string>,
+  write: () => Promise<unknown>,
+  tag: string,
+): Promise<void> {
   const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
   await write();
   await reloaded;
@@ -32,14 +49,16 @@ describe('watching the config file', () => {
     const temp = await tempDir();
     await plugins(temp);
     const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
-    for (const tag of ['two', 'three', 'four']) await expectSwap(glean, greet, () => temp.write('plugin.json', entry(`${tag}.mjs`)), tag);
+    for (const tag of ['two', 'three', 'four'])
+      await expectSwap(glean, greet, () => temp.write('plugin.json', entry(`${tag}.mjs`)), tag);
   });
 
   it('reloads on every save that renames a temp file over the config, as editors do', async () => {
     const temp = await tempDir();
     await plugins(temp);
     const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
-    for (const tag of ['two', 'three', 'four']) await expectSwap(glean, greet, () => temp.replace('plugin.json', entry(`${tag}.mjs`)), tag);
+    for (const tag of ['two', 'three', 'four'])
+      await expectSwap(glean, greet, () => temp.replace('plugin.json', entry(`${tag}.mjs`)), tag);
   });
 
   it('reloads on every Kubernetes ConfigMap swap of ..data, resolving plugin files against the link folder', async () => {
@@ -48,7 +67,8 @@ describe('watching the config file', () => {
     const map = await configMap(temp, entry('one.mjs'));
     const { glean, greet } = await watching(map.configPath);
     expect(await greet('x')).toBe('one:x');
-    for (const tag of ['two', 'three', 'four']) await expectSwap(glean, greet, () => map.swap(entry(`${tag}.mjs`)), tag);
+    for (const tag of ['two', 'three', 'four'])
+      await expectSwap(glean, greet, () => map.swap(entry(`${tag}.mjs`)), tag);
   });
 
   it('reports a half-written config as an error, keeps serving, and applies the write that completes it', async () => {
@@ -65,27 +85,42 @@ describe('watching the config file', () => {
 
 describe('a config found empty', () => {
   it.each([
-    ['the config', 'plugin.json', { code: 'GLEAN_CONFIG_INVALID', issues: [{ message: 'the file is empty' }] }, entry('two.mjs'), 'two'],
-    ['a plugin file, reported then as an empty module is', 'one.mjs', { code: 'GLEAN_SYMBOL_NOT_FOUND' }, plugin('fixed'), 'fixed'],
-  ])('%s: read again before it is reported when the watcher found it empty, since a file written in place is for a moment', async (_what, file, expected, fixed, tag) => {
-    const temp = await tempDir();
-    await plugins(temp);
-    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')), { debounceMs: 0 });
-    const errors: GleanError[] = [];
-    glean.on('error', (error) => errors.push(error));
-    const reported = nextEvent<GleanError>(glean, 'error');
-    const written = Date.now();
-    // Several events while it is empty, as one save can raise: each read finds it empty, none reports it early.
-    for (let i = 0; i < 5; i++) await temp.write(file, '');
-    const error = await reported;
-    expect(error).toMatchObject(expected);
-    // Held back: the report follows the read 50 ms after the first found the file empty (a lower bound, not speed).
-    expect(Date.now() - written).toBeGreaterThanOrEqual(50);
-    expect(await greet('x')).toBe('one:x');
-    // Once a valid write has been applied, the empty moment was reported once and only once.
-    await expectSwap(glean, greet, () => temp.write(file, fixed), tag);
-    expect(errors).toEqual([error]);
-  });
+    [
+      'the config',
+      'plugin.json',
+      { code: 'GLEAN_CONFIG_INVALID', issues: [{ message: 'the file is empty' }] },
+      entry('two.mjs'),
+      'two',
+    ],
+    [
+      'a plugin file, reported then as an empty module is',
+      'one.mjs',
+      { code: 'GLEAN_SYMBOL_NOT_FOUND' },
+      plugin('fixed'),
+      'fixed',
+    ],
+  ])(
+    '%s: read again before it is reported when the watcher found it empty, since a file written in place is for a moment',
+    async (_what, file, expected, fixed, tag) => {
+      const temp = await tempDir();
+      await plugins(temp);
+      const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')), { debounceMs: 0 });
+      const errors: GleanError[] = [];
+      glean.on('error', (error) => errors.push(error));
+      const reported = nextEvent<GleanError>(glean, 'error');
+      const written = Date.now();
+      // Several events while it is empty, as one save can raise: each read finds it empty, none reports it early.
+      for (let i = 0; i < 5; i++) await temp.write(file, '');
+      const error = await reported;
+      expect(error).toMatchObject(expected);
+      // Held back: the report follows the read 50 ms after the first found the file empty (a lower bound, not speed).
+      expect(Date.now() - written).toBeGreaterThanOrEqual(50);
+      expect(await greet('x')).toBe('one:x');
+      // Once a valid write has been applied, the empty moment was reported once and only once.
+      await expectSwap(glean, greet, () => temp.write(file, fixed), tag);
+      expect(errors).toEqual([error]);
+    },
+  );
 
   it('rejects reloadConfig() and is reported at once, since the caller asked for this read', async () => {
     const temp = await tempDir();

@@ -56,8 +56,22 @@ describe('accepted shapes', () => {
     expect(config.path).toBe(file);
     expect(config.dir).toBe(dir);
     expect(config.plugins).toEqual([
-      { id: 'Foo', file: join(dir, 'plugins/foo.js'), fileAsWritten: 'plugins/foo.js', name: 'FooHandler', version: '', options: DEFAULT_PLUGIN_OPTIONS },
-      { id: 'Bar', file: join(dir, 'bar.mjs'), fileAsWritten: 'bar.mjs', name: 'default', version: '2.0', options: DEFAULT_PLUGIN_OPTIONS },
+      {
+        id: 'Foo',
+        file: join(dir, 'plugins/foo.js'),
+        fileAsWritten: 'plugins/foo.js',
+        name: 'FooHandler',
+        version: '',
+        options: DEFAULT_PLUGIN_OPTIONS,
+      },
+      {
+        id: 'Bar',
+        file: join(dir, 'bar.mjs'),
+        fileAsWritten: 'bar.mjs',
+        name: 'default',
+        version: '2.0',
+        options: DEFAULT_PLUGIN_OPTIONS,
+      },
     ]);
     expect(DEFAULT_PLUGIN_OPTIONS).toEqual({
       threads: 1,
@@ -84,7 +98,12 @@ describe('accepted shapes', () => {
 
   test('object form: defaults apply, entries override them, resourceLimits merge key by key', async () => {
     const file = await write('plugin.json', {
-      defaults: { threads: 2, timeoutMs: 500, maxQueue: 0, resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 } },
+      defaults: {
+        threads: 2,
+        timeoutMs: 500,
+        maxQueue: 0,
+        resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 },
+      },
       plugins: [
         { ...entry, threads: 4, concurrency: 8, resourceLimits: { maxOldGenerationSizeMb: 128, codeRangeSizeMb: 16 } },
         { id: 'Bar', file: 'bar.js', name: 'Bar', drainTimeoutMs: 0 },
@@ -110,9 +129,9 @@ describe('accepted shapes', () => {
   });
 
   test('object form without defaults, and an empty plugin list, are accepted', () => {
-    expect(parseConfig('{"plugins": [{"id": "a", "file": "a.js", "name": "a"}]}', '/cfg/plugin.json').plugins[0]?.options).toEqual(
-      DEFAULT_PLUGIN_OPTIONS,
-    );
+    expect(
+      parseConfig('{"plugins": [{"id": "a", "file": "a.js", "name": "a"}]}', '/cfg/plugin.json').plugins[0]?.options,
+    ).toEqual(DEFAULT_PLUGIN_OPTIONS);
     expect(parseConfig('{"plugins": []}', '/cfg/plugin.json').plugins).toEqual([]);
     expect(parseConfig('[]', '/cfg/plugin.json').plugins).toEqual([]);
   });
@@ -130,7 +149,11 @@ describe('accepted shapes', () => {
 
 describe('plugin file paths', () => {
   test("relative files resolve against the config's folder; absolute ones stay", async () => {
-    const file = await write('conf/plugin.json', [entry, { id: 'Abs', file: '/opt/plugins/abs.js', name: 'x' }, { id: 'Up', file: '../up.js', name: 'x' }]);
+    const file = await write('conf/plugin.json', [
+      entry,
+      { id: 'Abs', file: '/opt/plugins/abs.js', name: 'x' },
+      { id: 'Up', file: '../up.js', name: 'x' },
+    ]);
     const files = (await readConfig(file)).plugins.map((plugin) => plugin.file);
     expect(files).toEqual([join(dir, 'conf/plugins/foo.js'), '/opt/plugins/abs.js', join(dir, 'up.js')]);
   });
@@ -185,7 +208,12 @@ describe('problems are listed at their place', () => {
   test('object form: paths start at plugins and defaults', async () => {
     const error = await rejection({
       defaults: { threads: 'many', resourceLimits: { stackSizeMb: 0 } },
-      plugins: [entry, { id: 'Bar', file: 2, name: 'Bar' }, { id: 'Foo', file: 'x.js', name: 'x', timeoutMs: -5 }, 'oops'],
+      plugins: [
+        entry,
+        { id: 'Bar', file: 2, name: 'Bar' },
+        { id: 'Foo', file: 'x.js', name: 'x', timeoutMs: -5 },
+        'oops',
+      ],
     });
     expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
     expect(stable(error)).toMatchInlineSnapshot(`
@@ -278,7 +306,9 @@ describe('not a config document', () => {
 
   test('invalid JSON is located by line and column (a missing comma, where Node gives a position)', async () => {
     const error = await rejection('{\n  "plugins": [\n    {"id": "a" "file": "a.js"}\n  ]\n}\n');
-    expect(stable(error)).toMatch(/^config <dir>\/plugin\.json is invalid:\n {2}\(root\): invalid JSON at line 3, column 16: expected ',' or '}'/);
+    expect(stable(error)).toMatch(
+      /^config <dir>\/plugin\.json is invalid:\n {2}\(root\): invalid JSON at line 3, column 16: expected ',' or '}'/,
+    );
   });
 
   test('an unfinished literal is located at the character after it', () => {
@@ -294,7 +324,9 @@ describe('not a config document', () => {
 
   test('a document truncated between tokens is located after its last character', async () => {
     const error = await rejection('{\n  "plugins": [\n    {"id": "a"},\n\n');
-    expect(error.issues).toEqual([{ path: [], message: 'invalid JSON at line 3, column 17: unexpected end of JSON input' }]);
+    expect(error.issues).toEqual([
+      { path: [], message: 'invalid JSON at line 3, column 17: unexpected end of JSON input' },
+    ]);
   });
 
   test.each([
@@ -303,7 +335,9 @@ describe('not a config document', () => {
     ['null', 'null'],
   ])('a JSON root that is %s is one clear problem', async (text, type) => {
     const error = await rejection(text);
-    expect(error.issues).toEqual([{ path: [], message: `expected an array of plugins or an object with "plugins", received ${type}` }]);
+    expect(error.issues).toEqual([
+      { path: [], message: `expected an array of plugins or an object with "plugins", received ${type}` },
+    ]);
   });
 });
 
@@ -312,7 +346,9 @@ describe('unreadable config', () => {
     const error = await readError(join(dir, 'nope.json'));
     expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
-    expect(stable(error)).toMatchInlineSnapshot(`"config <dir>/nope.json is unreadable: ENOENT (no such file or directory)"`);
+    expect(stable(error)).toMatchInlineSnapshot(
+      `"config <dir>/nope.json is unreadable: ENOENT (no such file or directory)"`,
+    );
   });
 
   test('a directory', async () => {
@@ -334,7 +370,9 @@ describe('unreadable config', () => {
     await symlink('/dev/null', join(dir, 'plugin.json'));
     const error = await readError(join(dir, 'plugin.json'));
     expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
-    expect(stable(error)).toMatchInlineSnapshot(`"config <dir>/plugin.json is unreadable: a character device, not a regular file"`);
+    expect(stable(error)).toMatchInlineSnapshot(
+      `"config <dir>/plugin.json is unreadable: a character device, not a regular file"`,
+    );
   });
 });
 
@@ -342,7 +380,7 @@ describe('integrity and env', () => {
   const SHA384 = 'sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO';
   const SHA256 = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
 
-  test('are accepted per plugin and in defaults; an entry\'s value replaces the defaults\' whole', () => {
+  test("are accepted per plugin and in defaults; an entry's value replaces the defaults' whole", () => {
     const config = parseConfig(
       JSON.stringify({
         defaults: { integrity: SHA384, env: { NODE_ENV: 'production', REGION: 'eu' } },
@@ -363,13 +401,18 @@ describe('integrity and env', () => {
   });
 
   test('env "inherit" is the default and can be written out', () => {
-    const [plain, written] = parseConfig(JSON.stringify([entry, { ...entry, id: 'Bar', env: 'inherit' }]), '/cfg/plugin.json').plugins;
+    const [plain, written] = parseConfig(
+      JSON.stringify([entry, { ...entry, id: 'Bar', env: 'inherit' }]),
+      '/cfg/plugin.json',
+    ).plugins;
     expect(plain?.options.env).toBe('inherit');
     expect(written?.options).toEqual(plain?.options);
   });
 
   test('an empty env object is accepted: the plugin sees no variables, as with "none"', () => {
-    expect(parseConfig(JSON.stringify([{ ...entry, env: {} }]), '/cfg/plugin.json').plugins[0]?.options.env).toEqual({});
+    expect(parseConfig(JSON.stringify([{ ...entry, env: {} }]), '/cfg/plugin.json').plugins[0]?.options.env).toEqual(
+      {},
+    );
   });
 
   test('invalid values are listed at their place', async () => {
@@ -412,14 +455,27 @@ describe('integrity and env', () => {
 });
 
 describe('pluginOptionsEqual', () => {
-  const options = (overrides: Partial<PluginOptions> = {}): PluginOptions => ({ ...DEFAULT_PLUGIN_OPTIONS, ...overrides });
+  const options = (overrides: Partial<PluginOptions> = {}): PluginOptions => ({
+    ...DEFAULT_PLUGIN_OPTIONS,
+    ...overrides,
+  });
 
   test('compares deeply, not by identity', () => {
-    expect(pluginOptionsEqual(options({ resourceLimits: { stackSizeMb: 4 } }), options({ resourceLimits: { stackSizeMb: 4 } }))).toBe(true);
+    expect(
+      pluginOptionsEqual(
+        options({ resourceLimits: { stackSizeMb: 4 } }),
+        options({ resourceLimits: { stackSizeMb: 4 } }),
+      ),
+    ).toBe(true);
     expect(pluginOptionsEqual(options(), options({ threads: 2 }))).toBe(false);
     expect(pluginOptionsEqual(options(), options({ timeoutMs: 1000 }))).toBe(false);
     expect(pluginOptionsEqual(options(), options({ maxQueue: Number.MAX_SAFE_INTEGER }))).toBe(false);
-    expect(pluginOptionsEqual(options({ resourceLimits: { stackSizeMb: 4 } }), options({ resourceLimits: { stackSizeMb: 8 } }))).toBe(false);
+    expect(
+      pluginOptionsEqual(
+        options({ resourceLimits: { stackSizeMb: 4 } }),
+        options({ resourceLimits: { stackSizeMb: 8 } }),
+      ),
+    ).toBe(false);
   });
 
   test('integrity and env make a different version; env compares by content, in any key order', () => {

@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
 import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, rejectionOf, type FaultySetup } from './helpers/faults.js';
+import {
+  expectThreadsBackAfterClose,
+  failOnHostUnhandledRejections,
+  faultySetup,
+  recordEvents,
+  rejectionOf,
+  type FaultySetup,
+} from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
@@ -65,25 +72,28 @@ function expectCrashEvent(event: CrashEvent | undefined, crashedThread: number):
 }
 
 describe('a worker that dies during a call', () => {
-  it.each([1, 0])('rejects the call GLEAN_PLUGIN_CRASHED naming the id on process.exit(%i), and a new worker serves next', async (exitCode) => {
-    const s = await setup();
-    const crashedThread = await s.faulty.threadId();
-    const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
+  it.each([1, 0])(
+    'rejects the call GLEAN_PLUGIN_CRASHED naming the id on process.exit(%i), and a new worker serves next',
+    async (exitCode) => {
+      const s = await setup();
+      const crashedThread = await s.faulty.threadId();
+      const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
 
-    const error = await rejectionOf(s.faulty.exit(exitCode));
-    expect(error.code).toBe(ErrorCode.PLUGIN_CRASHED);
-    expect(error.exitCode).toBe(exitCode);
-    expect(error.id).toBe('Faulty');
-    expect(error.message).toContain('"Faulty"');
-    expect(error.message).toContain(`exited with code ${exitCode}`);
+      const error = await rejectionOf(s.faulty.exit(exitCode));
+      expect(error.code).toBe(ErrorCode.PLUGIN_CRASHED);
+      expect(error.exitCode).toBe(exitCode);
+      expect(error.id).toBe('Faulty');
+      expect(error.message).toContain('"Faulty"');
+      expect(error.message).toContain(`exited with code ${exitCode}`);
 
-    expect(await s.healthy('still here')).toBe('still here');
-    expectCrashEvent(await crashed, crashedThread);
-    await expectServesAgainOnNewThread(s, crashedThread);
-    expect(await s.healthy('after restart')).toBe('after restart');
-    expect(s.crashes).toHaveLength(1);
-    await expectThreadsBackAfterClose(s);
-  });
+      expect(await s.healthy('still here')).toBe('still here');
+      expectCrashEvent(await crashed, crashedThread);
+      await expectServesAgainOnNewThread(s, crashedThread);
+      expect(await s.healthy('after restart')).toBe('after restart');
+      expect(s.crashes).toHaveLength(1);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 
   it('rejects every call in flight on the worker GLEAN_PLUGIN_CRASHED, not only the one that exited', async () => {
     const s = await setup();
@@ -225,7 +235,10 @@ export const Faulty = { exit(code) { process.exit(code); } };
     );
 
     expect((await rejectionOf(faulty.exit(1))).code).toBe(ErrorCode.PLUGIN_CRASHED);
-    await until(() => crashes.length === 1 && glean.status()['Faulty']!.restarts === 1, 'the replacement worker to start');
+    await until(
+      () => crashes.length === 1 && glean.status()['Faulty']!.restarts === 1,
+      'the replacement worker to start',
+    );
     await glean.close();
     await threadsBackTo(baseline);
     expect(crashes).toHaveLength(1);

@@ -42,7 +42,11 @@ async function startDemo(): Promise<Demo> {
   // The copy resolves @glean/core (and tsx, for the plugins) from the repository's install.
   await symlink(`${REPO}/node_modules`, temp.path('node_modules'));
 
-  const child = spawn(process.execPath, ['examples/httpserver/server.mjs'], { cwd: temp.dir, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['examples/httpserver/server.mjs'], {
+    cwd: temp.dir,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   onCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -92,7 +96,10 @@ interface AutocannonResult {
 interface AutocannonInstance {
   stop(): void;
 }
-type Autocannon = (options: object, done: (error: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+type Autocannon = (
+  options: object,
+  done: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
 
 /** autocannon ships no types; its import is untyped on purpose, typed by the little it is used for here. */
 async function loadAutocannon(): Promise<Autocannon> {
@@ -101,8 +108,11 @@ async function loadAutocannon(): Promise<Autocannon> {
 }
 
 describe('the basics example', () => {
-  it('prints what glean\'s _example/test prints: values and sums from plugin1 and plugin2, pinned and watching handles', async () => {
-    const child = spawn(process.execPath, ['examples/basics/main.mjs'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  it("prints what glean's _example/test prints: values and sums from plugin1 and plugin2, pinned and watching handles", async () => {
+    const child = spawn(process.execPath, ['examples/basics/main.mjs'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     onCleanup(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -196,7 +206,13 @@ describe('the httpserver demo', () => {
     // All twenty switches happened under load, not after it ended.
     expect(loadRanThroughout).toBe(true);
 
-    expect({ errors: totals.errors, timeouts: totals.timeouts, non2xx: totals.non2xx, mismatches: totals.mismatches, resets: totals.resets }).toEqual({
+    expect({
+      errors: totals.errors,
+      timeouts: totals.timeouts,
+      non2xx: totals.non2xx,
+      mismatches: totals.mismatches,
+      resets: totals.resets,
+    }).toEqual({
       errors: 0,
       timeouts: 0,
       non2xx: 0,
@@ -209,7 +225,10 @@ describe('the httpserver demo', () => {
     // serving, as documented; the complete file is the next change. No worker crashed, nothing threw.
     expect(demo.output()).not.toMatch(/crash|Error:/i);
     // Every retired version's workers are gone: back to the count before the first switch.
-    await until(() => demo.threads() <= baseline, `the demo's thread count back to ${baseline} (now ${demo.threads()})`);
+    await until(
+      () => demo.threads() <= baseline,
+      `the demo's thread count back to ${baseline} (now ${demo.threads()})`,
+    );
 
     await stopWithCtrlC(demo);
   });

@@ -3,14 +3,25 @@ import { DEFAULT_PLUGIN_OPTIONS } from '../packages/core/src/config.js';
 import { diffPlugins, versionKey, type PluginSpec } from '../packages/core/src/diff.js';
 
 function spec(id: string, overrides: Partial<PluginSpec> = {}): PluginSpec {
-  return { id, file: `/plugins/${id}.js`, name: 'handler', version: '1.0', options: { ...DEFAULT_PLUGIN_OPTIONS }, contentHash: 'h1', ...overrides };
+  return {
+    id,
+    file: `/plugins/${id}.js`,
+    name: 'handler',
+    version: '1.0',
+    options: { ...DEFAULT_PLUGIN_OPTIONS },
+    contentHash: 'h1',
+    ...overrides,
+  };
 }
 
 const ids = (specs: readonly PluginSpec[]): string[] => specs.map((s) => s.id);
 
 describe('diffPlugins', () => {
   test('sorts every id into added, changed, removed or unchanged', () => {
-    const diff = diffPlugins([spec('keep'), spec('edit'), spec('drop')], [spec('keep'), spec('edit', { version: '2.0' }), spec('new')]);
+    const diff = diffPlugins(
+      [spec('keep'), spec('edit'), spec('drop')],
+      [spec('keep'), spec('edit', { version: '2.0' }), spec('new')],
+    );
     expect(ids(diff.added)).toEqual(['new']);
     expect(diff.changed).toEqual([{ from: spec('edit'), to: spec('edit', { version: '2.0' }) }]);
     expect(ids(diff.removed)).toEqual(['drop']);
@@ -39,7 +50,10 @@ describe('diffPlugins', () => {
   });
 
   test('options are compared deeply, not by identity', () => {
-    const limits = (): PluginSpec['options'] => ({ ...DEFAULT_PLUGIN_OPTIONS, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const limits = (): PluginSpec['options'] => ({
+      ...DEFAULT_PLUGIN_OPTIONS,
+      resourceLimits: { maxOldGenerationSizeMb: 64 },
+    });
     const diff = diffPlugins([spec('a', { options: limits() })], [spec('a', { options: limits() })]);
     expect(ids(diff.unchanged)).toEqual(['a']);
     expect(diff.changed).toEqual([]);
@@ -52,7 +66,14 @@ describe('diffPlugins', () => {
 
   test('added, changed and unchanged follow the latest order; removed follows the current order', () => {
     const current = [spec('r2'), spec('c1'), spec('u1'), spec('r1'), spec('c2'), spec('u2')];
-    const latest = [spec('u2'), spec('c2', { contentHash: 'x' }), spec('a2'), spec('u1'), spec('c1', { contentHash: 'x' }), spec('a1')];
+    const latest = [
+      spec('u2'),
+      spec('c2', { contentHash: 'x' }),
+      spec('a2'),
+      spec('u1'),
+      spec('c1', { contentHash: 'x' }),
+      spec('a1'),
+    ];
     const diff = diffPlugins(current, latest);
     expect(ids(diff.added)).toEqual(['a2', 'a1']);
     expect(diff.changed.map((c) => c.to.id)).toEqual(['c2', 'c1']);
@@ -91,7 +112,10 @@ describe('versionKey', () => {
     ['contentHash', { contentHash: 'h2' }],
     ['threads', { options: { ...DEFAULT_PLUGIN_OPTIONS, threads: 2 } }],
     ['timeoutMs', { options: { ...DEFAULT_PLUGIN_OPTIONS, timeoutMs: 1000 } }],
-    ['maxQueue Infinity vs the largest integer', { options: { ...DEFAULT_PLUGIN_OPTIONS, maxQueue: Number.MAX_SAFE_INTEGER } }],
+    [
+      'maxQueue Infinity vs the largest integer',
+      { options: { ...DEFAULT_PLUGIN_OPTIONS, maxQueue: Number.MAX_SAFE_INTEGER } },
+    ],
     ['resourceLimits', { options: { ...DEFAULT_PLUGIN_OPTIONS, resourceLimits: { stackSizeMb: 4 } } }],
   ])('differs when %s differs', (_what, overrides) => {
     const base = spec('a', { file: '/plugins/shared.js' });
@@ -99,6 +123,8 @@ describe('versionKey', () => {
   });
 
   test('does not confuse fields whose text runs together', () => {
-    expect(versionKey(spec('a', { file: '/p/a', version: 'b' }))).not.toBe(versionKey(spec('a', { file: '/p/ab', version: '' })));
+    expect(versionKey(spec('a', { file: '/p/a', version: 'b' }))).not.toBe(
+      versionKey(spec('a', { file: '/p/ab', version: '' })),
+    );
   });
 });

@@ -7,9 +7,24 @@
  * is back where it was.
  */
 import { describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent, type RetireEvent } from '@glean/core';
+import {
+  CRASH_LIMIT,
+  ErrorCode,
+  type Glean,
+  GleanError,
+  type CrashEvent,
+  type ReloadEvent,
+  type RetireEvent,
+} from '@glean/core';
 import { nextEvent, onCleanup, threadsBackTo, until, type TempDir } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, rejectionOf as rejectionOfKind, type FaultySetup } from './helpers/faults.js';
+import {
+  expectThreadsBackAfterClose,
+  failOnHostUnhandledRejections,
+  faultySetup,
+  recordEvents,
+  rejectionOf as rejectionOfKind,
+  type FaultySetup,
+} from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
@@ -72,8 +87,10 @@ export const Faulty = {
 type Setup = FaultySetup<FaultyApi>;
 
 /** A Glean serving the faulty plugin (with `options`) and a healthy one, each in a worker of its own. */
-const setup = (options: Record<string, unknown> = {}, gleanOptions: ConstructorParameters<typeof Glean>[1] = {}): Promise<Setup> =>
-  faultySetup<FaultyApi>(FAULTY, options, gleanOptions);
+const setup = (
+  options: Record<string, unknown> = {},
+  gleanOptions: ConstructorParameters<typeof Glean>[1] = {},
+): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, options, gleanOptions);
 
 /** What `promise` rejected with: a plugin's own error arrives as the `Error` it threw, so any `Error` will do here. */
 const rejectionOf = (promise: Promise<unknown>): ReturnType<typeof rejectionOfKind> => rejectionOfKind(promise, Error);
@@ -133,29 +150,32 @@ describe('a plugin that throws or rejects with something that is not an Error', 
   ];
 
   for (const how of ['throwValue', 'rejectValue'] as const) {
-    it.each(cases)(`${how === 'throwValue' ? 'throws' : 'rejects with'} %s: GLEAN_PLUGIN_THREW carrying it, and the same worker serves on`, async (_what, what, thrown, shown) => {
-      const s = await setup();
-      const thread = await s.faulty.threadId();
-      const traffic = healthyTraffic(s.healthy);
+    it.each(cases)(
+      `${how === 'throwValue' ? 'throws' : 'rejects with'} %s: GLEAN_PLUGIN_THREW carrying it, and the same worker serves on`,
+      async (_what, what, thrown, shown) => {
+        const s = await setup();
+        const thread = await s.faulty.threadId();
+        const traffic = healthyTraffic(s.healthy);
 
-      const error = await rejectionOf(s.faulty[how](what));
-      expect(error).toBeInstanceOf(GleanError);
-      expect(error.code).toBe(ErrorCode.PLUGIN_THREW);
-      expect(error.id).toBe('Faulty');
-      expect(error.file).toBe(s.temp.path('faulty.mjs'));
-      expect(error.thrown).toEqual(thrown);
-      expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs) threw a non-Error value: ${shown}`);
+        const error = await rejectionOf(s.faulty[how](what));
+        expect(error).toBeInstanceOf(GleanError);
+        expect(error.code).toBe(ErrorCode.PLUGIN_THREW);
+        expect(error.id).toBe('Faulty');
+        expect(error.file).toBe(s.temp.path('faulty.mjs'));
+        expect(error.thrown).toEqual(thrown);
+        expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs) threw a non-Error value: ${shown}`);
 
-      // A throw is the plugin's answer, not a crash: same worker, no restart, no crash event.
-      expect(await s.faulty.threadId()).toBe(thread);
-      expect(await traffic.stop()).toBeGreaterThan(0);
-      const status = s.glean.status()['Faulty']!;
-      expect(status).toMatchObject({ state: 'ready', restarts: 0, errors: 1 });
-      expect(status.lastError).toBe(error);
-      expect(s.crashes).toEqual([]);
-      await threadsBackTo(s.serving);
-      await expectThreadsBackAfterClose(s);
-    });
+        // A throw is the plugin's answer, not a crash: same worker, no restart, no crash event.
+        expect(await s.faulty.threadId()).toBe(thread);
+        expect(await traffic.stop()).toBeGreaterThan(0);
+        const status = s.glean.status()['Faulty']!;
+        expect(status).toMatchObject({ state: 'ready', restarts: 0, errors: 1 });
+        expect(status.lastError).toBe(error);
+        expect(s.crashes).toEqual([]);
+        await threadsBackTo(s.serving);
+        await expectThreadsBackAfterClose(s);
+      },
+    );
   }
 
   it('rejects with an Error carrying a code: the caller gets that error, and the same worker serves on', async () => {
@@ -172,68 +192,88 @@ describe('a plugin that throws or rejects with something that is not an Error', 
 });
 
 describe('a worker that calls process.exit between calls', () => {
-  it.each([0, 1])('after process.exit(%i) from a timer: a crash event with the exit code, calls in flight settle, a new worker serves', async (code) => {
-    const s = await setup();
-    const thread = await s.faulty.threadId();
-    const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
-    const traffic = healthyTraffic(s.healthy);
+  it.each([0, 1])(
+    'after process.exit(%i) from a timer: a crash event with the exit code, calls in flight settle, a new worker serves',
+    async (code) => {
+      const s = await setup();
+      const thread = await s.faulty.threadId();
+      const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
+      const traffic = healthyTraffic(s.healthy);
 
-    expect(await s.faulty.exitLater(code, 30)).toBe('scheduled');
-    // Keep calling the faulty plugin across its death: each call settles, answered or GLEAN_PLUGIN_CRASHED.
-    const outcomes: Promise<string>[] = [];
-    // Until the crash event, or its wait failed (which fails the test below): the loop never outlives it.
-    let over = false;
-    void crashed.then(
-      () => (over = true),
-      () => (over = true),
-    );
-    while (!over) {
-      outcomes.push(s.faulty.threadId().then((answeredBy) => `answered by ${answeredBy === thread ? 'old' : 'new'}`, (error: GleanError) => error.code));
-      await new Promise((resolve) => setTimeout(resolve, 2)); // pacing the calls, not waiting for a state
-    }
-    const event = await crashed;
-    expect(event).toMatchObject({ ids: ['Faulty'], threadId: thread, failed: false, restarting: true });
-    expect(event.error.code).toBe(ErrorCode.PLUGIN_CRASHED);
-    expect(event.error.exitCode).toBe(code);
-    expect(event.error.message).toContain(`worker thread ${thread} crashed: exited with code ${code}`);
+      expect(await s.faulty.exitLater(code, 30)).toBe('scheduled');
+      // Keep calling the faulty plugin across its death: each call settles, answered or GLEAN_PLUGIN_CRASHED.
+      const outcomes: Promise<string>[] = [];
+      // Until the crash event, or its wait failed (which fails the test below): the loop never outlives it.
+      let over = false;
+      void crashed.then(
+        () => (over = true),
+        () => (over = true),
+      );
+      while (!over) {
+        outcomes.push(
+          s.faulty.threadId().then(
+            (answeredBy) => `answered by ${answeredBy === thread ? 'old' : 'new'}`,
+            (error: GleanError) => error.code,
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 2)); // pacing the calls, not waiting for a state
+      }
+      const event = await crashed;
+      expect(event).toMatchObject({ ids: ['Faulty'], threadId: thread, failed: false, restarting: true });
+      expect(event.error.code).toBe(ErrorCode.PLUGIN_CRASHED);
+      expect(event.error.exitCode).toBe(code);
+      expect(event.error.message).toContain(`worker thread ${thread} crashed: exited with code ${code}`);
 
-    const settled = await Promise.all(outcomes);
-    expect(settled.length).toBeGreaterThan(0);
-    expect(settled.filter((outcome) => outcome !== 'answered by old' && outcome !== 'answered by new' && outcome !== ErrorCode.PLUGIN_CRASHED)).toEqual([]);
+      const settled = await Promise.all(outcomes);
+      expect(settled.length).toBeGreaterThan(0);
+      expect(
+        settled.filter(
+          (outcome) =>
+            outcome !== 'answered by old' && outcome !== 'answered by new' && outcome !== ErrorCode.PLUGIN_CRASHED,
+        ),
+      ).toEqual([]);
 
-    const next = await s.faulty.threadId();
-    expect(next).not.toBe(thread);
-    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', restarts: 1, threads: [{ threadId: next, inFlight: 0 }] });
-    expect(s.crashes).toHaveLength(1);
-    expect(await traffic.stop()).toBeGreaterThan(0);
-    await threadsBackTo(s.serving);
-    await expectThreadsBackAfterClose(s);
-  });
+      const next = await s.faulty.threadId();
+      expect(next).not.toBe(thread);
+      expect(s.glean.status()['Faulty']).toMatchObject({
+        state: 'ready',
+        restarts: 1,
+        threads: [{ threadId: next, inFlight: 0 }],
+      });
+      expect(s.crashes).toHaveLength(1);
+      expect(await traffic.stop()).toBeGreaterThan(0);
+      await threadsBackTo(s.serving);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 });
 
 describe('arguments and results that cannot be cloned', () => {
   it.each([
     ['a function', { user: 'ada', onDone: function onDone() {} }, 'args[0].onDone (function onDone)'],
     ['a symbol', { tags: ['a', Symbol('b')] }, 'args[0].tags[1] (Symbol(b))'],
-  ])('an argument holding %s rejects GLEAN_NOT_CLONEABLE naming its path, before anything is sent', async (_what, argument, path) => {
-    const s = await setup();
-    const thread = await s.faulty.threadId();
-    const receivedBefore = await s.faulty.received();
+  ])(
+    'an argument holding %s rejects GLEAN_NOT_CLONEABLE naming its path, before anything is sent',
+    async (_what, argument, path) => {
+      const s = await setup();
+      const thread = await s.faulty.threadId();
+      const receivedBefore = await s.faulty.received();
 
-    const error = await rejectionOf(s.faulty.echo(argument));
-    expect(error).toBeInstanceOf(GleanError);
-    expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
-    expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
-    expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs): ${path} cannot be sent to the worker`);
+      const error = await rejectionOf(s.faulty.echo(argument));
+      expect(error).toBeInstanceOf(GleanError);
+      expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
+      expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
+      expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs): ${path} cannot be sent to the worker`);
 
-    // The worker never saw the call (raised by postMessage on the host), and it is the same worker.
-    expect(await s.faulty.received()).toBe(receivedBefore + 1);
-    expect(await s.faulty.threadId()).toBe(thread);
-    expect(await s.faulty.echo({ user: 'ada' })).toEqual({ user: 'ada' });
-    expect(await s.healthy('still here')).toBe('still here');
-    expect(s.crashes).toEqual([]);
-    await expectThreadsBackAfterClose(s);
-  });
+      // The worker never saw the call (raised by postMessage on the host), and it is the same worker.
+      expect(await s.faulty.received()).toBe(receivedBefore + 1);
+      expect(await s.faulty.threadId()).toBe(thread);
+      expect(await s.faulty.echo({ user: 'ada' })).toEqual({ user: 'ada' });
+      expect(await s.healthy('still here')).toBe('still here');
+      expect(s.crashes).toEqual([]);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 
   it('names the argument position for a later argument too', async () => {
     const s = await setup();
@@ -247,22 +287,29 @@ describe('arguments and results that cannot be cloned', () => {
   it.each([
     ['a function', 'function', 'result.nested.callback (function callback)'],
     ['a symbol', 'symbol', 'result.list[1] (Symbol(kept))'],
-  ] as const)('a result holding %s rejects GLEAN_NOT_CLONEABLE naming its path, and the worker serves on', async (_what, what, path) => {
-    const s = await setup();
-    const thread = await s.faulty.threadId();
+  ] as const)(
+    'a result holding %s rejects GLEAN_NOT_CLONEABLE naming its path, and the worker serves on',
+    async (_what, what, path) => {
+      const s = await setup();
+      const thread = await s.faulty.threadId();
 
-    const error = await rejectionOf(s.faulty.give(what));
-    expect(error).toBeInstanceOf(GleanError);
-    expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
-    expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
-    expect(stable(error, s.temp)).toMatch(new RegExp(`^plugin "Faulty" \\(<dir>/faulty\\.mjs\\): ${path.replace(/[()[\].]/g, '\\$&')} cannot be copied to the host: `));
+      const error = await rejectionOf(s.faulty.give(what));
+      expect(error).toBeInstanceOf(GleanError);
+      expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
+      expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
+      expect(stable(error, s.temp)).toMatch(
+        new RegExp(
+          `^plugin "Faulty" \\(<dir>/faulty\\.mjs\\): ${path.replace(/[()[\].]/g, '\\$&')} cannot be copied to the host: `,
+        ),
+      );
 
-    expect(await s.faulty.threadId()).toBe(thread);
-    expect(await s.healthy('still here')).toBe('still here');
-    expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', restarts: 0 });
-    expect(s.crashes).toEqual([]);
-    await expectThreadsBackAfterClose(s);
-  });
+      expect(await s.faulty.threadId()).toBe(thread);
+      expect(await s.healthy('still here')).toBe('still here');
+      expect(s.glean.status()['Faulty']).toMatchObject({ state: 'ready', restarts: 0 });
+      expect(s.crashes).toEqual([]);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 });
 
 describe('a worker that dies while a new version loads', () => {
@@ -278,30 +325,33 @@ describe('a worker that dies while a new version loads', () => {
       "setTimeout(() => { throw new Error('boom while loading'); }, 10);\nawait new Promise((resolve) => setTimeout(resolve, 5000));\nexport const Faulty = {};\n",
       'boom while loading',
     ],
-  ])('rejects the reload GLEAN_LOAD_FAILED when the new version %s; the old version serves on, with no crash event', async (_what, source, detail) => {
-    const s = await setup({ threads: 2 });
-    const threadsBefore = s.glean.status()['Faulty']!.threads.map((t) => t.threadId);
-    const traffic = healthyTraffic(s.healthy);
-    const errors = recordEvents(s.glean, 'error');
+  ])(
+    'rejects the reload GLEAN_LOAD_FAILED when the new version %s; the old version serves on, with no crash event',
+    async (_what, source, detail) => {
+      const s = await setup({ threads: 2 });
+      const threadsBefore = s.glean.status()['Faulty']!.threads.map((t) => t.threadId);
+      const traffic = healthyTraffic(s.healthy);
+      const errors = recordEvents(s.glean, 'error');
 
-    await s.temp.write('faulty.mjs', source);
-    const error = await rejectionOf(s.glean.reloadConfig());
-    expect(error).toBeInstanceOf(GleanError);
-    expect(error.code).toBe(ErrorCode.LOAD_FAILED);
-    expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
-    expect(error.message).toContain(detail);
-    expect(errors).toEqual([error]);
+      await s.temp.write('faulty.mjs', source);
+      const error = await rejectionOf(s.glean.reloadConfig());
+      expect(error).toBeInstanceOf(GleanError);
+      expect(error.code).toBe(ErrorCode.LOAD_FAILED);
+      expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
+      expect(error.message).toContain(detail);
+      expect(errors).toEqual([error]);
 
-    // The old version still answers, on the same threads, and nothing counted as a crash.
-    expect(threadsBefore).toContain(await s.faulty.threadId());
-    const status = s.glean.status()['Faulty']!;
-    expect(status).toMatchObject({ state: 'ready', restarts: 0, lastError: error });
-    expect(status.threads.map((t) => t.threadId)).toEqual(threadsBefore);
-    expect(s.crashes).toEqual([]);
-    expect(await traffic.stop()).toBeGreaterThan(0);
-    await threadsBackTo(s.serving);
-    await expectThreadsBackAfterClose(s);
-  });
+      // The old version still answers, on the same threads, and nothing counted as a crash.
+      expect(threadsBefore).toContain(await s.faulty.threadId());
+      const status = s.glean.status()['Faulty']!;
+      expect(status).toMatchObject({ state: 'ready', restarts: 0, lastError: error });
+      expect(status.threads.map((t) => t.threadId)).toEqual(threadsBefore);
+      expect(s.crashes).toEqual([]);
+      expect(await traffic.stop()).toBeGreaterThan(0);
+      await threadsBackTo(s.serving);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 });
 
 describe('a worker that dies while its version drains after a swap', () => {
@@ -330,7 +380,14 @@ describe('a worker that dies while its version drains after a swap', () => {
     expect(error.exitCode).toBe(9);
     expect(error.id).toBe('Faulty');
     // Reported as a crash of the old version that restarts nothing.
-    expect(await crashed).toMatchObject({ ids: [], version: from, threadId: oldThread, failed: false, restarting: false, error: { code: ErrorCode.PLUGIN_CRASHED } });
+    expect(await crashed).toMatchObject({
+      ids: [],
+      version: from,
+      threadId: oldThread,
+      failed: false,
+      restarting: false,
+      error: { code: ErrorCode.PLUGIN_CRASHED },
+    });
 
     // The draining version is retired (not restarted), without waiting out its drainTimeoutMs.
     expect((await retired).version).toEqual(from);
@@ -360,7 +417,10 @@ describe('a crash loop brought back by a change', () => {
   it('an edit of the plugin file, seen by the watcher, replaces the failed version', async () => {
     const s = await setup({}, { watch: true });
     const traffic = healthyTraffic(s.healthy);
-    expect(await crashUntilFailed(s)).toEqual([...Array(CRASH_LIMIT + 1).fill(ErrorCode.PLUGIN_CRASHED), ErrorCode.UNAVAILABLE]);
+    expect(await crashUntilFailed(s)).toEqual([
+      ...Array(CRASH_LIMIT + 1).fill(ErrorCode.PLUGIN_CRASHED),
+      ErrorCode.UNAVAILABLE,
+    ]);
     expect(s.glean.status()['Faulty']).toMatchObject({ state: 'failed', threads: [] });
     expect((await rejectionOf(s.faulty.threadId())).code).toBe(ErrorCode.UNAVAILABLE);
 

@@ -40,7 +40,10 @@ describe('object exports', () => {
   test('each method of a class becomes async and non-methods are dropped', () => {
     type H = Handle<Calc>;
     expectTypeOf<H>().toEqualTypeOf<
-      { readonly add: (a: number, b: number) => Promise<number>; readonly load: (id: string) => Promise<string[]> } & HandleControls
+      {
+        readonly add: (a: number, b: number) => Promise<number>;
+        readonly load: (id: string) => Promise<string[]>;
+      } & HandleControls
     >();
     expectTypeOf<H>().not.toHaveProperty('precision');
     expectTypeOf<H>().not.toHaveProperty('label');
@@ -48,12 +51,19 @@ describe('object exports', () => {
   });
 
   test('a plain object with methods and data maps the same way', () => {
-    const plugin = { retries: 3, ping: (): 'pong' => 'pong', async fetch(url: string): Promise<number> { return url.length; } };
+    const plugin = {
+      retries: 3,
+      ping: (): 'pong' => 'pong',
+      async fetch(url: string): Promise<number> {
+        return url.length;
+      },
+    };
     type H = Handle<typeof plugin>;
-    expectTypeOf<H>().toEqualTypeOf<{ readonly ping: () => Promise<'pong'>; readonly fetch: (url: string) => Promise<number> } & HandleControls>();
+    expectTypeOf<H>().toEqualTypeOf<
+      { readonly ping: () => Promise<'pong'>; readonly fetch: (url: string) => Promise<number> } & HandleControls
+    >();
     expectTypeOf<H>().not.toHaveProperty('retries');
   });
-
 });
 
 describe('data exports', () => {

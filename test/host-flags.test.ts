@@ -6,18 +6,30 @@ import { tempDir } from './helpers/index.js';
 const CORE = pathToFileURL(fileURLToPath(new URL('../packages/core/dist/index.js', import.meta.url))).href;
 
 /** Runs `script` (an ES module in `cwd`) with `node <flags> script`; resolves with its output. */
-function node(flags: readonly string[], script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function node(
+  flags: readonly string[],
+  script: string,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...flags, script], { cwd, encoding: 'utf8', timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...flags, script],
+      { cwd, encoding: 'utf8', timeout: 20_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('a host started with Node flags', () => {
   it('runs plugins when its flags include ones a worker thread cannot take (--max-old-space-size, --expose-gc)', async () => {
     const temp = await tempDir();
-    await temp.write('plugin.mjs', 'export const double = (x) => x * 2;\nexport const hasGc = () => typeof globalThis.gc;\n');
+    await temp.write(
+      'plugin.mjs',
+      'export const double = (x) => x * 2;\nexport const hasGc = () => typeof globalThis.gc;\n',
+    );
     await temp.write('glean.json', [
       { id: 'double', file: 'plugin.mjs', name: 'double' },
       { id: 'hasGc', file: 'plugin.mjs', name: 'hasGc' },

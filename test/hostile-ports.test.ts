@@ -10,7 +10,13 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, GleanError } from '@glean/core';
 import { threadsBackTo, until } from './helpers/index.js';
-import { failOnHostUnhandledRejections, faultySetup, type FaultySetup, settledWithin, type Outcome } from './helpers/faults.js';
+import {
+  failOnHostUnhandledRejections,
+  faultySetup,
+  type FaultySetup,
+  settledWithin,
+  type Outcome,
+} from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 failOnHostUncaughtExceptions();
@@ -34,7 +40,17 @@ function failOnHostUncaughtExceptions(): void {
 }
 
 /** What the plugin sends on the ports it found: each group is one or more messages, or `close`. */
-type Attack = 'null' | 'numbers' | 'strings' | 'empty object' | 'forged hello' | 'reply for an id never sent' | 'malformed error' | 'piscina-shaped' | 'comlink-shaped' | 'close';
+type Attack =
+  | 'null'
+  | 'numbers'
+  | 'strings'
+  | 'empty object'
+  | 'forged hello'
+  | 'reply for an id never sent'
+  | 'malformed error'
+  | 'piscina-shaped'
+  | 'comlink-shaped'
+  | 'close';
 
 interface FaultyApi {
   threadId(): number;
@@ -129,8 +145,6 @@ type Setup = FaultySetup<FaultyApi>;
 // A short drain: a call glean lost would otherwise hold close() (and the cleanup after a failed test) for the default 30 s.
 const setup = (): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, { drainTimeoutMs: 500 });
 
-
-
 const CODES: readonly string[] = Object.values(ErrorCode);
 
 /** Settled: with a result, or a GleanError whose code is one of `codes` (any documented code when omitted). */
@@ -168,15 +182,18 @@ const POSTED: Exclude<Attack, 'close'>[] = [
 ];
 
 describe('a plugin that finds its ports through process._getActiveHandles()', () => {
-  it.each(POSTED)('and posts %s on every one of them: the host lives, the call settles, the healthy plugin answers, no thread is left', async (attack) => {
-    const s = await setup();
-    // glean's ports are not listed, and piscina's task port is closed: the plugin finds none to post on.
-    expect(await settledWithin(s.faulty.viaHandles([attack]), 5000)).toEqual({ value: 0 });
-    expect(s.crashes).toEqual([]);
-    await expectSurvived(s);
-  });
+  it.each(POSTED)(
+    'and posts %s on every one of them: the host lives, the call settles, the healthy plugin answers, no thread is left',
+    async (attack) => {
+      const s = await setup();
+      // glean's ports are not listed, and piscina's task port is closed: the plugin finds none to post on.
+      expect(await settledWithin(s.faulty.viaHandles([attack]), 5000)).toEqual({ value: 0 });
+      expect(s.crashes).toEqual([]);
+      await expectSurvived(s);
+    },
+  );
 
-  it('and closes every one of them: none is glean\'s, which the listing does not show, and calls go on', async () => {
+  it("and closes every one of them: none is glean's, which the listing does not show, and calls go on", async () => {
     const s = await setup();
     const running = s.faulty.slow(100);
     const closing = s.faulty.viaHandles(['close']);
@@ -198,12 +215,15 @@ describe('a plugin that patches MessagePort.prototype.postMessage before glean r
     await expectSurvived(s);
   });
 
-  it.each(['null', 'malformed error'] as const)('and posts %s on the call port before the reply: the call settles', async (attack) => {
-    const s = await setup();
-    expect(await settledWithin(s.faulty.viaPostMessage([attack]), 5000)).toEqual({ value: 'armed' });
-    expect(s.crashes).toEqual([]);
-    await expectSurvived(s);
-  });
+  it.each(['null', 'malformed error'] as const)(
+    'and posts %s on the call port before the reply: the call settles',
+    async (attack) => {
+      const s = await setup();
+      expect(await settledWithin(s.faulty.viaPostMessage([attack]), 5000)).toEqual({ value: 'armed' });
+      expect(s.crashes).toEqual([]);
+      await expectSurvived(s);
+    },
+  );
 
   it('and closes the port it sees instead of replying: glean replies through the method as it was before any plugin ran, so the call is answered', async () => {
     const s = await setup();
@@ -217,7 +237,11 @@ describe('a plugin that patches the event dispatch, and so sees the call port wh
   it('and posts every kind of garbage on it: the call that arrived settles, the healthy plugin answers, no thread is left', async () => {
     const s = await setup();
     expect(await settledWithin(s.faulty.viaDispatch(POSTED), 5000)).toEqual({ value: 'armed' });
-    expectSettled(await settledWithin(s.faulty.threadId(), 5000), 'the call whose arrival triggered the attack', ATTACKED);
+    expectSettled(
+      await settledWithin(s.faulty.threadId(), 5000),
+      'the call whose arrival triggered the attack',
+      ATTACKED,
+    );
     // The patch did reach glean's call port: the host found the junk and replaced the worker.
     await until(() => s.crashes.length > 0, 'the worker to be replaced for breaking the protocol', 5000);
     expect(s.crashes[0]?.error.message).toContain("broke glean's protocol");
@@ -230,7 +254,7 @@ describe('a plugin that patches the event dispatch, and so sees the call port wh
     const outcome = await settledWithin(s.faulty.threadId(), 5000);
     expect(outcome).not.toBe('pending');
     expect(outcome).toMatchObject({ error: expect.any(GleanError) });
-    expect(ATTACKED).toContain(((outcome as { error: GleanError }).error).code);
+    expect(ATTACKED).toContain((outcome as { error: GleanError }).error.code);
     await expectSurvived(s);
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Glean, GleanError, type ReloadEvent, type RetireEvent } from '@glean/core';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until, type Entry, type TempDir } from './helpers/index.js';
+import {
+  nextEvent,
+  onCleanup,
+  tempDir,
+  threadCount,
+  threadsBackTo,
+  until,
+  type Entry,
+  type TempDir,
+} from './helpers/index.js';
 
 /** A plugin whose answers say which version served them. */
 const greeter = (tag: string, delayMs = 0): string => `
@@ -11,7 +20,11 @@ export async function Greet(name) {
 export const Tag = '${tag}';
 `;
 
-async function start(temp: TempDir, plugins: Entry[] | object, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<Glean> {
+async function start(
+  temp: TempDir,
+  plugins: Entry[] | object,
+  options: ConstructorParameters<typeof Glean>[1] = {},
+): Promise<Glean> {
   const configPath = await temp.write('plugin.json', plugins);
   const glean = new Glean(configPath, { watch: false, logger: false, ...options });
   onCleanup(() => glean.close());
@@ -76,7 +89,9 @@ describe('hot swap', () => {
     await temp.write('b.mjs', greeter('b2', 50));
 
     // Calls made in the same tick as the first reload event must already see both new versions.
-    const seen = new Promise<string[]>((resolve) => glean.once('reload', () => void Promise.all([a('x'), b('x')]).then(resolve)));
+    const seen = new Promise<string[]>((resolve) =>
+      glean.once('reload', () => void Promise.all([a('x'), b('x')]).then(resolve)),
+    );
     await glean.reloadConfig();
     expect(await seen).toEqual(['a2:x', 'b2:x']);
   });
@@ -97,11 +112,11 @@ describe('hot swap', () => {
     expect(retired).toBe(0);
 
     const retire = nextEvent(glean, 'retire');
-    glean.watch(pinned);
+    await glean.watch(pinned);
     await retire;
     expect(await pinned('y')).toBe('v2:y');
 
-    glean.release(pinned);
+    await glean.release(pinned);
     await expect(pinned('z')).rejects.toMatchObject({ code: 'GLEAN_RELEASED' });
     expect(await live('z')).toBe('v2:z');
   });
@@ -115,7 +130,7 @@ describe('hot swap', () => {
     await glean.reloadConfig();
     expect(await pinned('x')).toBe('v1:x');
     const retire = nextEvent<RetireEvent>(glean, 'retire');
-    glean.release(pinned);
+    await glean.release(pinned);
     await retire;
     await expect(pinned('x')).rejects.toMatchObject({ code: 'GLEAN_RELEASED' });
   });
@@ -166,17 +181,36 @@ describe('hot swap', () => {
 describe('a failed reload changes nothing', () => {
   const failures: [string, (temp: TempDir) => Promise<unknown>, string][] = [
     ['a syntax error', (temp) => temp.write('greet.mjs', 'export function Greet( {'), 'GLEAN_LOAD_FAILED'],
-    ['a missing file', (temp) => temp.write('plugin.json', [{ id: 'G', file: 'gone.mjs', name: 'Greet' }]), 'GLEAN_LOAD_FAILED'],
+    [
+      'a missing file',
+      (temp) => temp.write('plugin.json', [{ id: 'G', file: 'gone.mjs', name: 'Greet' }]),
+      'GLEAN_LOAD_FAILED',
+    ],
     ['a missing export', (temp) => temp.write('greet.mjs', 'export const Other = 1;'), 'GLEAN_SYMBOL_NOT_FOUND'],
-    ['a throw during import', (temp) => temp.write('greet.mjs', "throw new Error('import failed');"), 'GLEAN_LOAD_FAILED'],
+    [
+      'a throw during import',
+      (temp) => temp.write('greet.mjs', "throw new Error('import failed');"),
+      'GLEAN_LOAD_FAILED',
+    ],
     [
       'an import still pending after loadTimeoutMs',
-      (temp) => temp.write('plugin.json', [{ id: 'G', file: 'greet.mjs', name: 'Greet', loadTimeoutMs: 200 }]).then(() => temp.write('greet.mjs', 'await new Promise(() => {});\nexport const Greet = () => 1;')),
+      (temp) =>
+        temp
+          .write('plugin.json', [{ id: 'G', file: 'greet.mjs', name: 'Greet', loadTimeoutMs: 200 }])
+          .then(() => temp.write('greet.mjs', 'await new Promise(() => {});\nexport const Greet = () => 1;')),
       'GLEAN_LOAD_FAILED',
     ],
     ['a change of kind', (temp) => temp.write('greet.mjs', 'export const Greet = 42;'), 'GLEAN_KIND_CHANGED'],
-    ['an invalid config', (temp) => temp.write('plugin.json', [{ id: 'G', file: 7, name: 'Greet' }]), 'GLEAN_CONFIG_INVALID'],
-    ['a half-written config', (temp) => temp.write('plugin.json', '[{ "id": "G", "file": "gre'), 'GLEAN_CONFIG_INVALID'],
+    [
+      'an invalid config',
+      (temp) => temp.write('plugin.json', [{ id: 'G', file: 7, name: 'Greet' }]),
+      'GLEAN_CONFIG_INVALID',
+    ],
+    [
+      'a half-written config',
+      (temp) => temp.write('plugin.json', '[{ "id": "G", "file": "gre'),
+      'GLEAN_CONFIG_INVALID',
+    ],
   ];
 
   for (const [what, breakIt, code] of failures) {

@@ -11,7 +11,14 @@ import express from 'express';
 import Fastify from 'fastify';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Glean, type Handle, type Logger } from '@glean/core';
-import { httpListener, type HttpAdapterOptions, type HttpErrorContext, type HttpHandler, type HttpRequest, type HttpResponse } from '@glean/core/http';
+import {
+  httpListener,
+  type HttpAdapterOptions,
+  type HttpErrorContext,
+  type HttpHandler,
+  type HttpRequest,
+  type HttpResponse,
+} from '@glean/core/http';
 import { expressHandler } from '@glean/core/express';
 import { fastifyHandler, gleanFastify } from '@glean/core/fastify';
 import { onCleanup, tempDir, type Entry, type TempDir } from './helpers/index.js';
@@ -117,13 +124,17 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'));
 
     const sent = randomBytes(200_000);
-    const answer = await fetch(`${base}/echo`, { method: 'POST', body: sent, headers: { 'content-type': 'application/json' } });
-    expect([answer.status, answer.headers.get('x-length'), answer.headers.get('x-kind'), answer.headers.get('content-type')]).toEqual([
-      201,
-      '200000',
-      '[object Uint8Array]',
-      'application/octet-stream',
-    ]);
+    const answer = await fetch(`${base}/echo`, {
+      method: 'POST',
+      body: sent,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect([
+      answer.status,
+      answer.headers.get('x-length'),
+      answer.headers.get('x-kind'),
+      answer.headers.get('content-type'),
+    ]).toEqual([201, '200000', '[object Uint8Array]', 'application/octet-stream']);
     expect(Buffer.from(await answer.arrayBuffer()).equals(sent)).toBe(true);
 
     const empty = await fetch(`${base}/echo`);
@@ -134,7 +145,10 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
     const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
-    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'), { bodyLimit: 1024, logger: false });
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'), {
+      bodyLimit: 1024,
+      logger: false,
+    });
 
     const declared = await fetch(`${base}/echo`, { method: 'POST', body: randomBytes(4096) });
     expect(declared.status).toBe(413);
@@ -175,21 +189,29 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
 
     const answer = await fetch(`${throwing}/boom`);
     const text = await answer.text();
-    expect([answer.status, answer.headers.get('content-type'), text]).toEqual([500, 'text/plain; charset=utf-8', 'Internal Server Error\n']);
+    expect([answer.status, answer.headers.get('content-type'), text]).toEqual([
+      500,
+      'text/plain; charset=utf-8',
+      'Internal Server Error\n',
+    ]);
     expect(text).not.toMatch(/secret|handlers\.mjs|at /);
     expect(errors).toHaveLength(1);
     expect(errors[0]![0]).toMatchObject({ message: 'secret plugin detail', code: 'E_PLUGIN' });
     expect((errors[0]![0] as Error).stack).toContain('handlers.mjs');
     expect(errors[0]![1]).toEqual({ status: 500, method: 'GET', url: '/boom' });
-    expect(logger.lines).toMatchObject([{ level: 'error', message: 'glean: GET /boom answered 500:', details: [errors[0]![0]] }]);
+    expect(logger.lines).toMatchObject([
+      { level: 'error', message: 'glean: GET /boom answered 500:', details: [errors[0]![0]] },
+    ]);
 
     const bad = await fetch(`${invalid}/bad`);
     expect([bad.status, await bad.text()]).toEqual([500, 'Internal Server Error\n']);
     expect(errors[1]![0]).toMatchObject({ code: 'GLEAN_HTTP_INVALID_RESPONSE' });
-    expect((errors[1]![0] as Error).message).toMatchInlineSnapshot(`"the HTTP handler returned an invalid response: status must be an integer from 200 to 599, got "fine""`);
+    expect((errors[1]![0] as Error).message).toMatchInlineSnapshot(
+      `"the HTTP handler returned an invalid response: status must be an integer from 200 to 599, got "fine""`,
+    );
   });
 
-  it('answers 503 with Retry-After when the plugin\'s queue is full, and still serves the request in flight', async () => {
+  it("answers 503 with Retry-After when the plugin's queue is full, and still serves the request in flight", async () => {
     const temp = await tempDir();
     await temp.write('gate.mjs', GATE);
     const glean = await start(temp, [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', concurrency: 1, maxQueue: 0 }]);
@@ -205,7 +227,11 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     const first = fetch(`${base}/slow`, { headers: { 'x-gate': door.name } });
     await door.ready(1);
     const shed = await fetch(`${base}/slow`, { headers: { 'x-gate': door.name } });
-    expect([shed.status, shed.headers.get('retry-after'), await shed.text()]).toEqual([503, '2', 'Service Unavailable\n']);
+    expect([shed.status, shed.headers.get('retry-after'), await shed.text()]).toEqual([
+      503,
+      '2',
+      'Service Unavailable\n',
+    ]);
     expect(codes).toEqual(['GLEAN_QUEUE_FULL']);
     expect(logger.lines).toEqual([]); // shed load is not logged line by line
 
@@ -219,11 +245,18 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     await temp.write('gate.mjs', GATE);
     const glean = await start(temp, [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', timeoutMs: 150 }]);
     const errors: unknown[] = [];
-    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Gate'), { logger: false, onError: (error) => void errors.push(error) });
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Gate'), {
+      logger: false,
+      onError: (error) => void errors.push(error),
+    });
     const door = gate();
 
     const answer = await fetch(`${base}/late`, { headers: { 'x-gate': door.name } });
-    expect([answer.status, answer.headers.get('retry-after'), await answer.text()]).toEqual([504, null, 'Gateway Timeout\n']);
+    expect([answer.status, answer.headers.get('retry-after'), await answer.text()]).toEqual([
+      504,
+      null,
+      'Gateway Timeout\n',
+    ]);
     expect(errors).toMatchObject([{ code: 'GLEAN_TIMEOUT', id: 'Gate' }]);
   });
 });
@@ -251,33 +284,55 @@ describe('bodies other middleware already read', () => {
     const errors: unknown[] = [];
     const app = express();
     app.post('/raw', express.raw({ type: '*/*' }), expressHandler(echo));
-    app.post('/json', express.json(), expressHandler(echo, { logger: false, onError: (error) => void errors.push(error) }));
+    app.post(
+      '/json',
+      express.json(),
+      expressHandler(echo, { logger: false, onError: (error) => void errors.push(error) }),
+    );
     const base = await listen(createServer(app));
 
-    const raw = await fetch(`${base}/raw`, { method: 'POST', body: 'bytes', headers: { 'content-type': 'text/plain' } });
+    const raw = await fetch(`${base}/raw`, {
+      method: 'POST',
+      body: 'bytes',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect([raw.status, await raw.text()]).toEqual([201, 'bytes']);
-    const json = await fetch(`${base}/json`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const json = await fetch(`${base}/json`, {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([json.status, await json.text()]).toEqual([500, 'Internal Server Error\n']);
     expect(errors).toMatchObject([{ code: 'GLEAN_HTTP_BODY_UNAVAILABLE' }]);
     expect(glean.status()['Echo']!.calls).toBe(1);
   });
 
-  it('Fastify: fastifyHandler takes a raw parser\'s buffer, and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body Fastify parsed as JSON', async () => {
+  it("Fastify: fastifyHandler takes a raw parser's buffer, and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body Fastify parsed as JSON", async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
     const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
     const echo = await glean.reloadAndWatch<HttpHandler>('Echo');
     const errors: unknown[] = [];
     const app = Fastify();
-    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
     app.post('/echo', fastifyHandler(echo, { logger: false, onError: (error) => void errors.push(error) }));
     onCleanup(() => app.close());
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-    const bytes = await fetch(`${base}/echo`, { method: 'POST', body: new Uint8Array([1, 2, 3]), headers: { 'content-type': 'application/octet-stream' } });
+    const bytes = await fetch(`${base}/echo`, {
+      method: 'POST',
+      body: new Uint8Array([1, 2, 3]),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect([bytes.status, [...new Uint8Array(await bytes.arrayBuffer())]]).toEqual([201, [1, 2, 3]]);
-    const json = await fetch(`${base}/echo`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const json = await fetch(`${base}/echo`, {
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([json.status, await json.text()]).toEqual([500, 'Internal Server Error\n']);
     expect(errors).toMatchObject([{ code: 'GLEAN_HTTP_BODY_UNAVAILABLE' }]);
   });

@@ -43,7 +43,10 @@ describe('a hot HTTP handler on threads: 2', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
     const held = gate();
-    const answers = [fetch(url, { headers: { 'x-gate': held.name } }), fetch(url, { headers: { 'x-gate': held.name } })];
+    const answers = [
+      fetch(url, { headers: { 'x-gate': held.name } }),
+      fetch(url, { headers: { 'x-gate': held.name } }),
+    ];
     await held.ready(2);
     // Both requests run at once, one on each worker.
     const threads = glean.status()['H']!.threads;
@@ -57,7 +60,7 @@ describe('a hot HTTP handler on threads: 2', () => {
 });
 
 describe('the request body', () => {
-  it('moves to the worker: the caller\'s bytes are detached, the plugin gets them all', async () => {
+  it("moves to the worker: the caller's bytes are detached, the plugin gets them all", async () => {
     const glean = await start([{ id: 'Size', file: 'gated.mjs', name: 'Size' }]);
     const size = await glean.reloadAndWatch<HttpHandler>('Size');
     const body = new Uint8Array(1 << 20).fill(7);

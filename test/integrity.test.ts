@@ -29,7 +29,9 @@ describe('hashForIntegrity', () => {
   });
 
   test('refuses an algorithm SRI does not name', () => {
-    expect(() => hashForIntegrity(HELLO, 'md5' as never)).toThrow(new TypeError('unsupported integrity algorithm "md5"; use sha256, sha384 or sha512'));
+    expect(() => hashForIntegrity(HELLO, 'md5' as never)).toThrow(
+      new TypeError('unsupported integrity algorithm "md5"; use sha256, sha384 or sha512'),
+    );
   });
 });
 
@@ -52,14 +54,20 @@ describe('parseIntegrity', () => {
   test.each([
     ['', 'expected at least one "<algorithm>-<base64 digest>", received an empty string'],
     ['   ', 'expected at least one "<algorithm>-<base64 digest>", received an empty string'],
-    ['H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO', 'expected "<algorithm>-<base64 digest>", such as "sha384-…"'],
+    [
+      'H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO',
+      'expected "<algorithm>-<base64 digest>", such as "sha384-…"',
+    ],
     ['md5-1B2M2Y8AsgTpgAmY7PhCfg==', 'unsupported algorithm "md5"; use sha256, sha384 or sha512'],
     ['sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=', 'unsupported algorithm "sha1"; use sha256, sha384 or sha512'],
     ['SHA384-' + HELLO_SHA384.slice(7), 'unsupported algorithm "SHA384"; use sha256, sha384 or sha512'],
     ['sha384-' + HELLO_SHA384.slice(8), 'a sha384 digest is 64 base64 characters (48 bytes), received 63'],
     [EMPTY_SHA256.replace(/=$/, ''), 'a sha256 digest is 44 base64 characters (32 bytes), received 43'],
     ['sha256-' + EMPTY_SHA384.slice(7), 'a sha256 digest is 44 base64 characters (32 bytes), received 64'],
-    [EMPTY_SHA256.replace('+', '-').replace('/', '_'), 'the digest is not base64 (A–Z, a–z, 0–9, "+", "/", "=" padding)'],
+    [
+      EMPTY_SHA256.replace('+', '-').replace('/', '_'),
+      'the digest is not base64 (A–Z, a–z, 0–9, "+", "/", "=" padding)',
+    ],
     [`${HELLO_SHA384}?ct=application/javascript`, 'SRI options ("?…") are not supported'],
   ])('refuses %j', (value, problem) => {
     expect(integrityProblem(value)).toBe(problem);
@@ -67,7 +75,9 @@ describe('parseIntegrity', () => {
   });
 
   test('with several hashes, the problem names the bad one', () => {
-    expect(integrityProblem(`${HELLO_SHA384} sha384-abc`)).toBe('"sha384-abc": a sha384 digest is 64 base64 characters (48 bytes), received 3');
+    expect(integrityProblem(`${HELLO_SHA384} sha384-abc`)).toBe(
+      '"sha384-abc": a sha384 digest is 64 base64 characters (48 bytes), received 3',
+    );
   });
 
   test('a digest whose padding bits are not zero is not canonical base64, so it is refused', () => {
@@ -79,11 +89,20 @@ describe('parseIntegrity', () => {
 describe('verifyIntegrity', () => {
   test('matching bytes', () => {
     expect(verifyIntegrity(HELLO, HELLO_SHA384)).toEqual({ ok: true, algorithm: 'sha384', actual: HELLO_SHA384 });
-    expect(verifyIntegrity(HELLO, parseIntegrity(HELLO_SHA384))).toEqual({ ok: true, algorithm: 'sha384', actual: HELLO_SHA384 });
+    expect(verifyIntegrity(HELLO, parseIntegrity(HELLO_SHA384))).toEqual({
+      ok: true,
+      algorithm: 'sha384',
+      actual: HELLO_SHA384,
+    });
   });
 
   test('other bytes', () => {
-    expect(verifyIntegrity(new Uint8Array(0), HELLO_SHA384)).toEqual({ ok: false, algorithm: 'sha384', expected: [HELLO_SHA384], actual: EMPTY_SHA384 });
+    expect(verifyIntegrity(new Uint8Array(0), HELLO_SHA384)).toEqual({
+      ok: false,
+      algorithm: 'sha384',
+      expected: [HELLO_SHA384],
+      actual: EMPTY_SHA384,
+    });
   });
 
   test('any of several hashes of the strongest algorithm matches (two files allowed during a rollout)', () => {
@@ -106,6 +125,7 @@ describe('verifyIntegrity', () => {
   });
 
   test('property: bytes match their own value in every algorithm, and any changed byte breaks it', () => {
+    // biome-ignore lint/nursery/noFloatingPromises: a synchronous property; fc.assert returns void for it
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 1, maxLength: 512 }),
@@ -134,11 +154,17 @@ describe('checkIntegrity', () => {
   });
 
   test('a match returns the verification', () => {
-    expect(checkIntegrity(HELLO, { file, integrity: HELLO_SHA384, required: true })).toEqual({ ok: true, algorithm: 'sha384', actual: HELLO_SHA384 });
+    expect(checkIntegrity(HELLO, { file, integrity: HELLO_SHA384, required: true })).toEqual({
+      ok: true,
+      algorithm: 'sha384',
+      actual: HELLO_SHA384,
+    });
   });
 
   test('a mismatch throws GLEAN_INTEGRITY_MISMATCH naming the plugin, the file, the expected and the actual value', () => {
-    const error = thrown(() => checkIntegrity(bytes('alert(1)'), { file, id: 'Hello', version: '1.0', integrity: HELLO_SHA384 }));
+    const error = thrown(() =>
+      checkIntegrity(bytes('alert(1)'), { file, id: 'Hello', version: '1.0', integrity: HELLO_SHA384 }),
+    );
     expect(error.code).toBe(ErrorCode.INTEGRITY_MISMATCH);
     expect([error.id, error.file, error.version]).toEqual(['Hello', file, '1.0']);
     expect(error.message).toMatchInlineSnapshot(
@@ -147,7 +173,9 @@ describe('checkIntegrity', () => {
   });
 
   test('with several expected values, the message lists them all', () => {
-    const error = thrown(() => checkIntegrity(bytes('alert(1)'), { file, integrity: `${EMPTY_SHA384} ${HELLO_SHA384}` }));
+    const error = thrown(() =>
+      checkIntegrity(bytes('alert(1)'), { file, integrity: `${EMPTY_SHA384} ${HELLO_SHA384}` }),
+    );
     expect(error.code).toBe(ErrorCode.INTEGRITY_MISMATCH);
     expect(error.message).toContain(`expected one of ${EMPTY_SHA384}, ${HELLO_SHA384}`);
   });

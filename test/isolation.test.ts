@@ -18,7 +18,11 @@ interface Setup {
 }
 
 /** A Glean over `files` and `entries`, loaded; closed after the test. */
-async function setup(files: Record<string, string>, entries: Entry[], options: ConstructorParameters<typeof Glean>[1] = {}): Promise<Setup> {
+async function setup(
+  files: Record<string, string>,
+  entries: Entry[],
+  options: ConstructorParameters<typeof Glean>[1] = {},
+): Promise<Setup> {
   const temp = await tempDir();
   for (const [name, source] of Object.entries(files)) await temp.write(name, source);
   const configPath = await temp.write('glean.json', entries);
@@ -61,22 +65,40 @@ describe('value snapshots are not shared between handles', () => {
     ['map.set', (data) => data.map.set('a', 666).set('b', 2), (data) => [...data.map], [['a', 1]]],
     ['set.add', (data) => data.set.add(666), (data) => [...data.set], [1]],
     ['date.setTime', (data) => data.date.setTime(0), (data) => data.date.getTime(), 1000],
-    ['bytes[0] = 9', (data) => void (data.bytes[0] = 9), (data) => [...data.bytes], [1, 2, 3]],
+    [
+      'bytes[0] = 9',
+      (data) => {
+        data.bytes[0] = 9;
+      },
+      (data) => [...data.bytes],
+      [1, 2, 3],
+    ],
     // Frozen at HEAD already (the assignment throws): kept as a guard that a fix does not unfreeze the shared snapshot.
-    ['an assignment into the nested plain object', (data) => void ((data.nested.x = 666), (data.nested.deeper.y = 666)), (data) => data.nested, { x: 0, deeper: { y: 0 } }],
-  ])('%s through one handle is not seen through another handle of the same id', async (_what, change, read, original) => {
-    const s = await setup({ 'data.mjs': DATA }, [{ id: 'D', file: 'data.mjs', name: 'data' }]);
-    const a = await s.glean.reloadAndWatch<Data>('D');
-    const b = await s.glean.reloadAndWatch<Data>('D');
-    expect(read(b.value)).toEqual(original);
+    [
+      'an assignment into the nested plain object',
+      (data) => {
+        data.nested.x = 666;
+        data.nested.deeper.y = 666;
+      },
+      (data) => data.nested,
+      { x: 0, deeper: { y: 0 } },
+    ],
+  ])(
+    '%s through one handle is not seen through another handle of the same id',
+    async (_what, change, read, original) => {
+      const s = await setup({ 'data.mjs': DATA }, [{ id: 'D', file: 'data.mjs', name: 'data' }]);
+      const a = await s.glean.reloadAndWatch<Data>('D');
+      const b = await s.glean.reloadAndWatch<Data>('D');
+      expect(read(b.value)).toEqual(original);
 
-    tryToChange(() => change(a.value));
-    expect(read(b.value)).toEqual(original);
-    // A handle made afterwards starts from the version's snapshot too.
-    const c = await s.glean.reloadAndWatch<Data>('D');
-    expect(read(c.value)).toEqual(original);
-    await expectThreadsBackAfterClose(s);
-  });
+      tryToChange(() => change(a.value));
+      expect(read(b.value)).toEqual(original);
+      // A handle made afterwards starts from the version's snapshot too.
+      const c = await s.glean.reloadAndWatch<Data>('D');
+      expect(read(c.value)).toEqual(original);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 });
 
 describe('status()', () => {
@@ -91,13 +113,19 @@ describe('status()', () => {
     const status = s.glean.status();
     expect(Object.keys(status)).toEqual(['__proto__', 'Other']);
     expect(Object.hasOwn(status, '__proto__')).toBe(true);
-    expect(Object.getOwnPropertyDescriptor(status, '__proto__')?.value).toMatchObject({ id: '__proto__', name: 'echo', calls: 1 });
+    expect(Object.getOwnPropertyDescriptor(status, '__proto__')?.value).toMatchObject({
+      id: '__proto__',
+      name: 'echo',
+      calls: 1,
+    });
     await expectThreadsBackAfterClose(s);
   });
 
   it('counts calls rejected for a full queue and for an uncloneable argument: four calls, three rejected, gives calls 4, errors 3', async () => {
     const s = await setup(
-      { 'p.mjs': `export const P = {\n  slow(ms) { return new Promise((resolve) => setTimeout(resolve, ms, 'slow')); },\n  echo(value) { return value; },\n};\n` },
+      {
+        'p.mjs': `export const P = {\n  slow(ms) { return new Promise((resolve) => setTimeout(resolve, ms, 'slow')); },\n  echo(value) { return value; },\n};\n`,
+      },
       [{ id: 'P', file: 'p.mjs', name: 'P', maxQueue: 0, concurrency: 1 }],
     );
     const p = await s.glean.reloadAndWatch<{ slow(ms: number): Promise<string>; echo(value: unknown): unknown }>('P');
@@ -121,7 +149,8 @@ describe('process.env of a new version', () => {
       if (before === undefined) delete process.env[name];
       else process.env[name] = before;
     });
-    const source = (version: string): string => `export function read() { return '${version}:' + process.env.${name}; }\n`;
+    const source = (version: string): string =>
+      `export function read() { return '${version}:' + process.env.${name}; }\n`;
     process.env[name] = 'a';
     const s = await setup({ 'env.mjs': source('v1') }, [{ id: 'E', file: 'env.mjs', name: 'read' }]);
     const read = await s.glean.reloadAndWatch<() => string>('E');

@@ -118,18 +118,32 @@ export function transform({ map, date, bytes }) {
 
   test('arguments and results are structured-cloned: Map, Date and Uint8Array arrive and return as themselves', async () => {
     type Rich = { map: Map<string, number>; date: Date; bytes: Uint8Array };
-    const transform = await suite.glean.reloadAndWatch<(input: Rich) => Rich & { arrived: Record<string, boolean> }>('Transform');
-    const input: Rich = { map: new Map([['a', 1], ['b', 2]]), date: new Date('2026-01-02T03:04:05.000Z'), bytes: new Uint8Array([1, 2, 254]) };
+    const transform =
+      await suite.glean.reloadAndWatch<(input: Rich) => Rich & { arrived: Record<string, boolean> }>('Transform');
+    const input: Rich = {
+      map: new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+      date: new Date('2026-01-02T03:04:05.000Z'),
+      bytes: new Uint8Array([1, 2, 254]),
+    };
     const result = await transform(input);
     expect(result.arrived).toEqual({ map: true, date: true, bytes: true });
     expect(result.map).toBeInstanceOf(Map);
-    expect([...result.map]).toEqual([['a', 2], ['b', 4]]);
+    expect([...result.map]).toEqual([
+      ['a', 2],
+      ['b', 4],
+    ]);
     expect(result.date).toBeInstanceOf(Date);
     expect(result.date.toISOString()).toBe('2026-01-03T03:04:05.000Z');
     expect(result.bytes).toBeInstanceOf(Uint8Array);
     expect([...result.bytes]).toEqual([2, 3, 255]);
     // The caller's values were copied, not moved or changed.
-    expect([...input.map]).toEqual([['a', 1], ['b', 2]]);
+    expect([...input.map]).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
     expect([...input.bytes]).toEqual([1, 2, 254]);
   });
 });
@@ -192,7 +206,9 @@ export const counter = new Counter(10);
     const error = await rejectionOf(calc.divide(1, 2));
     expect(error).toBeInstanceOf(GleanError);
     expect(error.code).toBe(ErrorCode.SYMBOL_NOT_FOUND);
-    expect(error.message).toMatchInlineSnapshot(`""Calc": export "calc" has no method "divide"; methods are: add, mul"`);
+    expect(error.message).toMatchInlineSnapshot(
+      `""Calc": export "calc" has no method "divide"; methods are: add, mul"`,
+    );
   });
 
   test('JSON.stringify of an object handle leaves no unhandled rejection behind', async () => {
@@ -244,7 +260,9 @@ export const tags = ['stable', 'fast'];
   });
 
   test('a plain object without methods is a value: handle.value is a snapshot of it', async () => {
-    const settings = await suite.glean.reloadAndWatch<{ region: string; retries: number; nested: { tags: string[] } }>('Settings');
+    const settings = await suite.glean.reloadAndWatch<{ region: string; retries: number; nested: { tags: string[] } }>(
+      'Settings',
+    );
     expect(settings.value).toEqual({ region: 'eu', retries: 3, nested: { tags: ['a', 'b'] } });
     expect(suite.glean.status()['Settings']?.kind).toBe('value');
   });
@@ -260,7 +278,10 @@ export const tags = ['stable', 'fast'];
   test('a Map is a value too, despite the methods on its prototype', async () => {
     const lookup = await suite.glean.reloadAndWatch<Map<string, number>>('Lookup');
     expect(lookup.value).toBeInstanceOf(Map);
-    expect([...lookup.value]).toEqual([['eu', 1], ['us', 2]]);
+    expect([...lookup.value]).toEqual([
+      ['eu', 1],
+      ['us', 2],
+    ]);
     expect(suite.glean.status()['Lookup']?.kind).toBe('value');
   });
 
@@ -278,7 +299,15 @@ export const tags = ['stable', 'fast'];
 
 describe('plugin file formats', () => {
   const moduleType = `typeof require === 'function' ? 'commonjs' : 'module'`;
-  const formats: { title: string; files: Record<string, string>; file: string; name: string; call: unknown[]; expected: unknown; root?: string }[] = [
+  const formats: {
+    title: string;
+    files: Record<string, string>;
+    file: string;
+    name: string;
+    call: unknown[];
+    expected: unknown;
+    root?: string;
+  }[] = [
     {
       title: '.mjs is loaded as an ES module',
       files: { 'plugin.mjs': `export function format() { return ${moduleType}; }` },
@@ -289,7 +318,10 @@ describe('plugin file formats', () => {
     },
     {
       title: '.js under a package.json with "type": "module" is loaded as an ES module',
-      files: { 'package.json': '{ "type": "module" }', 'plugin.js': `export function format() { return ${moduleType}; }` },
+      files: {
+        'package.json': '{ "type": "module" }',
+        'plugin.js': `export function format() { return ${moduleType}; }`,
+      },
       file: 'plugin.js',
       name: 'format',
       call: [],
@@ -324,7 +356,9 @@ describe('plugin file formats', () => {
     },
     {
       title: 'a default export is selected by "name": "default"',
-      files: { 'plugin.mjs': `export default function (name) { return 'default export greets ' + name; }\nexport const other = 1;` },
+      files: {
+        'plugin.mjs': `export default function (name) { return 'default export greets ' + name; }\nexport const other = 1;`,
+      },
       file: 'plugin.mjs',
       name: 'default',
       call: ['Ada'],
@@ -369,11 +403,13 @@ describe('plugin file formats', () => {
 
   test('an error thrown in a TypeScript plugin has a stack naming the .ts file and the line of the throw', async () => {
     const file = join(FIXTURES, 'throws.ts');
-    const line = (await readFile(file, 'utf8')).split('\n').findIndex((text) => text.includes('throw new RangeError')) + 1;
+    const line =
+      (await readFile(file, 'utf8')).split('\n').findIndex((text) => text.includes('throw new RangeError')) + 1;
     expect(line).toBeGreaterThan(0);
     const temp = await tempDir();
     const glean = await startGlean(temp, [{ id: 'CheckOrder', file, name: 'checkOrder' }], FIXTURES);
-    const checkOrder = await glean.reloadAndWatch<(order: { id: number; quantity: number }) => { ok: true }>('CheckOrder');
+    const checkOrder =
+      await glean.reloadAndWatch<(order: { id: number; quantity: number }) => { ok: true }>('CheckOrder');
     expect(await checkOrder({ id: 1, quantity: 2 })).toEqual({ ok: true });
     const error = await rejectionOf(checkOrder({ id: 7, quantity: 0 }));
     expect(error).toBeInstanceOf(RangeError);
@@ -437,7 +473,8 @@ export async function rejectString() { throw 'the string'; }
   });
 
   test('a rejected promise rejects with the plugin error likewise', async () => {
-    const validateLater = await suite.glean.reloadAndWatch<(order: { email?: string }) => Promise<boolean>>('ValidateLater');
+    const validateLater =
+      await suite.glean.reloadAndWatch<(order: { email?: string }) => Promise<boolean>>('ValidateLater');
     expectValidationError(await rejectionOf(validateLater({})));
   });
 
@@ -455,7 +492,9 @@ export async function rejectString() { throw 'the string'; }
     expect(error).toBeInstanceOf(GleanError);
     expect(error.code).toBe(ErrorCode.PLUGIN_THREW);
     expect(error.thrown).toBe('the string');
-    expect(stable(error, suite.dir)).toMatchInlineSnapshot(`"plugin "ThrowString" (<dir>/errors.mjs) threw a non-Error value: "the string""`);
+    expect(stable(error, suite.dir)).toMatchInlineSnapshot(
+      `"plugin "ThrowString" (<dir>/errors.mjs) threw a non-Error value: "the string""`,
+    );
   });
 
   test('rejecting with a string rejects GLEAN_PLUGIN_THREW likewise', async () => {
@@ -473,7 +512,10 @@ describe('a plugin that fails to load makes loadConfig reject and leaves no thre
    * Writes `files`, a config of a good plugin and `entry`, and returns loadConfig's rejection once
    * the thread count is back to what it was before the Glean was made.
    */
-  async function failedLoad(files: Record<string, string>, entry: Entry): Promise<{ error: Caught; dir: string; elapsedMs: number }> {
+  async function failedLoad(
+    files: Record<string, string>,
+    entry: Entry,
+  ): Promise<{ error: Caught; dir: string; elapsedMs: number }> {
     const temp = await tempDir();
     await temp.write('fine.mjs', fine);
     for (const [path, content] of Object.entries(files)) await temp.write(path, content);
@@ -498,10 +540,12 @@ describe('a plugin that fails to load makes loadConfig reject and leaves no thre
     );
     expect(error.code).toBe(ErrorCode.SYMBOL_NOT_FOUND);
     expect(error.id).toBe('Gamma');
-    expect(stable(error, dir)).toMatchInlineSnapshot(`"plugin "Gamma" (<dir>/plugin.mjs@1.0): export "gamma" not found; exports are: alpha, beta, default"`);
+    expect(stable(error, dir)).toMatchInlineSnapshot(
+      `"plugin "Gamma" (<dir>/plugin.mjs@1.0): export "gamma" not found; exports are: alpha, beta, default"`,
+    );
   });
 
-  test("a name a CommonJS module does not export is not found on Object.prototype of its module.exports", async () => {
+  test('a name a CommonJS module does not export is not found on Object.prototype of its module.exports', async () => {
     const { error } = await failedLoad(
       { 'plugin.cjs': `module.exports = { alpha() { return 1; } };` },
       { id: 'ToString', file: 'plugin.cjs', name: 'toString' },
@@ -514,11 +558,16 @@ describe('a plugin that fails to load makes loadConfig reject and leaves no thre
     const { error, dir } = await failedLoad({}, { id: 'Missing', file: 'nowhere.mjs', name: 'nothing' });
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
     expect(error.file).toBe(join(dir, 'nowhere.mjs'));
-    expect(stable(error, dir)).toMatchInlineSnapshot(`"plugin "Missing" (<dir>/nowhere.mjs): cannot read the plugin file (ENOENT)"`);
+    expect(stable(error, dir)).toMatchInlineSnapshot(
+      `"plugin "Missing" (<dir>/nowhere.mjs): cannot read the plugin file (ENOENT)"`,
+    );
   });
 
   test('a syntax error rejects GLEAN_LOAD_FAILED with the SyntaxError as cause', async () => {
-    const { error } = await failedLoad({ 'broken.mjs': `export function broken( {\n  return 1;\n}\n` }, { id: 'Broken', file: 'broken.mjs', name: 'broken' });
+    const { error } = await failedLoad(
+      { 'broken.mjs': `export function broken( {\n  return 1;\n}\n` },
+      { id: 'Broken', file: 'broken.mjs', name: 'broken' },
+    );
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
     expect(error.cause).toBeInstanceOf(SyntaxError);
   });
@@ -569,7 +618,9 @@ export const limit = 42;
     const glean = await startGlean(temp, entries);
     const error = await rejectionOf(glean.reloadAndWatch('Nope'));
     expect(error.code).toBe(ErrorCode.NOT_CONFIGURED);
-    expect(stable(error, temp.dir)).toMatchInlineSnapshot(`""Nope" is not configured in <dir>/plugin.json; configured ids are: Add, Calc, Limit"`);
+    expect(stable(error, temp.dir)).toMatchInlineSnapshot(
+      `""Nope" is not configured in <dir>/plugin.json; configured ids are: Add, Calc, Limit"`,
+    );
   });
 
   test('after close() every handle and method rejects GLEAN_CLOSED and no worker is left', async () => {
@@ -584,7 +635,13 @@ export const limit = 42;
 
     await glean.close();
     await threadsBackTo(baseline);
-    for (const pending of [add(1, 2), calc.add(1, 2), glean.reloadAndWatch('Add'), glean.reload('Add'), glean.reloadConfig()]) {
+    for (const pending of [
+      add(1, 2),
+      calc.add(1, 2),
+      glean.reloadAndWatch('Add'),
+      glean.reload('Add'),
+      glean.reloadConfig(),
+    ]) {
       expect((await rejectionOf(pending)).code).toBe(ErrorCode.CLOSED);
     }
     expect(thrownBy(() => limit.value).code).toBe(ErrorCode.CLOSED);
@@ -660,7 +717,7 @@ export const limits = { max: 3, names: ['a', 'b'] };
   function releasedAfterTest(baseline: number): <T>(handle: T) => T {
     const handles: unknown[] = [];
     onCleanup(async () => {
-      for (const handle of handles) release(handle);
+      await Promise.all(handles.map((handle) => release(handle)));
       await threadsBackTo(baseline);
     });
     return (handle) => {
@@ -689,13 +746,12 @@ export const limits = { max: 3, names: ['a', 'b'] };
     expect(threadCount()).toBeGreaterThan(baseline);
     expect(await add(1, 2)).toBe(3);
 
-    release(add);
-    release(limits);
+    await Promise.all([release(add), release(limits)]);
     await threadsBackTo(baseline);
     expect((await rejectionOf(add(1, 2))).code).toBe(ErrorCode.RELEASED);
     expect(thrownBy(() => limits.value).code).toBe(ErrorCode.RELEASED);
     // Idempotent.
-    release(add);
+    await release(add);
   });
 
   test('await using releases the handle at the end of the block', async () => {

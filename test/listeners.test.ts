@@ -37,7 +37,9 @@ const failure = (): Error => new Error('the listener failed');
 
 /** Whether `logger.error` was called with something that mentions `event`. */
 function reported(logger: Setup['logger'], event: string): boolean {
-  return logger.error.mock.calls.some((args: unknown[]) => args.some((arg) => (arg instanceof Error ? `${arg.message}` : String(arg)).includes(event)));
+  return logger.error.mock.calls.some((args: unknown[]) =>
+    args.some((arg) => (arg instanceof Error ? `${arg.message}` : String(arg)).includes(event)),
+  );
 }
 
 /** Waits (bounded) for the logger to report a listener of `event`. */
@@ -108,36 +110,42 @@ describe('a listener that throws', () => {
 });
 
 describe('an async listener that rejects', () => {
-  it.each(['load', 'reload', 'retire'] as const)('on %s: no unhandled rejection, nothing else changes, and the rejection is reported through the logger', async (event) => {
-    const s = await setup();
-    s.glean.on(event, async () => {
-      await Promise.resolve();
-      throw failure();
-    });
+  it.each(['load', 'reload', 'retire'] as const)(
+    'on %s: no unhandled rejection, nothing else changes, and the rejection is reported through the logger',
+    async (event) => {
+      const s = await setup();
+      s.glean.on(event, async () => {
+        await Promise.resolve();
+        throw failure();
+      });
 
-    await expect(s.glean.loadConfig()).resolves.toBeUndefined();
-    const p = await s.glean.reloadAndWatch<() => string>('P');
-    if (event !== 'load') {
-      await s.temp.write('plugin.mjs', plugin('v2'));
-      await expect(s.glean.reloadConfig()).resolves.toBeUndefined();
-    }
-    expect(await p()).toBe(event === 'load' ? 'v1' : 'v2');
-    // The rejection comes a moment after the event; failOnHostUnhandledRejections checks there was none.
-    await reportedSoon(s.logger, event);
-    await s.glean.close();
-    await threadsBackTo(s.baseline);
-  });
+      await expect(s.glean.loadConfig()).resolves.toBeUndefined();
+      const p = await s.glean.reloadAndWatch<() => string>('P');
+      if (event !== 'load') {
+        await s.temp.write('plugin.mjs', plugin('v2'));
+        await expect(s.glean.reloadConfig()).resolves.toBeUndefined();
+      }
+      expect(await p()).toBe(event === 'load' ? 'v1' : 'v2');
+      // The rejection comes a moment after the event; failOnHostUnhandledRejections checks there was none.
+      await reportedSoon(s.logger, event);
+      await s.glean.close();
+      await threadsBackTo(s.baseline);
+    },
+  );
 });
 
 describe('a listener that closes the Glean', () => {
   it('on load, with watching on: loadConfig() rejects GLEAN_CLOSED and no watcher is left running', async () => {
     const s = await setup();
-    const watchers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'FSEventWrap').length;
+    const watchers = (): number =>
+      process.getActiveResourcesInfo().filter((resource) => resource === 'FSEventWrap').length;
     const before = watchers();
     const glean = new Glean(s.glean.configPath, { logger: false });
     onCleanup(() => glean.close());
     let closing: Promise<void> | undefined;
-    glean.on('load', () => void (closing = glean.close()));
+    glean.on('load', () => {
+      closing = glean.close();
+    });
 
     await expect(glean.loadConfig()).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
     await closing;

@@ -47,7 +47,10 @@ const INVALID_CONFIGS = {
   'half-written': '[{ "id": "A", "file": "a.m',
   'wrong type': JSON.stringify([{ id: 'A', file: 7, name: 'Plugin' }]),
   'unknown key': JSON.stringify([{ id: 'A', file: 'a.mjs', name: 'Plugin', thread: 2 }]),
-  'duplicate id': JSON.stringify([{ id: 'A', file: 'a.mjs', name: 'Plugin' }, { id: 'A', file: 'b.mjs', name: 'Plugin' }]),
+  'duplicate id': JSON.stringify([
+    { id: 'A', file: 'a.mjs', name: 'Plugin' },
+    { id: 'A', file: 'b.mjs', name: 'Plugin' },
+  ]),
   'threads absurd': JSON.stringify([{ id: 'A', file: 'a.mjs', name: 'Plugin', threads: 1e6 }]),
 } as const;
 type InvalidKind = keyof typeof INVALID_CONFIGS;
@@ -60,7 +63,10 @@ type EditOp =
   | { readonly type: 'edit'; readonly file: File }
   | { readonly type: 'break'; readonly file: File }
   | { readonly type: 'invalid'; readonly kind: InvalidKind };
-type SimpleOp = EditOp | { readonly type: 'calls'; readonly id: Id; readonly n: number } | { readonly type: 'crash'; readonly id: Id };
+type SimpleOp =
+  | EditOp
+  | { readonly type: 'calls'; readonly id: Id; readonly n: number }
+  | { readonly type: 'crash'; readonly id: Id };
 type Op = SimpleOp | { readonly type: 'burst'; readonly ops: readonly SimpleOp[] };
 
 const id = fc.constantFrom(...IDS);
@@ -69,10 +75,23 @@ const editOp: fc.Arbitrary<EditOp> = fc.oneof(
   { arbitrary: fc.record({ type: fc.constant('set' as const), id, file }), weight: 3 },
   { arbitrary: fc.record({ type: fc.constant('remove' as const), id }), weight: 2 },
   { arbitrary: fc.record({ type: fc.constant('version' as const), id }), weight: 1 },
-  { arbitrary: fc.record({ type: fc.constant('threads' as const), id, threads: fc.constantFrom(1 as const, 2 as const) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      type: fc.constant('threads' as const),
+      id,
+      threads: fc.constantFrom(1 as const, 2 as const),
+    }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ type: fc.constant('edit' as const), file }), weight: 3 },
   { arbitrary: fc.record({ type: fc.constant('break' as const), file }), weight: 1 },
-  { arbitrary: fc.record({ type: fc.constant('invalid' as const), kind: fc.constantFrom(...(Object.keys(INVALID_CONFIGS) as InvalidKind[])) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      type: fc.constant('invalid' as const),
+      kind: fc.constantFrom(...(Object.keys(INVALID_CONFIGS) as InvalidKind[])),
+    }),
+    weight: 1,
+  },
 );
 const simpleOp: fc.Arbitrary<SimpleOp> = fc.oneof(
   { arbitrary: editOp, weight: 4 },
@@ -81,14 +100,21 @@ const simpleOp: fc.Arbitrary<SimpleOp> = fc.oneof(
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: simpleOp, weight: 5 },
-  { arbitrary: fc.record({ type: fc.constant('burst' as const), ops: fc.array(simpleOp, { minLength: 2, maxLength: 5 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      type: fc.constant('burst' as const),
+      ops: fc.array(simpleOp, { minLength: 2, maxLength: 5 }),
+    }),
+    weight: 1,
+  },
 );
 
 /**
  * A plugin whose answer is its tag. One expression ending in `}`, so no prefix of it is a module
  * that loads (a half-read file could not pass for a version).
  */
-const pluginSource = (tag: string): string => `export const Plugin = { run() { return ${JSON.stringify(tag)}; }, crash() { process.exit(1); } }`;
+const pluginSource = (tag: string): string =>
+  `export const Plugin = { run() { return ${JSON.stringify(tag)}; }, crash() { process.exit(1); } }`;
 const brokenSource = (n: number): string => `export const Plugin = { run() { return 'broken ${n}'`;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -120,7 +146,10 @@ function appliedFrom(disk: Disk): Applied {
 }
 
 const describeApplied = (applied: Applied): string =>
-  [...applied].map(([key, e]) => `${key}→${e.tag}@${e.version}×${e.threads}`).sort().join(' ') || '(none)';
+  [...applied]
+    .map(([key, e]) => `${key}→${e.tag}@${e.version}×${e.threads}`)
+    .sort()
+    .join(' ') || '(none)';
 
 /** OS threads one plugin worker adds to this process, measured once. */
 let threadsPerWorker = 0;
@@ -202,7 +231,14 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
     await temp.replace(
       'plugin.json',
       // drainTimeoutMs bounds how long a call met by a known drain bug (see STRICT) can stay pending.
-      [...disk.entries].map(([key, e]) => ({ id: key, file: e.file, name: 'Plugin', version: `v${e.version}`, threads: e.threads, drainTimeoutMs: 3_000 })),
+      [...disk.entries].map(([key, e]) => ({
+        id: key,
+        file: e.file,
+        name: 'Plugin',
+        version: `v${e.version}`,
+        threads: e.threads,
+        drainTimeoutMs: 3_000,
+      })),
     );
   };
   for (const name of FILES) await writePlugin(name, false);
@@ -212,7 +248,11 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
 
   const baseline = threadCount();
   const logged: string[] = [];
-  const glean = new Glean(temp.path('plugin.json'), { watch: false, prewarm, logger: { warn() {}, error: (message: string) => void logged.push(message) } });
+  const glean = new Glean(temp.path('plugin.json'), {
+    watch: false,
+    prewarm,
+    logger: { warn() {}, error: (message: string) => void logged.push(message) },
+  });
   onCleanup(() => glean.close());
 
   // What serves, as the events tell it (label of the hashed bytes, version text); each id's history of it, for call windows.
@@ -220,8 +260,10 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
   const history = new Map<Id, (string | null)[]>(IDS.map((key) => [key, [null]]));
   const onVersion = (key: string, to: { file: string; version: string; contentHash: string }): void => {
     const label = hashToLabel.get(to.contentHash);
-    if (label === undefined) violations.push(`${key} moved to a version of bytes never written (${to.file}, ${to.contentHash.slice(0, 8)})`);
-    else if (temp.path(parseLabel(label)[0]) !== to.file) violations.push(`${key} moved to ${to.file} holding the bytes of ${label}`);
+    if (label === undefined)
+      violations.push(`${key} moved to a version of bytes never written (${to.file}, ${to.contentHash.slice(0, 8)})`);
+    else if (temp.path(parseLabel(label)[0]) !== to.file)
+      violations.push(`${key} moved to ${to.file} holding the bytes of ${label}`);
     live.set(key as Id, { label: label ?? '?', version: to.version });
     history.get(key as Id)!.push(label ?? '?');
   };
@@ -282,10 +324,14 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
           (code === ErrorCode.NOT_CONFIGURED && window.includes(null)) ||
           (code === ErrorCode.PLUGIN_CRASHED && metCrash) ||
           // A failed version shows as `loading` while a reload prepares its replacement.
-          (code === ErrorCode.UNAVAILABLE && (failedAtStart || stateOf(key) === 'failed' || (crashedBefore && (loadingAtStart || stateOf(key) === 'loading'))));
+          (code === ErrorCode.UNAVAILABLE &&
+            (failedAtStart ||
+              stateOf(key) === 'failed' ||
+              (crashedBefore && (loadingAtStart || stateOf(key) === 'loading'))));
         if (allowed) return;
         // The known bugs need a worker that crashed before or while the call waited for it.
-        if (!STRICT && crashedBefore && (code === ErrorCode.UNAVAILABLE || code === ErrorCode.DRAIN_TIMEOUT)) knownBugs++;
+        if (!STRICT && crashedBefore && (code === ErrorCode.UNAVAILABLE || code === ErrorCode.DRAIN_TIMEOUT))
+          knownBugs++;
         else violations.push(`${what} rejected ${code}: ${(error as Error).message}`);
       },
     );
@@ -305,7 +351,10 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
       case 'threads': {
         const before = disk.entries.get(edit.id);
         if (before !== undefined) {
-          disk.entries.set(edit.id, edit.type === 'version' ? { ...before, version: before.version + 1 } : { ...before, threads: edit.threads });
+          disk.entries.set(
+            edit.id,
+            edit.type === 'version' ? { ...before, version: before.version + 1 } : { ...before, threads: edit.threads },
+          );
         }
         return writeConfig();
       }
@@ -329,8 +378,16 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
       },
     );
 
-  const fromEvents = (): string => [...live].map(([key, v]) => `${key}→${v.label}@${v.version}`).sort().join(' ') || '(none)';
-  const expectedFromModel = (model: Applied): string => [...model].map(([key, e]) => `${key}→${e.tag}@v${e.version}`).sort().join(' ') || '(none)';
+  const fromEvents = (): string =>
+    [...live]
+      .map(([key, v]) => `${key}→${v.label}@${v.version}`)
+      .sort()
+      .join(' ') || '(none)';
+  const expectedFromModel = (model: Applied): string =>
+    [...model]
+      .map(([key, e]) => `${key}→${e.tag}@v${e.version}`)
+      .sort()
+      .join(' ') || '(none)';
   /**
    * The same ids, files and versions as `model`, each on a content its file held then or later: a
    * reload reads the config first and the plugin files after it, so during a burst it may pair a
@@ -345,7 +402,8 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
       return file === e.file && n >= parseLabel(e.tag)[1];
     });
   /** `model` with each id's bytes as the events tell. */
-  const withLiveBytes = (model: Applied): Applied => new Map([...model].map(([key, e]) => [key, { ...e, tag: live.get(key)!.label }]));
+  const withLiveBytes = (model: Applied): Applied =>
+    new Map([...model].map(([key, e]) => [key, { ...e, tag: live.get(key)!.label }]));
 
   const checkApplied = (when: string): void => {
     if (fromEvents() === expectedFromModel(applied)) return;
@@ -374,26 +432,30 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
       const outcomes = await Promise.all(reloads);
       const expected = expectedOutcome(disk);
       const where = `step ${index} (burst ${JSON.stringify(step.ops)})`;
-      if (outcomes.length > 0 && outcomes.at(-1) !== expected) violations.push(`${where}: the last reload gave ${outcomes.at(-1)}, expected ${expected}`);
+      if (outcomes.length > 0 && outcomes.at(-1) !== expected)
+        violations.push(`${where}: the last reload gave ${outcomes.at(-1)}, expected ${expected}`);
       if (expected === 'ok') {
         applied = appliedFrom(disk);
         checkApplied(`after ${where}`);
       } else {
         // Events do not tell `threads`: of the configs they fit, prefer the latest whose thread counts status() shows.
-        const threadsAgree = (candidate: Applied): boolean => [...candidate].every(([key, e]) => glean.status()[key]?.threads.length === e.threads);
+        const threadsAgree = (candidate: Applied): boolean =>
+          [...candidate].every(([key, e]) => glean.status()[key]?.threads.length === e.threads);
         const latestFirst = [...candidates].reverse();
         const fits = latestFirst.filter((candidate) => expectedFromModel(candidate) === fromEvents());
         const exact = fits.find(threadsAgree) ?? fits[0];
         const later = latestFirst.filter(fitsWithLaterFiles);
         const fitting = exact ?? later.find(threadsAgree) ?? later[0];
-        if (fitting === undefined) violations.push(`${where}: events say ${fromEvents()}, which no config of the burst was`);
+        if (fitting === undefined)
+          violations.push(`${where}: events say ${fromEvents()}, which no config of the burst was`);
         else applied = exact ?? withLiveBytes(fitting);
       }
     } else {
       await applyEdit(step);
       const expected = expectedOutcome(disk);
       const outcome = await reload();
-      if (outcome !== expected) violations.push(`step ${index} (${JSON.stringify(step)}): reloadConfig gave ${outcome}, expected ${expected}`);
+      if (outcome !== expected)
+        violations.push(`step ${index} (${JSON.stringify(step)}): reloadConfig gave ${outcome}, expected ${expected}`);
       if (expected === 'ok') applied = appliedFrom(disk);
       checkApplied(`after step ${index} (${JSON.stringify(step)})`);
     }
@@ -414,37 +476,54 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
 
   const status = glean.status();
   if ([...Object.keys(status)].sort().join() !== [...applied.keys()].sort().join()) {
-    violations.push(`status() has ids ${Object.keys(status).join()}, the last valid config ${[...applied.keys()].join()}`);
+    violations.push(
+      `status() has ids ${Object.keys(status).join()}, the last valid config ${[...applied.keys()].join()}`,
+    );
   }
   const versions = new Map<string, { threads: number; file: File; tag: string; ids: Id[] }>();
   for (const [key, entry] of applied) {
     const s = status[key];
     if (s === undefined) continue;
-    if (s.state !== 'ready' && s.state !== 'failed') violations.push(`${key} is ${s.state} once settled: its handle points at a version that is not current`);
-    if (s.file !== temp.path(entry.file) || s.version !== `v${entry.version}`) violations.push(`${key}: status() says ${s.file}@${s.version}, expected ${entry.file}@v${entry.version}`);
+    if (s.state !== 'ready' && s.state !== 'failed')
+      violations.push(`${key} is ${s.state} once settled: its handle points at a version that is not current`);
+    if (s.file !== temp.path(entry.file) || s.version !== `v${entry.version}`)
+      violations.push(`${key}: status() says ${s.file}@${s.version}, expected ${entry.file}@v${entry.version}`);
     const versionKey = `${entry.file}|${entry.tag}|${entry.version}|${entry.threads}`;
     const group = versions.get(versionKey) ?? { threads: entry.threads, file: entry.file, tag: entry.tag, ids: [] };
     group.ids.push(key);
     versions.set(versionKey, group);
   }
   // With prewarm, one spare set of threads per thread shape (here: the `threads` value) of the configured ids.
-  const spareWorkers = prewarm ? [...new Set([...applied.values()].map((entry) => entry.threads))].reduce((sum, n) => sum + n, 0) : 0;
+  const spareWorkers = prewarm
+    ? [...new Set([...applied.values()].map((entry) => entry.threads))].reduce((sum, n) => sum + n, 0)
+    : 0;
   // A crashed worker may still be waiting for its restart (backoff), or turn its version failed (a crash
   // loop, or a crash after its file changed when no reload can succeed): wait for the counts to agree.
   const failed = (group: { ids: Id[] }): boolean => glean.status()[group.ids[0]!]?.state === 'failed';
-  const expectedWorkers = (): number => [...versions.values()].reduce((sum, group) => sum + (failed(group) ? 0 : group.threads), 0);
+  const expectedWorkers = (): number =>
+    [...versions.values()].reduce((sum, group) => sum + (failed(group) ? 0 : group.threads), 0);
   const serving = (group: { ids: Id[] }): number => glean.status()[group.ids[0]!]?.threads.length ?? 0;
   // A worker that crashed after its file changed on disk is not restarted (other bytes); while no reload
   // can succeed, its version serves on with the others. piscina still keeps an idle thread in its place.
   const degradedOk = (group: { file: File; tag: string; threads: number; ids: Id[] }): boolean =>
-    disk.files.get(group.file)!.tag !== group.tag && crashWindows.length > 0 && serving(group) >= 1 && serving(group) < group.threads;
-  const workersAgree = (): boolean => [...versions.values()].every((group) => serving(group) === (failed(group) ? 0 : group.threads) || degradedOk(group));
+    disk.files.get(group.file)!.tag !== group.tag &&
+    crashWindows.length > 0 &&
+    serving(group) >= 1 &&
+    serving(group) < group.threads;
+  const workersAgree = (): boolean =>
+    [...versions.values()].every(
+      (group) => serving(group) === (failed(group) ? 0 : group.threads) || degradedOk(group),
+    );
   const workersNow = (): number => [...versions.values()].reduce((sum, group) => sum + serving(group), 0);
   const osThreads = (): number => threadCount() - baseline;
   const expectedOsThreads = (): number => threadsPerWorker * (expectedWorkers() + spareWorkers);
   // OS threads no version, spare or status() knows of: workers leaked by the known core bug (see STRICT).
   let orphans = 0;
-  await until(() => workersAgree() && osThreads() === expectedOsThreads(), 'threads of the live versions (and spares) only', 8_000).catch(() => {
+  await until(
+    () => workersAgree() && osThreads() === expectedOsThreads(),
+    'threads of the live versions (and spares) only',
+    8_000,
+  ).catch(() => {
     if (!STRICT && workersAgree() && osThreads() > expectedOsThreads()) {
       orphans = osThreads() - expectedOsThreads();
       knownBugs++;
@@ -455,8 +534,16 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
     );
   });
   for (const [versionKey, group] of versions) {
-    const threadIds = group.ids.map((key) => glean.status()[key]!.threads.map((t) => t.threadId).join());
-    if (new Set(threadIds).size !== 1) violations.push(`ids ${group.ids.join()} share version ${versionKey} but not its workers: ${threadIds.join(' / ')}`);
+    const threadIds = group.ids.map((key) =>
+      glean
+        .status()
+        [key]!.threads.map((t) => t.threadId)
+        .join(),
+    );
+    if (new Set(threadIds).size !== 1)
+      violations.push(
+        `ids ${group.ids.join()} share version ${versionKey} but not its workers: ${threadIds.join(' / ')}`,
+      );
   }
 
   // Every id that serves answers from the last valid config.
@@ -470,7 +557,8 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
   }
 
   if (glean.listenerCount('error') !== 0) violations.push('an error listener was attached');
-  if (logged.length < reloadErrors.size) violations.push(`${reloadErrors.size} reloads failed but only ${logged.length} errors reached the logger`);
+  if (logged.length < reloadErrors.size)
+    violations.push(`${reloadErrors.size} reloads failed but only ${logged.length} errors reached the logger`);
   if (hostUnhandled.length > 0) violations.push(`unhandled rejections: ${hostUnhandled.map(String).join('; ')}`);
 
   await glean.close();
@@ -494,10 +582,19 @@ describe('random sequences of config edits, calls and crashes', () => {
           bugs += knownBugs;
           expect(violations, `prewarm ${prewarm}, sequence: ${JSON.stringify(ops)}`).toEqual([]);
         }),
-        { numRuns: RUNS, endOnFailure: !SHRINK, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH }) },
+        {
+          numRuns: RUNS,
+          endOnFailure: !SHRINK,
+          ...(SEED === undefined ? {} : { seed: SEED }),
+          ...(PATH === undefined ? {} : { path: PATH }),
+        },
       );
-      if (bugs > 0) console.info(`properties: met known core bugs ${bugs} times (GLEAN_PROPERTY_STRICT=1 fails on them)`);
-      if (tolerated > 0) console.info(`properties: ${tolerated} answers came from bytes saved after their version was hashed (docs/architecture.md, "The bytes that run")`);
+      if (bugs > 0)
+        console.info(`properties: met known core bugs ${bugs} times (GLEAN_PROPERTY_STRICT=1 fails on them)`);
+      if (tolerated > 0)
+        console.info(
+          `properties: ${tolerated} answers came from bytes saved after their version was hashed (docs/architecture.md, "The bytes that run")`,
+        );
     },
     Math.max(30_000, RUNS * LENGTH * 2_000),
   );

@@ -33,7 +33,8 @@ async function start(options: Record<string, unknown> = {}) {
   const temp = await tempDir();
   await temp.write('a.mjs', plugin('a1'));
   await temp.write('b.mjs', plugin('b1'));
-  const config = (file: string): Promise<string> => temp.write('glean.json', [{ id: 'P', file, name: 'P', ...options }]);
+  const config = (file: string): Promise<string> =>
+    temp.write('glean.json', [{ id: 'P', file, name: 'P', ...options }]);
   await config('a.mjs');
   const glean = new Glean(temp.path('glean.json'), { watch: false, logger: false });
   onCleanup(() => glean.close());

@@ -69,11 +69,15 @@ describe('the ranges', () => {
     ['maxYoungGenerationSizeMb', 1e20, 'a number from 1 to 1048576'],
     ['maxYoungGenerationSizeMb', -1, 'a number from 1 to 1048576'],
   ] as const)('%s: %d is GLEAN_CONFIG_INVALID at its place', (key, value, expected) => {
-    expect(issuesFor({ [key]: value })).toEqual([{ path: [0, 'resourceLimits', key], message: `expected ${expected}, received ${value}` }]);
+    expect(issuesFor({ [key]: value })).toEqual([
+      { path: [0, 'resourceLimits', key], message: `expected ${expected}, received ${value}` },
+    ]);
   });
 
   it('a value that is not a number says the range too', () => {
-    expect(issuesFor({ stackSizeMb: '4' })).toEqual([{ path: [0, 'resourceLimits', 'stackSizeMb'], message: 'expected a number from 1 to 1024, received string' }]);
+    expect(issuesFor({ stackSizeMb: '4' })).toEqual([
+      { path: [0, 'resourceLimits', 'stackSizeMb'], message: 'expected a number from 1 to 1024, received string' },
+    ]);
   });
 
   it('a number too large for JSON (Infinity) is refused like any other', () => {
@@ -83,7 +87,12 @@ describe('the ranges', () => {
     } catch (error) {
       issues = (error as GleanError).issues;
     }
-    expect(issues).toEqual([{ path: ['defaults', 'resourceLimits', 'codeRangeSizeMb'], message: 'expected a number from 1 to 1024, received Infinity' }]);
+    expect(issues).toEqual([
+      {
+        path: ['defaults', 'resourceLimits', 'codeRangeSizeMb'],
+        message: 'expected a number from 1 to 1024, received Infinity',
+      },
+    ]);
   });
 
   it('the edges themselves are accepted', () => {
@@ -126,29 +135,35 @@ describe('out of range in a running Glean', () => {
     ['codeRangeSizeMb', 1e8],
     ['maxOldGenerationSizeMb', 2],
     ['maxYoungGenerationSizeMb', 1e20],
-  ] as const)('on a hot edit, %s: %d: reloadConfig() rejects GLEAN_CONFIG_INVALID and the running version keeps serving', async (key, value) => {
-    const temp = await tempDir();
-    await temp.write('greet.mjs', GREET);
-    const entries = [
-      { id: 'G', file: 'greet.mjs', name: 'greet' },
-      { id: 'T', file: 'greet.mjs', name: 'whichThread' },
-    ];
-    const configPath = await temp.write('plugin.json', entries);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
-    const greet = await glean.reloadAndWatch<(name: string) => string>('G');
-    const thread = await (await glean.reloadAndWatch<() => number>('T'))();
-    const before = glean.status();
+  ] as const)(
+    'on a hot edit, %s: %d: reloadConfig() rejects GLEAN_CONFIG_INVALID and the running version keeps serving',
+    async (key, value) => {
+      const temp = await tempDir();
+      await temp.write('greet.mjs', GREET);
+      const entries = [
+        { id: 'G', file: 'greet.mjs', name: 'greet' },
+        { id: 'T', file: 'greet.mjs', name: 'whichThread' },
+      ];
+      const configPath = await temp.write('plugin.json', entries);
+      const glean = new Glean(configPath, { watch: false, logger: false });
+      onCleanup(() => glean.close());
+      await glean.loadConfig();
+      const greet = await glean.reloadAndWatch<(name: string) => string>('G');
+      const thread = await (await glean.reloadAndWatch<() => number>('T'))();
+      const before = glean.status();
 
-    await temp.replace('plugin.json', entries.map((entry) => ({ ...entry, resourceLimits: { [key]: value } })));
-    const error = await rejection(glean.reloadConfig());
-    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
-    expect(error.issues?.[0]?.path).toEqual([0, 'resourceLimits', key]);
-    expect(await greet('still')).toBe('v1:still');
-    expect(await (await glean.reloadAndWatch<() => number>('T'))()).toBe(thread);
-    expect(Object.keys(glean.status())).toEqual(Object.keys(before));
-  });
+      await temp.replace(
+        'plugin.json',
+        entries.map((entry) => ({ ...entry, resourceLimits: { [key]: value } })),
+      );
+      const error = await rejection(glean.reloadConfig());
+      expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+      expect(error.issues?.[0]?.path).toEqual([0, 'resourceLimits', key]);
+      expect(await greet('still')).toBe('v1:still');
+      expect(await (await glean.reloadAndWatch<() => number>('T'))()).toBe(thread);
+      expect(Object.keys(glean.status())).toEqual(Object.keys(before));
+    },
+  );
 });
 
 describe('the edges start a worker that serves a call', () => {
@@ -160,7 +175,9 @@ describe('the edges start a worker that serves a call', () => {
   it.each(edges)('%s: %d', async (key, value) => {
     const temp = await tempDir();
     await temp.write('greet.mjs', GREET);
-    const configPath = await temp.write('plugin.json', [{ id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits: { [key]: value } }]);
+    const configPath = await temp.write('plugin.json', [
+      { id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits: { [key]: value } },
+    ]);
     const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
     onCleanup(() => glean.close());
     await glean.loadConfig();
@@ -170,7 +187,8 @@ describe('the edges start a worker that serves a call', () => {
   it('every key at its minimum at once, and every key at its maximum at once', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', GREET);
-    const at = (end: 'min' | 'max'): ResourceLimits => Object.fromEntries(KEYS.map((key) => [key, RESOURCE_LIMIT_RANGES[key][end]]));
+    const at = (end: 'min' | 'max'): ResourceLimits =>
+      Object.fromEntries(KEYS.map((key) => [key, RESOURCE_LIMIT_RANGES[key][end]]));
     const configPath = await temp.write('plugin.json', [
       { id: 'Min', file: 'greet.mjs', name: 'greet', resourceLimits: at('min') },
       { id: 'Max', file: 'greet.mjs', name: 'greet', resourceLimits: at('max') },
@@ -209,7 +227,7 @@ writeFileSync(configPath, JSON.stringify([
 result.reload = await settle(glean.reloadConfig());
 result.after = await settle(greet('b'));
 // Only B: any other new thread would need address space for its code range, and V8 aborts the process without it.
-const onlyB = configPath.replace(/plugin\.json$/, 'only-b.json');
+const onlyB = configPath.replace(/plugin.json$/, 'only-b.json');
 writeFileSync(onlyB, JSON.stringify([{ id: 'B', file: 'greet.mjs', name: 'greet', resourceLimits: { stackSizeMb: 1024 } }]));
 const fresh = new Glean(onlyB, { watch: false, logger: false, prewarm: false });
 result.load = await settle(fresh.loadConfig());
@@ -228,10 +246,16 @@ process.exit(0);
         process.execPath,
         ['--input-type=module', '-e', CHILD],
         { env: { ...process.env, GLEAN_DIST: DIST, GLEAN_CONFIG: configPath }, encoding: 'utf8', timeout: 20_000 },
-        (error, out, err) => (error === null ? resolve(out) : reject(new Error(`the child failed (${String(error.code ?? error.signal)}): ${err}`))),
+        (error, out, err) =>
+          error === null
+            ? resolve(out)
+            : reject(new Error(`the child failed (${String(error.code ?? error.signal)}): ${err}`)),
       );
     });
-    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, { code?: string; value?: unknown; message?: string } | string>;
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<
+      string,
+      { code?: string; value?: unknown; message?: string } | string
+    >;
     expect(result['before']).toBe('v1:a');
     expect(result['after']).toEqual({ value: 'v1:b' });
     const { reload, load } = result as Record<string, { code?: string; message?: string }>;

@@ -7,7 +7,8 @@ import { configMap, tempDir, type TempDir } from './helpers/index.js';
 import { rejectionOf } from './helpers/faults.js';
 
 /** What to do around readConfined's `open` of a plugin file, to swap files at the worst moment. */
-const swapAround: { open: { before?: () => Promise<void>; after?: () => Promise<void>; times?: number } | undefined } = { open: undefined };
+const swapAround: { open: { before?: () => Promise<void>; after?: () => Promise<void>; times?: number } | undefined } =
+  { open: undefined };
 /** The paths opened through fs.promises.open in the current test. */
 const opened: string[] = [];
 
@@ -136,11 +137,17 @@ describe('confine', () => {
   test('a root that is itself a symlink is compared by its real path, and named both ways when refusing', async () => {
     const { dir, root } = await layout();
     await symlink(root, join(dir, 'app-link'));
-    await expect(confine(join(dir, 'app-link/plugins/ok.js'), join(dir, 'app-link'))).resolves.toBe(join(root, 'plugins/ok.js'));
-    await expect(confine(join(root, 'plugins/ok.js'), join(dir, 'app-link'))).resolves.toBe(join(root, 'plugins/ok.js'));
+    await expect(confine(join(dir, 'app-link/plugins/ok.js'), join(dir, 'app-link'))).resolves.toBe(
+      join(root, 'plugins/ok.js'),
+    );
+    await expect(confine(join(root, 'plugins/ok.js'), join(dir, 'app-link'))).resolves.toBe(
+      join(root, 'plugins/ok.js'),
+    );
     const error = await rejection(confine(join(dir, 'outside/evil.js'), join(dir, 'app-link')));
     expect(error.code).toBe(ErrorCode.OUTSIDE_ROOT);
-    expect(error.message.replaceAll(dir, '<dir>')).toContain('outside the plugin root <dir>/app-link (really <dir>/app)');
+    expect(error.message.replaceAll(dir, '<dir>')).toContain(
+      'outside the plugin root <dir>/app-link (really <dir>/app)',
+    );
   });
 
   test("a Kubernetes ConfigMap: the root is the link's folder, and plugin files reached through ..data are inside it", async () => {
@@ -152,7 +159,9 @@ describe('confine', () => {
     await symlink('..data/handler.js', join(dir, 'handler.js'));
     const root = join(configPath, '..'); // the folder holding plugin.json as given, not the one it resolves to
     await expect(confine(join(dir, 'handler.js'), root)).resolves.toBe(join(dir, '..2026_11_28_0000/handler.js'));
-    await expect(confine(join(dir, '..data/handler.js'), root)).resolves.toBe(join(dir, '..2026_11_28_0000/handler.js'));
+    await expect(confine(join(dir, '..data/handler.js'), root)).resolves.toBe(
+      join(dir, '..2026_11_28_0000/handler.js'),
+    );
     // Taking the folder the config resolves to as the root would confine plugins to one generation of the ConfigMap.
     expect(await realpath(configPath)).toBe(join(dir, '..2026_11_28_0000/plugin.json'));
   });
@@ -162,14 +171,18 @@ describe('confine', () => {
     const error = await rejection(confine(join(root, 'plugins/nope.js'), root, { id: 'Nope' }));
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
-    expect(error.message.replaceAll(dir, '<dir>')).toBe('plugin "Nope" (<dir>/app/plugins/nope.js): cannot read the plugin file (ENOENT)');
+    expect(error.message.replaceAll(dir, '<dir>')).toBe(
+      'plugin "Nope" (<dir>/app/plugins/nope.js): cannot read the plugin file (ENOENT)',
+    );
   });
 
   test('a missing file outside the root is outside the root: its existence cannot be probed', async () => {
     const { dir, root } = await layout();
     const error = await rejection(confine(join(dir, 'outside/nope.js'), root));
     expect(error.code).toBe(ErrorCode.OUTSIDE_ROOT);
-    expect(error.message.replaceAll(dir, '<dir>')).toContain('<dir>/outside/nope.js (missing) is outside the plugin root <dir>/app');
+    expect(error.message.replaceAll(dir, '<dir>')).toContain(
+      '<dir>/outside/nope.js (missing) is outside the plugin root <dir>/app',
+    );
     expect((await rejection(confine(join(dir, 'no/such/folder/x.js'), root))).code).toBe(ErrorCode.OUTSIDE_ROOT);
   });
 
@@ -198,7 +211,9 @@ describe('confine', () => {
     const { dir, root } = await layout();
     const error = await rejection(confine(join(root, 'plugins/ok.js'), join(dir, 'no-root')));
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
-    expect(error.message.replaceAll(dir, '<dir>')).toBe('plugin <dir>/app/plugins/ok.js: the plugin root <dir>/no-root cannot be resolved (ENOENT)');
+    expect(error.message.replaceAll(dir, '<dir>')).toBe(
+      'plugin <dir>/app/plugins/ok.js: the plugin root <dir>/no-root cannot be resolved (ENOENT)',
+    );
   });
 
   test('a relative file resolves against the working folder', async () => {
@@ -249,7 +264,9 @@ describe('readConfined', () => {
     swapAround.open = { before: toOutside, after: toInside, times: Infinity };
     const error = await rejection(readConfined(join(root, 'plugins/lib/x.js'), root));
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
-    expect(error.message.replaceAll(dir, '<dir>')).toBe('plugin <dir>/app/plugins/lib/x.js: the plugin file kept changing while it was read (3 attempts)');
+    expect(error.message.replaceAll(dir, '<dir>')).toBe(
+      'plugin <dir>/app/plugins/lib/x.js: the plugin file kept changing while it was read (3 attempts)',
+    );
     expect(opened).toHaveLength(3);
   });
 });

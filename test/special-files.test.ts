@@ -13,7 +13,14 @@ import { appendFile, readFile, rename, rm, symlink, truncate, writeFile } from '
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, test } from 'vitest';
 import { ErrorCode, Glean, type GleanOptions } from '../packages/core/src/index.js';
-import { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES, RefusedFileError, openRegularFile, readOpenedFile, readRegularFile } from '../packages/core/src/read-file.js';
+import {
+  MAX_CONFIG_BYTES,
+  MAX_PLUGIN_FILE_BYTES,
+  RefusedFileError,
+  openRegularFile,
+  readOpenedFile,
+  readRegularFile,
+} from '../packages/core/src/read-file.js';
 import { nextEvent, onCleanup, tempDir, type TempDir } from './helpers/index.js';
 
 /** Long enough for a loaded machine to open, fstat and refuse a file; far shorter than a read that hangs. */
@@ -82,25 +89,38 @@ const stable = (text: string, temp: TempDir): string => text.replaceAll(temp.dir
 describe('the config is not a regular file', () => {
   it.each([
     ['a FIFO', (temp: TempDir) => fifo(temp, 'plugin.json'), 'a FIFO'],
-    ['/dev/zero through a symlink', (temp: TempDir) => symlink('/dev/zero', temp.path('plugin.json')), 'a character device'],
-    ['/dev/null through a symlink', (temp: TempDir) => symlink('/dev/null', temp.path('plugin.json')), 'a character device'],
-  ] as const)('%s: loadConfig() rejects GLEAN_CONFIG_UNREADABLE at once, naming it, and close() settles', async (_what, makeIt, kind) => {
-    const temp = await tempDir();
-    await temp.write('greet.mjs', plugin('v1'));
-    await makeIt(temp);
-    const g = glean(temp.path('plugin.json'));
+    [
+      '/dev/zero through a symlink',
+      (temp: TempDir) => symlink('/dev/zero', temp.path('plugin.json')),
+      'a character device',
+    ],
+    [
+      '/dev/null through a symlink',
+      (temp: TempDir) => symlink('/dev/null', temp.path('plugin.json')),
+      'a character device',
+    ],
+  ] as const)(
+    '%s: loadConfig() rejects GLEAN_CONFIG_UNREADABLE at once, naming it, and close() settles',
+    async (_what, makeIt, kind) => {
+      const temp = await tempDir();
+      await temp.write('greet.mjs', plugin('v1'));
+      await makeIt(temp);
+      const g = glean(temp.path('plugin.json'));
 
-    const error = await rejection(g.loadConfig(), 'loadConfig()');
-    expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
-    expect(stable(error.message, temp)).toBe(`config <dir>/plugin.json is unreadable: ${kind}, not a regular file`);
-    await within(g.close(), 'close()');
-  });
+      const error = await rejection(g.loadConfig(), 'loadConfig()');
+      expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
+      expect(stable(error.message, temp)).toBe(`config <dir>/plugin.json is unreadable: ${kind}, not a regular file`);
+      await within(g.close(), 'close()');
+    },
+  );
 
   it('a FIFO: the wording', async () => {
     const temp = await tempDir();
     fifo(temp, 'plugin.json');
     const error = await rejection(glean(temp.path('plugin.json')).loadConfig(), 'loadConfig()');
-    expect(stable(error.message, temp)).toMatchInlineSnapshot(`"config <dir>/plugin.json is unreadable: a FIFO, not a regular file"`);
+    expect(stable(error.message, temp)).toMatchInlineSnapshot(
+      `"config <dir>/plugin.json is unreadable: a FIFO, not a regular file"`,
+    );
   });
 
   it('replaced by a FIFO: reloadConfig() rejects at once, the running version keeps serving, and a later valid config applies', async () => {
@@ -157,7 +177,9 @@ describe('the config is not a regular file', () => {
     await appendFile(configPath, ' ');
     const error = await rejection(glean(configPath).loadConfig(), 'loadConfig() of 16 MiB + 1');
     expect(error.code).toBe(ErrorCode.CONFIG_UNREADABLE);
-    expect(stable(error.message, temp)).toMatchInlineSnapshot(`"config <dir>/plugin.json is unreadable: 16777217 bytes, over the 16 MiB limit"`);
+    expect(stable(error.message, temp)).toMatchInlineSnapshot(
+      `"config <dir>/plugin.json is unreadable: 16777217 bytes, over the 16 MiB limit"`,
+    );
   });
 });
 
@@ -169,7 +191,9 @@ describe('a plugin file is not a regular file', () => {
 
     const error = await rejection(g.loadConfig(), 'loadConfig()');
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
-    expect(stable(error.message, temp)).toMatchInlineSnapshot(`"plugin "G" (<dir>/greet.mjs): cannot read the plugin file (a FIFO, not a regular file)"`);
+    expect(stable(error.message, temp)).toMatchInlineSnapshot(
+      `"plugin "G" (<dir>/greet.mjs): cannot read the plugin file (a FIFO, not a regular file)"`,
+    );
     await within(g.close(), 'close()');
   });
 
@@ -183,7 +207,9 @@ describe('a plugin file is not a regular file', () => {
 
     const error = await rejection(g.loadConfig(), 'loadConfig()');
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
-    expect(stable(error.message, temp)).toBe(`plugin "G" (<dir>/greet.mjs): cannot read the plugin file (${kind}, not a regular file)`);
+    expect(stable(error.message, temp)).toBe(
+      `plugin "G" (<dir>/greet.mjs): cannot read the plugin file (${kind}, not a regular file)`,
+    );
   });
 
   it('/dev/zero through a symlink, with the default root: GLEAN_OUTSIDE_ROOT, as any file outside it', async () => {
@@ -213,7 +239,9 @@ describe('a plugin file is not a regular file', () => {
     await truncate(file, MAX_PLUGIN_FILE_BYTES + 1); // sparse: no disk, and nothing is read
     const error = await rejection(glean(await temp.write('plugin.json', entries())).loadConfig(), 'loadConfig()');
     expect(error.code).toBe(ErrorCode.LOAD_FAILED);
-    expect(stable(error.message, temp)).toMatchInlineSnapshot(`"plugin "G" (<dir>/greet.mjs): cannot read the plugin file (67108865 bytes, over the 64 MiB limit)"`);
+    expect(stable(error.message, temp)).toMatchInlineSnapshot(
+      `"plugin "G" (<dir>/greet.mjs): cannot read the plugin file (67108865 bytes, over the 64 MiB limit)"`,
+    );
   });
 });
 
@@ -226,9 +254,11 @@ test('as many FIFO reads as the threadpool has threads leave it free: fs.promise
 
   expect(await within(readFile(ordinary, 'utf8'), 'readFile of an ordinary file')).toBe('still here');
   const outcomes = await within(settled, `${threads} loadConfig() of FIFOs`);
-  expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'resolved'))).toEqual(
-    Array.from({ length: threads }, () => ErrorCode.CONFIG_UNREADABLE),
-  );
+  expect(
+    outcomes.map((outcome) =>
+      outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'resolved',
+    ),
+  ).toEqual(Array.from({ length: threads }, () => ErrorCode.CONFIG_UNREADABLE));
 });
 
 describe('glean hash', () => {
@@ -239,11 +269,21 @@ describe('glean hash', () => {
   /** Runs the built `glean` in `cwd`; killed, and so failing the test, if it does not exit promptly. */
   function hash(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      execFile(GLEAN, ['hash', ...args], { cwd, encoding: 'utf8', timeout: PROMPTLY_MS, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error === null ? 0 : error.code;
-        if (typeof code !== 'number') reject(new Error(`glean hash ${args.join(' ')} did not exit within ${PROMPTLY_MS} ms (${error?.signal ?? String(error)})`));
-        else resolve({ code, stdout, stderr });
-      });
+      execFile(
+        GLEAN,
+        ['hash', ...args],
+        { cwd, encoding: 'utf8', timeout: PROMPTLY_MS, maxBuffer: 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : error.code;
+          if (typeof code !== 'number')
+            reject(
+              new Error(
+                `glean hash ${args.join(' ')} did not exit within ${PROMPTLY_MS} ms (${error?.signal ?? String(error)})`,
+              ),
+            );
+          else resolve({ code, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -261,13 +301,21 @@ describe('glean hash', () => {
   test.each([['/dev/zero'], ['zero']])('/dev/zero (as %s): exit 1 at once, no bytes read', async (name) => {
     const temp = await tempDir();
     await symlink('/dev/zero', temp.path('zero'));
-    expect(await hash([name], temp.dir)).toEqual({ code: 1, stdout: '', stderr: `glean: cannot read ${name}: a character device, not a regular file\n` });
+    expect(await hash([name], temp.dir)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `glean: cannot read ${name}: a character device, not a regular file\n`,
+    });
   });
 
   test('over 64 MiB: exit 1 naming the limit', async () => {
     const temp = await tempDir();
     await truncate(await temp.write('big.js', ''), MAX_PLUGIN_FILE_BYTES + 1);
-    expect(await hash(['big.js'], temp.dir)).toEqual({ code: 1, stdout: '', stderr: 'glean: cannot read big.js: 67108865 bytes, over the 64 MiB limit\n' });
+    expect(await hash(['big.js'], temp.dir)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'glean: cannot read big.js: 67108865 bytes, over the 64 MiB limit\n',
+    });
   });
 });
 
@@ -303,7 +351,9 @@ describe('readRegularFile: the one bounded reader', () => {
     const temp = await tempDir();
     await temp.write('target.txt', 'through');
     await symlink('target.txt', temp.path('link.txt'));
-    await expect(readRegularFile(temp.path('link.txt'), 100, { follow: false })).rejects.toMatchObject({ code: 'ELOOP' });
+    await expect(readRegularFile(temp.path('link.txt'), 100, { follow: false })).rejects.toMatchObject({
+      code: 'ELOOP',
+    });
     expect((await readRegularFile(temp.path('link.txt'), 100, { follow: true })).toString()).toBe('through');
   });
 

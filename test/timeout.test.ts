@@ -3,7 +3,7 @@
  * blocked one is replaced), drains on reload (bounded by drainTimeoutMs), and queue limits.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, LIVENESS_GRACE_MS, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { ErrorCode, Glean, type GleanError, LIVENESS_GRACE_MS, type CrashEvent, type ReloadEvent } from '@glean/core';
 import { nextEvent, onCleanup, tempDir, threadCount, until, type TempDir } from './helpers/index.js';
 import { expectThreadsBackAfterClose, recordEvents, rejectionOf } from './helpers/faults.js';
 
@@ -139,7 +139,10 @@ describe('timeoutMs', () => {
     for (const outcome of settled) if ('value' in outcome) expect(outcome.value).not.toBe(thread);
 
     // The replacement takes calls once it has loaded the plugin; on a busy machine that can take longer than timeoutMs.
-    await until(() => s.glean.status()['P']!.threads.some((t) => t.ready && t.threadId !== thread), 'the replacement worker to be ready');
+    await until(
+      () => s.glean.status()['P']!.threads.some((t) => t.ready && t.threadId !== thread),
+      'the replacement worker to be ready',
+    );
     const next = await p.threadId();
     expect(next).not.toBe(thread);
     const status = s.glean.status()['P']!;

@@ -19,7 +19,10 @@ export function Echo(message) {
 
 type Echo = (message: { body: Uint8Array; move: boolean }) => { size: number; body: Uint8Array };
 
-async function plugin(): Promise<{ echo: (message: { body: Uint8Array; move: boolean }) => Promise<{ size: number; body: Uint8Array }>; lastBodySize: () => Promise<number> }> {
+async function plugin(): Promise<{
+  echo: (message: { body: Uint8Array; move: boolean }) => Promise<{ size: number; body: Uint8Array }>;
+  lastBodySize: () => Promise<number>;
+}> {
   const temp = await tempDir();
   await temp.write('echo.mjs', PLUGIN);
   // Both ids name the same file: one worker serves both, so LastBodySize sees what Echo kept.
@@ -32,7 +35,10 @@ async function plugin(): Promise<{ echo: (message: { body: Uint8Array; move: boo
   );
   onCleanup(() => glean.close());
   await glean.loadConfig();
-  return { echo: await glean.reloadAndWatch<Echo>('Echo'), lastBodySize: await glean.reloadAndWatch<() => number>('Last') };
+  return {
+    echo: await glean.reloadAndWatch<Echo>('Echo'),
+    lastBodySize: await glean.reloadAndWatch<() => number>('Last'),
+  };
 }
 
 describe('transferring bytes', () => {

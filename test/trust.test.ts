@@ -9,7 +9,8 @@ import { Glean, type GleanError } from '@glean/core';
 import { hashForIntegrity } from '../packages/core/src/integrity.js';
 import { configMap, nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, type TempDir } from './helpers/index.js';
 
-const plugin = (tag: string): string => `export const Tag = () => '${tag}';\nexport const Exit = () => process.exit(1);\n`;
+const plugin = (tag: string): string =>
+  `export const Tag = () => '${tag}';\nexport const Exit = () => process.exit(1);\n`;
 const sri = (text: string): string => hashForIntegrity(Buffer.from(text));
 
 async function start(configPath: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<Glean> {
@@ -19,7 +20,12 @@ async function start(configPath: string, options: ConstructorParameters<typeof G
   return glean;
 }
 
-async function expectRefused(temp: TempDir, entries: object[], code: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<void> {
+async function expectRefused(
+  temp: TempDir,
+  entries: object[],
+  code: string,
+  options: ConstructorParameters<typeof Glean>[1] = {},
+): Promise<void> {
   const baseline = threadCount();
   const glean = new Glean(await temp.write('app/plugin.json', entries), { watch: false, logger: false, ...options });
   onCleanup(() => glean.close());
@@ -32,7 +38,14 @@ describe('root confinement', () => {
     const temp = await tempDir();
     await temp.write('outside.mjs', plugin('outside'));
     await temp.write('app/inside.mjs', plugin('inside'));
-    await expectRefused(temp, [{ id: 'In', file: 'inside.mjs', name: 'Tag' }, { id: 'Out', file: '../outside.mjs', name: 'Tag' }], 'GLEAN_OUTSIDE_ROOT');
+    await expectRefused(
+      temp,
+      [
+        { id: 'In', file: 'inside.mjs', name: 'Tag' },
+        { id: 'Out', file: '../outside.mjs', name: 'Tag' },
+      ],
+      'GLEAN_OUTSIDE_ROOT',
+    );
   });
 
   it('refuses an absolute path elsewhere and a symlink inside that points out', async () => {
@@ -59,7 +72,10 @@ describe('root confinement', () => {
   it('loads from a wider root when one is given', async () => {
     const temp = await tempDir();
     await temp.write('shared/outside.mjs', plugin('shared'));
-    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: '../shared/outside.mjs', name: 'Tag' }]), { root: temp.dir });
+    const glean = await start(
+      await temp.write('app/plugin.json', [{ id: 'T', file: '../shared/outside.mjs', name: 'Tag' }]),
+      { root: temp.dir },
+    );
     expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('shared');
   });
 
@@ -78,15 +94,23 @@ describe('integrity', () => {
   it('loads a plugin whose bytes match its integrity, and refuses one that does not', async () => {
     const temp = await tempDir();
     await temp.write('app/tag.mjs', plugin('v1'));
-    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]));
+    const glean = await start(
+      await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]),
+    );
     expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('v1');
-    await expectRefused(temp, [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('other')) }], 'GLEAN_INTEGRITY_MISMATCH');
+    await expectRefused(
+      temp,
+      [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('other')) }],
+      'GLEAN_INTEGRITY_MISMATCH',
+    );
   });
 
   it('catches a plugin file swapped between two reloads, and keeps the checked version serving', async () => {
     const temp = await tempDir();
     await temp.write('app/tag.mjs', plugin('v1'));
-    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]));
+    const glean = await start(
+      await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]),
+    );
     const tag = await glean.reloadAndWatch<() => string>('T');
     await temp.write('app/tag.mjs', plugin('tampered'));
     const failed = nextEvent<GleanError>(glean, 'error');
@@ -97,39 +121,50 @@ describe('integrity', () => {
 
   it.each([
     ['an ES module', 'tag.mjs', plugin],
-    ['a CommonJS module', 'tag.cjs', (tag: string): string => `module.exports = { Tag: () => '${tag}', Exit: () => process.exit(1) };\n`],
-  ])('restarts a crashed worker of %s on the checked bytes, not on a file changed since', async (_kind, file, source) => {
-    const temp = await tempDir();
-    await temp.write(`app/${file}`, source('v1'));
-    const glean = await start(
-      await temp.write('app/plugin.json', [
-        { id: 'T', file, name: 'Tag', integrity: sri(source('v1')) },
-        { id: 'X', file, name: 'Exit', integrity: sri(source('v1')) },
-      ]),
-    );
-    const tag = await glean.reloadAndWatch<() => string>('T');
-    const exit = await glean.reloadAndWatch<() => never>('X');
-    expect(await tag()).toBe('v1');
-    await temp.write(`app/${file}`, source('tampered'));
-    const crashed = nextEvent(glean, 'crash');
-    await expect(exit()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
-    await crashed;
-    expect(await tag()).toBe('v1');
-    expect(glean.status()['T']!.restarts).toBe(1);
-  });
+    [
+      'a CommonJS module',
+      'tag.cjs',
+      (tag: string): string => `module.exports = { Tag: () => '${tag}', Exit: () => process.exit(1) };\n`,
+    ],
+  ])(
+    'restarts a crashed worker of %s on the checked bytes, not on a file changed since',
+    async (_kind, file, source) => {
+      const temp = await tempDir();
+      await temp.write(`app/${file}`, source('v1'));
+      const glean = await start(
+        await temp.write('app/plugin.json', [
+          { id: 'T', file, name: 'Tag', integrity: sri(source('v1')) },
+          { id: 'X', file, name: 'Exit', integrity: sri(source('v1')) },
+        ]),
+      );
+      const tag = await glean.reloadAndWatch<() => string>('T');
+      const exit = await glean.reloadAndWatch<() => never>('X');
+      expect(await tag()).toBe('v1');
+      await temp.write(`app/${file}`, source('tampered'));
+      const crashed = nextEvent(glean, 'crash');
+      await expect(exit()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
+      await crashed;
+      expect(await tag()).toBe('v1');
+      expect(glean.status()['T']!.restarts).toBe(1);
+    },
+  );
 
   it('runs the checked bytes of a TypeScript plugin through the TypeScript hooks', async () => {
     const temp = await tempDir();
     const source = "export const Tag = (): string => 'typed';\n";
     await temp.write('app/tag.ts', source);
-    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.ts', name: 'Tag', integrity: sri(source) }]));
+    const glean = await start(
+      await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.ts', name: 'Tag', integrity: sri(source) }]),
+    );
     expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('typed');
   });
 
   it('refuses a plugin without integrity under requireIntegrity', async () => {
     const temp = await tempDir();
     await temp.write('app/tag.mjs', plugin('v1'));
-    await expectRefused(temp, [{ id: 'T', file: 'tag.mjs', name: 'Tag' }], 'GLEAN_INTEGRITY_REQUIRED', { requireIntegrity: true });
+    await expectRefused(temp, [{ id: 'T', file: 'tag.mjs', name: 'Tag' }], 'GLEAN_INTEGRITY_REQUIRED', {
+      requireIntegrity: true,
+    });
   });
 });
 

@@ -11,7 +11,16 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, Glean, GleanError } from '@glean/core';
 import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, faultySetup, recordEvents, type FaultySetup, settledWithin, rejectedWith, type Outcome } from './helpers/faults.js';
+import {
+  expectThreadsBackAfterClose,
+  failOnHostUnhandledRejections,
+  faultySetup,
+  recordEvents,
+  type FaultySetup,
+  settledWithin,
+  rejectedWith,
+  type Outcome,
+} from './helpers/faults.js';
 
 failOnHostUnhandledRejections();
 
@@ -58,10 +67,8 @@ const nest = (depth: number): Nested => {
 type Setup = FaultySetup<FaultyApi>;
 
 // A short drain: a call glean lost would otherwise hold close() (and the cleanup after a failed test) for the default 30 s.
-const setup = (options: Record<string, unknown> = {}): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, { drainTimeoutMs: 500, ...options });
-
-
-
+const setup = (options: Record<string, unknown> = {}): Promise<Setup> =>
+  faultySetup<FaultyApi>(FAULTY, { drainTimeoutMs: 500, ...options });
 
 /** The faulty version still runs on `thread` alone, restarted never, with no crash event. */
 async function expectWorkerKept(s: Setup, thread: number): Promise<void> {
@@ -74,18 +81,21 @@ async function expectWorkerKept(s: Setup, thread: number): Promise<void> {
 }
 
 describe('a result the host cannot read', () => {
-  it.each([3000, 10_000])('nested %i levels deep rejects GLEAN_NOT_CLONEABLE within 2 s; a call beside it on the same worker resolves, and the worker is kept', async (depth) => {
-    const s = await setup();
-    const thread = await s.faulty.threadId();
-    // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
-    const beside = settledWithin(s.faulty.slow(300), 3000);
+  it.each([3000, 10_000])(
+    'nested %i levels deep rejects GLEAN_NOT_CLONEABLE within 2 s; a call beside it on the same worker resolves, and the worker is kept',
+    async (depth) => {
+      const s = await setup();
+      const thread = await s.faulty.threadId();
+      // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
+      const beside = settledWithin(s.faulty.slow(300), 3000);
 
-    const error = rejectedWith(await settledWithin(s.faulty.deep(depth), 2000), ErrorCode.NOT_CLONEABLE);
-    expect(error.id).toBe('Faulty');
-    expect(await beside).toEqual({ value: thread });
-    await expectWorkerKept(s, thread);
-    await expectThreadsBackAfterClose(s);
-  });
+      const error = rejectedWith(await settledWithin(s.faulty.deep(depth), 2000), ErrorCode.NOT_CLONEABLE);
+      expect(error.id).toBe('Faulty');
+      expect(await beside).toEqual({ value: thread });
+      await expectWorkerKept(s, thread);
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 
   it('an Error the plugin throws with a property nested 3000 levels deep rejects GLEAN_NOT_CLONEABLE within 2 s, and the worker is kept', async () => {
     const s = await setup();
@@ -142,7 +152,13 @@ interface BadApi {
   give(kind: BadKind): unknown;
 }
 
-type BadKind = 'throwing getter' | 'throwing proxy' | 'thrown error with a throwing getter' | 'thrown proxy' | 'throwing then getter' | 'thenable answering many times';
+type BadKind =
+  | 'throwing getter'
+  | 'throwing proxy'
+  | 'thrown error with a throwing getter'
+  | 'thrown proxy'
+  | 'throwing then getter'
+  | 'thenable answering many times';
 
 const BAD = `
 import { threadId } from 'node:worker_threads';
@@ -202,24 +218,27 @@ describe('a result or a thrown value that fights being copied', () => {
     'thrown proxy',
     'throwing then getter',
     'thenable answering many times',
-  ])('a %s: the call rejects with a coded error or the plugin\'s error; a call in flight beside it resolves, the worker is kept, and seven in a row do not fail the version', async (kind) => {
-    const s = await faultySetup<BadApi>(BAD, { drainTimeoutMs: 500 });
-    const thread = await s.faulty.threadId();
-    // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
-    const beside = settledWithin(s.faulty.slow(300), 3000);
+  ])(
+    "a %s: the call rejects with a coded error or the plugin's error; a call in flight beside it resolves, the worker is kept, and seven in a row do not fail the version",
+    async (kind) => {
+      const s = await faultySetup<BadApi>(BAD, { drainTimeoutMs: 500 });
+      const thread = await s.faulty.threadId();
+      // Its outcome is taken at once, so a rejection is never left unhandled whatever fails first.
+      const beside = settledWithin(s.faulty.slow(300), 3000);
 
-    expectSettledAsBad(kind, await settledWithin(s.faulty.give(kind), 2000));
-    expect(await beside).toEqual({ value: thread });
-    for (let i = 1; i < 7; i++) expectSettledAsBad(kind, await settledWithin(s.faulty.give(kind), 2000));
+      expectSettledAsBad(kind, await settledWithin(s.faulty.give(kind), 2000));
+      expect(await beside).toEqual({ value: thread });
+      for (let i = 1; i < 7; i++) expectSettledAsBad(kind, await settledWithin(s.faulty.give(kind), 2000));
 
-    expect(await settledWithin(s.faulty.threadId(), 2000)).toEqual({ value: thread });
-    const status = s.glean.status()['Faulty']!;
-    expect(status).toMatchObject({ state: 'ready', restarts: 0 });
-    expect(status.threads.map((t) => t.threadId)).toEqual([thread]);
-    expect(s.crashes).toEqual([]);
-    expect(await s.healthy('still here')).toBe('still here');
-    await expectThreadsBackAfterClose(s);
-  });
+      expect(await settledWithin(s.faulty.threadId(), 2000)).toEqual({ value: thread });
+      const status = s.glean.status()['Faulty']!;
+      expect(status).toMatchObject({ state: 'ready', restarts: 0 });
+      expect(status.threads.map((t) => t.threadId)).toEqual([thread]);
+      expect(s.crashes).toEqual([]);
+      expect(await s.healthy('still here')).toBe('still here');
+      await expectThreadsBackAfterClose(s);
+    },
+  );
 });
 
 describe('an export that cannot be described, added on a version that already runs', () => {
@@ -234,61 +253,70 @@ export const hostileMethods = Object.create(new Proxy({}, { ownKeys: boom('ownKe
   it.each([
     ['a Proxy whose traps throw', 'hostileProxy'],
     ['an object whose method lookup throws', 'hostileMethods'],
-  ])('%s: reloadConfig() rejects with a coded GleanError, and the running id keeps serving from the same worker', async (_what, name) => {
-    const temp = await tempDir();
-    await temp.write('plugin.mjs', PLUGIN);
-    const good = { id: 'Good', file: 'plugin.mjs', name: 'good' };
-    const configPath = await temp.write('glean.json', [good]);
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    const crashes = recordEvents(glean, 'crash');
-    await glean.loadConfig();
-    const handle = await glean.reloadAndWatch<(value: string) => string>('Good');
-    expect(await handle('x')).toBe('good:x');
-    const threads = glean.status()['Good']!.threads.map((t) => t.threadId);
+  ])(
+    '%s: reloadConfig() rejects with a coded GleanError, and the running id keeps serving from the same worker',
+    async (_what, name) => {
+      const temp = await tempDir();
+      await temp.write('plugin.mjs', PLUGIN);
+      const good = { id: 'Good', file: 'plugin.mjs', name: 'good' };
+      const configPath = await temp.write('glean.json', [good]);
+      const baseline = threadCount();
+      const glean = new Glean(configPath, { watch: false, logger: false });
+      onCleanup(() => glean.close());
+      const crashes = recordEvents(glean, 'crash');
+      await glean.loadConfig();
+      const handle = await glean.reloadAndWatch<(value: string) => string>('Good');
+      expect(await handle('x')).toBe('good:x');
+      const threads = glean.status()['Good']!.threads.map((t) => t.threadId);
 
-    // Same file, same options: the running version is reused, and only describes the new export.
-    await temp.write('glean.json', [good, { id: 'Bad', file: 'plugin.mjs', name }]);
-    const outcome = await settledWithin(glean.reloadConfig(), 3000);
-    expect(outcome, 'reloadConfig() still pending').not.toBe('pending');
-    const error = (outcome as { error?: unknown }).error;
-    expect(error).toBeInstanceOf(GleanError);
-    expect(Object.values(ErrorCode)).toContain((error as GleanError).code);
-    expect((error as GleanError).id).toBe('Bad');
+      // Same file, same options: the running version is reused, and only describes the new export.
+      await temp.write('glean.json', [good, { id: 'Bad', file: 'plugin.mjs', name }]);
+      const outcome = await settledWithin(glean.reloadConfig(), 3000);
+      expect(outcome, 'reloadConfig() still pending').not.toBe('pending');
+      const error = (outcome as { error?: unknown }).error;
+      expect(error).toBeInstanceOf(GleanError);
+      expect(Object.values(ErrorCode)).toContain((error as GleanError).code);
+      expect((error as GleanError).id).toBe('Bad');
 
-    expect(await handle('y')).toBe('good:y');
-    expect(Object.keys(glean.status())).toEqual(['Good']);
-    expect(glean.status()['Good']).toMatchObject({ state: 'ready', restarts: 0 });
-    expect(glean.status()['Good']!.threads.map((t) => t.threadId)).toEqual(threads);
-    expect(crashes).toEqual([]);
-    await glean.close();
-    await threadsBackTo(baseline);
-  });
+      expect(await handle('y')).toBe('good:y');
+      expect(Object.keys(glean.status())).toEqual(['Good']);
+      expect(glean.status()['Good']).toMatchObject({ state: 'ready', restarts: 0 });
+      expect(glean.status()['Good']!.threads.map((t) => t.threadId)).toEqual(threads);
+      expect(crashes).toEqual([]);
+      await glean.close();
+      await threadsBackTo(baseline);
+    },
+  );
 });
 
 describe('an error named like a member of Object.prototype', () => {
-  it.each(['hasOwnProperty', 'constructor', '__proto__', 'toString'])('named %s reaches the caller as the plugin error it is, and the worker is kept', async (name) => {
-    const temp = await tempDir();
-    await temp.write('odd.mjs', `import { threadId } from 'node:worker_threads';
+  it.each(['hasOwnProperty', 'constructor', '__proto__', 'toString'])(
+    'named %s reaches the caller as the plugin error it is, and the worker is kept',
+    async (name) => {
+      const temp = await tempDir();
+      await temp.write(
+        'odd.mjs',
+        `import { threadId } from 'node:worker_threads';
 export const Odd = {
   threadId() { return threadId; },
   fail(name) { const error = new Error('odd'); Object.defineProperty(error, 'name', { value: name }); throw error; },
 };
-`);
-    const configPath = await temp.write('glean.json', [{ id: 'Odd', file: 'odd.mjs', name: 'Odd' }]);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
-    const odd = await glean.reloadAndWatch<{ threadId(): number; fail(name: string): never }>('Odd');
-    const thread = await odd.threadId();
+`,
+      );
+      const configPath = await temp.write('glean.json', [{ id: 'Odd', file: 'odd.mjs', name: 'Odd' }]);
+      const glean = new Glean(configPath, { watch: false, logger: false });
+      onCleanup(() => glean.close());
+      await glean.loadConfig();
+      const odd = await glean.reloadAndWatch<{ threadId(): number; fail(name: string): never }>('Odd');
+      const thread = await odd.threadId();
 
-    const outcome = await settledWithin(odd.fail(name), 2000);
-    expect(outcome).toMatchObject({ error: expect.any(Error) });
-    const error = (outcome as { error: Error }).error;
-    expect(error.name).toBe(name);
-    expect(error.message).toBe('odd');
-    expect(await odd.threadId()).toBe(thread);
-    expect(glean.status()['Odd']?.restarts).toBe(0);
-  });
+      const outcome = await settledWithin(odd.fail(name), 2000);
+      expect(outcome).toMatchObject({ error: expect.any(Error) });
+      const error = (outcome as { error: Error }).error;
+      expect(error.name).toBe(name);
+      expect(error.message).toBe('odd');
+      expect(await odd.threadId()).toBe(thread);
+      expect(glean.status()['Odd']?.restarts).toBe(0);
+    },
+  );
 });

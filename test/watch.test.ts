@@ -43,7 +43,11 @@ class Recorder {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching notification within ${timeoutMs} ms; seen: ${JSON.stringify(this.seen.map((n) => n.reasons))}`));
+        reject(
+          new Error(
+            `no matching notification within ${timeoutMs} ms; seen: ${JSON.stringify(this.seen.map((n) => n.reasons))}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = {
         match,
@@ -95,7 +99,10 @@ afterEach(async () => {
 });
 
 /** A watcher on `cfg`, live, its start-up report seen and drained. */
-async function start(read: readonly string[] = [cfg], options: Partial<WatcherOptions> = {}): Promise<{ watcher: Watcher; rec: Recorder }> {
+async function start(
+  read: readonly string[] = [cfg],
+  options: Partial<WatcherOptions> = {},
+): Promise<{ watcher: Watcher; rec: Recorder }> {
   const rec = new Recorder(read);
   const started = rec.next(has('config', cfg));
   const watcher = new Watcher({ configPath: cfg, onChange: rec.onChange, onError: rec.onError, ...options });
@@ -342,7 +349,8 @@ describe('lifecycle', () => {
 
   it('close() leaves no fs watch open', async () => {
     // fs.watch handles, or fs.watchFile ones when chokidar polls (CHOKIDAR_USEPOLLING=1).
-    const fsWatches = () => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap' || r === 'StatWatcher').length;
+    const fsWatches = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap' || r === 'StatWatcher').length;
     const baseline = fsWatches();
     await fs.writeFile(cfg, '{}');
     await fs.mkdir(path.join(dir, 'plugins'));

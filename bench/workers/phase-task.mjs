@@ -5,5 +5,9 @@ const evaluatedAt = performance.timeOrigin + performance.now();
 const { environment, bootstrapComplete } = performance.nodeTiming;
 
 export default function timeline() {
-  return { environment: performance.timeOrigin + environment, bootstrapComplete: performance.timeOrigin + bootstrapComplete, evaluatedAt };
+  return {
+    environment: performance.timeOrigin + environment,
+    bootstrapComplete: performance.timeOrigin + bootstrapComplete,
+    evaluatedAt,
+  };
 }

@@ -4,4 +4,8 @@ import { parentPort } from 'node:worker_threads';
 
 const evaluatedAt = performance.timeOrigin + performance.now();
 const { environment, bootstrapComplete } = performance.nodeTiming;
-parentPort.postMessage({ environment: performance.timeOrigin + environment, bootstrapComplete: performance.timeOrigin + bootstrapComplete, evaluatedAt });
+parentPort.postMessage({
+  environment: performance.timeOrigin + environment,
+  bootstrapComplete: performance.timeOrigin + bootstrapComplete,
+  evaluatedAt,
+});

@@ -51,7 +51,8 @@ try {
   await glean.loadConfig();
   const pinned = { add: await glean.reload('AddID'), v: await glean.reload('VID') };
   const live = { add: await glean.reloadAndWatch('AddID'), v: await glean.reloadAndWatch('VID') };
-  const show = async (how, { add, v }, name) => console.log(`${how}using ${name}: value = ${v.value}, 1+2 = ${await add(1, 2)}`);
+  const show = async (how, { add, v }, name) =>
+    console.log(`${how}using ${name}: value = ${v.value}, 1+2 = ${await add(1, 2)}`);
 
   console.log(`\nthe config names plugin1`);
   await show('reload          ', pinned, 'plugin1');

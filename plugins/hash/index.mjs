@@ -14,7 +14,8 @@ export function hash(request) {
   const asked = Number(new URL(request.url, 'http://localhost').searchParams.get('rounds'));
   const rounds = Number.isInteger(asked) && asked > 0 ? asked : DEFAULT_ROUNDS;
   let digest = createHash('sha256').update(request.body).digest();
-  for (let round = 1; round < rounds; round++) digest = createHash('sha256').update(digest).update(request.body).digest();
+  for (let round = 1; round < rounds; round++)
+    digest = createHash('sha256').update(digest).update(request.body).digest();
   return { headers: { 'content-type': 'text/plain; charset=utf-8' }, body: digest.toString('hex') };
 }
 

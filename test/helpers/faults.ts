@@ -75,7 +75,10 @@ export function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K
  * What `promise` rejected with; fails the test if it resolved, or rejected with something not of
  * `kind` (default `GleanError`; a plugin's own error arrives as the `Error` it threw).
  */
-export async function rejectionOf(promise: Promise<unknown>, kind: abstract new (...args: never[]) => Error = GleanError): Promise<GleanError & Record<string, unknown>> {
+export async function rejectionOf(
+  promise: Promise<unknown>,
+  kind: abstract new (...args: never[]) => Error = GleanError,
+): Promise<GleanError & Record<string, unknown>> {
   const outcome = await promise.then(
     (value: unknown) => ({ value }),
     (error: unknown) => ({ error }),
@@ -86,7 +89,13 @@ export async function rejectionOf(promise: Promise<unknown>, kind: abstract new 
 }
 
 /** close() terminates every worker: the process is back to the threads it had before the Glean. */
-export async function expectThreadsBackAfterClose({ glean, baseline }: { glean: Glean; baseline: number }): Promise<void> {
+export async function expectThreadsBackAfterClose({
+  glean,
+  baseline,
+}: {
+  glean: Glean;
+  baseline: number;
+}): Promise<void> {
   await glean.close();
   await threadsBackTo(baseline);
 }

@@ -56,7 +56,10 @@ export function gate(): Gate {
     open,
     ready: (count) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} requests at the gate (${waiting} there)`)), 10_000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${count} requests at the gate (${waiting} there)`)),
+          10_000,
+        );
         const check = (): void => {
           if (waiting < count) return;
           clearTimeout(timer);
@@ -68,4 +71,3 @@ export function gate(): Gate {
       }),
   };
 }
-

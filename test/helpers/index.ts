@@ -68,7 +68,11 @@ export function threadCount(): number {
 }
 
 /** Resolves once `condition()` is true, checking every 5 ms; rejects with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -77,7 +81,12 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
 }
 
 /** The next `event` whose payload passes `filter`; rejects after `timeoutMs`. */
-export function nextEvent<T = unknown>(emitter: EventEmitter, event: string, filter: (payload: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+export function nextEvent<T = unknown>(
+  emitter: EventEmitter,
+  event: string,
+  filter: (payload: T) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, listener);
@@ -108,7 +117,10 @@ export interface Entry {
 }
 
 /** Makes a Kubernetes ConfigMap layout: `plugin.json -> ..data/plugin.json`, `..data -> ..<stamp>`. Returns a function that swaps in new content. */
-export async function configMap(temp: TempDir, content: unknown): Promise<{ configPath: string; swap(next: unknown): Promise<void> }> {
+export async function configMap(
+  temp: TempDir,
+  content: unknown,
+): Promise<{ configPath: string; swap(next: unknown): Promise<void> }> {
   let generation = 0;
   const publish = async (next: unknown): Promise<void> => {
     const stamp = `..2026_11_28_${String(generation++).padStart(4, '0')}`;

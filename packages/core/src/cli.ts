@@ -77,7 +77,8 @@ export async function runCli(args: readonly string[], output: CliOutput): Promis
   }
   if (command !== 'hash') return usage(`unknown command ${JSON.stringify(command)}; the command is "hash"`);
   const algorithm = values.algorithm ?? DEFAULT_INTEGRITY_ALGORITHM;
-  if (!ALGORITHMS.includes(algorithm)) return usage(`unsupported algorithm ${JSON.stringify(algorithm)}; use ${ALGORITHMS.join(', ')}`);
+  if (!ALGORITHMS.includes(algorithm))
+    return usage(`unsupported algorithm ${JSON.stringify(algorithm)}; use ${ALGORITHMS.join(', ')}`);
   if (files.length === 0) return usage('hash: which file? as in "glean hash plugins/hello/index.ts"');
 
   let code: ExitCode = ExitCode.OK;

@@ -107,7 +107,9 @@ function integer(min: number, max: number, expected: string) {
 }
 
 const nonEmptyStringError = (issue: { readonly input?: unknown }): string =>
-  typeof issue.input === 'string' ? 'expected a non-empty string, received ""' : `expected string, received ${typeName(issue.input)}`;
+  typeof issue.input === 'string'
+    ? 'expected a non-empty string, received ""'
+    : `expected string, received ${typeName(issue.input)}`;
 const nonEmptyString = z.string({ error: nonEmptyStringError }).min(1, { error: nonEmptyStringError });
 
 function numberFrom(min: number, max: number) {
@@ -136,7 +138,8 @@ export const RESOURCE_LIMIT_RANGES = {
   stackSizeMb: { min: 1, max: 1024 },
 } as const satisfies Record<keyof ResourceLimits, { min: number; max: number }>;
 
-const limit = (key: keyof ResourceLimits) => numberFrom(RESOURCE_LIMIT_RANGES[key].min, RESOURCE_LIMIT_RANGES[key].max).optional();
+const limit = (key: keyof ResourceLimits) =>
+  numberFrom(RESOURCE_LIMIT_RANGES[key].min, RESOURCE_LIMIT_RANGES[key].max).optional();
 
 const ResourceLimitsSchema = z.strictObject({
   maxOldGenerationSizeMb: limit('maxOldGenerationSizeMb'),
@@ -145,17 +148,20 @@ const ResourceLimitsSchema = z.strictObject({
   stackSizeMb: limit('stackSizeMb'),
 });
 
-const IntegritySchema = z.string({ error: (issue) => `expected string, received ${typeName(issue.input)}` }).superRefine((value, context) => {
-  const problem = integrityProblem(value);
-  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
-});
+const IntegritySchema = z
+  .string({ error: (issue) => `expected string, received ${typeName(issue.input)}` })
+  .superRefine((value, context) => {
+    const problem = integrityProblem(value);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
+  });
 
 const ENV_EXPECTED = 'expected "inherit", "none" or an object of variables';
 
 // Checked by hand rather than as a union of an enum and a record: a union's error would list both branches' complaints.
 const EnvSchema = z.custom<EnvOption>().superRefine((value, context) => {
   if (typeof value === 'string') {
-    if (value !== 'inherit' && value !== 'none') context.addIssue({ code: 'custom', message: `${ENV_EXPECTED}, received ${JSON.stringify(value)}`, input: value });
+    if (value !== 'inherit' && value !== 'none')
+      context.addIssue({ code: 'custom', message: `${ENV_EXPECTED}, received ${JSON.stringify(value)}`, input: value });
     return;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -181,15 +187,31 @@ function variableProblem(name: string, value: unknown): string | undefined {
 }
 
 const OPTIONS_SHAPE = {
-  threads: integer(1, 256, 'an integer from 1 to 256').optional().describe('worker threads for this version; default 1'),
-  timeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`).optional().describe('per-call timeout in ms; default none'),
-  loadTimeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`).optional().describe('load timeout in ms; default 10000'),
-  drainTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`).optional().describe('drain timeout in ms; default 30000'),
-  maxQueue: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer').optional().describe('calls waiting for a worker; default unlimited'),
-  concurrency: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer').optional().describe('calls in flight per worker; default unlimited'),
-  resourceLimits: ResourceLimitsSchema.optional().describe("Node's worker resourceLimits, merged key by key over defaults"),
+  threads: integer(1, 256, 'an integer from 1 to 256')
+    .optional()
+    .describe('worker threads for this version; default 1'),
+  timeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('per-call timeout in ms; default none'),
+  loadTimeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('load timeout in ms; default 10000'),
+  drainTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('drain timeout in ms; default 30000'),
+  maxQueue: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer')
+    .optional()
+    .describe('calls waiting for a worker; default unlimited'),
+  concurrency: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer')
+    .optional()
+    .describe('calls in flight per worker; default unlimited'),
+  resourceLimits: ResourceLimitsSchema.optional().describe(
+    "Node's worker resourceLimits, merged key by key over defaults",
+  ),
   integrity: IntegritySchema.optional().describe('SRI value(s) the plugin file must match; default none'),
-  env: EnvSchema.optional().describe('"inherit" (default), "none" or an object of variables; replaces, never merges with, defaults'),
+  env: EnvSchema.optional().describe(
+    '"inherit" (default), "none" or an object of variables; replaces, never merges with, defaults',
+  ),
 };
 
 const PluginEntrySchema = z.strictObject({
@@ -207,7 +229,10 @@ const PluginEntrySchema = z.strictObject({
 });
 
 const ArrayFileSchema = z.array(PluginEntrySchema);
-const ObjectFileSchema = z.strictObject({ defaults: z.strictObject(OPTIONS_SHAPE).optional(), plugins: z.array(PluginEntrySchema) });
+const ObjectFileSchema = z.strictObject({
+  defaults: z.strictObject(OPTIONS_SHAPE).optional(),
+  plugins: z.array(PluginEntrySchema),
+});
 
 /** zod schema of the raw file: an array of plugin entries, or `{ defaults?, plugins }`. */
 export const ConfigFileSchema = z.union([ArrayFileSchema, ObjectFileSchema]);
@@ -240,19 +265,25 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
     throw invalid([jsonIssue(source, error as Error)], error);
   }
   if (typeof raw !== 'object' || raw === null) {
-    throw invalid([{ path: [], message: `expected an array of plugins or an object with "plugins", received ${typeName(raw)}` }]);
+    throw invalid([
+      { path: [], message: `expected an array of plugins or an object with "plugins", received ${typeName(raw)}` },
+    ]);
   }
 
   // Pick the branch by shape rather than parse the union: a union's errors would mix both shapes' complaints.
   const isArray = Array.isArray(raw);
-  const result = isArray ? ArrayFileSchema.safeParse(raw, { reportInput: true }) : ObjectFileSchema.safeParse(raw, { reportInput: true });
+  const result = isArray
+    ? ArrayFileSchema.safeParse(raw, { reportInput: true })
+    : ObjectFileSchema.safeParse(raw, { reportInput: true });
   const issues = [
     ...(result.success ? [] : result.error.issues.flatMap(toConfigIssues)),
     ...duplicateIds(isArray ? raw : (raw as { plugins?: unknown }).plugins, isArray ? [] : ['plugins']),
   ];
   if (!result.success || issues.length > 0) throw invalid(inDocumentOrder(raw, issues));
 
-  const { defaults, plugins } = Array.isArray(result.data) ? { defaults: undefined, plugins: result.data } : result.data;
+  const { defaults, plugins } = Array.isArray(result.data)
+    ? { defaults: undefined, plugins: result.data }
+    : result.data;
   const entries = plugins.map(
     (entry): PluginEntry =>
       Object.freeze({
@@ -280,12 +311,16 @@ export async function readConfig(configPath: string): Promise<GleanConfig> {
     text = (await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true })).toString('utf8');
   } catch (error) {
     if (error instanceof RefusedFileError) {
-      throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${error.reason}`, { cause: error });
+      throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${error.reason}`, {
+        cause: error,
+      });
     }
     const { code, message } = error as NodeJS.ErrnoException;
     // "ENOENT: no such file or directory, open '/x'" and "EISDIR: illegal operation on a directory, read" → the middle part
     const what = /^[A-Z0-9_]+: (.*?)(?:, [a-z]+(?: '.*)?)?$/s.exec(message)?.[1] ?? message;
-    throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${code ?? 'error'} (${what})`, { cause: error });
+    throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${code ?? 'error'} (${what})`, {
+      cause: error,
+    });
   }
   return parseConfig(text, configPath);
 }
@@ -297,11 +332,15 @@ export function pluginOptionsEqual(a: PluginOptions, b: PluginOptions): boolean 
 
 /** Canonical string of an option set: equal strings exactly when {@link pluginOptionsEqual}. Internal, for version identity. */
 export function optionsKey(options: PluginOptions): string {
-  const parts = OPTION_KEYS.filter((key) => key !== 'resourceLimits' && key !== 'integrity' && key !== 'env').map((key) => `${key}=${String(options[key])}`);
+  const parts = OPTION_KEYS.filter((key) => key !== 'resourceLimits' && key !== 'integrity' && key !== 'env').map(
+    (key) => `${key}=${String(options[key])}`,
+  );
   // JSON for the free-text options, so no value can fake a separator; env's keys sorted, as their order means nothing.
   const { integrity, env } = options;
   parts.push(`integrity=${integrity === undefined ? 'none' : JSON.stringify(integrity)}`);
-  parts.push(`env=${typeof env === 'string' ? env : JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`);
+  parts.push(
+    `env=${typeof env === 'string' ? env : JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`,
+  );
   for (const key of LIMIT_KEYS) {
     const value = options.resourceLimits?.[key];
     if (value !== undefined) parts.push(`resourceLimits.${key}=${value}`);
@@ -312,7 +351,8 @@ export function optionsKey(options: PluginOptions): string {
 function mergeOptions(defaults: RawDefaults | undefined, own: RawOptions): Readonly<PluginOptions> {
   const limits: ResourceLimits = {};
   for (const key of LIMIT_KEYS) {
-    const value = own.resourceLimits?.[key] ?? defaults?.resourceLimits?.[key] ?? DEFAULT_PLUGIN_OPTIONS.resourceLimits?.[key];
+    const value =
+      own.resourceLimits?.[key] ?? defaults?.resourceLimits?.[key] ?? DEFAULT_PLUGIN_OPTIONS.resourceLimits?.[key];
     if (value !== undefined) limits[key] = value;
   }
   const base = DEFAULT_PLUGIN_OPTIONS;
@@ -335,7 +375,9 @@ function freezeEnv(env: EnvOption): EnvOption {
 }
 
 function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
-  return [`config ${file} is invalid:`, ...issues.map((issue) => `  ${renderPath(issue.path)}: ${issue.message}`)].join('\n');
+  return [`config ${file} is invalid:`, ...issues.map((issue) => `  ${renderPath(issue.path)}: ${issue.message}`)].join(
+    '\n',
+  );
 }
 
 function renderPath(issuePath: IssuePath): string {
@@ -380,7 +422,9 @@ function unknownKey(key: string, known: readonly string[]): string {
 
 /** Levenshtein distance with adjacent transpositions counted as one edit. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -402,7 +446,11 @@ function duplicateIds(entries: unknown, prefix: IssuePath): ConfigIssue[] {
     if (typeof id !== 'string' || id === '') return;
     const first = firstAt.get(id);
     if (first === undefined) firstAt.set(id, index);
-    else issues.push({ path: [...prefix, index, 'id'], message: `duplicate id ${JSON.stringify(id)} (also at ${renderPath([...prefix, first])})` });
+    else
+      issues.push({
+        path: [...prefix, index, 'id'],
+        message: `duplicate id ${JSON.stringify(id)} (also at ${renderPath([...prefix, first])})`,
+      });
   });
   return issues;
 }
@@ -413,8 +461,14 @@ function inDocumentOrder(raw: unknown, issues: readonly ConfigIssue[]): ConfigIs
     const ranks: number[] = [];
     let node = raw;
     for (const key of issuePath) {
-      const container = typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>) : undefined;
-      const index = typeof key === 'number' ? key : container && !Array.isArray(container) ? Object.keys(container).indexOf(key) : -1;
+      const container =
+        typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>) : undefined;
+      const index =
+        typeof key === 'number'
+          ? key
+          : container && !Array.isArray(container)
+            ? Object.keys(container).indexOf(key)
+            : -1;
       ranks.push(index === -1 ? Infinity : index);
       node = container?.[key];
     }
@@ -426,7 +480,10 @@ function inDocumentOrder(raw: unknown, issues: readonly ConfigIssue[]): ConfigIs
   };
   // Drop repeats: an unsafe integer fails both z.int() and its max with the same message.
   const unique = [...new Map(issues.map((issue) => [JSON.stringify([issue.path, issue.message]), issue])).values()];
-  return unique.map((issue) => ({ issue, rank: rank(issue.path) })).sort((a, b) => compare(a.rank, b.rank)).map(({ issue }) => issue);
+  return unique
+    .map((issue) => ({ issue, rank: rank(issue.path) }))
+    .sort((a, b) => compare(a.rank, b.rank))
+    .map(({ issue }) => issue);
 }
 
 function jsonIssue(text: string, error: Error): ConfigIssue {
@@ -441,9 +498,13 @@ function jsonIssue(text: string, error: Error): ConfigIssue {
   const what = said
     .replace(/^([\s\S]*?), (?:\.\.\.)?"[\s\S]*is not valid JSON$/, '$1') // drop V8's quoted excerpt of the document
     .replace(/( in JSON)? at position \d+.*$/s, '')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes for display
     .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))
     .trim();
-  return { path: [], message: `invalid JSON at line ${where.line}, column ${where.column}: ${what.charAt(0).toLowerCase()}${what.slice(1)}` };
+  return {
+    path: [],
+    message: `invalid JSON at line ${where.line}, column ${where.column}: ${what.charAt(0).toLowerCase()}${what.slice(1)}`,
+  };
 }
 
 function locate(text: string, offset: number): { line: number; column: number } {

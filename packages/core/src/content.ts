@@ -14,12 +14,16 @@ export async function hashFile(file: string, id: string | undefined, version: st
   try {
     bytes = await readRegularFile(file, MAX_PLUGIN_FILE_BYTES, { follow: false });
   } catch (error) {
-    throw new GleanError(ErrorCode.LOAD_FAILED, `${describePlugin(id, file, version)}: cannot read the plugin file (${readProblem(error)})`, {
-      cause: error,
-      id,
-      file,
-      version,
-    });
+    throw new GleanError(
+      ErrorCode.LOAD_FAILED,
+      `${describePlugin(id, file, version)}: cannot read the plugin file (${readProblem(error)})`,
+      {
+        cause: error,
+        id,
+        file,
+        version,
+      },
+    );
   }
   return hashBytes(bytes);
 }

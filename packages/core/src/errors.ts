@@ -118,7 +118,11 @@ export function isGleanError(error: unknown, code?: ErrorCode): error is GleanEr
 }
 
 /** `GLEAN_ABORTED` for a call whose signal aborted, with the signal's reason as `cause`. */
-export function abortedError(where: string, context: { id: string; file: string; version: string }, signal: AbortSignal): GleanError {
+export function abortedError(
+  where: string,
+  context: { id: string; file: string; version: string },
+  signal: AbortSignal,
+): GleanError {
   const reason: unknown = signal.reason;
   const text = reason instanceof Error ? reason.message : describeValue(reason);
   return new GleanError(ErrorCode.ABORTED, `${where}: the call was aborted: ${text}`, { ...context, cause: reason });

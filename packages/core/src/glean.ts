@@ -15,7 +15,6 @@ import type { SlotLoad } from './slot.js';
 import { Version, VersionState, type VersionCrash } from './version.js';
 import type { Watcher } from './watch.js';
 
-
 /** Options of {@link Glean}. */
 export interface GleanOptions {
   /** Reload when the config file changes on disk (in place, renamed over, or a Kubernetes ConfigMap swap). Default `true`. */
@@ -81,7 +80,6 @@ interface IdState {
   spec: PluginSpec;
   binding: Binding;
 }
-
 
 /** How long after a switch the next spare threads start. */
 const SPARE_DELAY_MS = 10;
@@ -189,7 +187,12 @@ export class Glean extends EventEmitter<GleanEvents> {
         configPath: this.#configPath,
         debounceMs: this.#options.debounceMs,
         onChange: () => void this.#schedule().catch(() => {}),
-        onError: (error: Error) => this.#emitError(new GleanError(ErrorCode.CONFIG_UNREADABLE, `watching ${this.#configPath} failed: ${error.message}`, { cause: error })),
+        onError: (error: Error) =>
+          this.#emitError(
+            new GleanError(ErrorCode.CONFIG_UNREADABLE, `watching ${this.#configPath} failed: ${error.message}`, {
+              cause: error,
+            }),
+          ),
       });
       this.#watchPluginFiles();
       await this.#watcher.ready();
@@ -241,7 +244,11 @@ export class Glean extends EventEmitter<GleanEvents> {
       const { description } = binding;
       if (query.kind !== undefined && description.kind !== query.kind) continue;
       const methods = query.methods ?? [];
-      if (methods.length > 0 && (description.kind !== 'object' || !methods.every((m) => description.methods.includes(m)))) continue;
+      if (
+        methods.length > 0 &&
+        (description.kind !== 'object' || !methods.every((m) => description.methods.includes(m)))
+      )
+        continue;
       found.push(id);
     }
     return found;
@@ -253,22 +260,31 @@ export class Glean extends EventEmitter<GleanEvents> {
     for (const [id, { spec, binding }] of this.#ids) {
       const { version } = binding;
       const stats = this.#stats.get(id);
-      const state = this.#pending.has(id) ? 'loading' : version.state === VersionState.RETIRED ? 'draining' : version.state;
+      const state = this.#pending.has(id)
+        ? 'loading'
+        : version.state === VersionState.RETIRED
+          ? 'draining'
+          : version.state;
       // Defined, not assigned: an id may be "__proto__".
-      Object.defineProperty(result, id, { enumerable: true, configurable: true, writable: true, value: {
-        id,
-        file: spec.file,
-        name: spec.name,
-        version: spec.version,
-        kind: binding.description.kind,
-        state,
-        threads: version.threads.map(({ threadId, inFlight, ready }) => ({ threadId, inFlight, ready })),
-        inFlight: version.inFlight,
-        calls: stats?.calls ?? 0,
-        errors: stats?.errors ?? 0,
-        restarts: version.restarts,
-        lastError: this.#loadErrors.get(id) ?? stats?.lastError ?? version.lastError,
-      } satisfies PluginStatus });
+      Object.defineProperty(result, id, {
+        enumerable: true,
+        configurable: true,
+        writable: true,
+        value: {
+          id,
+          file: spec.file,
+          name: spec.name,
+          version: spec.version,
+          kind: binding.description.kind,
+          state,
+          threads: version.threads.map(({ threadId, inFlight, ready }) => ({ threadId, inFlight, ready })),
+          inFlight: version.inFlight,
+          calls: stats?.calls ?? 0,
+          errors: stats?.errors ?? 0,
+          restarts: version.restarts,
+          lastError: this.#loadErrors.get(id) ?? stats?.lastError ?? version.lastError,
+        } satisfies PluginStatus,
+      });
     }
     return result;
   }
@@ -298,7 +314,10 @@ export class Glean extends EventEmitter<GleanEvents> {
   async #ready(): Promise<void> {
     if (this.#closing !== undefined) throw this.#closedError();
     if (this.#loaded === undefined) {
-      throw new GleanError(ErrorCode.NOT_CONFIGURED, `config ${this.#configPath} is not loaded yet; call loadConfig() first`);
+      throw new GleanError(
+        ErrorCode.NOT_CONFIGURED,
+        `config ${this.#configPath} is not loaded yet; call loadConfig() first`,
+      );
     }
     await this.#loaded;
   }
@@ -364,7 +383,10 @@ export class Glean extends EventEmitter<GleanEvents> {
    * Returns whether the error was held back.
    */
   #seenEmpty(error: GleanError): boolean {
-    const config = error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.message === EMPTY_CONFIG;
+    const config =
+      error.code === ErrorCode.CONFIG_INVALID &&
+      error.issues?.length === 1 &&
+      error.issues[0]?.message === EMPTY_CONFIG;
     if (!config && !emptyPluginReads.has(error)) return false;
     this.#emptyRetry ??= setTimeout(() => {
       this.#emptyRetry = undefined;
@@ -392,14 +414,23 @@ export class Glean extends EventEmitter<GleanEvents> {
     const empty = holdEmpty ? read.find((plugin) => plugin.empty) : undefined;
     if (empty !== undefined) {
       const { id, file, version } = empty.spec;
-      const error = new GleanError(ErrorCode.LOAD_FAILED, `${describePlugin(id, file, version)}: the plugin file is empty`, { id, file, version });
+      const error = new GleanError(
+        ErrorCode.LOAD_FAILED,
+        `${describePlugin(id, file, version)}: the plugin file is empty`,
+        { id, file, version },
+      );
       emptyPluginReads.add(error);
       throw error;
     }
     for (const { spec, load } of read) this.#loads.set(spec, load);
     const latest = read.map(({ spec }) => spec);
-    const diff = diffPlugins([...this.#ids.values()].map((s) => s.spec), latest);
-    const failedNow = diff.unchanged.filter((spec) => this.#ids.get(spec.id)?.binding.version.state === VersionState.FAILED);
+    const diff = diffPlugins(
+      [...this.#ids.values()].map((s) => s.spec),
+      latest,
+    );
+    const failedNow = diff.unchanged.filter(
+      (spec) => this.#ids.get(spec.id)?.binding.version.state === VersionState.FAILED,
+    );
     const incoming = [...diff.added, ...diff.changed.map((c) => c.to), ...failedNow];
     if (incoming.length === 0 && diff.removed.length === 0) return;
 
@@ -408,10 +439,20 @@ export class Glean extends EventEmitter<GleanEvents> {
     for (const spec of incoming) {
       const key = versionKey(spec);
       const reusable = this.#byKey.get(key);
-      let version = reusable !== undefined && reusable.state === VersionState.READY ? reusable : fresh.get(key)?.version;
+      let version =
+        reusable !== undefined && reusable.state === VersionState.READY ? reusable : fresh.get(key)?.version;
       if (version === undefined) {
         version = new Version(
-          { key, id: spec.id, file: spec.file, version: spec.version, contentHash: spec.contentHash, options: spec.options, realFile: this.#loads.get(spec)!.file, source: this.#loads.get(spec)!.source },
+          {
+            key,
+            id: spec.id,
+            file: spec.file,
+            version: spec.version,
+            contentHash: spec.contentHash,
+            options: spec.options,
+            realFile: this.#loads.get(spec)!.file,
+            source: this.#loads.get(spec)!.source,
+          },
           {
             onCrash: (crash) => this.#onCrash(crash),
             onRetire: (retired) => this.#onRetire(retired),
@@ -478,7 +519,11 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   /** Switches every touched id in one synchronous step, so no caller sees half a generation. */
-  #commit(plan: readonly { spec: PluginSpec; version: Version }[], bindings: ReadonlyMap<string, Binding>, removed: readonly PluginSpec[]): void {
+  #commit(
+    plan: readonly { spec: PluginSpec; version: Version }[],
+    bindings: ReadonlyMap<string, Binding>,
+    removed: readonly PluginSpec[],
+  ): void {
     const released: Version[] = [];
     const events: (() => void)[] = [];
     for (const { spec, version } of plan) {
@@ -493,7 +538,9 @@ export class Glean extends EventEmitter<GleanEvents> {
         events.push(() => this.#announce('load', { id: spec.id, kind: binding.description.kind, to: info(version) }));
       } else {
         released.push(before.binding.version);
-        events.push(() => this.#announce('reload', { id: spec.id, from: info(before.binding.version), to: info(version) }));
+        events.push(() =>
+          this.#announce('reload', { id: spec.id, from: info(before.binding.version), to: info(version) }),
+        );
       }
     }
     for (const spec of removed) {
@@ -520,7 +567,8 @@ export class Glean extends EventEmitter<GleanEvents> {
     this.#refilling = this.#refilling
       .then(() => new Promise((resolve) => setTimeout(resolve, delayMs)))
       .then(() => {
-        const running = this.#options.prewarm && this.#closing === undefined ? [...this.#ids.values()].map(({ spec }) => spec) : [];
+        const running =
+          this.#options.prewarm && this.#closing === undefined ? [...this.#ids.values()].map(({ spec }) => spec) : [];
         return this.#spares.refill(running);
       })
       .catch((error: unknown) => this.#logger.warn('glean: starting spare worker threads failed', error));
@@ -547,7 +595,11 @@ export class Glean extends EventEmitter<GleanEvents> {
 
   #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {
     const ids = this.#idsOf(version);
-    const next = failed ? 'giving up: version failed' : restarting ? 'restarting the worker' : 'not restarted: its version was already replaced';
+    const next = failed
+      ? 'giving up: version failed'
+      : restarting
+        ? 'restarting the worker'
+        : 'not restarted: its version was already replaced';
     this.#logger.warn(`glean: ${error.message} (${next})`);
     this.#announce('crash', { ids, version: info(version), threadId, error, failed, restarting });
   }
@@ -559,9 +611,10 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   #onStuck(version: Version, threadIds: readonly number[]): void {
-    this.#logger.warn(stuckThreadsMessage(describePlugin(undefined, version.spec.file, version.spec.version), threadIds));
+    this.#logger.warn(
+      stuckThreadsMessage(describePlugin(undefined, version.spec.file, version.spec.version), threadIds),
+    );
   }
-
 
   #emitError(error: GleanError): void {
     if (this.listenerCount('error') > 0) this.#announce('error', error);
@@ -603,12 +656,16 @@ export class Glean extends EventEmitter<GleanEvents> {
 
   #combined(failures: readonly GleanError[]): GleanError {
     const first = failures[0]!;
-    return new GleanError(first.code, `${failures.length} plugins failed to load; nothing changed:\n  ${failures.map((f) => f.message).join('\n  ')}`, {
-      cause: new AggregateError(failures),
-      id: first.id,
-      file: first.file,
-      version: first.version,
-    });
+    return new GleanError(
+      first.code,
+      `${failures.length} plugins failed to load; nothing changed:\n  ${failures.map((f) => f.message).join('\n  ')}`,
+      {
+        cause: new AggregateError(failures),
+        id: first.id,
+        file: first.file,
+        version: first.version,
+      },
+    );
   }
 }
 

@@ -9,7 +9,10 @@ import type { Version } from './version.js';
 export type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
 /** The keys of `T` whose values are functions. */
-export type MethodKeys<T> = { [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => unknown ? K : never }[keyof T] & string;
+export type MethodKeys<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends (...args: never[]) => unknown ? K : never;
+}[keyof T] &
+  string;
 
 /** Handle of an object export: each method callable, returning a promise. */
 export type ObjectHandle<T> = { readonly [K in MethodKeys<T>]: AsyncFunction<NonNullable<T[K]>> };
@@ -25,7 +28,14 @@ export interface HandleControls {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-type BuiltinData = readonly unknown[] | ReadonlyMap<unknown, unknown> | ReadonlySet<unknown> | Date | RegExp | ArrayBuffer | ArrayBufferView;
+type BuiltinData =
+  | readonly unknown[]
+  | ReadonlyMap<unknown, unknown>
+  | ReadonlySet<unknown>
+  | Date
+  | RegExp
+  | ArrayBuffer
+  | ArrayBufferView;
 
 /**
  * The handle type for an export of type `T`: callable for a function, an object of async methods
@@ -87,7 +97,8 @@ export class HandleState {
 
   /** Where a call goes now, or why it cannot. */
   binding(): Binding | GleanError {
-    if (this.#released) return new GleanError(ErrorCode.RELEASED, `handle of "${this.id}" was released`, { id: this.id });
+    if (this.#released)
+      return new GleanError(ErrorCode.RELEASED, `handle of "${this.id}" was released`, { id: this.id });
     const unavailable = this.owner.available();
     if (unavailable !== undefined) return unavailable;
     const binding = this.#pinned ?? this.owner.current(this.id);
@@ -125,16 +136,32 @@ export class HandleState {
 
 const STATES = new WeakMap<object, HandleState>();
 
-
 /** Members that JavaScript itself looks up on any object; a proxy that answers them all would break await, JSON and string conversion. */
-const IMPLICIT_MEMBERS = new Set(['then', 'toJSON', 'toString', 'valueOf', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
+const IMPLICIT_MEMBERS = new Set([
+  'then',
+  'toJSON',
+  'toString',
+  'valueOf',
+  'constructor',
+  'inspect',
+  'asymmetricMatch',
+  '$$typeof',
+  'nodeType',
+]);
 
 /** The state behind a handle, or `undefined` for anything that is not one. */
 export function handleState(handle: unknown): HandleState | undefined {
-  return (typeof handle === 'function' || (typeof handle === 'object' && handle !== null)) ? STATES.get(handle) : undefined;
+  return typeof handle === 'function' || (typeof handle === 'object' && handle !== null)
+    ? STATES.get(handle)
+    : undefined;
 }
 
-function call(state: HandleState, member: string | null, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+function call(
+  state: HandleState,
+  member: string | null,
+  args: unknown[],
+  options: CallOptions | undefined,
+): Promise<unknown> {
   const binding = state.binding();
   if (binding instanceof GleanError) return Promise.reject(binding);
   if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
@@ -161,13 +188,18 @@ function call(state: HandleState, member: string | null, args: unknown[], option
  */
 export function withOptions<H>(handle: H, options: CallOptions): H {
   const state = handleState(handle);
-  if (state === undefined) throw new TypeError('withOptions() expects a handle from loadSymbol, reload or reloadAndWatch');
+  if (state === undefined)
+    throw new TypeError('withOptions() expects a handle from loadSymbol, reload or reloadAndWatch');
   const { timeoutMs, signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`withOptions(): signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`);
+    throw new TypeError(
+      `withOptions(): signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`,
+    );
   }
   if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
-    throw new RangeError(`withOptions(): timeoutMs must be an integer from 1 to 2147483647, received ${String(timeoutMs)}`);
+    throw new RangeError(
+      `withOptions(): timeoutMs must be an integer from 1 to 2147483647, received ${String(timeoutMs)}`,
+    );
   }
   if (state.kind === 'value') return handle;
   return createHandle(state, { ...options }) as H;
@@ -192,7 +224,12 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
         // by itself (JSON.stringify, String(), …) only when the plugin really has them.
         if (IMPLICIT_MEMBERS.has(key)) {
           const binding = state.binding();
-          if (key === 'then' || binding instanceof GleanError || binding.description.kind !== 'object' || !binding.description.methods.includes(key)) {
+          if (
+            key === 'then' ||
+            binding instanceof GleanError ||
+            binding.description.kind !== 'object' ||
+            !binding.description.methods.includes(key)
+          ) {
             return undefined;
           }
         }
@@ -205,18 +242,35 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
       },
       has(_target, key) {
         const binding = state.binding();
-        return typeof key === 'string' && !(binding instanceof GleanError) && binding.description.kind === 'object' && binding.description.methods.includes(key);
+        return (
+          typeof key === 'string' &&
+          !(binding instanceof GleanError) &&
+          binding.description.kind === 'object' &&
+          binding.description.methods.includes(key)
+        );
       },
       ownKeys() {
         const binding = state.binding();
-        return binding instanceof GleanError || binding.description.kind !== 'object' ? [] : [...binding.description.methods];
+        return binding instanceof GleanError || binding.description.kind !== 'object'
+          ? []
+          : [...binding.description.methods];
       },
       getOwnPropertyDescriptor(target, key) {
         const binding = state.binding();
-        if (typeof key !== 'string' || binding instanceof GleanError || binding.description.kind !== 'object' || !binding.description.methods.includes(key)) {
+        if (
+          typeof key !== 'string' ||
+          binding instanceof GleanError ||
+          binding.description.kind !== 'object' ||
+          !binding.description.methods.includes(key)
+        ) {
           return undefined;
         }
-        return { configurable: true, enumerable: true, writable: false, value: (this as ProxyHandler<object>).get!(target, key, undefined) };
+        return {
+          configurable: true,
+          enumerable: true,
+          writable: false,
+          value: (this as ProxyHandler<object>).get!(target, key, undefined),
+        };
       },
     });
   } else {
@@ -228,7 +282,10 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
         get() {
           const binding = state.binding();
           if (binding instanceof GleanError) throw binding;
-          return snapshotForHandle((binding.description as Extract<ExportDescription, { kind: 'value' }>).value, copies);
+          return snapshotForHandle(
+            (binding.description as Extract<ExportDescription, { kind: 'value' }>).value,
+            copies,
+          );
         },
       },
       [Symbol.asyncDispose]: { value: dispose },

@@ -10,13 +10,27 @@ export type { LoadSymbolOptions } from './load-symbol.js';
 export { ErrorCode, GleanError, isGleanError } from './errors.js';
 export type { ConfigIssue, GleanErrorOptions } from './errors.js';
 export { GleanEvent } from './events.js';
-export type { CrashEvent, GleanEvents, LoadEvent, ReloadEvent, RemoveEvent, RetireEvent, VersionInfo } from './events.js';
+export type {
+  CrashEvent,
+  GleanEvents,
+  LoadEvent,
+  ReloadEvent,
+  RemoveEvent,
+  RetireEvent,
+  VersionInfo,
+} from './events.js';
 export { withOptions } from './handle.js';
 export type { AsyncFunction, Handle, HandleControls, MethodKeys, ObjectHandle, ValueHandle } from './handle.js';
 export type { CallOptions } from './call-options.js';
 export { ConfigFileSchema, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from './config.js';
 export type { EnvOption, GleanConfig, PluginEntry, PluginOptions, ResourceLimits } from './config.js';
-export { DEFAULT_INTEGRITY_ALGORITHM, IntegrityAlgorithm, hashForIntegrity, parseIntegrity, verifyIntegrity } from './integrity.js';
+export {
+  DEFAULT_INTEGRITY_ALGORITHM,
+  IntegrityAlgorithm,
+  hashForIntegrity,
+  parseIntegrity,
+  verifyIntegrity,
+} from './integrity.js';
 export type { Integrity, IntegrityHash, IntegrityResult } from './integrity.js';
 export { diffPlugins } from './diff.js';
 export type { PluginDiff, PluginSpec } from './diff.js';

@@ -105,7 +105,8 @@ function hashProblem(part: string): string | undefined {
       : 'expected "<algorithm>-<base64 digest>", such as "sha384-…"';
   }
   const { algorithm = '', digest = '' } = match.groups;
-  if (!isAlgorithm(algorithm)) return `unsupported algorithm ${JSON.stringify(algorithm)}; use sha256, sha384 or sha512`;
+  if (!isAlgorithm(algorithm))
+    return `unsupported algorithm ${JSON.stringify(algorithm)}; use sha256, sha384 or sha512`;
   const bytes = DIGEST_BYTES[algorithm];
   const length = Math.ceil(bytes / 3) * 4;
   if (digest.length !== length || Buffer.from(digest, 'base64').toString('base64') !== digest) {
@@ -133,8 +134,12 @@ export function parseIntegrity(value: string): Integrity {
 }
 
 /** The integrity value of `bytes`: `<algorithm>-<base64 digest>`, what `glean hash` prints. */
-export function hashForIntegrity(bytes: Uint8Array, algorithm: IntegrityAlgorithm = DEFAULT_INTEGRITY_ALGORITHM): string {
-  if (!isAlgorithm(algorithm)) throw new TypeError(`unsupported integrity algorithm ${JSON.stringify(algorithm)}; use sha256, sha384 or sha512`);
+export function hashForIntegrity(
+  bytes: Uint8Array,
+  algorithm: IntegrityAlgorithm = DEFAULT_INTEGRITY_ALGORITHM,
+): string {
+  if (!isAlgorithm(algorithm))
+    throw new TypeError(`unsupported integrity algorithm ${JSON.stringify(algorithm)}; use sha256, sha384 or sha512`);
   return `${algorithm}-${createHash(algorithm).update(bytes).digest('base64')}`;
 }
 

@@ -22,7 +22,11 @@ export interface LoadSymbolOptions extends Partial<PluginOptions> {
  * keeps its workers until released with `release(handle)` (or `await using`), which drains its calls
  * and terminates them. Rejects `GLEAN_LOAD_FAILED` or `GLEAN_SYMBOL_NOT_FOUND`, leaving nothing running.
  */
-export async function loadSymbol<T = unknown>(file: string, name: string, options: LoadSymbolOptions = {}): Promise<Handle<T>> {
+export async function loadSymbol<T = unknown>(
+  file: string,
+  name: string,
+  options: LoadSymbolOptions = {},
+): Promise<Handle<T>> {
   const { version: text = '', logger: given, ...overrides } = options;
   const logger = guardLogger(given);
   const absolute = resolve(file);
@@ -47,7 +51,8 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
       onRetire: () => {},
       // No config to reload from: the handle stays on what is left of its version.
       onStale: () => {},
-      onStuck: (_version, threadIds) => logger.warn(stuckThreadsMessage(describePlugin(undefined, absolute, text), threadIds)),
+      onStuck: (_version, threadIds) =>
+        logger.warn(stuckThreadsMessage(describePlugin(undefined, absolute, text), threadIds)),
     },
   );
   await version.start([name]);
@@ -58,7 +63,9 @@ export async function loadSymbol<T = unknown>(file: string, name: string, option
   const owner: HandleOwner = {
     available: () => undefined,
     current: () =>
-      state?.released === false ? binding : new GleanError(ErrorCode.RELEASED, `handle of "${name}" from ${absolute} was released`, { file: absolute }),
+      state?.released === false
+        ? binding
+        : new GleanError(ErrorCode.RELEASED, `handle of "${name}" from ${absolute} was released`, { file: absolute }),
     released: () => {},
   };
   state = new HandleState(name, description.kind, owner, binding);

@@ -31,9 +31,22 @@ export function readPlugins(config: GleanConfig, root: string, requireIntegrity:
         reads.set(entry.file, read);
       }
       const file = await read;
-      const load = checkedLoad(file, { file: entry.file, id: entry.id, version: entry.version, integrity: entry.options.integrity, required: requireIntegrity });
+      const load = checkedLoad(file, {
+        file: entry.file,
+        id: entry.id,
+        version: entry.version,
+        integrity: entry.options.integrity,
+        required: requireIntegrity,
+      });
       return {
-        spec: { id: entry.id, file: entry.file, name: entry.name, version: entry.version, options: entry.options, contentHash: file.contentHash },
+        spec: {
+          id: entry.id,
+          file: entry.file,
+          name: entry.name,
+          version: entry.version,
+          options: entry.options,
+          contentHash: file.contentHash,
+        },
         load,
         empty: file.bytes.length === 0,
       };

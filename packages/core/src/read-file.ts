@@ -58,7 +58,12 @@ export async function openRegularFile(file: string, { follow }: OpenOptions): Pr
     const stats = await handle.stat();
     if (stats.isFile()) return { handle, stats };
     if (stats.isDirectory()) {
-      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR', errno: -21, syscall: 'read', path: file });
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), {
+        code: 'EISDIR',
+        errno: -21,
+        syscall: 'read',
+        path: file,
+      });
     }
     throw new RefusedFileError(file, `${kindOf(stats)}, not a regular file`);
   } catch (error) {
@@ -84,7 +89,8 @@ export async function readOpenedFile(file: string, { handle, stats }: OpenedFile
     if (bytesRead === 0) break;
     chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
     total += bytesRead;
-    if (total > limit) throw new RefusedFileError(file, `over the ${formatLimit(limit)} limit (it grew while being read)`);
+    if (total > limit)
+      throw new RefusedFileError(file, `over the ${formatLimit(limit)} limit (it grew while being read)`);
     want = CHUNK_BYTES;
   }
   if (chunks.length === 1) return chunks[0]!;

@@ -60,12 +60,17 @@ export async function confine(file: string, root: string, plugin: PluginRef = {}
   try {
     realRoot = await realpath(root);
   } catch (error) {
-    throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: the plugin root ${resolve(root)} cannot be resolved (${errno(error)})`, { ...context, cause: error });
+    throw new GleanError(
+      ErrorCode.LOAD_FAILED,
+      `${where}: the plugin root ${resolve(root)} cannot be resolved (${errno(error)})`,
+      { ...context, cause: error },
+    );
   }
   const outside = (real: string, missing: boolean): GleanError => {
     const rootShown = realRoot === resolve(root) ? realRoot : `${resolve(root)} (really ${realRoot})`;
     const gone = missing ? ' (missing)' : '';
-    const what = real === absolute ? `${absolute}${gone} is outside` : `${absolute} resolves to ${real}${gone}, outside`;
+    const what =
+      real === absolute ? `${absolute}${gone} is outside` : `${absolute} resolves to ${real}${gone}, outside`;
     return new GleanError(
       ErrorCode.OUTSIDE_ROOT,
       `${where}: ${what} the plugin root ${rootShown}; plugins load only from inside it`,
@@ -119,7 +124,11 @@ export async function readConfined(file: string, root: string, plugin: PluginRef
       const there = await stat(now).catch(() => undefined);
       if (there === undefined || there.dev !== opened.stats.dev || there.ino !== opened.stats.ino) {
         if (attempt < MAX_ATTEMPTS) continue;
-        throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: the plugin file kept changing while it was read (${MAX_ATTEMPTS} attempts)`, context);
+        throw new GleanError(
+          ErrorCode.LOAD_FAILED,
+          `${where}: the plugin file kept changing while it was read (${MAX_ATTEMPTS} attempts)`,
+          context,
+        );
       }
       return { realPath: now, bytes: await readOpenedFile(realPath, opened, MAX_PLUGIN_FILE_BYTES) };
     } catch (error) {
@@ -155,9 +164,16 @@ async function realPathOfMissing(file: string, links: number): Promise<string> {
   return realPathOfMissing(resolve(realParent, target), links + 1);
 }
 
-function unreadable(where: string, context: { id: string | undefined; file: string; version: string }, error: unknown): GleanError {
+function unreadable(
+  where: string,
+  context: { id: string | undefined; file: string; version: string },
+  error: unknown,
+): GleanError {
   // The same wording as a plugin file that cannot be hashed (content.ts): it is the same failure.
-  return new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot read the plugin file (${readProblem(error)})`, { ...context, cause: error });
+  return new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot read the plugin file (${readProblem(error)})`, {
+    ...context,
+    cause: error,
+  });
 }
 
 function errno(error: unknown): string {

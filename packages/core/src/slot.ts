@@ -1,4 +1,4 @@
-import { MessageChannel, MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
 import { createThread, type ThreadOptions } from './thread.js';
@@ -20,7 +20,6 @@ import {
   type WireFailure,
 } from '@glean/worker/protocol';
 import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
-
 
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
@@ -103,7 +102,6 @@ export class Slot {
   readonly #ended: Promise<GleanError>;
   #exited: Promise<void>;
   #hasExited = false;
-  readonly #worker: Worker | undefined;
   /** Control calls waiting for an answer: rejected at once when the control port cannot carry one. */
   readonly #controlWaits = new Set<(error: GleanError) => void>();
   /** Messages that arrived on the call port, readable or not: the worker numbers its posts the same way. */
@@ -160,7 +158,6 @@ export class Slot {
     }
     this.#pool = pool;
     const worker = this.#pool?.threads[0];
-    this.#worker = worker;
     this.#threadId = worker?.threadId ?? -1;
     this.#exited =
       worker === undefined
@@ -228,7 +225,6 @@ export class Slot {
     return this.#hasExited;
   }
 
-
   /**
    * Says which plugin version this worker serves (for messages), whom to tell about calls settling
    * and death, and, for a version that pins its bytes, the bytes to load instead of the file on disk.
@@ -245,7 +241,12 @@ export class Slot {
    */
   async warm(options: PrepareOptions, timeoutMs: number): Promise<void> {
     await this.#race(() => this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
-    if (options.typescript || options.pinned) await this.#race(() => this.#control.prepare(options), timeoutMs, `module hooks not ready within ${timeoutMs} ms`);
+    if (options.typescript || options.pinned)
+      await this.#race(
+        () => this.#control.prepare(options),
+        timeoutMs,
+        `module hooks not ready within ${timeoutMs} ms`,
+      );
   }
 
   /**
@@ -258,10 +259,16 @@ export class Slot {
     try {
       const { file, source, env = threadEnv() } = this.#load;
       // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
-      const loaded = await this.#race(() => this.#control.load(file, source, names, env), loadTimeoutMs, `import still pending after ${loadTimeoutMs} ms`);
-      if (!isLoadResult(loaded)) throw this.#misbehaved(`answered load with a malformed message: ${describeValue(loaded)}`);
+      const loaded = await this.#race(
+        () => this.#control.load(file, source, names, env),
+        loadTimeoutMs,
+        `import still pending after ${loadTimeoutMs} ms`,
+      );
+      if (!isLoadResult(loaded))
+        throw this.#misbehaved(`answered load with a malformed message: ${describeValue(loaded)}`);
       if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
-      if (loaded.descriptions.length !== names.length) throw this.#misbehaved(`described ${loaded.descriptions.length} exports, asked for ${names.length}`);
+      if (loaded.descriptions.length !== names.length)
+        throw this.#misbehaved(`described ${loaded.descriptions.length} exports, asked for ${names.length}`);
       const descriptions = loaded.descriptions.map((answer) => {
         if (!answer.ok) throw failureToError(answer.failure, where, this.#context);
         return answer.description;
@@ -273,10 +280,14 @@ export class Slot {
       const failure =
         error instanceof GleanError && !crashed && error.code !== ErrorCode.TIMEOUT
           ? error
-          : new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot load: ${crashed ? `the worker ${this.#deathDetail}` : (error as Error).message}`, {
-              ...this.#context,
-              cause: error,
-            });
+          : new GleanError(
+              ErrorCode.LOAD_FAILED,
+              `${where}: cannot load: ${crashed ? `the worker ${this.#deathDetail}` : (error as Error).message}`,
+              {
+                ...this.#context,
+                cause: error,
+              },
+            );
       // Not stopped here: a version's failed start stops all its threads at once (stopSlots), and a lone
       // replacement is terminated by its version.
       this.expectEnd('load failed');
@@ -290,14 +301,24 @@ export class Slot {
     const where = describePlugin(id, this.#context.file, this.#context.version);
     let answer: unknown;
     try {
-      answer = await this.#race(() => this.#control.describe(name), timeoutMs, `describing export "${name}" took over ${timeoutMs} ms`);
+      answer = await this.#race(
+        () => this.#control.describe(name),
+        timeoutMs,
+        `describing export "${name}" took over ${timeoutMs} ms`,
+      );
     } catch (error) {
       if (error instanceof GleanError) throw error;
-      throw new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`, { ...context, cause: error });
+      throw new GleanError(
+        ErrorCode.LOAD_FAILED,
+        `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`,
+        { ...context, cause: error },
+      );
     }
-    if (!isDescribeResult(answer)) throw this.#misbehaved(`answered describe with a malformed message: ${describeValue(answer)}`);
+    if (!isDescribeResult(answer))
+      throw this.#misbehaved(`answered describe with a malformed message: ${describeValue(answer)}`);
     if (!answer.ok) throw failureToError(answer.failure, where, context);
-    if (answer.description.name !== name) throw this.#misbehaved(`described export "${answer.description.name}", asked for "${name}"`);
+    if (answer.description.name !== name)
+      throw this.#misbehaved(`described export "${answer.description.name}", asked for "${name}"`);
     return answer.description;
   }
 
@@ -307,12 +328,27 @@ export class Slot {
    * argument or the result cannot cross (`GLEAN_NOT_CLONEABLE`), the worker died. Never hangs on a
    * worker that dies or breaks the protocol.
    */
-  call(id: string, name: string, member: string | null, args: readonly unknown[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<unknown> {
+  call(
+    id: string,
+    name: string,
+    member: string | null,
+    args: readonly unknown[],
+    timeoutMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     if (signal?.aborted === true) return Promise.reject(this.#aborted(id, signal));
     // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.
     const callId = this.#nextId + 1;
     return new Promise((resolve, reject) => {
-      const pending: Pending = { id, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined, settled: false };
+      const pending: Pending = {
+        id,
+        resolve,
+        reject,
+        timer: undefined,
+        signal: undefined,
+        onAbort: undefined,
+        settled: false,
+      };
       // Listening before posting: a signal that throws here leaves nothing sent and nothing on the books.
       if (signal !== undefined) {
         pending.signal = signal;
@@ -325,11 +361,15 @@ export class Slot {
         if (pending.onAbort !== undefined) signal?.removeEventListener('abort', pending.onAbort);
         const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
-          new GleanError(ErrorCode.NOT_CLONEABLE, `${describePlugin(id, this.#context.file, this.#context.version)}: ${path} cannot be sent to the worker`, {
-            cause: error,
-            ...this.#context,
-            id,
-          }),
+          new GleanError(
+            ErrorCode.NOT_CLONEABLE,
+            `${describePlugin(id, this.#context.file, this.#context.version)}: ${path} cannot be sent to the worker`,
+            {
+              cause: error,
+              ...this.#context,
+              id,
+            },
+          ),
         );
         return;
       }
@@ -374,7 +414,9 @@ export class Slot {
       this.#take(raw);
     } catch (error) {
       // Nothing a worker sends may throw in the host: what could not be taken is a breach like any other.
-      this.#misbehaved(`sent a message the host could not take (${describeValue((error as Error | undefined)?.message ?? error)})`);
+      this.#misbehaved(
+        `sent a message the host could not take (${describeValue((error as Error | undefined)?.message ?? error)})`,
+      );
     }
   };
 
@@ -435,7 +477,10 @@ export class Slot {
       }
       const pending = typeof callId === 'number' ? this.#pending.get(callId) : undefined;
       if (pending === undefined) {
-        if (this.alive) this.#misbehaved(`sent message ${seq} on the call port, which could not be read, and cannot say which call it answered`);
+        if (this.alive)
+          this.#misbehaved(
+            `sent message ${seq} on the call port, which could not be read, and cannot say which call it answered`,
+          );
         return;
       }
       this.#pending.delete(callId as number);
@@ -443,10 +488,14 @@ export class Slot {
       this.#settle(
         pending,
         undefined,
-        new GleanError(ErrorCode.NOT_CLONEABLE, `${where}: the result (or the error) was sent but cannot be read on the host (nested too deeply?)`, {
-          ...this.#context,
-          id: pending.id,
-        }),
+        new GleanError(
+          ErrorCode.NOT_CLONEABLE,
+          `${where}: the result (or the error) was sent but cannot be read on the host (nested too deeply?)`,
+          {
+            ...this.#context,
+            id: pending.id,
+          },
+        ),
       );
     })();
   };
@@ -454,7 +503,11 @@ export class Slot {
   /** The control port could not carry an answer: the control calls waiting for one fail now rather than at their deadline. */
   #failControlWaits(): void {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
-    const error = new GleanError(ErrorCode.NOT_CLONEABLE, `${where}: the worker's answer cannot be read on the host (a value export nested too deeply?)`, this.#context);
+    const error = new GleanError(
+      ErrorCode.NOT_CLONEABLE,
+      `${where}: the worker's answer cannot be read on the host (a value export nested too deeply?)`,
+      this.#context,
+    );
     for (const fail of [...this.#controlWaits]) fail(error);
   }
 
@@ -465,10 +518,12 @@ export class Slot {
   #onPortClosed(which: 'call' | 'control'): void {
     if (!this.alive) return;
     let timer: NodeJS.Timeout | undefined;
-    void Promise.race([this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, LIVENESS_GRACE_MS)))]).then(() => {
-      clearTimeout(timer);
-      if (this.alive) this.#misbehaved(`closed its ${which} port`);
-    });
+    void Promise.race([this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, LIVENESS_GRACE_MS)))]).then(
+      () => {
+        clearTimeout(timer);
+        if (this.alive) this.#misbehaved(`closed its ${which} port`);
+      },
+    );
   }
 
   /**
@@ -478,7 +533,11 @@ export class Slot {
    */
   #misbehaved(what: string): GleanError {
     const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
-    const error = new GleanError(ErrorCode.PLUGIN_CRASHED, `${where}: worker thread ${this.#threadId} broke glean's protocol: it ${what}`, this.#context);
+    const error = new GleanError(
+      ErrorCode.PLUGIN_CRASHED,
+      `${where}: worker thread ${this.#threadId} broke glean's protocol: it ${what}`,
+      this.#context,
+    );
     if (!this.alive) return error;
     this.#endReason = `terminated: it broke glean's protocol: it ${what}`;
     // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
@@ -505,7 +564,11 @@ export class Slot {
     const where = describePlugin(id, this.#context.file, this.#context.version);
     if (failure.reason === 'thrown') {
       const thrown = failure.error.value;
-      return new GleanError(ErrorCode.PLUGIN_THREW, `${where} threw a non-Error value: ${failure.error.message}`, { ...this.#context, id, thrown });
+      return new GleanError(ErrorCode.PLUGIN_THREW, `${where} threw a non-Error value: ${failure.error.message}`, {
+        ...this.#context,
+        id,
+        thrown,
+      });
     }
     return failureToError(failure, where, { ...this.#context, id });
   }
@@ -520,9 +583,12 @@ export class Slot {
   }
 
   #aborted(id: string, signal: AbortSignal): GleanError {
-    return abortedError(describePlugin(id, this.#context.file, this.#context.version), { ...this.#context, id }, signal);
+    return abortedError(
+      describePlugin(id, this.#context.file, this.#context.version),
+      { ...this.#context, id },
+      signal,
+    );
   }
-
 
   #onTimeout = (callId: number, timeoutMs: number): void => {
     const pending = this.#pending.get(callId);
@@ -530,7 +596,11 @@ export class Slot {
     pending.timer = undefined;
     const { id } = pending;
     const where = describePlugin(id, this.#context.file, this.#context.version);
-    this.#settle(pending, undefined, new GleanError(ErrorCode.TIMEOUT, `${where}: call timed out after ${timeoutMs} ms`, { ...this.#context, id }));
+    this.#settle(
+      pending,
+      undefined,
+      new GleanError(ErrorCode.TIMEOUT, `${where}: call timed out after ${timeoutMs} ms`, { ...this.#context, id }),
+    );
     void this.#checkAlive('timed out');
   };
 
@@ -593,21 +663,29 @@ export class Slot {
     const how = this.#endReason ?? deathDetail(error, this.#exitCode);
     this.#deathDetail = how;
     const verb = wasAsked ? 'was stopped' : 'crashed';
-    const crash = new GleanError(ErrorCode.PLUGIN_CRASHED, `${where}: worker thread ${this.#threadId} ${verb}: ${how}`, {
-      cause: error,
-      exitCode: this.#exitCode,
-      ...this.#context,
-    });
+    const crash = new GleanError(
+      ErrorCode.PLUGIN_CRASHED,
+      `${where}: worker thread ${this.#threadId} ${verb}: ${how}`,
+      {
+        cause: error,
+        exitCode: this.#exitCode,
+        ...this.#context,
+      },
+    );
     this.#endError = crash;
     for (const fail of [...this.#controlWaits]) fail(crash);
     this.rejectAll(
       (id) =>
-        new GleanError(ErrorCode.PLUGIN_CRASHED, `${describePlugin(id, this.#context.file, this.#context.version)}: worker thread ${this.#threadId} ${verb} during the call: ${how}`, {
-          cause: error,
-          ...this.#context,
-          exitCode: this.#exitCode,
-          id,
-        }),
+        new GleanError(
+          ErrorCode.PLUGIN_CRASHED,
+          `${describePlugin(id, this.#context.file, this.#context.version)}: worker thread ${this.#threadId} ${verb} during the call: ${how}`,
+          {
+            cause: error,
+            ...this.#context,
+            exitCode: this.#exitCode,
+            id,
+          },
+        ),
     );
     this.#pending.clear();
     this.#callPort.close();
@@ -645,13 +723,20 @@ function transferList(args: readonly unknown[]): never[] | undefined {
   let list: unknown[] | undefined;
   for (const arg of args) {
     const moved = transferablesOf(arg);
-    if (moved !== undefined) (list ??= []).push(...moved);
+    if (moved !== undefined) {
+      list ??= [];
+      list.push(...moved);
+    }
   }
   return list as never[] | undefined;
 }
 
 /** Turns a worker-side failure into the coded error a caller sees. */
-export function failureToError(failure: WireFailure, where: string, context: { id?: string | undefined; file: string; version: string }): GleanError {
+export function failureToError(
+  failure: WireFailure,
+  where: string,
+  context: { id?: string | undefined; file: string; version: string },
+): GleanError {
   switch (failure.reason) {
     case 'not-found':
       return new GleanError(ErrorCode.SYMBOL_NOT_FOUND, `${where}: ${failure.message}`, context);
@@ -660,13 +745,20 @@ export function failureToError(failure: WireFailure, where: string, context: { i
     case 'protocol-mismatch':
       return new GleanError(ErrorCode.PROTOCOL_MISMATCH, `${where}: ${failure.message}`, context);
     case 'load-failed':
-      return new GleanError(ErrorCode.LOAD_FAILED, `${where}: ${failure.message}`, { ...context, cause: deserializeError(failure.error) });
-    case 'thrown':
-      return new GleanError(ErrorCode.PLUGIN_THREW, `${where} threw ${describeValue(failure.error.value ?? failure.error.message)}`, {
+      return new GleanError(ErrorCode.LOAD_FAILED, `${where}: ${failure.message}`, {
         ...context,
-        cause: failure.error.isError ? deserializeError(failure.error) : undefined,
-        thrown: failure.error.value,
+        cause: deserializeError(failure.error),
       });
+    case 'thrown':
+      return new GleanError(
+        ErrorCode.PLUGIN_THREW,
+        `${where} threw ${describeValue(failure.error.value ?? failure.error.message)}`,
+        {
+          ...context,
+          cause: failure.error.isError ? deserializeError(failure.error) : undefined,
+          thrown: failure.error.value,
+        },
+      );
   }
 }
 
@@ -692,7 +784,8 @@ function carriesPort(value: unknown): boolean {
     if (node === null || typeof node !== 'object' || depth > 32 || --budget < 0) return false;
     if (node instanceof MessagePort) return true;
     if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) return false;
-    const children = node instanceof Map ? [...node.keys(), ...node.values()] : node instanceof Set ? [...node] : Object.values(node);
+    const children =
+      node instanceof Map ? [...node.keys(), ...node.values()] : node instanceof Set ? [...node] : Object.values(node);
     return children.some((child) => visit(child, depth + 1));
   };
   return visit(value, 0);

@@ -47,7 +47,13 @@ export class Spare {
 
 /** The spare a version with these options and module hooks would use. */
 export function spareKey(options: ThreadOptions, prepare: PrepareOptions): string {
-  return JSON.stringify([options.threads, options.resourceLimits ?? null, options.env, prepare.typescript, prepare.pinned]);
+  return JSON.stringify([
+    options.threads,
+    options.resourceLimits ?? null,
+    options.env,
+    prepare.typescript,
+    prepare.pinned,
+  ]);
 }
 
 /**
@@ -75,6 +81,9 @@ export class Spares {
     for (const [key, spec] of wanted) {
       if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepareFor(spec)));
     }
-    await Promise.all([...stale.map((spare) => spare.destroy()), ...[...this.#spares.values()].map((spare) => spare.ready)]);
+    await Promise.all([
+      ...stale.map((spare) => spare.destroy()),
+      ...[...this.#spares.values()].map((spare) => spare.ready),
+    ]);
   }
 }

@@ -43,7 +43,8 @@ export function createThread({ resourceLimits, env }: Omit<ThreadOptions, 'threa
   });
   // piscina reads the minimum live each time a thread ends; with none, it starts no thread by itself.
   (pool.options as { minThreads: number }).minThreads = 0;
-  if (pool.options.minThreads !== 0) throw new Error('glean: piscina no longer takes a minimum of 0 threads after start; glean needs it');
+  if (pool.options.minThreads !== 0)
+    throw new Error('glean: piscina no longer takes a minimum of 0 threads after start; glean needs it');
   // A pool error without a listener would crash the host; workers' deaths reach glean through their tasks.
   pool.on('error', () => {});
   return pool;

@@ -6,7 +6,6 @@ import type { CallOptions } from './call-options.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots, threadEnv } from './slot.js';
 
-
 /** Crashes within {@link CRASH_WINDOW_MS} after which a version stops restarting and turns `failed`. */
 export const CRASH_LIMIT = 5;
 /** The window in which crashes count towards {@link CRASH_LIMIT}. */
@@ -132,7 +131,8 @@ export class Version {
     while (this.#slots.length < threads) this.#slots.push(this.#newSlot());
     try {
       const results = await Promise.all(this.#slots.map((slot) => slot.start(names, loadTimeoutMs)));
-      for (const description of results[0] ?? []) this.#descriptions.set(description.name, freezeDescription(description));
+      for (const description of results[0] ?? [])
+        this.#descriptions.set(description.name, freezeDescription(description));
       this.#state = VersionState.READY;
     } catch (error) {
       await this.#destroy();
@@ -151,7 +151,11 @@ export class Version {
     const known = this.#descriptions.get(name);
     if (known !== undefined) return known;
     const slot = this.#slots.find((candidate) => candidate.ready);
-    if (slot === undefined) throw new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: no worker is ready to describe "${name}"`, { id, ...this.#context() });
+    if (slot === undefined)
+      throw new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: no worker is ready to describe "${name}"`, {
+        id,
+        ...this.#context(),
+      });
     const description = freezeDescription(await slot.describe(name, this.spec.options.loadTimeoutMs, id));
     this.#descriptions.set(name, description);
     return description;
@@ -174,7 +178,13 @@ export class Version {
    * or queues it for one. `id` names the plugin in errors. Rejects with a coded error, never hangs
    * on a worker that dies.
    */
-  call(id: string, name: string, member: string | null, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
+  call(
+    id: string,
+    name: string,
+    member: string | null,
+    args: readonly unknown[],
+    options: CallOptions = {},
+  ): Promise<unknown> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.spec.options.timeoutMs;
     const slot = this.#pick();
@@ -183,22 +193,52 @@ export class Version {
       return Promise.reject(this.#unavailable(id));
     }
     if (this.#state === VersionState.RETIRED) {
-      return Promise.reject(new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: this version is retired`, { id, ...this.#context() }));
-    }
-    if (signal?.aborted === true) return Promise.reject(abortedError(this.#where(id), { id, ...this.#context() }, signal));
-    if (this.#queue.length >= this.spec.options.maxQueue) {
       return Promise.reject(
-        new GleanError(ErrorCode.QUEUE_FULL, `${this.#where(id)}: ${this.#queue.length} calls already wait for a worker (maxQueue ${this.spec.options.maxQueue})`, {
+        new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: this version is retired`, {
           id,
           ...this.#context(),
         }),
       );
     }
+    if (signal?.aborted === true)
+      return Promise.reject(abortedError(this.#where(id), { id, ...this.#context() }, signal));
+    if (this.#queue.length >= this.spec.options.maxQueue) {
+      return Promise.reject(
+        new GleanError(
+          ErrorCode.QUEUE_FULL,
+          `${this.#where(id)}: ${this.#queue.length} calls already wait for a worker (maxQueue ${this.spec.options.maxQueue})`,
+          {
+            id,
+            ...this.#context(),
+          },
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
-      const queued: Queued = { id, name, member, args, resolve, reject, timeoutMs, signal, deadline: Date.now() + (timeoutMs ?? 0), timer: undefined, onAbort: undefined };
+      const queued: Queued = {
+        id,
+        name,
+        member,
+        args,
+        resolve,
+        reject,
+        timeoutMs,
+        signal,
+        deadline: Date.now() + (timeoutMs ?? 0),
+        timer: undefined,
+        onAbort: undefined,
+      };
       if (timeoutMs !== undefined) {
         queued.timer = setTimeout(
-          () => this.#unqueue(queued, new GleanError(ErrorCode.TIMEOUT, `${this.#where(id)}: call timed out after ${timeoutMs} ms waiting for a worker`, { ...this.#context(), id })),
+          () =>
+            this.#unqueue(
+              queued,
+              new GleanError(
+                ErrorCode.TIMEOUT,
+                `${this.#where(id)}: call timed out after ${timeoutMs} ms waiting for a worker`,
+                { ...this.#context(), id },
+              ),
+            ),
           timeoutMs,
         );
       }
@@ -218,7 +258,9 @@ export class Version {
   }
 
   get threads(): ThreadStatus[] {
-    return this.#slots.filter((slot) => slot.alive).map((slot) => ({ threadId: slot.threadId, inFlight: slot.inFlight, ready: slot.ready }));
+    return this.#slots
+      .filter((slot) => slot.alive)
+      .map((slot) => ({ threadId: slot.threadId, inFlight: slot.inFlight, ready: slot.ready }));
   }
 
   /**
@@ -243,13 +285,19 @@ export class Version {
       let timer: NodeJS.Timeout | undefined;
       const { drainTimeoutMs } = this.spec.options;
       // Counted from the retirement, the delay included.
-      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, Math.max(0, drainTimeoutMs - delayMs), 'timeout')));
+      const timedOut = new Promise<'timeout'>(
+        (resolve) => (timer = setTimeout(resolve, Math.max(0, drainTimeoutMs - delayMs), 'timeout')),
+      );
       if ((await Promise.race([drained, timedOut])) === 'timeout') {
         const error = (id: string): GleanError =>
-          new GleanError(ErrorCode.DRAIN_TIMEOUT, `${this.#where(id)}: call still running ${drainTimeoutMs} ms after its version was replaced`, {
-            id,
-            ...this.#context(),
-          });
+          new GleanError(
+            ErrorCode.DRAIN_TIMEOUT,
+            `${this.#where(id)}: call still running ${drainTimeoutMs} ms after its version was replaced`,
+            {
+              id,
+              ...this.#context(),
+            },
+          );
         this.#rejectQueue(error);
         for (const slot of this.#slots) slot.rejectAll(error);
       }
@@ -281,7 +329,12 @@ export class Version {
       if (!slot.ready || slot.unsettled >= concurrency) continue;
       // Ties go to the slot with fewer calls it was sent and never answered (timed out or aborted):
       // one that may be stuck on them is being probed, and should not take the next call meanwhile.
-      if (best === undefined || slot.unsettled < best.unsettled || (slot.unsettled === best.unsettled && slot.inFlight < best.inFlight)) best = slot;
+      if (
+        best === undefined ||
+        slot.unsettled < best.unsettled ||
+        (slot.unsettled === best.unsettled && slot.inFlight < best.inFlight)
+      )
+        best = slot;
     }
     return best;
   }
@@ -309,7 +362,9 @@ export class Version {
       const queued = this.#queue.shift()!;
       forget(queued);
       const remaining = queued.timeoutMs === undefined ? undefined : Math.max(1, queued.deadline - Date.now());
-      slot.call(queued.id, queued.name, queued.member, queued.args, remaining, queued.signal).then(queued.resolve, queued.reject);
+      slot
+        .call(queued.id, queued.name, queued.member, queued.args, remaining, queued.signal)
+        .then(queued.resolve, queued.reject);
     }
     if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
   }
@@ -340,7 +395,10 @@ export class Version {
     if (failed) {
       this.#fail();
     } else {
-      this.#scheduleRestart(slot, this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), MAX_RESTART_DELAY_MS));
+      this.#scheduleRestart(
+        slot,
+        this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), MAX_RESTART_DELAY_MS),
+      );
     }
     // Last, so a throwing listener cannot leave the version half-updated.
     this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed, restarting: !failed });
@@ -359,7 +417,10 @@ export class Version {
     const index = this.#slots.indexOf(slot);
     if (this.#state !== VersionState.READY || index === -1) return;
     // A version that pins its bytes restarts on them; another must check the file still holds them.
-    const hash = this.spec.source === undefined ? await hashFile(this.spec.realFile, this.spec.id, this.spec.version).catch(() => undefined) : this.spec.contentHash;
+    const hash =
+      this.spec.source === undefined
+        ? await hashFile(this.spec.realFile, this.spec.id, this.spec.version).catch(() => undefined)
+        : this.spec.contentHash;
     if (this.#state !== VersionState.READY || this.#slots[index] !== slot) return;
     if (hash !== this.spec.contentHash) {
       // The file changed since this version loaded: restarting would run other code under this version's name.

@@ -38,7 +38,8 @@ interface Target {
   report: boolean;
 }
 
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
+  a.size === b.size && [...a].every((x) => b.has(x));
 
 /**
  * Watches the config file and a set of plugin files and calls `onChange` when any may have changed:
@@ -69,7 +70,8 @@ export class Watcher {
   /** Starts watching `options.configPath` at once; await {@link Watcher.ready} before relying on it. */
   constructor(options: WatcherOptions) {
     const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
-    if (!(debounceMs >= 0 && Number.isFinite(debounceMs))) throw new RangeError(`debounceMs must be a finite number >= 0, got ${debounceMs}`);
+    if (!(debounceMs >= 0 && Number.isFinite(debounceMs)))
+      throw new RangeError(`debounceMs must be a finite number >= 0, got ${debounceMs}`);
     this.#onChange = options.onChange;
     this.#onError = options.onError;
     this.#debounceMs = debounceMs;

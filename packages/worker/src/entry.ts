@@ -10,7 +10,15 @@
  */
 import { MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
-import { describeExport, findExport, importPlugin, isCommonJS, pinSources, prepareTypeScript, type PluginModule } from './load.js';
+import {
+  describeExport,
+  findExport,
+  importPlugin,
+  isCommonJS,
+  pinSources,
+  prepareTypeScript,
+  type PluginModule,
+} from './load.js';
 import {
   PROTOCOL_VERSION,
   REPLY_LOG_SIZE,
@@ -60,7 +68,10 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     } catch (error) {
       // A value that cannot be copied, or whose getters or traps throw while it is: this call fails alone.
       const where = findUncloneable(value, 'result');
-      fail(id, { reason: 'not-cloneable', message: `${where ?? 'the result'} cannot be copied to the host: ${describeThrown(error)}` });
+      fail(id, {
+        reason: 'not-cloneable',
+        message: `${where ?? 'the result'} cannot be copied to the host: ${describeThrown(error)}`,
+      });
     }
   };
 
@@ -69,7 +80,17 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       send({ type: 'error', id, error: failure }, id);
     } catch (error) {
       // An error property that could be cloned alone but not with the rest: say so without it.
-      send({ type: 'error', id, error: { reason: 'not-cloneable', message: `the error cannot be copied to the host: ${describeThrown(error)}` } }, id);
+      send(
+        {
+          type: 'error',
+          id,
+          error: {
+            reason: 'not-cloneable',
+            message: `the error cannot be copied to the host: ${describeThrown(error)}`,
+          },
+        },
+        id,
+      );
     }
   };
 
@@ -105,10 +126,16 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     }
     let then: unknown;
     try {
-      then = result !== null && (typeof result === 'object' || typeof result === 'function') ? (result as { then?: unknown }).then : undefined;
+      then =
+        result !== null && (typeof result === 'object' || typeof result === 'function')
+          ? (result as { then?: unknown }).then
+          : undefined;
     } catch (error) {
       // A getter or a Proxy trap that throws as glean looks at the result: a result that cannot be carried.
-      fail(id, { reason: 'not-cloneable', message: `the result cannot be copied to the host: looking up its "then" threw ${describeThrown(error)}` });
+      fail(id, {
+        reason: 'not-cloneable',
+        message: `the result cannot be copied to the host: looking up its "then" threw ${describeThrown(error)}`,
+      });
       return;
     }
     if (typeof then === 'function') {
@@ -123,7 +150,10 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
   const onUnreadableCall = (): void => {
     lastCallId++;
-    fail(lastCallId, { reason: 'not-cloneable', message: 'the arguments could not be read in the worker (nested too deeply for its stack?)' });
+    fail(lastCallId, {
+      reason: 'not-cloneable',
+      message: 'the arguments could not be read in the worker (nested too deeply for its stack?)',
+    });
   };
 
   const control: ControlApi = {
@@ -148,7 +178,11 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       } catch (error) {
         return {
           ok: false,
-          failure: { reason: 'load-failed', message: `cannot import ${file}: ${describeThrown(error)}`, error: serializeError(error) },
+          failure: {
+            reason: 'load-failed',
+            message: `cannot import ${file}: ${describeThrown(error)}`,
+            error: serializeError(error),
+          },
         };
       }
       return { ok: true, descriptions: names.map((name) => describeExport(module!, name, commonJS)) };
@@ -159,7 +193,9 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     },
     ping: () => Date.now(),
     replyAt(seq) {
-      return Number.isSafeInteger(seq) && seq > 0 && seq <= posted && posted - seq < REPLY_LOG_SIZE ? replyLog[seq % REPLY_LOG_SIZE] : undefined;
+      return Number.isSafeInteger(seq) && seq > 0 && seq <= posted && posted - seq < REPLY_LOG_SIZE
+        ? replyLog[seq % REPLY_LOG_SIZE]
+        : undefined;
     },
   };
 
@@ -194,7 +230,8 @@ function closeForeignPorts(...ours: readonly MessagePort[]): void {
 function guardedEndpoint(port: MessagePort): Endpoint {
   const endpoint = port as unknown as Endpoint;
   return {
-    postMessage: (message: unknown, transfer?: unknown[]) => apply(post, port, transfer === undefined ? [message] : [message, transfer]),
+    postMessage: (message: unknown, transfer?: unknown[]) =>
+      apply(post, port, transfer === undefined ? [message] : [message, transfer]),
     addEventListener: endpoint.addEventListener.bind(endpoint),
     removeEventListener: endpoint.removeEventListener.bind(endpoint),
   };
@@ -206,20 +243,28 @@ function resetEnv(env: Readonly<Record<string, string>>): void {
   Object.assign(process.env, env);
 }
 
-
 interface Callable {
   readonly fn: (...args: unknown[]) => unknown;
   readonly self: unknown;
 }
 
 /** The function a call names, or a message saying why there is none. May throw for a hostile export (a Proxy). */
-function resolveCallable(module: PluginModule | undefined, name: string, member: string | null, commonJS: boolean): Callable | string {
+function resolveCallable(
+  module: PluginModule | undefined,
+  name: string,
+  member: string | null,
+  commonJS: boolean,
+): Callable | string {
   if (module === undefined) return 'the plugin is not loaded in this worker';
   const found = findExport(module, name, commonJS);
   const exported = found.found ? found.value : undefined;
   if (member === null) {
-    return typeof exported === 'function' ? { fn: exported as Callable['fn'], self: undefined } : `export "${name}" is not a function`;
+    return typeof exported === 'function'
+      ? { fn: exported as Callable['fn'], self: undefined }
+      : `export "${name}" is not a function`;
   }
   const method = (exported as Record<string, unknown> | null | undefined)?.[member];
-  return typeof method === 'function' ? { fn: method as Callable['fn'], self: exported } : `export "${name}" has no method "${member}"`;
+  return typeof method === 'function'
+    ? { fn: method as Callable['fn'], self: exported }
+    : `export "${name}" has no method "${member}"`;
 }

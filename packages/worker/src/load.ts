@@ -3,7 +3,13 @@ import { register } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeThrown, isTypeScriptFile, serializeError, type ExportDescription, type DescribeResult } from './protocol.js';
+import {
+  describeThrown,
+  isTypeScriptFile,
+  serializeError,
+  type ExportDescription,
+  type DescribeResult,
+} from './protocol.js';
 
 let typescriptReady: Promise<void> | undefined;
 
@@ -43,7 +49,8 @@ let pinned: ((file: string, source: Uint8Array) => Promise<void>) | undefined;
  */
 export function pinSources(): (file: string, source: Uint8Array) => Promise<void> {
   if (pinned !== undefined) return pinned;
-  if (typescriptReady !== undefined) throw new Error('glean: source hooks must be registered before the TypeScript hooks');
+  if (typescriptReady !== undefined)
+    throw new Error('glean: source hooks must be registered before the TypeScript hooks');
   const { port1, port2 } = new MessageChannel();
   register(new URL('./source-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] });
   port1.unref();
@@ -80,10 +87,19 @@ export async function importPlugin(file: string, source?: Uint8Array): Promise<P
  * lexer could find them), so for CommonJS a name missing from the namespace is looked up there too;
  * an ES module's default export is only ever `default`.
  */
-export function findExport(module: PluginModule, name: string, commonJS: boolean): { found: true; value: unknown } | { found: false } {
+export function findExport(
+  module: PluginModule,
+  name: string,
+  commonJS: boolean,
+): { found: true; value: unknown } | { found: false } {
   if (Object.hasOwn(module, name)) return { found: true, value: module[name] };
   const fallback = module['default'];
-  if (commonJS && fallback !== null && (typeof fallback === 'object' || typeof fallback === 'function') && Object.hasOwn(fallback, name)) {
+  if (
+    commonJS &&
+    fallback !== null &&
+    (typeof fallback === 'object' || typeof fallback === 'function') &&
+    Object.hasOwn(fallback, name)
+  ) {
     return { found: true, value: (fallback as Record<string, unknown>)[name] };
   }
   return { found: false };
@@ -108,7 +124,8 @@ export function isCommonJS(file: string): boolean {
 export function listExports(module: PluginModule, commonJS: boolean): string[] {
   const names = new Set(Object.keys(module));
   const fallback = module['default'];
-  if (commonJS && fallback !== null && typeof fallback === 'object') for (const key of Object.keys(fallback)) names.add(key);
+  if (commonJS && fallback !== null && typeof fallback === 'object')
+    for (const key of Object.keys(fallback)) names.add(key);
   return [...names].sort();
 }
 
@@ -130,7 +147,11 @@ function isBuiltinData(value: object): boolean {
 export function listMethods(target: object): string[] {
   const methods = new Set<string>();
   if (isBuiltinData(target)) return [];
-  for (let proto: object | null = target; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: object | null = target;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key === 'constructor' || methods.has(key)) continue;
       const descriptor = Object.getOwnPropertyDescriptor(proto, key);

@@ -32,7 +32,9 @@ export function transfer<T extends object>(value: T, transferables: readonly Tra
 
 /** The transferables marked on `value` (see {@link transfer}), if any. */
 export function transferablesOf(value: unknown): readonly Transferable[] | undefined {
-  return value !== null && typeof value === 'object' ? (value as { [TRANSFER]?: readonly Transferable[] })[TRANSFER] : undefined;
+  return value !== null && typeof value === 'object'
+    ? (value as { [TRANSFER]?: readonly Transferable[] })[TRANSFER]
+    : undefined;
 }
 
 /** Whether a plugin file is TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`): its worker needs tsx. Host and worker decide by this one rule. */
@@ -98,7 +100,8 @@ export function isResult(message: WorkerMessage): message is ResultMessage {
  * after every field was checked: the hot path's result tuple costs two tests.
  */
 export function checkWorkerMessage(message: unknown): WorkerMessage | undefined {
-  if (Array.isArray(message)) return message.length === 2 && isCallId(message[0]) ? (message as unknown as ResultMessage) : undefined;
+  if (Array.isArray(message))
+    return message.length === 2 && isCallId(message[0]) ? (message as unknown as ResultMessage) : undefined;
   if (message === null || typeof message !== 'object') return undefined;
   const { type } = message as { type?: unknown };
   if (type === 'hello') {
@@ -107,7 +110,9 @@ export function checkWorkerMessage(message: unknown): WorkerMessage | undefined 
   }
   if (type === 'error') {
     const { id, error } = message as { id?: unknown; error?: unknown };
-    return isCallId(id) && isWireFailure(error) && Object.keys(message).length === 3 ? (message as ErrorMessage) : undefined;
+    return isCallId(id) && isWireFailure(error) && Object.keys(message).length === 3
+      ? (message as ErrorMessage)
+      : undefined;
   }
   return undefined;
 }
@@ -173,7 +178,9 @@ export function isExportDescription(value: unknown): value is ExportDescription 
 /** Whether `value` is a {@link DescribeResult}. */
 export function isDescribeResult(value: unknown): value is DescribeResult {
   if (!isRecord(value)) return false;
-  return value['ok'] === true ? isExportDescription(value['description']) : value['ok'] === false && isWireFailure(value['failure']);
+  return value['ok'] === true
+    ? isExportDescription(value['description'])
+    : value['ok'] === false && isWireFailure(value['failure']);
 }
 
 /** Whether `value` is a {@link LoadResult}. */
@@ -239,7 +246,12 @@ export interface ControlApi {
    * on disk. `env` becomes the worker's `process.env` first: the variables of the version, as they
    * were when it started, even in a thread started ahead of time.
    */
-  load(file: string, source: Uint8Array | undefined, names: readonly string[], env: Readonly<Record<string, string>>): LoadResult | Promise<LoadResult>;
+  load(
+    file: string,
+    source: Uint8Array | undefined,
+    names: readonly string[],
+    env: Readonly<Record<string, string>>,
+  ): LoadResult | Promise<LoadResult>;
   /** Looks up the export `name` and says what it is; a value export's snapshot travels in the answer. */
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */
@@ -325,12 +337,14 @@ export function serializeError(thrown: unknown, depth = 0): SerializedError {
   for (const key of attempt(() => Object.keys(error), [])) {
     if (key === 'cause') continue;
     const value = attempt(() => error[key], undefined);
-    if (cloneable(value)) Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
+    if (cloneable(value))
+      Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
   }
-  const text = (read: () => unknown, fallback: string): string => attempt(() => {
-    const value = read();
-    return typeof value === 'string' ? value : fallback;
-  }, fallback);
+  const text = (read: () => unknown, fallback: string): string =>
+    attempt(() => {
+      const value = read();
+      return typeof value === 'string' ? value : fallback;
+    }, fallback);
   const cause = attempt(() => ('cause' in error ? error.cause : undefined), undefined);
   return {
     isError: true,
@@ -415,7 +429,11 @@ function findIn(value: unknown, path: string, seen: Set<unknown>): string | unde
     return cloneable(value) ? undefined : `${path} (${Object.prototype.toString.call(value)})`;
   }
   for (const [key, child] of Object.entries(value)) {
-    const found = findIn(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
+    const found = findIn(
+      child,
+      /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+      seen,
+    );
     if (found !== undefined) return found;
   }
   return undefined;

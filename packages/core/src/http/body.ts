@@ -51,7 +51,11 @@ export function readBody(stream: Readable, contentLength: string | undefined, li
     };
     const onError = (error: Error): void => {
       done();
-      reject(new GleanHttpError(HttpErrorCode.BODY_INCOMPLETE, 400, `request body could not be read: ${error.message}`, { cause: error }));
+      reject(
+        new GleanHttpError(HttpErrorCode.BODY_INCOMPLETE, 400, `request body could not be read: ${error.message}`, {
+          cause: error,
+        }),
+      );
     };
     const onClose = (): void => {
       done();
@@ -80,7 +84,11 @@ export function bodyFromParsed(body: unknown): Uint8Array | undefined {
 
 /** The error for a body over the limit. */
 export function tooLarge(limit: number, seen: string): GleanHttpError {
-  return new GleanHttpError(HttpErrorCode.BODY_TOO_LARGE, 413, `request body is over the limit of ${limit} bytes (${seen})`);
+  return new GleanHttpError(
+    HttpErrorCode.BODY_TOO_LARGE,
+    413,
+    `request body is over the limit of ${limit} bytes (${seen})`,
+  );
 }
 
 function parseLength(header: string | undefined): number | undefined {

@@ -11,7 +11,11 @@ import { errorResponse, type PreparedResponse } from './response.js';
  * The body moves to the worker and is detached here afterwards; a view on part of a larger buffer is
  * copied first, so nothing else is detached with it.
  */
-export function callHttpHandler(handler: HttpHandler, request: HttpRequest, options: HttpAdapterOptions = {}): Promise<PreparedResponse> {
+export function callHttpHandler(
+  handler: HttpHandler,
+  request: HttpRequest,
+  options: HttpAdapterOptions = {},
+): Promise<PreparedResponse> {
   const resolved = resolveHttpOptions(options);
   if (request.body.byteLength > resolved.bodyLimit) return Promise.resolve(errorResponse(413));
   return dispatch(handler, request, resolved);

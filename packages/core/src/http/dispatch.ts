@@ -41,9 +41,16 @@ export interface ResolvedHttpOptions {
 
 /** Fills in the defaults; throws a `RangeError` for a limit or a delay that is not a number ≥ 0. */
 export function resolveHttpOptions(options: HttpAdapterOptions = {}): ResolvedHttpOptions {
-  const { bodyLimit = DEFAULT_HTTP_OPTIONS.bodyLimit, retryAfterSeconds = DEFAULT_HTTP_OPTIONS.retryAfterSeconds, logger = console, onError } = options;
-  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0) throw new RangeError(`bodyLimit must be a whole number of bytes ≥ 0, got ${String(bodyLimit)}`);
-  if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 0) throw new RangeError(`retryAfterSeconds must be a whole number ≥ 0, got ${String(retryAfterSeconds)}`);
+  const {
+    bodyLimit = DEFAULT_HTTP_OPTIONS.bodyLimit,
+    retryAfterSeconds = DEFAULT_HTTP_OPTIONS.retryAfterSeconds,
+    logger = console,
+    onError,
+  } = options;
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0)
+    throw new RangeError(`bodyLimit must be a whole number of bytes ≥ 0, got ${String(bodyLimit)}`);
+  if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 0)
+    throw new RangeError(`retryAfterSeconds must be a whole number ≥ 0, got ${String(retryAfterSeconds)}`);
   return { bodyLimit, retryAfterSeconds, logger: logger === false ? undefined : logger, onError };
 }
 
@@ -54,7 +61,11 @@ export function resolveHttpOptions(options: HttpAdapterOptions = {}): ResolvedHt
  * A failure is answered by its code (see `STATUS_OF_CODE`: 503, 504, otherwise 500) with the
  * status's reason phrase only, and reported to the logger and `onError`.
  */
-export async function dispatch(handler: HttpHandler, request: HttpRequest, options: ResolvedHttpOptions): Promise<PreparedResponse> {
+export async function dispatch(
+  handler: HttpHandler,
+  request: HttpRequest,
+  options: ResolvedHttpOptions,
+): Promise<PreparedResponse> {
   try {
     return prepareResponse(await handler(movable(request)));
   } catch (error) {
@@ -66,13 +77,20 @@ export async function dispatch(handler: HttpHandler, request: HttpRequest, optio
  * The response for a failure, reported first. Also used by the adapters for errors found before
  * the handler is called (a body another middleware parsed into an object).
  */
-export function failed(error: unknown, request: Pick<HttpRequest, 'method' | 'url'>, options: ResolvedHttpOptions): PreparedResponse {
+export function failed(
+  error: unknown,
+  request: Pick<HttpRequest, 'method' | 'url'>,
+  options: ResolvedHttpOptions,
+): PreparedResponse {
   const status = statusOf(error);
   const code = (error as { code?: unknown } | null)?.code;
   if (status >= 500) {
     const context: HttpErrorContext = { status, method: request.method, url: request.url };
     if (options.logger !== undefined && code !== 'GLEAN_QUEUE_FULL') {
-      options.logger[status === 500 ? 'error' : 'warn'](`glean: ${request.method} ${request.url} answered ${status}:`, error);
+      options.logger[status === 500 ? 'error' : 'warn'](
+        `glean: ${request.method} ${request.url} answered ${status}:`,
+        error,
+      );
     }
     try {
       options.onError?.(error, context);
@@ -86,7 +104,8 @@ export function failed(error: unknown, request: Pick<HttpRequest, 'method' | 'ur
 function movable(request: HttpRequest): HttpRequest {
   const { body } = request;
   if (body.byteLength === 0) return request;
-  const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+  const whole =
+    body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
   // A copy through the constructor: a Buffer's slice() would be another view on the same memory.
   const owned = whole ? body : new Uint8Array(body);
   return transfer(owned === body ? request : { ...request, body: owned }, [owned.buffer as ArrayBuffer]);

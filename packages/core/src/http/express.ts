@@ -42,7 +42,9 @@ export function expressHandler(handler: HttpHandler, options: HttpAdapterOptions
     } else if (body.byteLength > resolved.bodyLimit) {
       writeNodeResponse(res, errorResponse(413));
     } else {
-      void dispatch(handler, { method, url, headers: req.headers, body }, resolved).then((prepared) => writeNodeResponse(res, prepared));
+      void dispatch(handler, { method, url, headers: req.headers, body }, resolved).then((prepared) =>
+        writeNodeResponse(res, prepared),
+      );
     }
   };
 }

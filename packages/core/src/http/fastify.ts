@@ -32,7 +32,11 @@ export const DEFAULT_FASTIFY_METHODS: readonly HTTPMethods[] = ['GET', 'POST', '
 export const gleanFastify: FastifyPluginCallback<GleanFastifyOptions> = (fastify, options, done) => {
   const { handler, url = '/', method = [...DEFAULT_FASTIFY_METHODS], ...adapterOptions } = options;
   if (typeof handler !== 'function') {
-    done(new TypeError('gleanFastify: the `handler` option must be a function, such as a handle from glean.reloadAndWatch'));
+    done(
+      new TypeError(
+        'gleanFastify: the `handler` option must be a function, such as a handle from glean.reloadAndWatch',
+      ),
+    );
     return;
   }
   const resolved = resolveHttpOptions(adapterOptions);
@@ -53,7 +57,10 @@ export const gleanFastify: FastifyPluginCallback<GleanFastifyOptions> = (fastify
  * 'buffer' }, …)`), or use {@link gleanFastify}, which does; a body parsed into an object (Fastify's
  * default JSON parser) is answered 500 (`GLEAN_HTTP_BODY_UNAVAILABLE`). See {@link HttpAdapterOptions}.
  */
-export function fastifyHandler(handler: HttpHandler, options: HttpAdapterOptions = {}): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+export function fastifyHandler(
+  handler: HttpHandler,
+  options: HttpAdapterOptions = {},
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return handlerOf(handler, resolveHttpOptions(options));
 }
 
@@ -65,7 +72,10 @@ function owned(body: Uint8Array): Uint8Array {
   return body;
 }
 
-function handlerOf(handler: HttpHandler, options: ResolvedHttpOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+function handlerOf(
+  handler: HttpHandler,
+  options: ResolvedHttpOptions,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return async function gleanHandler(request, reply) {
     const { method, url, headers } = request;
     const parsed = request.body;
@@ -83,7 +93,10 @@ function handlerOf(handler: HttpHandler, options: ResolvedHttpOptions): (request
     } else {
       prepared = await dispatch(handler, { method, url, headers, body }, options);
     }
-    const payload = typeof prepared.body === 'string' ? prepared.body : Buffer.from(prepared.body.buffer, prepared.body.byteOffset, prepared.body.byteLength);
+    const payload =
+      typeof prepared.body === 'string'
+        ? prepared.body
+        : Buffer.from(prepared.body.buffer, prepared.body.byteOffset, prepared.body.byteLength);
     return reply.code(prepared.status).headers(prepared.headers).send(payload);
   };
 }

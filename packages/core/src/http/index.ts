@@ -10,4 +10,11 @@ export type { HttpAdapterOptions, HttpErrorContext } from './dispatch.js';
 export { callHttpHandler } from './call.js';
 export type { PreparedResponse } from './response.js';
 export { GleanHttpError, HttpErrorCode, STATUS_OF_CODE } from './errors.js';
-export type { HttpBody, HttpHandler, HttpRequest, HttpRequestHeaders, HttpResponse, HttpResponseHeaders } from './contract.js';
+export type {
+  HttpBody,
+  HttpHandler,
+  HttpRequest,
+  HttpRequestHeaders,
+  HttpResponse,
+  HttpResponseHeaders,
+} from './contract.js';

@@ -27,7 +27,13 @@ export function httpListener(handler: HttpHandler, options: HttpAdapterOptions =
 }
 
 /** Reads the body of `request` itself and answers on `response`; shared by the node:http and Express adapters. Never rejects. */
-export async function serveNode(handler: HttpHandler, request: IncomingMessage, response: ServerResponse, url: string, options: ResolvedHttpOptions): Promise<void> {
+export async function serveNode(
+  handler: HttpHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: string,
+  options: ResolvedHttpOptions,
+): Promise<void> {
   let body: Uint8Array;
   try {
     body = await readBody(request, request.headers['content-length'], options.bodyLimit);
@@ -37,7 +43,10 @@ export async function serveNode(handler: HttpHandler, request: IncomingMessage, 
     else response.destroy();
     return;
   }
-  writeNodeResponse(response, await dispatch(handler, { method: request.method ?? 'GET', url, headers: request.headers, body }, options));
+  writeNodeResponse(
+    response,
+    await dispatch(handler, { method: request.method ?? 'GET', url, headers: request.headers, body }, options),
+  );
 }
 
 /** Writes a prepared response, unless the client is already gone or something else answered. */

@@ -21,19 +21,23 @@ const FRAMING = new Set(['content-length', 'transfer-encoding']);
  * failing halfway through writing.
  */
 export function prepareResponse(value: unknown): PreparedResponse {
-  if (value === null || typeof value !== 'object') throw invalid(`expected an object { status, headers, body }, got ${describe(value)}`);
+  if (value === null || typeof value !== 'object')
+    throw invalid(`expected an object { status, headers, body }, got ${describe(value)}`);
   const { status = 200, headers = {} } = value as HttpResponse;
   // Checked as unknown: the handler is another thread's code, its type is a promise, not a fact.
   const body: unknown = (value as HttpResponse).body;
-  if (!Number.isInteger(status) || status < 200 || status > 599) throw invalid(`status must be an integer from 200 to 599, got ${describe(status)}`);
-  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) throw invalid(`headers must be an object, got ${describe(headers)}`);
+  if (!Number.isInteger(status) || status < 200 || status > 599)
+    throw invalid(`status must be an integer from 200 to 599, got ${describe(status)}`);
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
+    throw invalid(`headers must be an object, got ${describe(headers)}`);
 
   const prepared: Record<string, string | string[]> = {};
   for (const [name, raw] of Object.entries(headers)) {
     const key = name.toLowerCase();
     if (FRAMING.has(key)) continue;
     const header = headerValue(raw);
-    if (header === undefined) throw invalid(`header "${name}" must be a string, a number or a list of them, got ${describe(raw)}`);
+    if (header === undefined)
+      throw invalid(`header "${name}" must be a string, a number or a list of them, got ${describe(raw)}`);
     try {
       validateHeaderName(key);
       for (const item of Array.isArray(header) ? header : [header]) validateHeaderValue(key, item);
@@ -62,7 +66,10 @@ export function prepareResponse(value: unknown): PreparedResponse {
 /** The answer for an error: the status's reason phrase as text, never the error itself. */
 export function errorResponse(status: number, retryAfterSeconds?: number): PreparedResponse {
   const body = `${STATUS_CODES[status] ?? 'Error'}\n`;
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) };
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+  };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
   return { status, headers, body };
 }
@@ -70,12 +77,18 @@ export function errorResponse(status: number, retryAfterSeconds?: number): Prepa
 function headerValue(raw: unknown): string | string[] | undefined {
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'number') return String(raw);
-  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string' || typeof item === 'number')) return raw.map(String);
+  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string' || typeof item === 'number'))
+    return raw.map(String);
   return undefined;
 }
 
 function invalid(detail: string, cause?: unknown): GleanHttpError {
-  return new GleanHttpError(HttpErrorCode.INVALID_RESPONSE, 500, `the HTTP handler returned an invalid response: ${detail}`, cause === undefined ? undefined : { cause });
+  return new GleanHttpError(
+    HttpErrorCode.INVALID_RESPONSE,
+    500,
+    `the HTTP handler returned an invalid response: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function describe(value: unknown): string {
