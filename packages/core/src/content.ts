@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode } from './errors.js';
+import { type PluginRef, pluginError } from './plugin-ref.js';
 import { MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from './read-file.js';
 
 /**
@@ -7,22 +8,18 @@ import { MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from './read-file
  * an edit saved to the same path is a new version, a `touch` is not.
  * `file` is a real path (a version's `realFile`): a final symlink is not followed, and only a regular
  * file of at most {@link MAX_PLUGIN_FILE_BYTES} is read.
- * Rejects `GLEAN_LOAD_FAILED` naming the file and the errno code, or why it was refused, when it cannot be read.
+ * `plugin` names the plugin in errors. Rejects `GLEAN_LOAD_FAILED` naming the file and the errno code, or why it was refused, when it cannot be read.
  */
-export async function hashFile(file: string, id: string | undefined, version: string): Promise<string> {
+export async function hashFile(file: string, plugin: Omit<PluginRef, 'file'>): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(file, MAX_PLUGIN_FILE_BYTES, { follow: false });
   } catch (error) {
-    throw new GleanError(
+    throw pluginError(
       ErrorCode.LOAD_FAILED,
-      `${describePlugin(id, file, version)}: cannot read the plugin file (${readProblem(error)})`,
-      {
-        cause: error,
-        id,
-        file,
-        version,
-      },
+      { id: plugin.id, file, version: plugin.version },
+      `cannot read the plugin file (${readProblem(error)})`,
+      { cause: error },
     );
   }
   return hashBytes(bytes);

@@ -1,5 +1,3 @@
-import { describeValue } from '@glean/worker/protocol';
-
 /**
  * Every error glean raises is a {@link GleanError} with a stable `code` from this table.
  * Match on `code`, never on message text: messages may gain detail between releases.
@@ -115,28 +113,4 @@ export class GleanError extends Error {
 /** True when `error` is a {@link GleanError}, optionally of the given code. */
 export function isGleanError(error: unknown, code?: ErrorCode): error is GleanError {
   return error instanceof GleanError && (code === undefined || error.code === code);
-}
-
-/** `GLEAN_ABORTED` for a call whose signal aborted, with the signal's reason as `cause`. */
-export function abortedError(
-  where: string,
-  context: { id: string; file: string; version: string },
-  signal: AbortSignal,
-): GleanError {
-  const reason: unknown = signal.reason;
-  const text = reason instanceof Error ? reason.message : describeValue(reason);
-  return new GleanError(ErrorCode.ABORTED, `${where}: the call was aborted: ${text}`, { ...context, cause: reason });
-}
-
-/** How a plugin is named in messages: `plugin "FooHandlerID" (plugins/plugin1/index.ts@1.0)`. */
-export function describePlugin(id: string | undefined, file: string, version: string): string {
-  const shown = displayPath(file);
-  const at = version === '' ? shown : `${shown}@${version}`;
-  return id === undefined ? `plugin ${at}` : `plugin "${id}" (${at})`;
-}
-
-/** A path relative to the working folder when it is inside it, absolute otherwise. */
-export function displayPath(file: string): string {
-  const cwd = process.cwd();
-  return file.startsWith(cwd + '/') ? file.slice(cwd.length + 1) : file;
 }

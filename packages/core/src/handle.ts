@@ -2,8 +2,9 @@ import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
 import type { CallOptions } from './call-options.js';
 import { countCall, type CallStats } from './call-stats.js';
 import { ErrorCode, GleanError } from './errors.js';
+import { forId } from './plugin-ref.js';
 import { snapshotForHandle } from './snapshot.js';
-import type { Version } from './version.js';
+import type { PluginVersion } from './version.js';
 
 /** `(...a: A) => R` becomes `(...a: A) => Promise<Awaited<R>>`: every call crosses a thread. */
 export type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
@@ -54,7 +55,8 @@ export type Handle<T> = (T extends (...args: never[]) => unknown
 
 /** The version and export a handle's calls go to right now. */
 export interface Binding {
-  readonly version: Version;
+  /** The plugin version serving the calls. */
+  readonly pluginVersion: PluginVersion;
   readonly name: string;
   readonly description: ExportDescription;
   /** The id's call counters. */
@@ -67,8 +69,6 @@ export interface HandleOwner {
   available(): GleanError | undefined;
   /** The binding of a live handle's id now, or the error a call should reject with. */
   current(id: string): Binding | GleanError;
-  /** Drops the handle from the owner's books; called once, on release. */
-  released(state: HandleState): void;
 }
 
 /** A handle's inner state; the handle object itself stays a plain function or proxy. */
@@ -84,7 +84,7 @@ export class HandleState {
     this.kind = kind;
     this.owner = owner;
     this.#pinned = pinned;
-    pinned?.version.ref();
+    pinned?.pluginVersion.ref();
   }
 
   get pinned(): boolean {
@@ -107,7 +107,7 @@ export class HandleState {
       return new GleanError(
         ErrorCode.KIND_CHANGED,
         `"${this.id}" is now a ${binding.description.kind} export; this handle serves a ${this.kind}`,
-        { id: this.id, file: binding.version.spec.file, version: binding.version.spec.version },
+        forId(binding.pluginVersion.spec, this.id),
       );
     }
     return binding;
@@ -121,15 +121,14 @@ export class HandleState {
     const pinned = this.#pinned;
     this.#pinned = undefined;
     if (pinned === undefined) return Promise.resolve();
-    pinned.version.unref();
-    return pinned.version.refs === 0 ? pinned.version.retire() : Promise.resolve();
+    pinned.pluginVersion.unref();
+    return pinned.pluginVersion.refs === 0 ? pinned.pluginVersion.retire() : Promise.resolve();
   }
 
   /** Takes no more calls; a pinned version is let go. Idempotent. Resolves as {@link follow} does. */
   release(): Promise<void> {
     if (this.#released) return Promise.resolve();
     this.#released = true;
-    this.owner.released(this);
     return this.follow();
   }
 }
@@ -165,19 +164,19 @@ function call(
   const binding = state.binding();
   if (binding instanceof GleanError) return Promise.reject(binding);
   if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
-    const spec = binding.version.spec;
+    const { spec } = binding.pluginVersion;
     return countCall(
       binding.stats,
       Promise.reject(
         new GleanError(
           ErrorCode.SYMBOL_NOT_FOUND,
           `"${state.id}": export "${binding.name}" has no method "${member}"; methods are: ${binding.description.methods.join(', ')}`,
-          { id: state.id, file: spec.file, version: spec.version },
+          forId(spec, state.id),
         ),
       ),
     );
   }
-  return countCall(binding.stats, binding.version.call(state.id, binding.name, member, args, options));
+  return countCall(binding.stats, binding.pluginVersion.call(state.id, binding.name, member, args, options));
 }
 
 /**

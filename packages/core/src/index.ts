@@ -34,7 +34,8 @@ export {
 export type { Integrity, IntegrityHash, IntegrityResult } from './integrity.js';
 export { diffPlugins } from './diff.js';
 export type { PluginDiff, PluginSpec } from './diff.js';
-export { CRASH_LIMIT, CRASH_WINDOW_MS, VersionState } from './version.js';
+export { CRASH_LIMIT, CRASH_WINDOW_MS } from './crash-policy.js';
+export { VersionState } from './version.js';
 export { EXIT_TIMEOUT_MS, LIVENESS_GRACE_MS } from './slot.js';
 export { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES } from './read-file.js';
 export { ExportKind, TRANSFER, transfer } from '@glean/worker/protocol';

@@ -4,7 +4,8 @@
  * over the bytes it is about to run, so the bytes checked are the bytes that run.
  */
 import { createHash } from 'node:crypto';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode } from './errors.js';
+import { pluginError } from './plugin-ref.js';
 
 /** The hash algorithms an integrity value may name, weakest first, as in SRI. */
 export const IntegrityAlgorithm = {
@@ -160,22 +161,22 @@ export function verifyIntegrity(bytes: Uint8Array, integrity: string | Integrity
  */
 export function checkIntegrity(bytes: Uint8Array, check: IntegrityCheck): IntegrityResult | undefined {
   const { file, id, version = '', integrity, required = false } = check;
-  const where = describePlugin(id, file, version);
+  const plugin = { id, file, version };
   if (integrity === undefined) {
     if (!required) return undefined;
-    throw new GleanError(
+    throw pluginError(
       ErrorCode.INTEGRITY_REQUIRED,
-      `${where}: no integrity is configured and requireIntegrity is on; add "integrity": "${hashForIntegrity(bytes)}" if ${file} holds the code you mean to run`,
-      { id, file, version },
+      plugin,
+      `no integrity is configured and requireIntegrity is on; add "integrity": "${hashForIntegrity(bytes)}" if ${file} holds the code you mean to run`,
     );
   }
   const result = verifyIntegrity(bytes, integrity);
   if (result.ok) return result;
   const expected = result.expected.length === 1 ? result.expected[0] : `one of ${result.expected.join(', ')}`;
-  throw new GleanError(
+  throw pluginError(
     ErrorCode.INTEGRITY_MISMATCH,
-    `${where}: integrity mismatch: the file ${file} hashes to ${result.actual}, expected ${expected}`,
-    { id, file, version },
+    plugin,
+    `integrity mismatch: the file ${file} hashes to ${result.actual}, expected ${expected}`,
   );
 }
 

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
 import { checkedLoad, readPluginFile } from './plugin-files.js';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode, GleanError } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
 import { guardLogger, type Logger } from './logger.js';
-import { Version } from './version.js';
+import { PluginVersion } from './version.js';
 import { newCallStats } from './call-stats.js';
 import { stuckThreadsMessage } from './slot.js';
 
@@ -35,7 +35,7 @@ export async function loadSymbol<T = unknown>(
   const read = await readPluginFile(absolute, '/', { version: text });
   const load = checkedLoad(read, { file: absolute, version: text, integrity: pluginOptions.integrity });
   const { contentHash } = read;
-  const version = new Version(
+  const version = new PluginVersion(
     {
       key: `standalone:${absolute}:${contentHash}`,
       id: undefined,
@@ -51,14 +51,13 @@ export async function loadSymbol<T = unknown>(
       onRetire: () => {},
       // No config to reload from: the handle stays on what is left of its version.
       onStale: () => {},
-      onStuck: (_version, threadIds) =>
-        logger.warn(stuckThreadsMessage(describePlugin(undefined, absolute, text), threadIds)),
+      onStuck: (_version, threadIds) => logger.warn(stuckThreadsMessage({ file: absolute, version: text }, threadIds)),
     },
   );
   await version.start([name]);
   const description = version.description(name)!;
   const stats = newCallStats(name);
-  const binding = { version, name, description, stats };
+  const binding = { pluginVersion: version, name, description, stats };
   let state: HandleState | undefined;
   const owner: HandleOwner = {
     available: () => undefined,
@@ -66,7 +65,6 @@ export async function loadSymbol<T = unknown>(
       state?.released === false
         ? binding
         : new GleanError(ErrorCode.RELEASED, `handle of "${name}" from ${absolute} was released`, { file: absolute }),
-    released: () => {},
   };
   state = new HandleState(name, description.kind, owner, binding);
   return createHandle(state) as Handle<T>;

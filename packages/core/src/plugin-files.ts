@@ -3,7 +3,7 @@ import type { GleanConfig } from './config.js';
 import { hashBytes } from './content.js';
 import type { PluginSpec } from './diff.js';
 import { checkIntegrity, type IntegrityCheck } from './integrity.js';
-import { readConfined, type ConfinedFile, type PluginRef } from './root.js';
+import { readConfined, type ConfinedFile, type ConfinedPlugin } from './root.js';
 import type { SlotLoad } from './slot.js';
 
 /** A config entry with its file read: what identifies its version, and what its workers import. */
@@ -60,7 +60,7 @@ export interface PluginFile extends ConfinedFile {
 }
 
 /** Reads `file` confined to `root` (see readConfined) and hashes what was read. */
-export async function readPluginFile(file: string, root: string, plugin: PluginRef): Promise<PluginFile> {
+export async function readPluginFile(file: string, root: string, plugin: ConfinedPlugin): Promise<PluginFile> {
   const read = await readConfined(file, root, plugin);
   return { ...read, contentHash: hashBytes(read.bytes) };
 }

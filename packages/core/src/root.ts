@@ -6,16 +6,12 @@
  */
 import { readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode, GleanError } from './errors.js';
+import { type PluginRef, pluginError } from './plugin-ref.js';
 import { MAX_PLUGIN_FILE_BYTES, openRegularFile, readOpenedFile, readProblem, type OpenedFile } from './read-file.js';
 
-/** The plugin a confinement check concerns, for its error messages. */
-export interface PluginRef {
-  /** The plugin id, when there is one. */
-  readonly id?: string | undefined;
-  /** The plugin version text; default `''`. */
-  readonly version?: string | undefined;
-}
+/** The plugin a confinement check concerns, for its error messages: its id, when there is one, and its version text (default `''`). */
+export type ConfinedPlugin = Partial<Omit<PluginRef, 'file'>>;
 
 /** A plugin file read by {@link readConfined}. */
 export interface ConfinedFile {
@@ -50,20 +46,19 @@ export function isInside(realFile: string, realRoot: string): boolean {
  * outside the root can never be told from the error. Other unreadable paths (`ELOOP`, `EACCES`,
  * `ENOTDIR`) reject `GLEAN_LOAD_FAILED` with their errno code, as does a root that cannot be resolved.
  */
-export async function confine(file: string, root: string, plugin: PluginRef = {}): Promise<string> {
+export async function confine(file: string, root: string, plugin: ConfinedPlugin = {}): Promise<string> {
   const absolute = resolve(file);
-  const version = plugin.version ?? '';
-  const where = describePlugin(plugin.id, absolute, version);
-  const context = { id: plugin.id, file: absolute, version };
+  const named: PluginRef = { id: plugin.id, file: absolute, version: plugin.version ?? '' };
 
   let realRoot: string;
   try {
     realRoot = await realpath(root);
   } catch (error) {
-    throw new GleanError(
+    throw pluginError(
       ErrorCode.LOAD_FAILED,
-      `${where}: the plugin root ${resolve(root)} cannot be resolved (${errno(error)})`,
-      { ...context, cause: error },
+      named,
+      `the plugin root ${resolve(root)} cannot be resolved (${errno(error)})`,
+      { cause: error },
     );
   }
   const outside = (real: string, missing: boolean): GleanError => {
@@ -71,10 +66,10 @@ export async function confine(file: string, root: string, plugin: PluginRef = {}
     const gone = missing ? ' (missing)' : '';
     const what =
       real === absolute ? `${absolute}${gone} is outside` : `${absolute} resolves to ${real}${gone}, outside`;
-    return new GleanError(
+    return pluginError(
       ErrorCode.OUTSIDE_ROOT,
-      `${where}: ${what} the plugin root ${rootShown}; plugins load only from inside it`,
-      context,
+      named,
+      `${what} the plugin root ${rootShown}; plugins load only from inside it`,
     );
   };
 
@@ -86,7 +81,7 @@ export async function confine(file: string, root: string, plugin: PluginRef = {}
       const wouldBe = await realPathOfMissing(absolute, 0).catch(() => undefined);
       if (wouldBe !== undefined && !isInside(wouldBe, realRoot)) throw outside(wouldBe, true);
     }
-    throw unreadable(where, context, error);
+    throw unreadable(named, error);
   }
   if (!isInside(real, realRoot)) throw outside(real, false);
   return real;
@@ -102,11 +97,9 @@ export async function confine(file: string, root: string, plugin: PluginRef = {}
  * Rejects as {@link confine} does; `GLEAN_LOAD_FAILED` when the file cannot be read, is not a regular
  * file, is over the limit, or keeps changing.
  */
-export async function readConfined(file: string, root: string, plugin: PluginRef = {}): Promise<ConfinedFile> {
+export async function readConfined(file: string, root: string, plugin: ConfinedPlugin = {}): Promise<ConfinedFile> {
   const absolute = resolve(file);
-  const version = plugin.version ?? '';
-  const where = describePlugin(plugin.id, absolute, version);
-  const context = { id: plugin.id, file: absolute, version };
+  const named: PluginRef = { id: plugin.id, file: absolute, version: plugin.version ?? '' };
   for (let attempt = 1; ; attempt++) {
     const realPath = await confine(absolute, root, plugin);
     let opened: OpenedFile;
@@ -116,7 +109,7 @@ export async function readConfined(file: string, root: string, plugin: PluginRef
       opened = await openRegularFile(realPath, { follow: false });
     } catch (error) {
       if (attempt < MAX_ATTEMPTS && (errno(error) === 'ELOOP' || errno(error) === 'ENOENT')) continue;
-      throw unreadable(where, context, error);
+      throw unreadable(named, error);
     }
     try {
       // The open file must be the one `file` leads to now, inside the root: same device and inode.
@@ -124,15 +117,15 @@ export async function readConfined(file: string, root: string, plugin: PluginRef
       const there = await stat(now).catch(() => undefined);
       if (there === undefined || there.dev !== opened.stats.dev || there.ino !== opened.stats.ino) {
         if (attempt < MAX_ATTEMPTS) continue;
-        throw new GleanError(
+        throw pluginError(
           ErrorCode.LOAD_FAILED,
-          `${where}: the plugin file kept changing while it was read (${MAX_ATTEMPTS} attempts)`,
-          context,
+          named,
+          `the plugin file kept changing while it was read (${MAX_ATTEMPTS} attempts)`,
         );
       }
       return { realPath: now, bytes: await readOpenedFile(realPath, opened, MAX_PLUGIN_FILE_BYTES) };
     } catch (error) {
-      throw error instanceof GleanError ? error : unreadable(where, context, error);
+      throw error instanceof GleanError ? error : unreadable(named, error);
     } finally {
       await opened.handle.close();
     }
@@ -164,14 +157,9 @@ async function realPathOfMissing(file: string, links: number): Promise<string> {
   return realPathOfMissing(resolve(realParent, target), links + 1);
 }
 
-function unreadable(
-  where: string,
-  context: { id: string | undefined; file: string; version: string },
-  error: unknown,
-): GleanError {
+function unreadable(plugin: PluginRef, error: unknown): GleanError {
   // The same wording as a plugin file that cannot be hashed (content.ts): it is the same failure.
-  return new GleanError(ErrorCode.LOAD_FAILED, `${where}: cannot read the plugin file (${readProblem(error)})`, {
-    ...context,
+  return pluginError(ErrorCode.LOAD_FAILED, plugin, `cannot read the plugin file (${readProblem(error)})`, {
     cause: error,
   });
 }

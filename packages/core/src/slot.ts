@@ -5,7 +5,6 @@ import { createThread, type ThreadOptions } from './thread.js';
 import {
   PROTOCOL_VERSION,
   checkWorkerMessage,
-  deserializeError,
   describeValue,
   findUncloneable,
   isDescribeResult,
@@ -17,9 +16,18 @@ import {
   type PrepareOptions,
   type ExportDescription,
   type ServeTask,
-  type WireFailure,
 } from '@glean/worker/protocol';
-import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
+import { ErrorCode, GleanError } from './errors.js';
+import { type PluginRef, abortedError, describePlugin, forId, pluginError } from './plugin-ref.js';
+import {
+  type EndVerb,
+  callFailure,
+  deathDetail,
+  endError,
+  failureToError,
+  loadError,
+  protocolBreach,
+} from './worker-errors.js';
 
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
@@ -33,19 +41,11 @@ export const LIVENESS_GRACE_MS = 1000;
 export const EXIT_TIMEOUT_MS = 1000;
 
 /** The report of threads that did not exit within {@link EXIT_TIMEOUT_MS}, for the logger. */
-export function stuckThreadsMessage(where: string, threadIds: readonly number[]): string {
+export function stuckThreadsMessage(plugin: PluginRef, threadIds: readonly number[]): string {
   return (
-    `glean: ${where}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
+    `glean: ${describePlugin(plugin)}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
     '(blocked in a system call?); not waiting for it. The process cannot exit before that call returns: Node waits for every thread at exit'
   );
-}
-
-/** Who the slot serves, for messages. */
-export interface SlotContext {
-  /** The id that asked for this version first, named in load errors. */
-  readonly id: string | undefined;
-  readonly file: string;
-  readonly version: string;
 }
 
 /** What a worker imports: the file's real path, and its bytes when the version pins them. */
@@ -89,7 +89,8 @@ type SlotState = 'starting' | 'ready' | 'stopping' | 'dead';
 export class Slot {
   /** The pool of this one thread (see thread.ts); none when the thread could not start. */
   readonly #pool: Piscina | undefined;
-  #context: SlotContext = { id: undefined, file: '(not yet loaded)', version: '' };
+  /** Who the slot serves, for messages: the id that asked for its version first is named in load errors. */
+  #plugin: PluginRef = { id: undefined, file: '(not yet loaded)', version: '' };
   #hooks: SlotHooks = { onSettle() {}, onDeath() {} };
   #load: SlotLoad = { file: '' };
   readonly #hello: Promise<void>;
@@ -229,8 +230,8 @@ export class Slot {
    * Says which plugin version this worker serves (for messages), whom to tell about calls settling
    * and death, and, for a version that pins its bytes, the bytes to load instead of the file on disk.
    */
-  bind(context: SlotContext, hooks: SlotHooks, load: SlotLoad): void {
-    this.#context = context;
+  bind(plugin: PluginRef, hooks: SlotHooks, load: SlotLoad): void {
+    this.#plugin = plugin;
     this.#hooks = hooks;
     this.#load = load;
   }
@@ -255,7 +256,6 @@ export class Slot {
    * when the import fails, throws, crashes or is still pending after `loadTimeoutMs`.
    */
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
-    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
     try {
       const { file, source, env = threadEnv() } = this.#load;
       // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
@@ -266,28 +266,17 @@ export class Slot {
       );
       if (!isLoadResult(loaded))
         throw this.#misbehaved(`answered load with a malformed message: ${describeValue(loaded)}`);
-      if (!loaded.ok) throw failureToError(loaded.failure, where, this.#context);
+      if (!loaded.ok) throw failureToError(loaded.failure, this.#plugin);
       if (loaded.descriptions.length !== names.length)
         throw this.#misbehaved(`described ${loaded.descriptions.length} exports, asked for ${names.length}`);
       const descriptions = loaded.descriptions.map((answer) => {
-        if (!answer.ok) throw failureToError(answer.failure, where, this.#context);
+        if (!answer.ok) throw failureToError(answer.failure, this.#plugin);
         return answer.description;
       });
       if (this.#state === 'starting') this.#state = 'ready';
       return descriptions;
     } catch (error) {
-      const crashed = error instanceof GleanError && error.code === ErrorCode.PLUGIN_CRASHED;
-      const failure =
-        error instanceof GleanError && !crashed && error.code !== ErrorCode.TIMEOUT
-          ? error
-          : new GleanError(
-              ErrorCode.LOAD_FAILED,
-              `${where}: cannot load: ${crashed ? `the worker ${this.#deathDetail}` : (error as Error).message}`,
-              {
-                ...this.#context,
-                cause: error,
-              },
-            );
+      const failure = loadError(this.#plugin, error, this.#deathDetail);
       // Not stopped here: a version's failed start stops all its threads at once (stopSlots), and a lone
       // replacement is terminated by its version.
       this.expectEnd('load failed');
@@ -296,9 +285,8 @@ export class Slot {
   }
 
   /** Looks up one more export in the already imported module, for the plugin `id` (named in errors). */
-  async describe(name: string, timeoutMs: number, id = this.#context.id): Promise<ExportDescription> {
-    const context = { ...this.#context, id };
-    const where = describePlugin(id, this.#context.file, this.#context.version);
+  async describe(name: string, timeoutMs: number, id = this.#plugin.id): Promise<ExportDescription> {
+    const plugin = forId(this.#plugin, id);
     let answer: unknown;
     try {
       answer = await this.#race(
@@ -308,15 +296,16 @@ export class Slot {
       );
     } catch (error) {
       if (error instanceof GleanError) throw error;
-      throw new GleanError(
+      throw pluginError(
         ErrorCode.LOAD_FAILED,
-        `${where}: cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`,
-        { ...context, cause: error },
+        plugin,
+        `cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`,
+        { cause: error },
       );
     }
     if (!isDescribeResult(answer))
       throw this.#misbehaved(`answered describe with a malformed message: ${describeValue(answer)}`);
-    if (!answer.ok) throw failureToError(answer.failure, where, context);
+    if (!answer.ok) throw failureToError(answer.failure, plugin);
     if (answer.description.name !== name)
       throw this.#misbehaved(`described export "${answer.description.name}", asked for "${name}"`);
     return answer.description;
@@ -361,15 +350,9 @@ export class Slot {
         if (pending.onAbort !== undefined) signal?.removeEventListener('abort', pending.onAbort);
         const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
-          new GleanError(
-            ErrorCode.NOT_CLONEABLE,
-            `${describePlugin(id, this.#context.file, this.#context.version)}: ${path} cannot be sent to the worker`,
-            {
-              cause: error,
-              ...this.#context,
-              id,
-            },
-          ),
+          pluginError(ErrorCode.NOT_CLONEABLE, forId(this.#plugin, id), `${path} cannot be sent to the worker`, {
+            cause: error,
+          }),
         );
         return;
       }
@@ -457,7 +440,7 @@ export class Slot {
       return;
     }
     // Built before the call leaves the books: if building it throws, the call is still there to reject.
-    const failure = this.#failure(pending.id, message.error);
+    const failure = callFailure(message.error, forId(this.#plugin, pending.id));
     this.#pending.delete(message.id);
     this.#settle(pending, undefined, failure);
   }
@@ -484,17 +467,13 @@ export class Slot {
         return;
       }
       this.#pending.delete(callId as number);
-      const where = describePlugin(pending.id, this.#context.file, this.#context.version);
       this.#settle(
         pending,
         undefined,
-        new GleanError(
+        pluginError(
           ErrorCode.NOT_CLONEABLE,
-          `${where}: the result (or the error) was sent but cannot be read on the host (nested too deeply?)`,
-          {
-            ...this.#context,
-            id: pending.id,
-          },
+          forId(this.#plugin, pending.id),
+          'the result (or the error) was sent but cannot be read on the host (nested too deeply?)',
         ),
       );
     })();
@@ -502,11 +481,10 @@ export class Slot {
 
   /** The control port could not carry an answer: the control calls waiting for one fail now rather than at their deadline. */
   #failControlWaits(): void {
-    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
-    const error = new GleanError(
+    const error = pluginError(
       ErrorCode.NOT_CLONEABLE,
-      `${where}: the worker's answer cannot be read on the host (a value export nested too deeply?)`,
-      this.#context,
+      this.#plugin,
+      "the worker's answer cannot be read on the host (a value export nested too deeply?)",
     );
     for (const fail of [...this.#controlWaits]) fail(error);
   }
@@ -532,12 +510,7 @@ export class Slot {
    * crash. Returns the error for a caller that was waiting on it.
    */
   #misbehaved(what: string): GleanError {
-    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
-    const error = new GleanError(
-      ErrorCode.PLUGIN_CRASHED,
-      `${where}: worker thread ${this.#threadId} broke glean's protocol: it ${what}`,
-      this.#context,
-    );
+    const error = protocolBreach(this.#plugin, this.#threadId, what);
     if (!this.alive) return error;
     this.#endReason = `terminated: it broke glean's protocol: it ${what}`;
     // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
@@ -559,20 +532,6 @@ export class Slot {
     this.#hooks.onSettle(this);
   }
 
-  #failure(id: string, failure: WireFailure): Error {
-    if (failure.reason === 'thrown' && failure.error.isError) return deserializeError(failure.error);
-    const where = describePlugin(id, this.#context.file, this.#context.version);
-    if (failure.reason === 'thrown') {
-      const thrown = failure.error.value;
-      return new GleanError(ErrorCode.PLUGIN_THREW, `${where} threw a non-Error value: ${failure.error.message}`, {
-        ...this.#context,
-        id,
-        thrown,
-      });
-    }
-    return failureToError(failure, where, { ...this.#context, id });
-  }
-
   #onAbort(callId: number, signal: AbortSignal): void {
     const pending = this.#pending.get(callId);
     if (pending === undefined || pending.settled) return;
@@ -583,11 +542,7 @@ export class Slot {
   }
 
   #aborted(id: string, signal: AbortSignal): GleanError {
-    return abortedError(
-      describePlugin(id, this.#context.file, this.#context.version),
-      { ...this.#context, id },
-      signal,
-    );
+    return abortedError(forId(this.#plugin, id), signal);
   }
 
   #onTimeout = (callId: number, timeoutMs: number): void => {
@@ -595,11 +550,10 @@ export class Slot {
     if (pending === undefined) return;
     pending.timer = undefined;
     const { id } = pending;
-    const where = describePlugin(id, this.#context.file, this.#context.version);
     this.#settle(
       pending,
       undefined,
-      new GleanError(ErrorCode.TIMEOUT, `${where}: call timed out after ${timeoutMs} ms`, { ...this.#context, id }),
+      pluginError(ErrorCode.TIMEOUT, forId(this.#plugin, id), `call timed out after ${timeoutMs} ms`),
     );
     void this.#checkAlive('timed out');
   };
@@ -643,7 +597,17 @@ export class Slot {
     return Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new GleanError(ErrorCode.TIMEOUT, timeoutMessage, this.#context)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new GleanError(ErrorCode.TIMEOUT, timeoutMessage, {
+                id: this.#plugin.id,
+                file: this.#plugin.file,
+                version: this.#plugin.version,
+              }),
+            ),
+          timeoutMs,
+        );
         fail = reject;
         this.#controlWaits.add(reject);
       }),
@@ -659,34 +623,14 @@ export class Slot {
     const wasAsked = before === 'stopping';
     this.#state = 'dead';
     await Promise.race([this.#exited, new Promise((resolve) => setImmediate(resolve))]);
-    const where = describePlugin(this.#context.id, this.#context.file, this.#context.version);
     const how = this.#endReason ?? deathDetail(error, this.#exitCode);
     this.#deathDetail = how;
-    const verb = wasAsked ? 'was stopped' : 'crashed';
-    const crash = new GleanError(
-      ErrorCode.PLUGIN_CRASHED,
-      `${where}: worker thread ${this.#threadId} ${verb}: ${how}`,
-      {
-        cause: error,
-        exitCode: this.#exitCode,
-        ...this.#context,
-      },
-    );
+    const verb: EndVerb = wasAsked ? 'was stopped' : 'crashed';
+    const end = { verb, how, cause: error, exitCode: this.#exitCode };
+    const crash = endError(this.#plugin, this.#threadId, end);
     this.#endError = crash;
     for (const fail of [...this.#controlWaits]) fail(crash);
-    this.rejectAll(
-      (id) =>
-        new GleanError(
-          ErrorCode.PLUGIN_CRASHED,
-          `${describePlugin(id, this.#context.file, this.#context.version)}: worker thread ${this.#threadId} ${verb} during the call: ${how}`,
-          {
-            cause: error,
-            ...this.#context,
-            exitCode: this.#exitCode,
-            id,
-          },
-        ),
-    );
+    this.rejectAll((id) => endError(forId(this.#plugin, id), this.#threadId, end, true));
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
@@ -708,16 +652,6 @@ export class Slot {
   }
 }
 
-/** How a worker ended, for people: the uncaught error when there is one, and the exit code. */
-function deathDetail(error: unknown, exitCode: number | undefined): string {
-  const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`;
-  if (error instanceof Error && !/^worker exited with code/.test(error.message) && error.name !== 'AbortError') {
-    return `${error.name}: ${error.message}${code}`;
-  }
-  if (exitCode !== undefined) return `exited with code ${exitCode}`;
-  return error instanceof Error ? error.message : 'stopped';
-}
-
 /** The transferables marked on any argument, or `undefined` (the common case: nothing to scan further). */
 function transferList(args: readonly unknown[]): never[] | undefined {
   let list: unknown[] | undefined;
@@ -729,37 +663,6 @@ function transferList(args: readonly unknown[]): never[] | undefined {
     }
   }
   return list as never[] | undefined;
-}
-
-/** Turns a worker-side failure into the coded error a caller sees. */
-export function failureToError(
-  failure: WireFailure,
-  where: string,
-  context: { id?: string | undefined; file: string; version: string },
-): GleanError {
-  switch (failure.reason) {
-    case 'not-found':
-      return new GleanError(ErrorCode.SYMBOL_NOT_FOUND, `${where}: ${failure.message}`, context);
-    case 'not-cloneable':
-      return new GleanError(ErrorCode.NOT_CLONEABLE, `${where}: ${failure.message}`, context);
-    case 'protocol-mismatch':
-      return new GleanError(ErrorCode.PROTOCOL_MISMATCH, `${where}: ${failure.message}`, context);
-    case 'load-failed':
-      return new GleanError(ErrorCode.LOAD_FAILED, `${where}: ${failure.message}`, {
-        ...context,
-        cause: deserializeError(failure.error),
-      });
-    case 'thrown':
-      return new GleanError(
-        ErrorCode.PLUGIN_THREW,
-        `${where} threw ${describeValue(failure.error.value ?? failure.error.message)}`,
-        {
-          ...context,
-          cause: failure.error.isError ? deserializeError(failure.error) : undefined,
-          thrown: failure.error.value,
-        },
-      );
-  }
 }
 
 /**

@@ -62,6 +62,25 @@ export function spareKey(options: ThreadOptions, prepare: PrepareOptions): strin
  */
 export class Spares {
   readonly #spares = new Map<string, Spare>();
+  #refilling: Promise<void> = Promise.resolve();
+
+  /** The refills asked for so far have run (each resolves once its spares are warm, or failed). */
+  get refilled(): Promise<void> {
+    return this.#refilling;
+  }
+
+  /**
+   * After `delayMs`, {@link refill} for the specs `wanted()` returns then (none when it returns an empty
+   * list: every spare stops). Refills run one after another; a failed one is passed to `onError` and
+   * the next runs as usual. Resolves once this one's spares are warm.
+   */
+  refillLater(delayMs: number, wanted: () => Iterable<PluginSpec>, onError: (error: unknown) => void): Promise<void> {
+    this.#refilling = this.#refilling
+      .then(() => new Promise((resolve) => setTimeout(resolve, delayMs)))
+      .then(() => this.refill(wanted()))
+      .catch(onError);
+    return this.#refilling;
+  }
 
   /** The spare threads for a version of `spec`, if one is ready or starting (waiting beats a cold start). */
   async take(spec: PluginSpec): Promise<readonly Slot[] | undefined> {

@@ -1,17 +1,14 @@
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { hashFile } from './content.js';
-import { ErrorCode, GleanError, abortedError, describePlugin } from './errors.js';
+import { ErrorCode, type GleanError } from './errors.js';
 import type { CallOptions } from './call-options.js';
+import { CallQueue } from './call-queue.js';
+import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
+import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots, threadEnv } from './slot.js';
 
-/** Crashes within {@link CRASH_WINDOW_MS} after which a version stops restarting and turns `failed`. */
-export const CRASH_LIMIT = 5;
-/** The window in which crashes count towards {@link CRASH_LIMIT}. */
-export const CRASH_WINDOW_MS = 60_000;
-/** The first restart after a crash is immediate; later ones wait 100 ms, doubling up to this. */
-export const MAX_RESTART_DELAY_MS = 5_000;
 /** How long after its last reference goes a version's drain starts: the switch and the first calls on the new version go first. */
 export const RETIRE_DELAY_MS = 10;
 
@@ -26,12 +23,10 @@ export const VersionState = {
 export type VersionState = (typeof VersionState)[keyof typeof VersionState];
 
 /** What makes a version: ids with equal keys share its workers. */
-export interface VersionSpec {
+export interface VersionSpec extends PluginRef {
   readonly key: string;
   /** The id that asked for this version first, named in its load errors. */
   readonly id: string | undefined;
-  readonly file: string;
-  readonly version: string;
   readonly contentHash: string;
   readonly options: Readonly<PluginOptions>;
   /** The file's real path (symlinks followed), which the workers import. */
@@ -42,7 +37,7 @@ export interface VersionSpec {
 
 /** A worker crash, as the version reports it. */
 export interface VersionCrash {
-  readonly version: Version;
+  readonly version: PluginVersion;
   readonly threadId: number;
   readonly error: GleanError;
   /** `true` when the version gave up restarting (crash loop). */
@@ -53,27 +48,11 @@ export interface VersionCrash {
 
 export interface VersionHooks {
   onCrash(crash: VersionCrash): void;
-  onRetire(version: Version): void;
+  onRetire(version: PluginVersion): void;
   /** A crashed worker was not restarted because the file on disk no longer holds this version's bytes: reload. */
-  onStale(version: Version): void;
+  onStale(version: PluginVersion): void;
   /** Threads of this version that did not exit within EXIT_TIMEOUT_MS of being terminated: no longer waited for. */
-  onStuck(version: Version, threadIds: readonly number[]): void;
-}
-
-interface Queued {
-  /** The plugin id the call was made for, named in its errors. */
-  readonly id: string;
-  readonly name: string;
-  readonly member: string | null;
-  readonly args: readonly unknown[];
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  readonly timeoutMs: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  /** When `timeoutMs` runs out, counted from the call, not from leaving the queue. */
-  readonly deadline: number;
-  timer: NodeJS.Timeout | undefined;
-  onAbort: (() => void) | undefined;
+  onStuck(version: PluginVersion, threadIds: readonly number[]): void;
 }
 
 /** Per-thread numbers in `status()`. */
@@ -87,7 +66,7 @@ export interface ThreadStatus {
  * One plugin version: `threads` workers that all imported the same file,
  * the calls queued for them, and the version's drain and retirement.
  */
-export class Version {
+export class PluginVersion {
   readonly spec: VersionSpec;
   readonly #hooks: VersionHooks;
   readonly #slots: Slot[] = [];
@@ -96,8 +75,8 @@ export class Version {
   /** The variables every worker of this version gets as `process.env`, taken when the version is made. */
   readonly #env: Readonly<Record<string, string>>;
   readonly #descriptions = new Map<string, ExportDescription>();
-  readonly #queue: Queued[] = [];
-  readonly #crashes: number[] = [];
+  readonly #queue = new CallQueue(() => this.#checkDrained());
+  readonly #crashes = new CrashPolicy();
   readonly #restartTimers = new Set<NodeJS.Timeout>();
   #state: VersionState = VersionState.LOADING;
   #refs = 0;
@@ -152,10 +131,7 @@ export class Version {
     if (known !== undefined) return known;
     const slot = this.#slots.find((candidate) => candidate.ready);
     if (slot === undefined)
-      throw new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: no worker is ready to describe "${name}"`, {
-        id,
-        ...this.#context(),
-      });
+      throw pluginError(ErrorCode.UNAVAILABLE, forId(this.spec, id), `no worker is ready to describe "${name}"`);
     const description = freezeDescription(await slot.describe(name, this.spec.options.loadTimeoutMs, id));
     this.#descriptions.set(name, description);
     return description;
@@ -189,64 +165,31 @@ export class Version {
     const timeoutMs = options.timeoutMs ?? this.spec.options.timeoutMs;
     const slot = this.#pick();
     if (slot !== undefined) return slot.call(id, name, member, args, timeoutMs, signal);
-    if (this.#state === VersionState.FAILED) {
-      return Promise.reject(this.#unavailable(id));
-    }
-    if (this.#state === VersionState.RETIRED) {
+    const plugin = forId(this.spec, id);
+    if (this.#state === VersionState.FAILED) return Promise.reject(this.#unavailable(id));
+    if (this.#state === VersionState.RETIRED)
+      return Promise.reject(pluginError(ErrorCode.UNAVAILABLE, plugin, 'this version is retired'));
+    if (signal?.aborted === true) return Promise.reject(abortedError(plugin, signal));
+    const { maxQueue } = this.spec.options;
+    if (this.#queue.length >= maxQueue) {
       return Promise.reject(
-        new GleanError(ErrorCode.UNAVAILABLE, `${this.#where(id)}: this version is retired`, {
-          id,
-          ...this.#context(),
-        }),
-      );
-    }
-    if (signal?.aborted === true)
-      return Promise.reject(abortedError(this.#where(id), { id, ...this.#context() }, signal));
-    if (this.#queue.length >= this.spec.options.maxQueue) {
-      return Promise.reject(
-        new GleanError(
+        pluginError(
           ErrorCode.QUEUE_FULL,
-          `${this.#where(id)}: ${this.#queue.length} calls already wait for a worker (maxQueue ${this.spec.options.maxQueue})`,
-          {
-            id,
-            ...this.#context(),
-          },
+          plugin,
+          `${this.#queue.length} calls already wait for a worker (maxQueue ${maxQueue})`,
         ),
       );
     }
-    return new Promise((resolve, reject) => {
-      const queued: Queued = {
-        id,
-        name,
-        member,
-        args,
-        resolve,
-        reject,
-        timeoutMs,
-        signal,
-        deadline: Date.now() + (timeoutMs ?? 0),
-        timer: undefined,
-        onAbort: undefined,
-      };
-      if (timeoutMs !== undefined) {
-        queued.timer = setTimeout(
-          () =>
-            this.#unqueue(
-              queued,
-              new GleanError(
-                ErrorCode.TIMEOUT,
-                `${this.#where(id)}: call timed out after ${timeoutMs} ms waiting for a worker`,
-                { ...this.#context(), id },
-              ),
-            ),
-          timeoutMs,
-        );
-      }
-      if (signal !== undefined) {
-        queued.onAbort = () => this.#unqueue(queued, abortedError(this.#where(id), { id, ...this.#context() }, signal));
-        signal.addEventListener('abort', queued.onAbort, { once: true });
-      }
-      this.#queue.push(queued);
+    return this.#queue.push({
+      id,
+      name,
+      member,
+      args,
+      timeoutMs,
+      signal,
+      timedOut: () =>
+        pluginError(ErrorCode.TIMEOUT, plugin, `call timed out after ${timeoutMs} ms waiting for a worker`),
+      aborted: () => abortedError(plugin, signal as AbortSignal),
     });
   }
 
@@ -279,7 +222,7 @@ export class Version {
     this.#restartTimers.clear();
     // Stopping threads costs the main thread and a CPU: let the new version's first calls go first.
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    if (!this.#slots.some((slot) => slot.alive)) this.#rejectQueue((id) => this.#neverRan(id));
+    if (!this.#slots.some((slot) => slot.alive)) this.#queue.rejectAll((id) => this.#neverRan(id));
     if (this.inFlight > 0) {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       let timer: NodeJS.Timeout | undefined;
@@ -290,15 +233,12 @@ export class Version {
       );
       if ((await Promise.race([drained, timedOut])) === 'timeout') {
         const error = (id: string): GleanError =>
-          new GleanError(
+          pluginError(
             ErrorCode.DRAIN_TIMEOUT,
-            `${this.#where(id)}: call still running ${drainTimeoutMs} ms after its version was replaced`,
-            {
-              id,
-              ...this.#context(),
-            },
+            forId(this.spec, id),
+            `call still running ${drainTimeoutMs} ms after its version was replaced`,
           );
-        this.#rejectQueue(error);
+        this.#queue.rejectAll(error);
         for (const slot of this.#slots) slot.rejectAll(error);
       }
       clearTimeout(timer);
@@ -345,7 +285,7 @@ export class Version {
 
   #adopt(slot: Slot): Slot {
     slot.bind(
-      { id: this.spec.id, file: this.spec.file, version: this.spec.version },
+      forId(this.spec, this.spec.id),
       { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
       { file: this.spec.realFile, source: this.spec.source, env: this.#env },
     );
@@ -359,13 +299,17 @@ export class Version {
     while (this.#queue.length > 0) {
       const slot = this.#pick();
       if (slot === undefined) break;
-      const queued = this.#queue.shift()!;
-      forget(queued);
-      const remaining = queued.timeoutMs === undefined ? undefined : Math.max(1, queued.deadline - Date.now());
+      const queued = this.#queue.shift();
+      if (queued === undefined) break;
       slot
-        .call(queued.id, queued.name, queued.member, queued.args, remaining, queued.signal)
+        .call(queued.id, queued.name, queued.member, queued.args, queued.remainingMs(), queued.signal)
         .then(queued.resolve, queued.reject);
     }
+    this.#checkDrained();
+  }
+
+  /** A retirement waiting for the drain learns when the last call settled. */
+  #checkDrained(): void {
     if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
   }
 
@@ -374,7 +318,7 @@ export class Version {
     this.lastError = error;
     if (this.#state !== VersionState.READY || !this.#slots.includes(slot)) {
       // Draining: no restart, so calls queued for a worker that is gone would wait for nothing.
-      if (!this.#slots.some((other) => other.alive)) this.#rejectQueue((id) => this.#neverRan(id));
+      if (!this.#slots.some((other) => other.alive)) this.#queue.rejectAll((id) => this.#neverRan(id));
       this.#onSettle();
       // Still a crash of the plugin's, with its calls rejected: said, though nothing restarts.
       if (this.#state === VersionState.DRAINING && this.#slots.includes(slot) && !loading) {
@@ -388,18 +332,10 @@ export class Version {
       this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed: false, restarting: true });
       return;
     }
-    const now = Date.now();
-    this.#crashes.push(now);
-    while (this.#crashes.length > 0 && this.#crashes[0]! < now - CRASH_WINDOW_MS) this.#crashes.shift();
-    const failed = this.#crashes.length > CRASH_LIMIT;
-    if (failed) {
-      this.#fail();
-    } else {
-      this.#scheduleRestart(
-        slot,
-        this.#crashes.length <= 1 ? 0 : Math.min(100 * 2 ** (this.#crashes.length - 2), MAX_RESTART_DELAY_MS),
-      );
-    }
+    const decision = this.#crashes.crashed(Date.now());
+    const { failed } = decision;
+    if (decision.failed) this.#fail();
+    else this.#scheduleRestart(slot, decision.delayMs);
     // Last, so a throwing listener cannot leave the version half-updated.
     this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed, restarting: !failed });
   }
@@ -419,14 +355,14 @@ export class Version {
     // A version that pins its bytes restarts on them; another must check the file still holds them.
     const hash =
       this.spec.source === undefined
-        ? await hashFile(this.spec.realFile, this.spec.id, this.spec.version).catch(() => undefined)
+        ? await hashFile(this.spec.realFile, this.spec).catch(() => undefined)
         : this.spec.contentHash;
     if (this.#state !== VersionState.READY || this.#slots[index] !== slot) return;
     if (hash !== this.spec.contentHash) {
       // The file changed since this version loaded: restarting would run other code under this version's name.
       this.#slots.splice(index, 1);
       if (!this.#slots.some((other) => other.alive)) {
-        this.#rejectQueue((id) => this.#neverRan(id));
+        this.#queue.rejectAll((id) => this.#neverRan(id));
         this.#fail();
       }
       this.#hooks.onStale(this);
@@ -455,58 +391,29 @@ export class Version {
     this.#state = VersionState.FAILED;
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
-    this.#rejectQueue((id) => this.#unavailable(id));
+    this.#queue.rejectAll((id) => this.#unavailable(id));
     // Its idle threads would only cost memory: each runs a serve task until stopped.
     void this.#destroy();
   }
 
-  /** A queued call timed out or was aborted before a worker took it. */
-  #unqueue(queued: Queued, error: GleanError): void {
-    const index = this.#queue.indexOf(queued);
-    if (index === -1) return;
-    this.#queue.splice(index, 1);
-    forget(queued);
-    queued.reject(error);
-    if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
-  }
-
-  #rejectQueue(error: (id: string) => GleanError): void {
-    for (const queued of this.#queue.splice(0)) {
-      forget(queued);
-      queued.reject(error(queued.id));
-    }
-  }
-
   /** For calls queued for a worker that died, when no worker will come back for them: they never ran, so a retry is safe. */
   #neverRan(id: string): GleanError {
-    return new GleanError(
+    return pluginError(
       ErrorCode.PLUGIN_CRASHED,
-      `${this.#where(id)}: the call waited for a worker that crashed, and this version takes no new worker (it is being replaced); the call never ran`,
-      { ...this.#context(), id, cause: this.lastError },
+      forId(this.spec, id),
+      'the call waited for a worker that crashed, and this version takes no new worker (it is being replaced); the call never ran',
+      { cause: this.lastError },
     );
   }
 
   #unavailable(id: string): GleanError {
-    return new GleanError(
+    return pluginError(
       ErrorCode.UNAVAILABLE,
-      `${this.#where(id)}: the version failed (its workers crashed more than ${CRASH_LIMIT} times in ${CRASH_WINDOW_MS / 1000} s, or crashed after its file changed on disk); a config or plugin-file change replaces it`,
-      { id, ...this.#context(), cause: this.lastError },
+      forId(this.spec, id),
+      `the version failed (its workers crashed more than ${CRASH_LIMIT} times in ${CRASH_WINDOW_MS / 1000} s, or crashed after its file changed on disk); a config or plugin-file change replaces it`,
+      { cause: this.lastError },
     );
   }
-
-  #where(id?: string): string {
-    return describePlugin(id, this.spec.file, this.spec.version);
-  }
-
-  #context(): { file: string; version: string } {
-    return { file: this.spec.file, version: this.spec.version };
-  }
-}
-
-/** A queued call leaves the queue: its timer and its signal's listener go. */
-function forget(queued: Queued): void {
-  clearTimeout(queued.timer);
-  if (queued.onAbort !== undefined) queued.signal?.removeEventListener('abort', queued.onAbort);
 }
 
 /** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see (see snapshot.ts). */

@@ -1,0 +1,252 @@
+import { dirname, resolve } from 'node:path';
+import { ErrorCode, GleanError } from './errors.js';
+import type { GleanEvents } from './events.js';
+import { applyGeneration, isEmptyRead, versionInfo } from './generation.js';
+import type { Binding, HandleOwner } from './handle.js';
+import type { Logger } from './logger.js';
+import { ReloadLoop } from './reload-loop.js';
+import { type FindQuery, type PluginStatus, Registry } from './registry.js';
+import { stuckThreadsMessage } from './slot.js';
+import { Spares } from './spares.js';
+import { VersionBook } from './version-book.js';
+import type { PluginVersion, VersionCrash, VersionHooks } from './version.js';
+import type { Watcher } from './watch.js';
+
+/** How long after a switch the next spare threads start. */
+const SPARE_DELAY_MS = 10;
+
+/** The options the engine runs with, defaults applied. */
+export interface EngineOptions {
+  readonly watch: boolean;
+  readonly watchFiles: boolean;
+  readonly debounceMs: number;
+  readonly prewarm: boolean;
+  readonly requireIntegrity: boolean;
+  /** The plugin root, absolute; default the config's folder. */
+  readonly root: string | undefined;
+}
+
+/** How the engine speaks to the application: through the facade's events, or its logger. */
+export interface EngineOutput {
+  readonly logger: Logger;
+  /** Calls every listener of `event`; one that throws changes nothing. */
+  announce<K extends keyof GleanEvents>(event: K, ...args: GleanEvents[K]): void;
+  /** Whether anyone listens to `event`. */
+  listens(event: keyof GleanEvents): boolean;
+}
+
+/**
+ * What a {@link Glean} runs on: the per-id registry, the version books, the spare threads, the
+ * reload loop and the watcher, and the first load and the close that start and end them all.
+ */
+export class GleanEngine {
+  readonly configPath: string;
+  readonly #options: EngineOptions;
+  readonly #root: string;
+  readonly #out: EngineOutput;
+  readonly #registry = new Registry();
+  readonly #versions = new VersionBook();
+  /** Threads started ahead of time (see spares.ts). */
+  readonly #spares = new Spares();
+  readonly #loop: ReloadLoop;
+  readonly #hooks: VersionHooks;
+  /** What handles ask: where an id's calls go now. */
+  readonly owner: HandleOwner;
+  #watcher: Watcher | undefined;
+  #loaded: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(configPath: string, options: EngineOptions, out: EngineOutput) {
+    this.configPath = resolve(configPath);
+    this.#options = options;
+    this.#root = resolve(options.root ?? dirname(this.configPath));
+    this.#out = out;
+    this.#hooks = {
+      onCrash: (crash) => this.#onCrash(crash),
+      onRetire: (retired) => this.#onRetire(retired),
+      onStale: () => void this.#loop.schedule().catch(() => {}),
+      onStuck: (stuck, threadIds) => this.#onStuck(stuck, threadIds),
+    };
+    this.#loop = new ReloadLoop({
+      apply: (holdEmpty) => this.#apply(holdEmpty),
+      isEmptyRead,
+      closing: () => this.closed,
+      closedError: () => this.closedError(),
+      report: (error) => this.#emitError(error),
+    });
+    this.owner = {
+      available: () => (this.closed ? this.closedError() : undefined),
+      current: (id) => this.#registry.serving(id)?.binding ?? this.#notConfigured(id),
+    };
+  }
+
+  /** close() has begun. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The first load: see {@link Glean.loadConfig}. */
+  loadConfig(): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    this.#loaded ??= this.#loadFirst();
+    return this.#loaded;
+  }
+
+  /** See {@link Glean.reloadConfig}. */
+  async reloadConfig(): Promise<void> {
+    await this.#ready();
+    await this.#loop.schedule(true);
+  }
+
+  /** Where `id`'s calls go now, once the config is loaded; rejects `GLEAN_NOT_CONFIGURED` or `GLEAN_CLOSED`. */
+  async bindingFor(id: string): Promise<Binding> {
+    await this.#ready();
+    const binding = this.owner.current(id);
+    if (binding instanceof GleanError) throw binding;
+    return binding;
+  }
+
+  findAll(query: FindQuery): string[] {
+    return this.#registry.findAll(query);
+  }
+
+  status(): Record<string, PluginStatus> {
+    return this.#registry.status();
+  }
+
+  /** See {@link Glean.close}. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#loop.stop();
+      // A load under way would otherwise hold close() up to its loadTimeoutMs.
+      this.#versions.stopStarting();
+      await this.#watcher?.close();
+      await this.#loaded?.catch(() => {});
+      // A first load under way when close() began may have started its watcher since.
+      await this.#watcher?.close();
+      await this.#loop.running;
+      await this.#refillSpares(0);
+      await this.#versions.retireAll();
+    })();
+    return this.#closing;
+  }
+
+  closedError(): GleanError {
+    return new GleanError(ErrorCode.CLOSED, `glean for ${this.configPath} is closed`);
+  }
+
+  async #loadFirst(): Promise<void> {
+    if (this.closed) throw this.closedError();
+    try {
+      await this.#apply(false);
+    } catch (error) {
+      this.#loaded = undefined;
+      // The refill #apply queued: with no version running it stops every spare, so a failed first load leaves no thread.
+      await this.#spares.refilled;
+      throw error;
+    }
+    // Resolve with the spares #apply queued warm, so the first reload is already fast.
+    await this.#spares.refilled;
+    // Closed meanwhile (by a load listener, a signal handler): start no watcher that nothing would close.
+    if (this.closed) throw this.closedError();
+    if (this.#options.watch) {
+      // chokidar loads only for instances that watch.
+      const { Watcher } = await import('./watch.js');
+      this.#watcher = new Watcher({
+        configPath: this.configPath,
+        debounceMs: this.#options.debounceMs,
+        onChange: () => void this.#loop.schedule().catch(() => {}),
+        onError: (error: Error) =>
+          this.#emitError(
+            new GleanError(ErrorCode.CONFIG_UNREADABLE, `watching ${this.configPath} failed: ${error.message}`, {
+              cause: error,
+            }),
+          ),
+      });
+      this.#watchPluginFiles();
+      await this.#watcher.ready();
+    }
+  }
+
+  async #ready(): Promise<void> {
+    if (this.closed) throw this.closedError();
+    if (this.#loaded === undefined) {
+      throw new GleanError(
+        ErrorCode.NOT_CONFIGURED,
+        `config ${this.configPath} is not loaded yet; call loadConfig() first`,
+      );
+    }
+    await this.#loaded;
+  }
+
+  /** One generation (see generation.ts); once it switched, the plugin files watched and the switch announced. */
+  async #apply(holdEmpty: boolean): Promise<void> {
+    const events = await applyGeneration(
+      {
+        configPath: this.configPath,
+        root: this.#root,
+        requireIntegrity: this.#options.requireIntegrity,
+        registry: this.#registry,
+        versions: this.#versions,
+        spares: this.#spares,
+        hooks: this.#hooks,
+        closing: () => this.closed,
+        closedError: () => this.closedError(),
+        // In the background: starting threads blocks the main thread for milliseconds, so the new version's first calls go first.
+        afterStart: () => void this.#refillSpares(SPARE_DELAY_MS),
+      },
+      holdEmpty,
+    );
+    if (events.length === 0) return;
+    this.#watchPluginFiles();
+    for (const [event, ...args] of events) this.#out.announce(event, ...(args as GleanEvents[typeof event]));
+  }
+
+  /** One spare per thread shape of the running versions after `delayMs`; none when closing or with prewarm off. */
+  #refillSpares(delayMs: number): Promise<void> {
+    return this.#spares.refillLater(
+      delayMs,
+      () => (this.#options.prewarm && !this.closed ? this.#registry.specs() : []),
+      (error) => this.#out.logger.warn('glean: starting spare worker threads failed', error),
+    );
+  }
+
+  #watchPluginFiles(): void {
+    if (this.#watcher === undefined || !this.#options.watchFiles) return;
+    this.#watcher.setPluginFiles(new Set(this.#registry.specs().map((spec) => spec.file)));
+  }
+
+  #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {
+    const ids = this.#registry.idsOf(version);
+    const next = failed
+      ? 'giving up: version failed'
+      : restarting
+        ? 'restarting the worker'
+        : 'not restarted: its version was already replaced';
+    this.#out.logger.warn(`glean: ${error.message} (${next})`);
+    this.#out.announce('crash', { ids, version: versionInfo(version), threadId, error, failed, restarting });
+  }
+
+  #onRetire(version: PluginVersion): void {
+    this.#versions.retired(version);
+    this.#out.announce('retire', { version: versionInfo(version) });
+  }
+
+  #onStuck(version: PluginVersion, threadIds: readonly number[]): void {
+    this.#out.logger.warn(stuckThreadsMessage({ file: version.spec.file, version: version.spec.version }, threadIds));
+  }
+
+  #emitError(error: GleanError): void {
+    if (this.#out.listens('error')) this.#out.announce('error', error);
+    else this.#out.logger.error(`glean: ${error.message}`);
+  }
+
+  #notConfigured(id: string): GleanError {
+    const known = this.#registry.ids();
+    return new GleanError(
+      ErrorCode.NOT_CONFIGURED,
+      `"${id}" is not configured in ${this.configPath}; configured ids are: ${known.length > 0 ? known.join(', ') : '(none)'}`,
+      { id },
+    );
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One generation: read the config and every plugin file, compare with what serves, start what is
+ * new, then switch every touched id in one synchronous step — or change nothing.
+ */
+import { EMPTY_CONFIG, readConfig } from './config.js';
+import { diffPlugins, type PluginSpec, versionKey } from './diff.js';
+import { ErrorCode, GleanError } from './errors.js';
+import type { GleanEvents, VersionInfo } from './events.js';
+import type { Binding } from './handle.js';
+import { pluginError } from './plugin-ref.js';
+import { readPlugins } from './plugin-files.js';
+import type { Registry } from './registry.js';
+import type { Spares } from './spares.js';
+import type { VersionBook } from './version-book.js';
+import { PluginVersion, type VersionHooks, VersionState } from './version.js';
+
+/** What a generation reads, and the books it changes. */
+export interface GenerationParts {
+  readonly configPath: string;
+  readonly root: string;
+  readonly requireIntegrity: boolean;
+  readonly registry: Registry;
+  readonly versions: VersionBook;
+  readonly spares: Spares;
+  /** What every new version reports to. */
+  readonly hooks: VersionHooks;
+  /** close() began: stop, and change nothing. */
+  closing(): boolean;
+  closedError(): GleanError;
+  /** Versions were started for a change, switched to or not: the spares may be refilled. */
+  afterStart(): void;
+}
+
+/** An event of the switch, announced once the switch is complete. */
+export type SwitchEvent = { [K in keyof GleanEvents]: [K, ...GleanEvents[K]] }[keyof GleanEvents];
+
+/** Errors of runs stopped because a plugin file was empty: held back like an empty config, never reported as such. */
+const emptyPluginReads = new WeakSet<GleanError>();
+
+/** Whether `error` only says the config or a plugin file was empty when read. */
+export function isEmptyRead(error: GleanError): boolean {
+  const config =
+    error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.message === EMPTY_CONFIG;
+  return config || emptyPluginReads.has(error);
+}
+
+/**
+ * Applies the config and plugin files as they are now. Resolves with the events of the switch (none
+ * when nothing changed), after every touched id has switched; rejects with the coded error of the
+ * first failure (combined when several plugins failed) having switched nothing and stopped every
+ * version it started. `holdEmpty`: a plugin file found empty stops the run before anything loads
+ * (see {@link isEmptyRead}).
+ */
+export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean): Promise<SwitchEvent[]> {
+  const { registry, versions } = parts;
+  const config = await readConfig(parts.configPath);
+  const read = await readPlugins(config, parts.root, parts.requireIntegrity).catch((error: GleanError) => {
+    if (error.id !== undefined) registry.record(error.id).loadError = error;
+    throw error;
+  });
+  const empty = holdEmpty ? read.find((plugin) => plugin.empty) : undefined;
+  if (empty !== undefined) {
+    const error = pluginError(ErrorCode.LOAD_FAILED, empty.spec, 'the plugin file is empty');
+    emptyPluginReads.add(error);
+    throw error;
+  }
+  const loads = new Map(read.map(({ spec, load }) => [spec, load]));
+  const diff = diffPlugins(
+    registry.specs(),
+    read.map(({ spec }) => spec),
+  );
+  const failedNow = diff.unchanged.filter(
+    (spec) => registry.serving(spec.id)?.binding.pluginVersion.state === VersionState.FAILED,
+  );
+  const incoming = [...diff.added, ...diff.changed.map((change) => change.to), ...failedNow];
+  if (incoming.length === 0 && diff.removed.length === 0) return [];
+
+  const fresh = new Map<string, { version: PluginVersion; names: Set<string> }>();
+  const plan: { spec: PluginSpec; version: PluginVersion }[] = [];
+  for (const spec of incoming) {
+    const key = versionKey(spec);
+    let version = versions.reusable(key) ?? fresh.get(key)?.version;
+    if (version === undefined) {
+      const load = loads.get(spec);
+      if (load === undefined) throw new Error(`no read for ${spec.id}`);
+      version = new PluginVersion(
+        {
+          key,
+          id: spec.id,
+          file: spec.file,
+          version: spec.version,
+          contentHash: spec.contentHash,
+          options: spec.options,
+          realFile: load.file,
+          source: load.source,
+        },
+        parts.hooks,
+        await parts.spares.take(spec),
+      );
+      fresh.set(key, { version, names: new Set() });
+      versions.starting(version);
+    }
+    fresh.get(key)?.names.add(spec.name);
+    plan.push({ spec, version });
+  }
+
+  for (const spec of incoming) registry.record(spec.id).loading = true;
+  const failures: GleanError[] = [];
+  const started: PluginVersion[] = [];
+  try {
+    // Closed while spares were taken: close() stopped the new versions it saw; stop the rest.
+    if (parts.closing()) {
+      await Promise.all([...fresh.values()].map(({ version }) => version.retire()));
+      throw parts.closedError();
+    }
+    await Promise.all(
+      [...fresh.values()].map(({ version, names }) =>
+        version.start([...names]).then(
+          () => void started.push(version),
+          (error: GleanError) => void failures.push(error),
+        ),
+      ),
+    );
+    const bindings = new Map<string, Binding>();
+    for (const { spec, version } of plan) {
+      if (failures.length > 0) break;
+      try {
+        bindings.set(spec.id, await bind(registry, spec, version));
+      } catch (error) {
+        failures.push(error as GleanError);
+      }
+    }
+    if (failures.length > 0 || parts.closing()) {
+      await Promise.all(started.map((version) => version.retire()));
+      for (const failure of failures) if (failure.id !== undefined) registry.record(failure.id).loadError = failure;
+      if (parts.closing()) throw parts.closedError();
+      throw failures.length === 1 ? failures[0] : combined(failures);
+    }
+    return commit(parts, plan, bindings, diff.removed);
+  } finally {
+    for (const spec of incoming) registry.record(spec.id).loading = false;
+    for (const { version } of fresh.values()) versions.settled(version);
+    parts.afterStart();
+  }
+}
+
+/** Describes the id's export on its new version; a handle cannot change kind. */
+async function bind(registry: Registry, spec: PluginSpec, version: PluginVersion): Promise<Binding> {
+  const description = await version.ensureExport(spec.name, spec.id);
+  const before = registry.serving(spec.id)?.binding.description.kind;
+  if (before !== undefined && before !== description.kind) {
+    throw pluginError(
+      ErrorCode.KIND_CHANGED,
+      spec,
+      `export "${spec.name}" is a ${description.kind}, the running version's is a ${before}; handles cannot change kind`,
+    );
+  }
+  return { pluginVersion: version, name: spec.name, description, stats: registry.record(spec.id).stats };
+}
+
+/** Switches every touched id in one synchronous step, so no caller sees half a generation. */
+function commit(
+  { registry, versions }: GenerationParts,
+  plan: readonly { spec: PluginSpec; version: PluginVersion }[],
+  bindings: ReadonlyMap<string, Binding>,
+  removed: readonly PluginSpec[],
+): SwitchEvent[] {
+  const released: PluginVersion[] = [];
+  const events: SwitchEvent[] = [];
+  for (const { spec, version } of plan) {
+    const binding = bindings.get(spec.id);
+    if (binding === undefined) throw new Error(`no binding for ${spec.id}`);
+    const before = registry.serving(spec.id);
+    versions.adopt(version);
+    registry.set(spec.id, { spec, binding });
+    if (before === undefined) {
+      events.push(['load', { id: spec.id, kind: binding.description.kind, to: versionInfo(version) }]);
+    } else {
+      released.push(before.binding.pluginVersion);
+      events.push([
+        'reload',
+        { id: spec.id, from: versionInfo(before.binding.pluginVersion), to: versionInfo(version) },
+      ]);
+    }
+  }
+  for (const spec of removed) {
+    const before = registry.serving(spec.id);
+    if (before === undefined) continue;
+    registry.set(spec.id, undefined);
+    released.push(before.binding.pluginVersion);
+    events.push(['remove', { id: spec.id, from: versionInfo(before.binding.pluginVersion) }]);
+  }
+  for (const version of released) versions.release(version);
+  return events;
+}
+
+/** A version as events name it. */
+export function versionInfo(version: PluginVersion): VersionInfo {
+  const { file, version: text, contentHash } = version.spec;
+  return { file, version: text, contentHash };
+}
+
+/** One error for a change in which several plugins failed: the first one's code and plugin, every message. */
+function combined(failures: readonly GleanError[]): GleanError {
+  const [first] = failures as [GleanError, ...GleanError[]];
+  return new GleanError(
+    first.code,
+    `${failures.length} plugins failed to load; nothing changed:\n  ${failures.map((f) => f.message).join('\n  ')}`,
+    { cause: new AggregateError(failures), id: first.id, file: first.file, version: first.version },
+  );
+}

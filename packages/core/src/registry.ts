@@ -1,0 +1,163 @@
+import type { ExportKind } from '@glean/worker/protocol';
+import { type CallStats, newCallStats } from './call-stats.js';
+import type { PluginSpec } from './diff.js';
+import type { GleanError } from './errors.js';
+import type { Binding } from './handle.js';
+import { type PluginVersion, VersionState } from './version.js';
+
+/** One id in {@link Glean.status}. */
+export interface PluginStatus {
+  readonly id: string;
+  /** Absolute path of the plugin file now serving the id. */
+  readonly file: string;
+  readonly name: string;
+  readonly version: string;
+  readonly kind: ExportKind;
+  /** `loading` while a new version for the id is being prepared; `failed` after a crash loop. */
+  readonly state: 'loading' | 'ready' | 'draining' | 'failed';
+  /** One entry per live worker thread of the version: its thread id, calls in flight on it, and whether it takes calls (a replacement does once loaded). */
+  readonly threads: readonly { readonly threadId: number; readonly inFlight: number; readonly ready: boolean }[];
+  /** Calls not yet settled on the id's version (shared with other ids of the same version). */
+  readonly inFlight: number;
+  /** Calls made through this id's handles since it was first configured. */
+  readonly calls: number;
+  /** Of those, how many rejected. */
+  readonly errors: number;
+  /** Worker restarts of the current version after crashes. */
+  readonly restarts: number;
+  /** The latest failure concerning the id: a failed reload, a crash, a rejected call. */
+  readonly lastError: Error | undefined;
+}
+
+/** What {@link Glean.findAll} matches. */
+export interface FindQuery {
+  /** Only object exports that have every one of these methods. */
+  methods?: readonly string[];
+  /** Only exports of this kind. */
+  kind?: ExportKind;
+}
+
+/** An id glean serves now: the config entry that names it, and where its calls go. */
+export interface Serving {
+  readonly spec: PluginSpec;
+  readonly binding: Binding;
+}
+
+/** Everything glean knows of one id, in one record. */
+export interface IdRecord {
+  readonly id: string;
+  /** What serves the id now; `undefined` before its first load and after it left the config. */
+  serving: Serving | undefined;
+  /** Its calls, counted across every version and handle, kept when the id leaves the config. */
+  readonly stats: CallStats;
+  /** The latest failed load of the id, cleared when a version of it is switched to. */
+  loadError: GleanError | undefined;
+  /** A new version for the id is being started. */
+  loading: boolean;
+}
+
+/**
+ * The per-id registry: one record per id ever configured. Ids serving are listed in the order
+ * they were first configured (as the config named them then).
+ */
+export class Registry {
+  readonly #records = new Map<string, IdRecord>();
+  /** The records of the ids serving now, in the order they started serving. */
+  readonly #serving = new Map<string, IdRecord & { serving: Serving }>();
+
+  /** The record of `id`, made on first use. */
+  record(id: string): IdRecord {
+    let record = this.#records.get(id);
+    if (record === undefined) {
+      record = { id, serving: undefined, stats: newCallStats(id), loadError: undefined, loading: false };
+      this.#records.set(id, record);
+    }
+    return record;
+  }
+
+  /** What serves `id` now, if it is configured and loaded. */
+  serving(id: string): Serving | undefined {
+    return this.#records.get(id)?.serving;
+  }
+
+  /** Every id serving now, in config order. */
+  entries(): IterableIterator<IdRecord & { serving: Serving }> {
+    return this.#serving.values();
+  }
+
+  /** The specs serving now, in config order: what the next config is compared with. */
+  specs(): PluginSpec[] {
+    return [...this.entries()].map(({ serving }) => serving.spec);
+  }
+
+  /** The ids serving now. */
+  ids(): string[] {
+    return [...this.entries()].map(({ id }) => id);
+  }
+
+  /** The ids a version serves. */
+  idsOf(version: PluginVersion): string[] {
+    return [...this.entries()].filter(({ serving }) => serving.binding.pluginVersion === version).map(({ id }) => id);
+  }
+
+  /** Switches `id` to `serving`, or (`undefined`) takes it out of service; either way its load error is cleared. */
+  set(id: string, serving: Serving | undefined): void {
+    const record = this.record(id);
+    record.serving = serving;
+    record.loadError = undefined;
+    if (serving === undefined) this.#serving.delete(id);
+    else this.#serving.set(id, record as IdRecord & { serving: Serving });
+  }
+
+  /** Ids whose current export matches `query`, in config order. */
+  findAll(query: FindQuery): string[] {
+    const methods = query.methods ?? [];
+    const found: string[] = [];
+    for (const { id, serving } of this.entries()) {
+      const { description } = serving.binding;
+      if (query.kind !== undefined && description.kind !== query.kind) continue;
+      if (
+        methods.length > 0 &&
+        (description.kind !== 'object' || !methods.every((method) => description.methods.includes(method)))
+      )
+        continue;
+      found.push(id);
+    }
+    return found;
+  }
+
+  /** Every serving id's status. */
+  status(): Record<string, PluginStatus> {
+    const result: Record<string, PluginStatus> = {};
+    for (const record of this.entries()) {
+      // Defined, not assigned: an id may be "__proto__".
+      Object.defineProperty(result, record.id, {
+        enumerable: true,
+        configurable: true,
+        writable: true,
+        value: statusOf(record),
+      });
+    }
+    return result;
+  }
+}
+
+function statusOf({ id, serving, stats, loadError, loading }: IdRecord & { serving: Serving }): PluginStatus {
+  const { spec, binding } = serving;
+  const version = binding.pluginVersion;
+  const state = loading ? 'loading' : version.state === VersionState.RETIRED ? 'draining' : version.state;
+  return {
+    id,
+    file: spec.file,
+    name: spec.name,
+    version: spec.version,
+    kind: binding.description.kind,
+    state,
+    threads: version.threads.map(({ threadId, inFlight, ready }) => ({ threadId, inFlight, ready })),
+    inFlight: version.inFlight,
+    calls: stats.calls,
+    errors: stats.errors,
+    restarts: version.restarts,
+    lastError: loadError ?? stats.lastError ?? version.lastError,
+  };
+}
