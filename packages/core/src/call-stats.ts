@@ -1,7 +1,8 @@
 /**
  * Per-id call numbers, counted in one place: every call a handle makes passes through
  * {@link countCall}, whatever later settles it (a reply, a timeout, a crash, a full queue, an
- * argument that cannot be sent, an abort).
+ * argument that cannot be sent, an abort, a handle that cannot call: released, closed, its id
+ * no longer configured, its export of another kind).
  */
 
 /** Per-id call numbers, shared by every handle of the id across its versions. */

@@ -77,6 +77,7 @@ export class GleanEngine {
     this.owner = {
       available: () => (this.closed ? this.closedError() : undefined),
       current: (id) => this.#registry.serving(id)?.binding ?? this.#notConfigured(id),
+      stats: (id) => this.#registry.record(id).stats,
     };
   }
 

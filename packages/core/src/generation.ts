@@ -155,7 +155,7 @@ async function bind(registry: Registry, spec: PluginSpec, version: PluginVersion
       `export "${spec.name}" is a ${description.kind}, the running version's is a ${before}; handles cannot change kind`,
     );
   }
-  return { pluginVersion: version, name: spec.name, description, stats: registry.record(spec.id).stats };
+  return { pluginVersion: version, name: spec.name, description };
 }
 
 /** Switches every touched id in one synchronous step, so no caller sees half a generation. */

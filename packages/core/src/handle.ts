@@ -59,8 +59,6 @@ export interface Binding {
   readonly pluginVersion: PluginVersion;
   readonly name: string;
   readonly description: ExportDescription;
-  /** The id's call counters. */
-  readonly stats: CallStats;
 }
 
 /** What a handle asks its owner (a Glean, or loadSymbol's standalone version). */
@@ -69,6 +67,8 @@ export interface HandleOwner {
   available(): GleanError | undefined;
   /** The binding of a live handle's id now, or the error a call should reject with. */
   current(id: string): Binding | GleanError;
+  /** The call counters of `id`, which every call through its handles counts in, whatever settles it. */
+  stats(id: string): CallStats;
 }
 
 /** A handle's inner state; the handle object itself stays a plain function or proxy. */
@@ -155,7 +155,18 @@ export function handleState(handle: unknown): HandleState | undefined {
     : undefined;
 }
 
+/** Every call a handle makes, counted here and only here (see call-stats.ts). */
 function call(
+  state: HandleState,
+  member: string | null,
+  args: unknown[],
+  options: CallOptions | undefined,
+): Promise<unknown> {
+  return countCall(state.owner.stats(state.id), send(state, member, args, options));
+}
+
+/** Where the call goes, and the promise of its outcome: a rejection for a handle that cannot call. */
+function send(
   state: HandleState,
   member: string | null,
   args: unknown[],
@@ -164,19 +175,15 @@ function call(
   const binding = state.binding();
   if (binding instanceof GleanError) return Promise.reject(binding);
   if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
-    const { spec } = binding.pluginVersion;
-    return countCall(
-      binding.stats,
-      Promise.reject(
-        new GleanError(
-          ErrorCode.SYMBOL_NOT_FOUND,
-          `"${state.id}": export "${binding.name}" has no method "${member}"; methods are: ${binding.description.methods.join(', ')}`,
-          forId(spec, state.id),
-        ),
+    return Promise.reject(
+      new GleanError(
+        ErrorCode.SYMBOL_NOT_FOUND,
+        `"${state.id}": export "${binding.name}" has no method "${member}"; methods are: ${binding.description.methods.join(', ')}`,
+        forId(binding.pluginVersion.spec, state.id),
       ),
     );
   }
-  return countCall(binding.stats, binding.pluginVersion.call(state.id, binding.name, member, args, options));
+  return binding.pluginVersion.call(state.id, binding.name, member, args, options);
 }
 
 /**

@@ -57,10 +57,11 @@ export async function loadSymbol<T = unknown>(
   await version.start([name]);
   const description = version.description(name)!;
   const stats = newCallStats(name);
-  const binding = { pluginVersion: version, name, description, stats };
+  const binding = { pluginVersion: version, name, description };
   let state: HandleState | undefined;
   const owner: HandleOwner = {
     available: () => undefined,
+    stats: () => stats,
     current: () =>
       state?.released === false
         ? binding
