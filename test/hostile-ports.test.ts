@@ -73,7 +73,7 @@ const messages = (attack, callId) => {
     case 'numbers': return [0, 42, -1, NaN, 1e300];
     case 'strings': return ['', 'x', 'hello'];
     case 'empty object': return [{}];
-    case 'forged hello': return [{ type: 'hello', threadId: 1 }];
+    case 'forged hello': return [{ type: 'hello', threadId: 1 }, { type: 'hello', threadId: 1, protocol: 4 }];
     case 'reply for an id never sent': return [[999999, 'x']];
     case 'malformed error': return [{ type: 'error', id: callId }];
     case 'piscina-shaped': return [{ taskId: 1, result: 1 }];

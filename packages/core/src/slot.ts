@@ -3,7 +3,6 @@ import { releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
 import { createThread, type ThreadOptions } from './thread.js';
 import {
-  PROTOCOL_VERSION,
   checkWorkerMessage,
   describeValue,
   findUncloneable,
@@ -28,6 +27,13 @@ import {
   loadError,
   protocolBreach,
 } from './worker-errors.js';
+
+/**
+ * The protocol this host speaks: the `PROTOCOL_VERSION` of the @glean/worker it was built with.
+ * Written here, not imported: the constant imported at run time would be the installed worker's own,
+ * and a worker of another version would always agree with itself.
+ */
+export const HOST_PROTOCOL = 4;
 
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
@@ -113,6 +119,8 @@ export class Slot {
   /** The thread's id, known from the start; -1 when it could not start. */
   readonly #threadId: number;
   #greeted = false;
+  /** Set when the worker's hello named another protocol. */
+  #protocolMismatch: GleanError | undefined;
   /** Why the slot ended, once it has: control calls made after that fail with it at once. */
   #endError: GleanError | undefined;
   #exitCode: number | undefined;
@@ -144,7 +152,7 @@ export class Slot {
       if (carriesPort(data)) this.#misbehaved('sent a MessagePort on the control port');
     });
     this.#controlPort.on('close', () => this.#onPortClosed('control'));
-    const task: ServeTask = { protocol: PROTOCOL_VERSION, callPort: calls.port2, controlPort: control.port2 };
+    const task: ServeTask = { callPort: calls.port2, controlPort: control.port2 };
     let run: Promise<unknown>;
     let pool: Piscina | undefined;
     try {
@@ -241,7 +249,7 @@ export class Slot {
    * `options` ask for: what a worker started ahead of time waits for. Rejects if the worker dies first.
    */
   async warm(options: PrepareOptions, timeoutMs: number): Promise<void> {
-    await this.#race(() => this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
+    await this.#greeting(timeoutMs);
     if (options.typescript || options.pinned)
       await this.#race(
         () => this.#control.prepare(options),
@@ -257,6 +265,7 @@ export class Slot {
    */
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
     try {
+      await this.#greeting(loadTimeoutMs);
       const { file, source, env = threadEnv() } = this.#load;
       // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
       const loaded = await this.#race(
@@ -431,6 +440,7 @@ export class Slot {
         return;
       }
       this.#greeted = true;
+      if (message.protocol !== HOST_PROTOCOL) this.#refuseProtocol(message.protocol);
       this.#saidHello();
       return;
     }
@@ -478,6 +488,22 @@ export class Slot {
       );
     })();
   };
+
+  /** Resolves once the worker said hello; rejects `GLEAN_PROTOCOL_MISMATCH` when it speaks another protocol. */
+  async #greeting(timeoutMs: number): Promise<void> {
+    await this.#race(() => this.#hello, timeoutMs, `worker did not start within ${timeoutMs} ms`);
+    if (this.#protocolMismatch !== undefined) throw this.#protocolMismatch;
+  }
+
+  /** The worker speaks another protocol: nothing it says can be read as glean's. It is stopped, and its start fails. */
+  #refuseProtocol(protocol: number): void {
+    this.#protocolMismatch = pluginError(
+      ErrorCode.PROTOCOL_MISMATCH,
+      this.#plugin,
+      `the worker runtime (@glean/worker) speaks protocol ${protocol}, the host (@glean/core) ${HOST_PROTOCOL}: install matching versions of both`,
+    );
+    void this.terminate('it speaks another protocol');
+  }
 
   /** The control port could not carry an answer: the control calls waiting for one fail now rather than at their deadline. */
   #failControlWaits(): void {

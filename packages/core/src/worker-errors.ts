@@ -13,8 +13,6 @@ export function failureToError(failure: WireFailure, plugin: PluginRef): GleanEr
       return pluginError(ErrorCode.SYMBOL_NOT_FOUND, plugin, failure.message);
     case 'not-cloneable':
       return pluginError(ErrorCode.NOT_CLONEABLE, plugin, failure.message);
-    case 'protocol-mismatch':
-      return pluginError(ErrorCode.PROTOCOL_MISMATCH, plugin, failure.message);
     case 'load-failed':
       return pluginError(ErrorCode.LOAD_FAILED, plugin, failure.message, { cause: deserializeError(failure.error) });
     case 'thrown':

@@ -40,7 +40,6 @@ const apply = Reflect.apply;
 
 /** The piscina task as it arrives: the ports were transferred, so they are real MessagePorts here. */
 interface ServeTaskIn {
-  readonly protocol: number;
   readonly callPort: MessagePort;
   readonly controlPort: MessagePort;
 }
@@ -162,10 +161,6 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       if (typescript) await prepareTypeScript();
     },
     async load(path, source, names, env): Promise<LoadResult> {
-      if (task.protocol !== PROTOCOL_VERSION) {
-        const message = `the worker runtime speaks protocol ${PROTOCOL_VERSION}, the host ${task.protocol}: install matching @glean/core and @glean/worker`;
-        return { ok: false, failure: { reason: 'protocol-mismatch', message } };
-      }
       if (module !== undefined && path !== file) {
         const message = `this worker already serves ${file}`;
         return { ok: false, failure: { reason: 'load-failed', message, error: serializeError(new Error(message)) } };
@@ -202,8 +197,8 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   closeForeignPorts(callPort, controlPort);
   callPort.on('message', onCall);
   callPort.on('messageerror', onUnreadableCall);
-  // First word on the call port: the serve task runs, in this thread (the host checks the id).
-  send({ type: 'hello', threadId }, 0);
+  // First word on the call port: the serve task runs, in this thread, speaking this protocol (the host checks both).
+  send({ type: 'hello', threadId, protocol: PROTOCOL_VERSION }, 0);
   expose(control, guardedEndpoint(controlPort));
   // Listening ports keep a thread alive and are listed by process._getActiveHandles(); an interval keeps it alive unlisted.
   callPort.unref();

@@ -42,12 +42,14 @@ export function isTypeScriptFile(file: string): boolean {
   return /\.(?:[cm]?ts|tsx)$/.test(file);
 }
 
-/** Bumped whenever a message changes shape; the core refuses a worker that speaks another. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
+ * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
+ */
+export const PROTOCOL_VERSION = 4;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
-  readonly protocol: number;
   /** Hot path: `CallMessage` in, `ReplyMessage` out. */
   readonly callPort: MessagePortLike;
   /** Control path: a comlink endpoint serving {@link ControlApi}. */
@@ -76,12 +78,15 @@ export interface ErrorMessage {
 }
 
 /**
- * Worker → main, once, first: the worker's thread id. It is the first message the worker posts on the
- * call port (sequence number 1, see {@link ControlApi.replyAt}).
+ * Worker → main, once, first: the worker's thread id and the protocol it speaks. It is the first
+ * message the worker posts on the call port (sequence number 1, see {@link ControlApi.replyAt}). Its
+ * shape is the same in every protocol version, so a host can always tell a worker of another one.
  */
 export interface HelloMessage {
   readonly type: 'hello';
   readonly threadId: number;
+  /** The worker's {@link PROTOCOL_VERSION}. */
+  readonly protocol: number;
 }
 
 export type ReplyMessage = ResultMessage | ErrorMessage;
@@ -105,8 +110,10 @@ export function checkWorkerMessage(message: unknown): WorkerMessage | undefined 
   if (message === null || typeof message !== 'object') return undefined;
   const { type } = message as { type?: unknown };
   if (type === 'hello') {
-    const { threadId } = message as { threadId?: unknown };
-    return Number.isSafeInteger(threadId) && Object.keys(message).length === 2 ? (message as HelloMessage) : undefined;
+    const { threadId, protocol } = message as { threadId?: unknown; protocol?: unknown };
+    return Number.isSafeInteger(threadId) && Number.isSafeInteger(protocol) && Object.keys(message).length === 3
+      ? (message as HelloMessage)
+      : undefined;
   }
   if (type === 'error') {
     const { id, error } = message as { id?: unknown; error?: unknown };
@@ -137,7 +144,6 @@ export function isWireFailure(value: unknown): value is WireFailure {
       return isSerializedError(value['error']);
     case 'not-found':
     case 'not-cloneable':
-    case 'protocol-mismatch':
       return isString(value['message']);
     case 'load-failed':
       return isString(value['message']) && isSerializedError(value['error']);
@@ -198,8 +204,7 @@ export type WireFailure =
   | { readonly reason: 'thrown'; readonly error: SerializedError }
   | { readonly reason: 'not-found'; readonly message: string }
   | { readonly reason: 'not-cloneable'; readonly message: string }
-  | { readonly reason: 'load-failed'; readonly message: string; readonly error: SerializedError }
-  | { readonly reason: 'protocol-mismatch'; readonly message: string };
+  | { readonly reason: 'load-failed'; readonly message: string; readonly error: SerializedError };
 
 /** What kind of thing an export is; it decides the shape of its handle. */
 export const ExportKind = {
