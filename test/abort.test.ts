@@ -5,7 +5,8 @@
  * is the documented way to bound it. An aborted call that has not reached a worker never runs.
  */
 import { describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, withOptions, type CrashEvent } from '@glean/core';
+import { ErrorCode, Glean, withOptions, type CrashEvent } from '@glean/core';
+import { CRASH_LIMIT } from '@glean/core/limits';
 import { nextEvent, onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
 import {
   expectThreadsBackAfterClose,

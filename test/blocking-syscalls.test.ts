@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, LIVENESS_GRACE_MS, type CrashEvent } from '@glean/core';
+import { ErrorCode, Glean, GleanError, type CrashEvent } from '@glean/core';
+import { LIVENESS_GRACE_MS } from '@glean/core/limits';
 import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
 import { failOnHostUnhandledRejections, faultySetup, rejectionOf, settledWithin } from './helpers/faults.js';
 

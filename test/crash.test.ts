@@ -4,7 +4,8 @@
  * a `crash` event says what happened, and close() leaves no thread behind.
  */
 import { describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { CRASH_LIMIT } from '@glean/core/limits';
 import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
 import {
   expectThreadsBackAfterClose,

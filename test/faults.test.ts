@@ -7,15 +7,8 @@
  * is back where it was.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  CRASH_LIMIT,
-  ErrorCode,
-  type Glean,
-  GleanError,
-  type CrashEvent,
-  type ReloadEvent,
-  type RetireEvent,
-} from '@glean/core';
+import { ErrorCode, type Glean, GleanError, type CrashEvent, type ReloadEvent, type RetireEvent } from '@glean/core';
+import { CRASH_LIMIT } from '@glean/core/limits';
 import { nextEvent, onCleanup, threadsBackTo, until, type TempDir } from './helpers/index.js';
 import {
   expectThreadsBackAfterClose,

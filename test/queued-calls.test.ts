@@ -4,7 +4,8 @@
  * or report a failed version.
  */
 import { describe, expect, it } from 'vitest';
-import { CRASH_LIMIT, ErrorCode, Glean, type GleanError, type RetireEvent } from '@glean/core';
+import { ErrorCode, Glean, type GleanError, type RetireEvent } from '@glean/core';
+import { CRASH_LIMIT } from '@glean/core/limits';
 import { nextEvent, onCleanup, tempDir, until } from './helpers/index.js';
 
 interface Api {

@@ -3,7 +3,8 @@
  * blocked one is replaced), drains on reload (bounded by drainTimeoutMs), and queue limits.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, type GleanError, LIVENESS_GRACE_MS, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { ErrorCode, Glean, type GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { LIVENESS_GRACE_MS } from '@glean/core/limits';
 import { nextEvent, onCleanup, tempDir, threadCount, until, type TempDir } from './helpers/index.js';
 import { expectThreadsBackAfterClose, recordEvents, rejectionOf } from './helpers/faults.js';
 

@@ -5,8 +5,6 @@ import { HandleState, createHandle, handleState, type Handle } from './handle.js
 import { guardLogger, type Logger } from './logger.js';
 import type { FindQuery, PluginStatus } from './registry.js';
 
-export type { FindQuery, PluginStatus } from './registry.js';
-
 /** Options of {@link Glean}. */
 export interface GleanOptions {
   /** Reload when the config file changes on disk (in place, renamed over, or a Kubernetes ConfigMap swap). Default `true`. */
