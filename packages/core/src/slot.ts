@@ -1,7 +1,8 @@
-import { MessageChannel, MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Piscina } from 'piscina';
-import { createThread, type ThreadOptions } from './thread.js';
+import { PendingCalls, type PendingCall } from './pending-calls.js';
+import { createThread, threadEnv, type ThreadOptions } from './thread.js';
 import {
   checkWorkerMessage,
   describeValue,
@@ -9,7 +10,8 @@ import {
   isDescribeResult,
   isLoadResult,
   isResult,
-  transferablesOf,
+  carriesPort,
+  transferListOf,
   type CallMessage,
   type ControlApi,
   type PrepareOptions,
@@ -72,19 +74,6 @@ export interface SlotHooks {
   onDeath(slot: Slot, error: GleanError): void;
 }
 
-interface Pending {
-  /** The plugin id the call was made for, named in its errors. */
-  readonly id: string;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-  /** The caller's signal and the listener on it, removed once the call settles. */
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** Settled early (timed out, aborted or drained away); the worker may still be running it. */
-  settled: boolean;
-}
-
 type SlotState = 'starting' | 'ready' | 'stopping' | 'dead';
 
 /**
@@ -105,7 +94,11 @@ export class Slot {
   readonly #callPort: MessagePort;
   readonly #controlPort: MessagePort;
   readonly #control: Remote<ControlApi>;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingCalls({
+    onSettle: () => this.#hooks.onSettle(this),
+    onTimeout: (_callId, call, timeoutMs) => this.#onTimeout(call, timeoutMs),
+    onAbort: (_callId, call, signal) => this.#onAbort(call, signal),
+  });
   readonly #ended: Promise<GleanError>;
   #exited: Promise<void>;
   #hasExited = false;
@@ -114,7 +107,6 @@ export class Slot {
   /** Messages that arrived on the call port, readable or not: the worker numbers its posts the same way. */
   #received = 0;
   #nextId = 0;
-  #unsettled = 0;
   #state: SlotState = 'starting';
   /** The thread's id, known from the start; -1 when it could not start. */
   readonly #threadId: number;
@@ -208,7 +200,7 @@ export class Slot {
 
   /** Calls not yet settled for their callers; what counts against `concurrency` and for least-busy dispatch. */
   get unsettled(): number {
-    return this.#unsettled;
+    return this.#pending.unsettled;
   }
 
   get ready(): boolean {
@@ -338,25 +330,12 @@ export class Slot {
     // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.
     const callId = this.#nextId + 1;
     return new Promise((resolve, reject) => {
-      const pending: Pending = {
-        id,
-        resolve,
-        reject,
-        timer: undefined,
-        signal: undefined,
-        onAbort: undefined,
-        settled: false,
-      };
       // Listening before posting: a signal that throws here leaves nothing sent and nothing on the books.
-      if (signal !== undefined) {
-        pending.signal = signal;
-        pending.onAbort = () => this.#onAbort(callId, signal);
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
+      const pending = this.#pending.open(callId, id, resolve, reject, signal);
       try {
-        this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferList(args));
+        this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferListOf(args));
       } catch (error) {
-        if (pending.onAbort !== undefined) signal?.removeEventListener('abort', pending.onAbort);
+        this.#pending.unsent(pending);
         const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
           pluginError(ErrorCode.NOT_CLONEABLE, forId(this.#plugin, id), `${path} cannot be sent to the worker`, {
@@ -366,9 +345,7 @@ export class Slot {
         return;
       }
       this.#nextId = callId;
-      if (timeoutMs !== undefined) pending.timer = setTimeout(this.#onTimeout, timeoutMs, callId, timeoutMs);
-      this.#pending.set(callId, pending);
-      this.#unsettled++;
+      this.#pending.sent(callId, pending, timeoutMs);
     });
   }
 
@@ -377,7 +354,7 @@ export class Slot {
    * terminated). Used when a drain runs out of time.
    */
   rejectAll(error: (id: string) => GleanError): void {
-    for (const pending of this.#pending.values()) this.#settle(pending, undefined, error(pending.id));
+    this.#pending.rejectAll(error);
   }
 
   /**
@@ -420,13 +397,12 @@ export class Slot {
       return;
     }
     if (isResult(message)) {
-      const pending = this.#pending.get(message[0]);
+      const pending = this.#pending.take(message[0]);
       if (pending === undefined) {
         this.#misbehaved(`answered call ${message[0]}, which it was not sent or had answered`);
         return;
       }
-      this.#pending.delete(message[0]);
-      this.#settle(pending, message[1], undefined);
+      this.#pending.settle(pending, message[1], undefined);
       return;
     }
     if (message.type === 'hello') {
@@ -451,8 +427,8 @@ export class Slot {
     }
     // Built before the call leaves the books: if building it throws, the call is still there to reject.
     const failure = callFailure(message.error, forId(this.#plugin, pending.id));
-    this.#pending.delete(message.id);
-    this.#settle(pending, undefined, failure);
+    this.#pending.take(message.id);
+    this.#pending.settle(pending, undefined, failure);
   }
 
   /**
@@ -476,8 +452,8 @@ export class Slot {
           );
         return;
       }
-      this.#pending.delete(callId as number);
-      this.#settle(
+      this.#pending.take(callId as number);
+      this.#pending.settle(
         pending,
         undefined,
         pluginError(
@@ -545,23 +521,8 @@ export class Slot {
     return error;
   }
 
-  #settle(pending: Pending, value: unknown, error: unknown): void {
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    pending.timer = undefined;
-    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
-    pending.onAbort = undefined;
-    if (pending.settled) return;
-    pending.settled = true;
-    this.#unsettled--;
-    if (error === undefined) pending.resolve(value);
-    else pending.reject(error);
-    this.#hooks.onSettle(this);
-  }
-
-  #onAbort(callId: number, signal: AbortSignal): void {
-    const pending = this.#pending.get(callId);
-    if (pending === undefined || pending.settled) return;
-    this.#settle(pending, undefined, this.#aborted(pending.id, signal));
+  #onAbort(pending: PendingCall, signal: AbortSignal): void {
+    this.#pending.settle(pending, undefined, this.#aborted(pending.id, signal));
     // The worker may still run the call; one whose event loop does not answer is replaced, as after a
     // timeout, without counting as a crash (see #checkAlive).
     void this.#checkAlive('was aborted');
@@ -571,18 +532,14 @@ export class Slot {
     return abortedError(forId(this.#plugin, id), signal);
   }
 
-  #onTimeout = (callId: number, timeoutMs: number): void => {
-    const pending = this.#pending.get(callId);
-    if (pending === undefined) return;
-    pending.timer = undefined;
-    const { id } = pending;
-    this.#settle(
+  #onTimeout(pending: PendingCall, timeoutMs: number): void {
+    this.#pending.settle(
       pending,
       undefined,
-      pluginError(ErrorCode.TIMEOUT, forId(this.#plugin, id), `call timed out after ${timeoutMs} ms`),
+      pluginError(ErrorCode.TIMEOUT, forId(this.#plugin, pending.id), `call timed out after ${timeoutMs} ms`),
     );
     void this.#checkAlive('timed out');
-  };
+  }
 
   /** After a timeout: a worker whose event loop still answers stays; a blocked one is terminated. */
   async #checkAlive(after: 'timed out' | 'was aborted'): Promise<void> {
@@ -678,19 +635,6 @@ export class Slot {
   }
 }
 
-/** The transferables marked on any argument, or `undefined` (the common case: nothing to scan further). */
-function transferList(args: readonly unknown[]): never[] | undefined {
-  let list: unknown[] | undefined;
-  for (const arg of args) {
-    const moved = transferablesOf(arg);
-    if (moved !== undefined) {
-      list ??= [];
-      list.push(...moved);
-    }
-  }
-  return list as never[] | undefined;
-}
-
 /**
  * Stops the threads of `slots` at once and waits for them to exit, at most {@link EXIT_TIMEOUT_MS}.
  * Resolves with the thread ids of those still running then (blocked in a system call, which no
@@ -704,25 +648,4 @@ export async function stopSlots(slots: readonly Slot[], reason: string): Promise
   ]);
   clearTimeout(timer);
   return slots.filter((slot) => !slot.hasExited).map((slot) => slot.threadId);
-}
-
-/** Whether a MessagePort sits anywhere in `value` (searched 32 levels deep, 10,000 values at most). */
-function carriesPort(value: unknown): boolean {
-  let budget = 10_000;
-  const visit = (node: unknown, depth: number): boolean => {
-    if (node === null || typeof node !== 'object' || depth > 32 || --budget < 0) return false;
-    if (node instanceof MessagePort) return true;
-    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) return false;
-    const children =
-      node instanceof Map ? [...node.keys(), ...node.values()] : node instanceof Set ? [...node] : Object.values(node);
-    return children.some((child) => visit(child, depth + 1));
-  };
-  return visit(value, 0);
-}
-
-/** The host's variables now, as a worker that inherits them would start with. */
-export function threadEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
-  return env;
 }

@@ -49,3 +49,10 @@ export function createThread({ resourceLimits, env }: Omit<ThreadOptions, 'threa
   pool.on('error', () => {});
   return pool;
 }
+
+/** The host's variables now, as a worker that inherits them would start with. */
+export function threadEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  return env;
+}

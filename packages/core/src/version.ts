@@ -7,7 +7,8 @@ import { CallQueue } from './call-queue.js';
 import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import { freezeSnapshot } from './snapshot.js';
-import { Slot, stopSlots, threadEnv } from './slot.js';
+import { Slot, stopSlots } from './slot.js';
+import { threadEnv } from './thread.js';
 
 /** How long after its last reference goes a version's drain starts: the switch and the first calls on the new version go first. */
 export const RETIRE_DELAY_MS = 10;

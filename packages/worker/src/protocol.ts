@@ -9,6 +9,7 @@
  * - the **control port**: the rare operations (load, describe, ping), exposed
  *   with comlink as a {@link ControlApi}.
  */
+import { MessagePort } from 'node:worker_threads';
 
 /**
  * Marks what a value hands over instead of copying: `ArrayBuffer`s (and `MessagePort`s) listed under
@@ -442,4 +443,31 @@ function findIn(value: unknown, path: string, seen: Set<unknown>): string | unde
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/** The transferables marked on any argument, or `undefined` (the common case: nothing to scan further). */
+export function transferListOf(args: readonly unknown[]): never[] | undefined {
+  let list: unknown[] | undefined;
+  for (const arg of args) {
+    const moved = transferablesOf(arg);
+    if (moved !== undefined) {
+      list ??= [];
+      list.push(...moved);
+    }
+  }
+  return list as never[] | undefined;
+}
+
+/** Whether a MessagePort sits anywhere in `value` (searched 32 levels deep, 10,000 values at most). */
+export function carriesPort(value: unknown): boolean {
+  let budget = 10_000;
+  const visit = (node: unknown, depth: number): boolean => {
+    if (node === null || typeof node !== 'object' || depth > 32 || --budget < 0) return false;
+    if (node instanceof MessagePort) return true;
+    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) return false;
+    const children =
+      node instanceof Map ? [...node.keys(), ...node.values()] : node instanceof Set ? [...node] : Object.values(node);
+    return children.some((child) => visit(child, depth + 1));
+  };
+  return visit(value, 0);
 }
