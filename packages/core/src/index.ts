@@ -1,6 +1,8 @@
 /**
  * @glean/core — hot-reloadable plugins for Node.js. Plugin symbols are addressed by id in a
  * glean config, loaded as handles, and every plugin version runs in worker threads of its own.
+ *
+ * @module @glean/core
  */
 export { Glean } from './glean.js';
 export type { FindQuery, GleanOptions, PluginStatus } from './glean.js';
