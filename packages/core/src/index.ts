@@ -6,6 +6,8 @@
  * `@glean/core/config` (parse, validate and diff configs), `@glean/core/integrity` (integrity
  * values), `@glean/core/limits` (glean's fixed limits), `@glean/core/http`, `/express`, `/fastify`
  * (HTTP adapters).
+ *
+ * @module @glean/core
  */
 export { Glean } from './glean.js';
 export type { GleanOptions } from './glean.js';

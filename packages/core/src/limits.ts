@@ -2,6 +2,8 @@
  * `@glean/core/limits` — the fixed numbers of glean's behaviour, for an application that shows or
  * checks them: when a crashing version gives up, how long a stuck or terminated worker is waited
  * for, and the largest files glean reads.
+ *
+ * @module @glean/core/limits
  */
 export { CRASH_LIMIT, CRASH_WINDOW_MS, FIRST_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS } from './crash-policy.js';
 export { EXIT_TIMEOUT_MS, LIVENESS_GRACE_MS } from './slot.js';

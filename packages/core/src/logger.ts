@@ -1,6 +1,8 @@
 /** Where glean writes what nobody listens for. `console` fits; so does a pino or winston logger. */
 export interface Logger {
+  /** What glean recovered from: a worker that crashed (and whether it is restarted), spare threads that did not start, a stuck thread. */
   warn(message: string, ...details: unknown[]): void;
+  /** What nobody handled: an `error` event without a listener, a listener or HTTP `onError` callback that threw. */
   error(message: string, ...details: unknown[]): void;
 }
 

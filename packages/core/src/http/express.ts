@@ -1,6 +1,8 @@
 /**
  * `@glean/core/express`: a hot HTTP handler as Express middleware. Express is only a type here:
  * nothing of it is imported at run time.
+ *
+ * @module @glean/core/express
  */
 import type { RequestHandler } from 'express';
 import { bodyFromParsed } from './body.js';

@@ -1,6 +1,8 @@
 /**
  * `@glean/core/fastify`: a hot HTTP handler as a Fastify plugin or route handler. Fastify is only a
  * type here: nothing of it is imported at run time.
+ *
+ * @module @glean/core/fastify
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { bodyFromParsed, readBody } from './body.js';

@@ -2,6 +2,8 @@
  * `@glean/core/http` — hot HTTP handlers: the plain request/response contract a plugin export
  * implements, and a `node:http` request listener serving one from a live handle. Needs neither
  * Fastify nor Express; their adapters are `@glean/core/fastify` and `@glean/core/express`.
+ *
+ * @module @glean/core/http
  */
 export { httpListener } from './node.js';
 export type { RequestListener } from './node.js';

@@ -2,6 +2,8 @@
  * `@glean/core/config` — glean's config format as a tool: parse and validate a config file the way
  * a `Glean` does (for a CI check, an admin page, a config generator), its zod schema, and the pure
  * diff glean applies between two sets of plugins.
+ *
+ * @module @glean/core/config
  */
 export { ConfigFileSchema, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from '../config.js';
 export type { EnvOption, GleanConfig, PluginEntry, PluginOptions, ResourceLimits } from '../config.js';

@@ -2,6 +2,8 @@
  * `@glean/core/integrity` — the `integrity` values of glean's config (Subresource Integrity form,
  * `sha384-…`): compute one for a file's bytes, parse one, and verify bytes against it, as
  * `npx glean hash` and a `Glean` do.
+ *
+ * @module @glean/core/integrity
  */
 export {
   DEFAULT_INTEGRITY_ALGORITHM,
