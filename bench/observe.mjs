@@ -1,6 +1,6 @@
 /**
  * Seeing from outside what glean does, for the reload benchmarks; glean is not changed.
- * `observeReads`: when glean starts to read a config file. `observeWorkerStarts`: every thread
+ * `observeReads`: when glean opens a config file to read it. `observeWorkerStarts`: every thread
  * started, and how long its constructor held the caller.
  */
 import fsPromises from 'node:fs/promises';
@@ -16,14 +16,15 @@ export const now = () => performance.timeOrigin + performance.now();
 const hooks = new Map();
 
 /**
- * `readFile` of `fs/promises` is wrapped, and `syncBuiltinESMExports()` makes glean's own named
- * import of it use the wrapper, which costs a map lookup per read.
+ * glean reads every file it is given through `open` of `fs/promises` (packages/core/src/read-file.ts),
+ * so that is what is wrapped; `syncBuiltinESMExports()` makes glean's own named import of it use the
+ * wrapper, which costs a map lookup per open.
  * Starts observing reads; returns `{ onRead(path, callback), stop() }`. `onRead` replaces the
- * callback of that path (`undefined` removes it); `stop()` puts the original `readFile` back.
+ * callback of that path (`undefined` removes it); `stop()` puts the original `open` back.
  */
 export function observeReads() {
-  const original = fsPromises.readFile;
-  fsPromises.readFile = function readFile(file, ...rest) {
+  const original = fsPromises.open;
+  fsPromises.open = function open(file, ...rest) {
     hooks.get(String(file))?.();
     return original.call(this, file, ...rest);
   };
@@ -35,7 +36,7 @@ export function observeReads() {
     },
     stop() {
       hooks.clear();
-      fsPromises.readFile = original;
+      fsPromises.open = original;
       syncBuiltinESMExports();
     },
   };

@@ -13,7 +13,7 @@
  * Where the time goes: the plugin reports (in the process's shared clock) when its thread's Node
  * environment was created, when Node's bootstrap completed and when the plugin module was
  * evaluated; the moment glean starts reading the config is seen by wrapping
- * `fs/promises.readFile` for the config's path (bench only; glean is not changed).
+ * `fs/promises.open` for the config's path (bench only; glean is not changed).
  */
 import { writeFile } from 'node:fs/promises';
 import { Glean } from '@glean/core';
@@ -144,8 +144,11 @@ async function startContender(spec, reads, starts) {
     if (value.threadId === lastThread)
       throw new Error(`${spec.label}: reload ${version} was answered by the old thread ${lastThread}`);
     lastThread = value.threadId;
+    // Without the read, the phases below would quietly start at the trigger: say that the observation broke instead.
+    if (readAt === undefined)
+      throw new Error(`${spec.label}: reload ${version}: glean's read of the config was not seen (bench/observe.mjs)`);
     // Each phase starts where the previous ended, or at the trigger if its event came before it (a thread started ahead of time).
-    const read = readAt ?? startedAt;
+    const read = readAt;
     const thread = Math.max(value.environment, read);
     const booted = Math.max(value.bootstrapComplete, thread);
     const evaluated = Math.max(value.evaluatedAt, booted);
