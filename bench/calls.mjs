@@ -4,10 +4,10 @@
  * one process, so a slow spell of the machine hits them all alike instead of one of them.
  */
 import { FLOOR, closeContenders, startContenders } from './contenders.mjs';
-import { timeInFlight, timeSequential } from './measure.mjs';
-import { grouped, fixed, times } from './report.mjs';
-import { interleave } from './rounds.mjs';
-import { median, pairedRatio, summarize, throughputOf } from './stats.mjs';
+import { timeInFlight, timeSequential } from './lib/measure.mjs';
+import { grouped, fixed, times } from './lib/format.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { median, pairedRatio, summarize, throughputOf } from './lib/stats.mjs';
 
 export const name = 'calls';
 

@@ -2,7 +2,7 @@
  * The http benchmark: requests per second of a CPU-bound hot HTTP handler (chained SHA-256 over a
  * 64 KB body, plugins/hash/index.mjs) served by glean on threads: 1 and threads: 2, next to the same
  * handler called in-process; and, one request at a time, what the hop to a worker adds to each
- * request. The servers run in a child process (bench/http-server.mjs), the load (autocannon) here;
+ * request. The servers run in a child process (bench/lib/http-server.mjs), the load (autocannon) here;
  * contenders are interleaved round by round, so a slow spell of the machine hits them all alike.
  *
  * The handler runs at two weights (SHA-256 rounds per request). What threads: 2 can gain over
@@ -15,9 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { hash } from '../plugins/hash/index.mjs';
-import { timeSequential } from './measure.mjs';
-import { fixed, grouped, times } from './report.mjs';
-import { median, pairedRatio, summarize } from './stats.mjs';
+import { timeSequential } from './lib/measure.mjs';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { median, pairedRatio, summarize } from './lib/stats.mjs';
 
 export const name = 'http';
 
@@ -90,13 +90,15 @@ function timeHandler(body, weight) {
   return median(batches);
 }
 
-/** Forks bench/http-server.mjs and resolves once its three servers listen. */
+/** Forks bench/lib/http-server.mjs and resolves once its three servers listen. */
 async function startServers() {
-  const child = fork(new URL('./http-server.mjs', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./lib/http-server.mjs', import.meta.url), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const next = () =>
     new Promise((resolve, reject) => {
-      const onExit = (code) => reject(new Error(`bench/http-server.mjs exited with code ${code}`));
+      const onExit = (code) => reject(new Error(`bench/lib/http-server.mjs exited with code ${code}`));
       child.once('exit', onExit);
       child.once('message', (message) => {
         child.off('exit', onExit);

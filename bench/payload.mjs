@@ -9,10 +9,10 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadSymbol, release, transfer } from '@glean/core';
-import { timeSequential } from './measure.mjs';
-import { fixed, grouped, times } from './report.mjs';
-import { interleave } from './rounds.mjs';
-import { median, pairedRatio, summarize } from './stats.mjs';
+import { timeSequential } from './lib/measure.mjs';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { median, pairedRatio, summarize } from './lib/stats.mjs';
 
 export const name = 'payload';
 

@@ -17,11 +17,12 @@ import { Worker } from 'node:worker_threads';
 import { Glean, loadSymbol, release } from '@glean/core';
 import { Piscina } from 'piscina';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
-import { now, observeReads } from './observe.mjs';
-import { fixed } from './report.mjs';
-import { interleave, quiet } from './rounds.mjs';
-import { scratchFolder } from './scratch.mjs';
-import { summarize } from './stats.mjs';
+import { now, observeReads } from './lib/observe.mjs';
+import { fixed } from './lib/format.mjs';
+import { quiet } from './lib/quiet.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { scratchFolder } from './lib/scratch.mjs';
+import { summarize } from './lib/stats.mjs';
 
 export const name = 'phases';
 

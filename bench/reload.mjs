@@ -8,7 +8,7 @@
  * Glean that does not watch (the config was written just before, untimed). A `reload` listener
  * makes the first call at the very moment the new version is committed, so "answered" is the first
  * call the new version could possibly answer. Between reloads the old version retires and the
- * process waits until it is idle (rounds.mjs `quiet`), so every reload starts from quiet.
+ * process waits until it is idle (lib/quiet.mjs), so every reload starts from quiet.
  *
  * Where the time goes: the plugin reports (in the process's shared clock) when its thread's Node
  * environment was created, when Node's bootstrap completed and when the plugin module was
@@ -18,11 +18,12 @@
 import { writeFile } from 'node:fs/promises';
 import { Glean } from '@glean/core';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
-import { now, observeReads, observeWorkerStarts } from './observe.mjs';
-import { fixed } from './report.mjs';
-import { interleave, quiet } from './rounds.mjs';
-import { scratchFolder } from './scratch.mjs';
-import { median, summarize } from './stats.mjs';
+import { now, observeReads, observeWorkerStarts } from './lib/observe.mjs';
+import { fixed } from './lib/format.mjs';
+import { quiet } from './lib/quiet.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { scratchFolder } from './lib/scratch.mjs';
+import { median, summarize } from './lib/stats.mjs';
 
 export const name = 'reload';
 
@@ -146,7 +147,9 @@ async function startContender(spec, reads, starts) {
     lastThread = value.threadId;
     // Without the read, the phases below would quietly start at the trigger: say that the observation broke instead.
     if (readAt === undefined)
-      throw new Error(`${spec.label}: reload ${version}: glean's read of the config was not seen (bench/observe.mjs)`);
+      throw new Error(
+        `${spec.label}: reload ${version}: glean's read of the config was not seen (bench/lib/observe.mjs)`,
+      );
     // Each phase starts where the previous ended, or at the trigger if its event came before it (a thread started ahead of time).
     const read = readAt;
     const thread = Math.max(value.environment, read);

@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadSymbol, release } from '@glean/core';
 import { hash } from './fixtures/hash.mjs';
-import { timeInFlight } from './measure.mjs';
-import { fixed, grouped, times } from './report.mjs';
-import { interleave } from './rounds.mjs';
-import { median, pairedRatio, throughputOf } from './stats.mjs';
+import { timeInFlight } from './lib/measure.mjs';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { median, pairedRatio, throughputOf } from './lib/stats.mjs';
 
 export const name = 'scaling';
 

@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Glean } from '@glean/core';
 import { httpListener } from '@glean/core/http';
-import * as plugin from '../plugins/hash/index.mjs';
+import * as plugin from '../../plugins/hash/index.mjs';
 
-const PLUGIN = fileURLToPath(new URL('../plugins/hash/index.mjs', import.meta.url));
+const PLUGIN = fileURLToPath(new URL('../../plugins/hash/index.mjs', import.meta.url));
 const BODY_LIMIT = 1 << 20;
 
 const folder = await mkdtemp(join(tmpdir(), 'glean-bench-http-'));
@@ -38,7 +38,7 @@ await writeFile(
 const glean = new Glean(configPath, {
   watch: false,
   prewarm: false,
-  root: fileURLToPath(new URL('../plugins/hash/', import.meta.url)),
+  root: fileURLToPath(new URL('../../plugins/hash/', import.meta.url)),
 });
 await glean.loadConfig();
 
