@@ -19,6 +19,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { loadSymbol, release } from '@glean/core';
 import { add } from './fixtures/add.mjs';
+import { GLEAN_POOL_OPTIONS } from './lib/glean-pool.mjs';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/add.mjs', import.meta.url));
 const workerFile = (name) => fileURLToPath(new URL(`./workers/${name}.mjs`, import.meta.url));
@@ -96,15 +97,7 @@ function piscinaRun(atomics) {
 
 /** (f) comlink on a port handed to one long piscina task: glean's control channel, used for calls. */
 async function comlinkOverPiscina() {
-  // The options glean gives its own pools (packages/core/src/version.ts).
-  const pool = new Piscina({
-    filename: workerFile('piscina-comlink'),
-    minThreads: 1,
-    maxThreads: 1,
-    concurrentTasksPerWorker: 1,
-    atomics: 'disabled',
-    idleTimeout: Number.POSITIVE_INFINITY,
-  });
+  const pool = new Piscina({ ...GLEAN_POOL_OPTIONS, filename: workerFile('piscina-comlink') });
   const { port1, port2 } = new MessageChannel();
   const served = pool.run({ port: port2 }, { transferList: [port2] });
   const remoteAdd = wrap(nodeEndpoint(port1)).add;

@@ -15,9 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { hash } from '../plugins/hash/index.mjs';
-import { timeSequential } from './lib/measure.mjs';
+import { cpuSince } from './lib/cpu.mjs';
 import { fixed, grouped, times } from './lib/format.mjs';
-import { median, pairedRatio, summarize } from './lib/stats.mjs';
+import { timeSequential } from './lib/measure.mjs';
+import { rotated } from './lib/rounds.mjs';
+import { median, pairedDifference, pairedRatio, summarize } from './lib/stats.mjs';
 
 export const name = 'http';
 
@@ -84,8 +86,8 @@ function timeHandler(body, weight) {
   for (let batch = -1; batch < 9; batch++) {
     const start = process.cpuUsage();
     for (let i = 0; i < 50; i++) hash(request);
-    const { user, system } = process.cpuUsage(start);
-    if (batch >= 0) batches.push((user + system) / 50);
+    const cpu = cpuSince(start);
+    if (batch >= 0) batches.push(cpu / 50);
   }
   return median(batches);
 }
@@ -149,12 +151,6 @@ function client(port) {
     });
 }
 
-/** The contenders in a different order each round, so none always runs first or right after the same neighbour. */
-function rotated(list, round) {
-  const shift = ((round % list.length) + list.length) % list.length;
-  return [...list.slice(shift), ...list.slice(0, shift)];
-}
-
 /** One autocannon run; rejects if any request failed, since a failed request is not a fast one. */
 function cannon(port, body, weight, plan) {
   return new Promise((resolve, reject) => {
@@ -192,13 +188,13 @@ async function runThroughput(server, body, weight, plan, log) {
       const before = await server.cpu();
       const client = process.cpuUsage();
       const result = await cannon(server.ports[key], body, weight, plan);
-      const { user, system } = process.cpuUsage(client);
+      const clientCpu = cpuSince(client);
       const cpu = (await server.cpu()) - before;
       const total = result.requests.total;
       if (round < 0) continue;
       perRound.get(key).rps.push(total / result.duration);
       perRound.get(key).cpu.push(cpu / total);
-      perRound.get(key).client.push((user + system) / total);
+      perRound.get(key).client.push(clientCpu / total);
     }
     if (round >= 0)
       log(
@@ -248,14 +244,13 @@ async function runLatency(ports, body, weight, plan) {
   const figures = Object.fromEntries(
     CONTENDERS.map(({ key }) => {
       const { hash, hello } = perRound.get(key);
-      const overhead = (mine, theirs) => median(mine.map((value, i) => value - theirs[i]));
       return [
         key,
         {
           hashP50Us: median(hash),
           helloP50Us: median(hello),
-          hashOverheadUs: overhead(hash, base.hash),
-          helloOverheadUs: overhead(hello, base.hello),
+          hashOverheadUs: pairedDifference(hash, base.hash),
+          helloOverheadUs: pairedDifference(hello, base.hello),
           roundHashP50Us: hash,
           roundHelloP50Us: hello,
         },

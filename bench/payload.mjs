@@ -12,7 +12,7 @@ import { loadSymbol, release, transfer } from '@glean/core';
 import { timeSequential } from './lib/measure.mjs';
 import { fixed, grouped, times } from './lib/format.mjs';
 import { interleave } from './lib/rounds.mjs';
-import { median, pairedRatio, summarize } from './lib/stats.mjs';
+import { latencyOf, median, summarize } from './lib/stats.mjs';
 
 export const name = 'payload';
 
@@ -138,21 +138,13 @@ export async function run({ quick, log }) {
     }
     const results = Object.fromEntries(
       contenders.map(({ key, floor }) => {
-        const { p50, p99, cpu } = perRound.get(key);
-        const base = perRound.get(floor);
+        const rounds = perRound.get(key);
         return [
           key,
           {
-            p50Us: median(p50),
-            p99Us: median(p99),
-            p50VsFloor: pairedRatio(p50, base.p50),
-            p99VsFloor: pairedRatio(p99, base.p99),
-            cpuUsPerCall: median(cpu),
+            ...latencyOf(rounds, perRound.get(floor)),
             // In and out: two bodies per call.
-            mibPerSecondAtP50: (2 * 1e6) / median(p50),
-            roundP50Us: p50,
-            roundP99Us: p99,
-            roundCpuUsPerCall: cpu,
+            mibPerSecondAtP50: (2 * 1e6) / median(rounds.p50),
           },
         ];
       }),

@@ -19,11 +19,13 @@ import { writeFile } from 'node:fs/promises';
 import { Glean } from '@glean/core';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
 import { now, observeReads, observeWorkerStarts } from './lib/observe.mjs';
+import { cpuSince } from './lib/cpu.mjs';
+import { withTimeout } from './lib/deadline.mjs';
 import { fixed } from './lib/format.mjs';
 import { quiet } from './lib/quiet.mjs';
 import { interleave } from './lib/rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
-import { median, summarize } from './lib/stats.mjs';
+import { median, pairedDifference, summarize } from './lib/stats.mjs';
 
 export const name = 'reload';
 
@@ -67,14 +69,6 @@ const PHASES = [
   ['toCommit', '→ committed'],
   ['toAnswer', '→ answered'],
 ];
-
-function withTimeout(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${RELOAD_TIMEOUT_MS} ms`)), RELOAD_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function startContender(spec, reads, starts) {
   const scratch = await scratchFolder(`reload-${spec.key}`);
@@ -134,12 +128,17 @@ async function startContender(spec, reads, starts) {
     const triggered = spec.trigger === 'write' ? writeFile(configPath, text) : glean.reloadConfig();
     const [{ committedAt, answeredAt, value }] = await withTimeout(
       Promise.all([answered, triggered]),
+      RELOAD_TIMEOUT_MS,
       `${spec.label}, reload ${version}`,
     );
-    const retiredAt = await withTimeout(retired, `${spec.label}, retirement of the version before ${version}`);
+    const retiredAt = await withTimeout(
+      retired,
+      RELOAD_TIMEOUT_MS,
+      `${spec.label}, retirement of the version before ${version}`,
+    );
     // Everything the reload set off (the old version's end, a spare started for the next one) counts.
     await quiet();
-    const cpuUs = process.cpuUsage(cpu);
+    const cpuUs = cpuSince(cpu);
     const started = starts.filter((start) => start.at >= startedAt);
     reads.onRead(configPath, undefined);
     if (value.threadId === lastThread)
@@ -164,7 +163,7 @@ async function startContender(spec, reads, starts) {
       toCommit: committedAt - evaluated,
       toAnswer: answeredAt - committedAt,
       retire: retiredAt - committedAt,
-      cpuMs: (cpuUs.user + cpuUs.system) / 1000,
+      cpuMs: cpuUs / 1000,
       threadBeforeTrigger: value.environment < startedAt,
       // Threads started from the trigger until idle: before the reload event (the commit) and after it.
       threadStartsBeforeCommit: started.filter((start) => start.at < committedAt).length,
@@ -178,11 +177,6 @@ async function startContender(spec, reads, starts) {
     await scratch.remove();
   };
   return { ...spec, reload, errors, close };
-}
-
-/** Median over rounds of `a[i] - b[i]`: what one contender costs more than another, moments apart. */
-function pairedDifference(a, b) {
-  return median(a.map((value, i) => value - b[i]));
 }
 
 export async function run({ quick, log }) {

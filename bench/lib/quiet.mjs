@@ -1,5 +1,6 @@
 /** Waiting for this process to be idle, so that one measurement does not pay for the last one's leftovers. */
 import { performance } from 'node:perf_hooks';
+import { cpuSince } from './cpu.mjs';
 
 /**
  * Resolves once this process (all its threads) used less than `share` of one CPU over a window of
@@ -13,8 +14,7 @@ export async function quiet({ windowMs = 25, share = 0.1, maxMs = 5000 } = {}) {
     const cpu = process.cpuUsage();
     const start = performance.now();
     await new Promise((resolve) => setTimeout(resolve, windowMs));
-    const { user, system } = process.cpuUsage(cpu);
-    if ((user + system) / 1000 < share * (performance.now() - start)) return true;
+    if (cpuSince(cpu) / 1000 < share * (performance.now() - start)) return true;
     if (performance.now() > deadline) return false;
   }
 }
