@@ -20,6 +20,7 @@ import { Piscina } from 'piscina';
 import { loadSymbol, release } from '@glean/core';
 import { add } from './fixtures/add.mjs';
 import { GLEAN_POOL_OPTIONS } from './lib/glean-pool.mjs';
+import { startRawPort } from './lib/raw-port.mjs';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/add.mjs', import.meta.url));
 const workerFile = (name) => fileURLToPath(new URL(`./workers/${name}.mjs`, import.meta.url));
@@ -37,28 +38,14 @@ async function direct() {
   };
 }
 
-/** (b) The floor: one Worker, `postMessage` both ways, replies matched by id. */
+/** (b) The floor: one Worker, `postMessage` both ways, replies matched by id (lib/raw-port.mjs). */
 async function raw() {
-  const worker = new Worker(workerFile('raw'));
-  const pending = new Map();
-  let nextId = 0;
-  worker.on('message', ({ id, value }) => {
-    const resolve = pending.get(id);
-    pending.delete(id);
-    resolve(value);
-  });
-  await once(worker, 'online');
-  const call = (a, b) =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve);
-      worker.postMessage({ id, args: [a, b] });
-    });
+  const port = await startRawPort(FIXTURE, 'add');
   return {
     key: 'raw',
     label: 'raw MessagePort + id map (floor)',
-    call,
-    close: () => worker.terminate().then(() => {}),
+    call: (a, b) => port.call([a, b]),
+    close: port.close,
   };
 }
 
