@@ -13,19 +13,22 @@
  * Where the time goes: the plugin reports (in the process's shared clock) when its thread's Node
  * environment was created, when Node's bootstrap completed and when the plugin module was
  * evaluated; the moment glean starts reading the config is seen by wrapping
- * `fs/promises.open` for the config's path (bench only; glean is not changed).
+ * `fs/promises.open` for the config's path (lib/patches.mjs; glean is not changed), and every
+ * thread started through Node's `worker_threads` diagnostics channel (lib/thread-starts.mjs).
  */
 import { writeFile } from 'node:fs/promises';
 import { Glean } from '@glean/core';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
-import { now, observeReads, observeWorkerStarts } from './lib/observe.mjs';
+import { now } from './lib/clock.mjs';
 import { cpuSince } from './lib/cpu.mjs';
 import { withTimeout } from './lib/deadline.mjs';
 import { fixed } from './lib/format.mjs';
 import { quiet } from './lib/quiet.mjs';
+import { observeReads } from './lib/patches.mjs';
 import { interleave } from './lib/rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
 import { median, pairedDifference, summarize } from './lib/stats.mjs';
+import { observeThreadStarts } from './lib/thread-starts.mjs';
 
 export const name = 'reload';
 
@@ -147,7 +150,7 @@ async function startContender(spec, reads, starts) {
     // Without the read, the phases below would quietly start at the trigger: say that the observation broke instead.
     if (readAt === undefined)
       throw new Error(
-        `${spec.label}: reload ${version}: glean's read of the config was not seen (bench/lib/observe.mjs)`,
+        `${spec.label}: reload ${version}: glean's read of the config was not seen (bench/lib/patches.mjs)`,
       );
     // Each phase starts where the previous ended, or at the trigger if its event came before it (a thread started ahead of time).
     const read = readAt;
@@ -168,7 +171,6 @@ async function startContender(spec, reads, starts) {
       // Threads started from the trigger until idle: before the reload event (the commit) and after it.
       threadStartsBeforeCommit: started.filter((start) => start.at < committedAt).length,
       threadStartsAfterCommit: started.filter((start) => start.at >= committedAt).length,
-      threadStartCallMs: started.reduce((sum, start) => sum + start.callMs, 0),
     };
   };
 
@@ -183,7 +185,7 @@ export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const reads = observeReads();
   const starts = [];
-  const stopObservingStarts = observeWorkerStarts((start) => starts.push(start));
+  const stopObservingStarts = observeThreadStarts((start) => starts.push(start));
   const contenders = [];
   try {
     for (const spec of CONTENDERS) contenders.push(await startContender(spec, reads, starts));
@@ -207,7 +209,6 @@ export async function run({ quick, log }) {
             threadsStartedBeforeTrigger: list.filter((sample) => sample.threadBeforeTrigger).length,
             threadStartsBeforeCommit: median(column('threadStartsBeforeCommit')),
             threadStartsAfterCommit: median(column('threadStartsAfterCommit')),
-            threadStartCallMs: median(column('threadStartCallMs')),
             errors: errors.map((error) => `${error.code}: ${error.message}`),
             reloads: list,
           },
@@ -298,17 +299,12 @@ export function tables(figures) {
   };
   const threads = {
     title: 'Worker threads the host starts per reload (from the trigger until idle), medians',
-    columns: ['contender', 'before the commit', 'after the commit', 'ms in Worker constructors'],
+    columns: ['contender', 'before the commit', 'after the commit'],
     rows: contenders.map(({ key, label }) => {
       const r = results[key];
-      return [
-        label,
-        String(r.threadStartsBeforeCommit),
-        String(r.threadStartsAfterCommit),
-        fixed(r.threadStartCallMs, 2),
-      ];
+      return [label, String(r.threadStartsBeforeCommit), String(r.threadStartsAfterCommit)];
     }),
-    note: "Counted by wrapping worker_threads.Worker (piscina starts glean's threads through it); constructors run on the main thread.",
+    note: "Counted through Node's worker_threads diagnostics channel, which every Worker constructor publishes to (piscina's for glean included).",
   };
   return [latency, phases, costs, threads];
 }
