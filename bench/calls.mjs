@@ -4,10 +4,10 @@
  * one process, so a slow spell of the machine hits them all alike instead of one of them.
  */
 import { FLOOR, closeContenders, startContenders } from './contenders.mjs';
-import { timeInFlight, timeSequential } from './measure.mjs';
-import { grouped, fixed, times } from './report.mjs';
-import { interleave } from './rounds.mjs';
-import { median, pairedRatio, summarize, throughputOf } from './stats.mjs';
+import { timeInFlight, timeSequential } from './lib/measure.mjs';
+import { grouped, fixed, times } from './lib/format.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { latencyOf, pairedRatio, summarize, throughputOf } from './lib/stats.mjs';
 
 export const name = 'calls';
 
@@ -68,19 +68,11 @@ async function runSequential(contenders, plan) {
   const floor = perRound.get(FLOOR);
   return Object.fromEntries(
     contenders.map(({ key }) => {
-      const { p50, p99, cpu } = perRound.get(key);
       const pooled = summarize(samples.get(key));
       return [
         key,
         {
-          p50Us: median(p50),
-          p99Us: median(p99),
-          p50VsFloor: pairedRatio(p50, floor.p50),
-          p99VsFloor: pairedRatio(p99, floor.p99),
-          cpuUsPerCall: median(cpu),
-          roundP50Us: p50,
-          roundP99Us: p99,
-          roundCpuUsPerCall: cpu,
+          ...latencyOf(perRound.get(key), floor),
           pooled: { p50Us: pooled.p50, p99Us: pooled.p99, minUs: pooled.min, maxUs: pooled.max, calls: pooled.count },
         },
       ];

@@ -19,6 +19,8 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { loadSymbol, release } from '@glean/core';
 import { add } from './fixtures/add.mjs';
+import { GLEAN_POOL_OPTIONS } from './lib/glean-pool.mjs';
+import { startRawPort } from './lib/raw-port.mjs';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/add.mjs', import.meta.url));
 const workerFile = (name) => fileURLToPath(new URL(`./workers/${name}.mjs`, import.meta.url));
@@ -36,28 +38,14 @@ async function direct() {
   };
 }
 
-/** (b) The floor: one Worker, `postMessage` both ways, replies matched by id. */
+/** (b) The floor: one Worker, `postMessage` both ways, replies matched by id (lib/raw-port.mjs). */
 async function raw() {
-  const worker = new Worker(workerFile('raw'));
-  const pending = new Map();
-  let nextId = 0;
-  worker.on('message', ({ id, value }) => {
-    const resolve = pending.get(id);
-    pending.delete(id);
-    resolve(value);
-  });
-  await once(worker, 'online');
-  const call = (a, b) =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve);
-      worker.postMessage({ id, args: [a, b] });
-    });
+  const port = await startRawPort(FIXTURE, 'add');
   return {
     key: 'raw',
     label: 'raw MessagePort + id map (floor)',
-    call,
-    close: () => worker.terminate().then(() => {}),
+    call: (a, b) => port.call([a, b]),
+    close: port.close,
   };
 }
 
@@ -96,15 +84,7 @@ function piscinaRun(atomics) {
 
 /** (f) comlink on a port handed to one long piscina task: glean's control channel, used for calls. */
 async function comlinkOverPiscina() {
-  // The options glean gives its own pools (packages/core/src/version.ts).
-  const pool = new Piscina({
-    filename: workerFile('piscina-comlink'),
-    minThreads: 1,
-    maxThreads: 1,
-    concurrentTasksPerWorker: 1,
-    atomics: 'disabled',
-    idleTimeout: Number.POSITIVE_INFINITY,
-  });
+  const pool = new Piscina({ ...GLEAN_POOL_OPTIONS, filename: workerFile('piscina-comlink') });
   const { port1, port2 } = new MessageChannel();
   const served = pool.run({ port: port2 }, { transferList: [port2] });
   const remoteAdd = wrap(nodeEndpoint(port1)).add;

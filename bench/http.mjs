@@ -2,7 +2,7 @@
  * The http benchmark: requests per second of a CPU-bound hot HTTP handler (chained SHA-256 over a
  * 64 KB body, plugins/hash/index.mjs) served by glean on threads: 1 and threads: 2, next to the same
  * handler called in-process; and, one request at a time, what the hop to a worker adds to each
- * request. The servers run in a child process (bench/http-server.mjs), the load (autocannon) here;
+ * request. The servers run in a child process (bench/lib/http-server.mjs), the load (autocannon) here;
  * contenders are interleaved round by round, so a slow spell of the machine hits them all alike.
  *
  * The handler runs at two weights (SHA-256 rounds per request). What threads: 2 can gain over
@@ -15,9 +15,11 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { hash } from '../plugins/hash/index.mjs';
-import { timeSequential } from './measure.mjs';
-import { fixed, grouped, times } from './report.mjs';
-import { median, pairedRatio, summarize } from './stats.mjs';
+import { cpuSince } from './lib/cpu.mjs';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { timeSequential } from './lib/measure.mjs';
+import { rotated } from './lib/rounds.mjs';
+import { median, pairedDifference, pairedRatio, summarize } from './lib/stats.mjs';
 
 export const name = 'http';
 
@@ -84,19 +86,21 @@ function timeHandler(body, weight) {
   for (let batch = -1; batch < 9; batch++) {
     const start = process.cpuUsage();
     for (let i = 0; i < 50; i++) hash(request);
-    const { user, system } = process.cpuUsage(start);
-    if (batch >= 0) batches.push((user + system) / 50);
+    const cpu = cpuSince(start);
+    if (batch >= 0) batches.push(cpu / 50);
   }
   return median(batches);
 }
 
-/** Forks bench/http-server.mjs and resolves once its three servers listen. */
+/** Forks bench/lib/http-server.mjs and resolves once its three servers listen. */
 async function startServers() {
-  const child = fork(new URL('./http-server.mjs', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./lib/http-server.mjs', import.meta.url), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const next = () =>
     new Promise((resolve, reject) => {
-      const onExit = (code) => reject(new Error(`bench/http-server.mjs exited with code ${code}`));
+      const onExit = (code) => reject(new Error(`bench/lib/http-server.mjs exited with code ${code}`));
       child.once('exit', onExit);
       child.once('message', (message) => {
         child.off('exit', onExit);
@@ -147,12 +151,6 @@ function client(port) {
     });
 }
 
-/** The contenders in a different order each round, so none always runs first or right after the same neighbour. */
-function rotated(list, round) {
-  const shift = ((round % list.length) + list.length) % list.length;
-  return [...list.slice(shift), ...list.slice(0, shift)];
-}
-
 /** One autocannon run; rejects if any request failed, since a failed request is not a fast one. */
 function cannon(port, body, weight, plan) {
   return new Promise((resolve, reject) => {
@@ -190,13 +188,13 @@ async function runThroughput(server, body, weight, plan, log) {
       const before = await server.cpu();
       const client = process.cpuUsage();
       const result = await cannon(server.ports[key], body, weight, plan);
-      const { user, system } = process.cpuUsage(client);
+      const clientCpu = cpuSince(client);
       const cpu = (await server.cpu()) - before;
       const total = result.requests.total;
       if (round < 0) continue;
       perRound.get(key).rps.push(total / result.duration);
       perRound.get(key).cpu.push(cpu / total);
-      perRound.get(key).client.push((user + system) / total);
+      perRound.get(key).client.push(clientCpu / total);
     }
     if (round >= 0)
       log(
@@ -246,14 +244,13 @@ async function runLatency(ports, body, weight, plan) {
   const figures = Object.fromEntries(
     CONTENDERS.map(({ key }) => {
       const { hash, hello } = perRound.get(key);
-      const overhead = (mine, theirs) => median(mine.map((value, i) => value - theirs[i]));
       return [
         key,
         {
           hashP50Us: median(hash),
           helloP50Us: median(hello),
-          hashOverheadUs: overhead(hash, base.hash),
-          helloOverheadUs: overhead(hello, base.hello),
+          hashOverheadUs: pairedDifference(hash, base.hash),
+          helloOverheadUs: pairedDifference(hello, base.hello),
           roundHashP50Us: hash,
           roundHelloP50Us: hello,
         },

@@ -2,14 +2,14 @@
  * The memory benchmark: the host's heap and RSS over many reloads of a 200 KB plugin, after forced
  * garbage collection. glean (each version in threads that are terminated when it retires) against
  * the in-process alternative, the cache-busting re-import `import(url + '?v=' + i)`, whose modules
- * Node never frees. Each side runs in a child process of its own (memory-child.mjs, with
+ * Node never frees. Each side runs in a child process of its own (lib/memory-child.mjs, with
  * --expose-gc), one after the other, so neither sees the other's heap; interleaving does not apply
  * to memory, and time per reload is given only as context. A third side runs glean again with glibc
  * told to return freed memory (GLIBC_RETURNS_MEMORY), to show what of its RSS is the allocator's.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { fixed } from './report.mjs';
+import { fixed } from './lib/format.mjs';
 
 export const name = 'memory';
 
@@ -18,7 +18,7 @@ const PLANS = {
   quick: { reloads: 100, every: 25, warmup: 5 },
 };
 
-const CHILD = fileURLToPath(new URL('./memory-child.mjs', import.meta.url));
+const CHILD = fileURLToPath(new URL('./lib/memory-child.mjs', import.meta.url));
 
 /**
  * glibc keeps memory that threads freed unless told otherwise: its mmap threshold rises to the largest

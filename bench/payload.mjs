@@ -5,14 +5,13 @@
  * interleaved round by round in one process, one mode after the other; each glean path is compared
  * with the raw path of the same mode as measured in the same round.
  */
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { loadSymbol, release, transfer } from '@glean/core';
-import { timeSequential } from './measure.mjs';
-import { fixed, grouped, times } from './report.mjs';
-import { interleave } from './rounds.mjs';
-import { median, pairedRatio, summarize } from './stats.mjs';
+import { timeSequential } from './lib/measure.mjs';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { startRawPort } from './lib/raw-port.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { latencyOf, median, summarize } from './lib/stats.mjs';
 
 export const name = 'payload';
 
@@ -30,65 +29,45 @@ const PLANS = {
 };
 
 const ECHO = fileURLToPath(new URL('./fixtures/echo.mjs', import.meta.url));
-const RAW_WORKER = fileURLToPath(new URL('./workers/raw-echo.mjs', import.meta.url));
 
 const newBody = () => new Uint8Array(BODY_BYTES).fill(7);
 
 /**
  * A contender keeps its own body: the copying ones send the same one every time (the worker gets
  * a copy), the transferring ones send the body the previous call gave back, since theirs moved.
+ * `send(body)` makes one call and resolves with the plugin's `{ body }`.
  */
-async function rawContender(move) {
-  const worker = new Worker(RAW_WORKER);
-  await once(worker, 'online');
-  const pending = new Map();
-  let nextId = 0;
-  worker.on('message', ({ id, value }) => {
-    const resolve = pending.get(id);
-    pending.delete(id);
-    resolve(value);
-  });
+function contender({ key, label, move }, send, close) {
   let body = newBody();
-  const send = (sent) =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve);
-      if (move) worker.postMessage({ id, move, body: sent }, [sent.buffer]);
-      else worker.postMessage({ id, move, body: sent });
-    });
   const call = async () => {
     const { body: back } = await send(body);
     if (move) body = back;
     return back;
   };
-  return {
-    key: move ? 'raw-transfer' : 'raw-copy',
-    label: move ? 'raw MessagePort, transferred (floor)' : 'raw MessagePort, copied (floor)',
-    floor: move ? 'raw-transfer' : 'raw-copy',
-    move,
-    call,
-    sent: () => body,
-    close: () => worker.terminate().then(() => {}),
-  };
+  return { key, label, floor: move ? 'raw-transfer' : 'raw-copy', move, call, sent: () => body, close };
+}
+
+/** The floor of each mode (lib/raw-port.mjs) runs the same plugin as glean's: `echoTransfer` marks its buffer to move back. */
+async function rawContender(move) {
+  const port = await startRawPort(ECHO, move ? 'echoTransfer' : 'echo');
+  return contender(
+    move
+      ? { key: 'raw-transfer', label: 'raw MessagePort, transferred (floor)', move }
+      : { key: 'raw-copy', label: 'raw MessagePort, copied (floor)', move },
+    (body) => (move ? port.call([{ body }], [body.buffer]) : port.call([{ body }])),
+    port.close,
+  );
 }
 
 async function gleanContender(move) {
   const handle = await loadSymbol(ECHO, move ? 'echoTransfer' : 'echo', { logger: false });
-  let body = newBody();
-  const call = async () => {
-    const { body: back } = await (move ? handle(transfer({ body }, [body.buffer])) : handle({ body }));
-    if (move) body = back;
-    return back;
-  };
-  return {
-    key: move ? 'glean-transfer' : 'glean-copy',
-    label: move ? 'glean handle, transfer() both ways' : 'glean handle, copied',
-    floor: move ? 'raw-transfer' : 'raw-copy',
-    move,
-    call,
-    sent: () => body,
-    close: () => release(handle),
-  };
+  return contender(
+    move
+      ? { key: 'glean-transfer', label: 'glean handle, transfer() both ways', move }
+      : { key: 'glean-copy', label: 'glean handle, copied', move },
+    (body) => (move ? handle(transfer({ body }, [body.buffer])) : handle({ body })),
+    () => release(handle),
+  );
 }
 
 /** Checks that a contender really echoes the body, and really moves it when it should. */
@@ -138,21 +117,13 @@ export async function run({ quick, log }) {
     }
     const results = Object.fromEntries(
       contenders.map(({ key, floor }) => {
-        const { p50, p99, cpu } = perRound.get(key);
-        const base = perRound.get(floor);
+        const rounds = perRound.get(key);
         return [
           key,
           {
-            p50Us: median(p50),
-            p99Us: median(p99),
-            p50VsFloor: pairedRatio(p50, base.p50),
-            p99VsFloor: pairedRatio(p99, base.p99),
-            cpuUsPerCall: median(cpu),
+            ...latencyOf(rounds, perRound.get(floor)),
             // In and out: two bodies per call.
-            mibPerSecondAtP50: (2 * 1e6) / median(p50),
-            roundP50Us: p50,
-            roundP99Us: p99,
-            roundCpuUsPerCall: cpu,
+            mibPerSecondAtP50: (2 * 1e6) / median(rounds.p50),
           },
         ];
       }),

@@ -17,11 +17,15 @@ import { Worker } from 'node:worker_threads';
 import { Glean, loadSymbol, release } from '@glean/core';
 import { Piscina } from 'piscina';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
-import { now, observeReads } from './observe.mjs';
-import { fixed } from './report.mjs';
-import { interleave, quiet } from './rounds.mjs';
-import { scratchFolder } from './scratch.mjs';
-import { summarize } from './stats.mjs';
+import { now } from './lib/clock.mjs';
+import { withTimeout } from './lib/deadline.mjs';
+import { fixed } from './lib/format.mjs';
+import { GLEAN_POOL_OPTIONS } from './lib/glean-pool.mjs';
+import { quiet } from './lib/quiet.mjs';
+import { observeReads } from './lib/patches.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { scratchFolder } from './lib/scratch.mjs';
+import { summarize } from './lib/stats.mjs';
 
 export const name = 'phases';
 
@@ -32,6 +36,9 @@ const PLANS = {
 
 /** glean's worker entry (comlink, the protocol, the loader): what every glean thread imports before the plugin. */
 const ENTRY = import.meta.resolve('@glean/worker/entry');
+
+/** A part that has not finished in this long is a failure (an observation that broke), not a sample. */
+const PART_TIMEOUT_MS = 20_000;
 
 const workerFile = (file) => fileURLToPath(new URL(`./workers/${file}`, import.meta.url));
 
@@ -115,17 +122,25 @@ async function startParts(scratch, reads) {
       );
       const start = now();
       await writeFile(configPath, text);
-      await read;
+      await withTimeout(
+        read,
+        PART_TIMEOUT_MS,
+        `phases, watcher (debounceMs ${debounceMs ?? 'default'}): glean's read of the config`,
+      );
       reads.onRead(configPath, undefined);
       return { toRead: readAt - start };
     };
   };
 
-  /** A thread started and waiting (untimed), then told to load: the spare-thread case. */
-  const spare = async () => {
+  /** `use(worker)` on a thread started and waiting (untimed), then told to load: the spare-thread case. */
+  const withSpare = async (use) => {
     const worker = new Worker(workerFile('phase-loader.mjs'));
-    await nextMessage(worker);
-    return worker;
+    try {
+      await nextMessage(worker);
+      return await use(worker);
+    } finally {
+      await worker.terminate();
+    }
   };
   const ask = async (worker, message) => {
     worker.postMessage(message);
@@ -197,14 +212,7 @@ async function startParts(scratch, reads) {
       label: "piscina, cold: new Piscina(glean's options) → first run() answered",
       measure: async () => {
         const start = now();
-        const pool = new Piscina({
-          filename: workerFile('phase-task.mjs'),
-          minThreads: 1,
-          maxThreads: 1,
-          concurrentTasksPerWorker: 1,
-          atomics: 'disabled',
-          idleTimeout: Number.POSITIVE_INFINITY,
-        });
+        const pool = new Piscina({ ...GLEAN_POOL_OPTIONS, filename: workerFile('phase-task.mjs') });
         const timeline = await pool.run(null);
         const answeredAt = now();
         const stop = now();
@@ -215,30 +223,22 @@ async function startParts(scratch, reads) {
     {
       key: 'import-mjs',
       label: "thread already running: import glean's worker entry, then the small .mjs plugin",
-      measure: async () => {
-        const worker = await spare();
-        try {
+      measure: () =>
+        withSpare(async (worker) => {
           const entry = await ask(worker, { op: 'import', url: ENTRY });
           return { total: await ask(worker, { op: 'import', url: mjsUrl }), entry };
-        } finally {
-          await worker.terminate();
-        }
-      },
+        }),
     },
     {
       key: 'tsx',
       label: 'thread already running: register tsx, then import .ts plugins',
-      measure: async () => {
-        const worker = await spare();
-        try {
+      measure: () =>
+        withSpare(async (worker) => {
           const register = await ask(worker, { op: 'tsx' });
           const firstTs = await ask(worker, { op: 'import', url: tsUrl });
           const secondTs = await ask(worker, { op: 'import', url: otherTsUrl });
           return { register, firstTs, secondTs };
-        } finally {
-          await worker.terminate();
-        }
-      },
+        }),
     },
     {
       key: 'transform-ts',

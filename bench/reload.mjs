@@ -8,21 +8,27 @@
  * Glean that does not watch (the config was written just before, untimed). A `reload` listener
  * makes the first call at the very moment the new version is committed, so "answered" is the first
  * call the new version could possibly answer. Between reloads the old version retires and the
- * process waits until it is idle (rounds.mjs `quiet`), so every reload starts from quiet.
+ * process waits until it is idle (lib/quiet.mjs), so every reload starts from quiet.
  *
  * Where the time goes: the plugin reports (in the process's shared clock) when its thread's Node
  * environment was created, when Node's bootstrap completed and when the plugin module was
  * evaluated; the moment glean starts reading the config is seen by wrapping
- * `fs/promises.readFile` for the config's path (bench only; glean is not changed).
+ * `fs/promises.open` for the config's path (lib/patches.mjs; glean is not changed), and every
+ * thread started through Node's `worker_threads` diagnostics channel (lib/thread-starts.mjs).
  */
 import { writeFile } from 'node:fs/promises';
 import { Glean } from '@glean/core';
 import { timelinePluginSource } from './fixtures/timeline.mjs';
-import { now, observeReads, observeWorkerStarts } from './observe.mjs';
-import { fixed } from './report.mjs';
-import { interleave, quiet } from './rounds.mjs';
-import { scratchFolder } from './scratch.mjs';
-import { median, summarize } from './stats.mjs';
+import { now } from './lib/clock.mjs';
+import { cpuSince } from './lib/cpu.mjs';
+import { withTimeout } from './lib/deadline.mjs';
+import { fixed } from './lib/format.mjs';
+import { quiet } from './lib/quiet.mjs';
+import { observeReads } from './lib/patches.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { scratchFolder } from './lib/scratch.mjs';
+import { median, pairedDifference, summarize } from './lib/stats.mjs';
+import { observeThreadStarts } from './lib/thread-starts.mjs';
 
 export const name = 'reload';
 
@@ -66,14 +72,6 @@ const PHASES = [
   ['toCommit', '→ committed'],
   ['toAnswer', '→ answered'],
 ];
-
-function withTimeout(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${RELOAD_TIMEOUT_MS} ms`)), RELOAD_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function startContender(spec, reads, starts) {
   const scratch = await scratchFolder(`reload-${spec.key}`);
@@ -133,19 +131,29 @@ async function startContender(spec, reads, starts) {
     const triggered = spec.trigger === 'write' ? writeFile(configPath, text) : glean.reloadConfig();
     const [{ committedAt, answeredAt, value }] = await withTimeout(
       Promise.all([answered, triggered]),
+      RELOAD_TIMEOUT_MS,
       `${spec.label}, reload ${version}`,
     );
-    const retiredAt = await withTimeout(retired, `${spec.label}, retirement of the version before ${version}`);
+    const retiredAt = await withTimeout(
+      retired,
+      RELOAD_TIMEOUT_MS,
+      `${spec.label}, retirement of the version before ${version}`,
+    );
     // Everything the reload set off (the old version's end, a spare started for the next one) counts.
     await quiet();
-    const cpuUs = process.cpuUsage(cpu);
+    const cpuUs = cpuSince(cpu);
     const started = starts.filter((start) => start.at >= startedAt);
     reads.onRead(configPath, undefined);
     if (value.threadId === lastThread)
       throw new Error(`${spec.label}: reload ${version} was answered by the old thread ${lastThread}`);
     lastThread = value.threadId;
+    // Without the read, the phases below would quietly start at the trigger: say that the observation broke instead.
+    if (readAt === undefined)
+      throw new Error(
+        `${spec.label}: reload ${version}: glean's read of the config was not seen (bench/lib/patches.mjs)`,
+      );
     // Each phase starts where the previous ended, or at the trigger if its event came before it (a thread started ahead of time).
-    const read = readAt ?? startedAt;
+    const read = readAt;
     const thread = Math.max(value.environment, read);
     const booted = Math.max(value.bootstrapComplete, thread);
     const evaluated = Math.max(value.evaluatedAt, booted);
@@ -158,12 +166,11 @@ async function startContender(spec, reads, starts) {
       toCommit: committedAt - evaluated,
       toAnswer: answeredAt - committedAt,
       retire: retiredAt - committedAt,
-      cpuMs: (cpuUs.user + cpuUs.system) / 1000,
+      cpuMs: cpuUs / 1000,
       threadBeforeTrigger: value.environment < startedAt,
       // Threads started from the trigger until idle: before the reload event (the commit) and after it.
       threadStartsBeforeCommit: started.filter((start) => start.at < committedAt).length,
       threadStartsAfterCommit: started.filter((start) => start.at >= committedAt).length,
-      threadStartCallMs: started.reduce((sum, start) => sum + start.callMs, 0),
     };
   };
 
@@ -174,16 +181,11 @@ async function startContender(spec, reads, starts) {
   return { ...spec, reload, errors, close };
 }
 
-/** Median over rounds of `a[i] - b[i]`: what one contender costs more than another, moments apart. */
-function pairedDifference(a, b) {
-  return median(a.map((value, i) => value - b[i]));
-}
-
 export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const reads = observeReads();
   const starts = [];
-  const stopObservingStarts = observeWorkerStarts((start) => starts.push(start));
+  const stopObservingStarts = observeThreadStarts((start) => starts.push(start));
   const contenders = [];
   try {
     for (const spec of CONTENDERS) contenders.push(await startContender(spec, reads, starts));
@@ -207,7 +209,6 @@ export async function run({ quick, log }) {
             threadsStartedBeforeTrigger: list.filter((sample) => sample.threadBeforeTrigger).length,
             threadStartsBeforeCommit: median(column('threadStartsBeforeCommit')),
             threadStartsAfterCommit: median(column('threadStartsAfterCommit')),
-            threadStartCallMs: median(column('threadStartCallMs')),
             errors: errors.map((error) => `${error.code}: ${error.message}`),
             reloads: list,
           },
@@ -298,17 +299,12 @@ export function tables(figures) {
   };
   const threads = {
     title: 'Worker threads the host starts per reload (from the trigger until idle), medians',
-    columns: ['contender', 'before the commit', 'after the commit', 'ms in Worker constructors'],
+    columns: ['contender', 'before the commit', 'after the commit'],
     rows: contenders.map(({ key, label }) => {
       const r = results[key];
-      return [
-        label,
-        String(r.threadStartsBeforeCommit),
-        String(r.threadStartsAfterCommit),
-        fixed(r.threadStartCallMs, 2),
-      ];
+      return [label, String(r.threadStartsBeforeCommit), String(r.threadStartsAfterCommit)];
     }),
-    note: "Counted by wrapping worker_threads.Worker (piscina starts glean's threads through it); constructors run on the main thread.",
+    note: "Counted through Node's worker_threads diagnostics channel, which every Worker constructor publishes to (piscina's for glean included).",
   };
   return [latency, phases, costs, threads];
 }

@@ -10,8 +10,10 @@
  * benchmark's figures to bench/results/<date>-<name>[-pinned][-quick].json, with the machine and
  * the glean commit measured. docs/benchmarks.md has the latest figures and how to read them.
  */
-import { isPinnedChild, runPinned } from './pin.mjs';
-import { formatTable, machineInfo, writeResults } from './report.mjs';
+import { formatTable } from './lib/format.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { writeResults } from './lib/results.mjs';
+import { isPinnedChild, runPinned } from './lib/pin.mjs';
 
 /** One module per benchmark; each exports `name`, `run({ quick, log })` and `tables(figures)`. */
 const BENCHMARKS = {

@@ -7,16 +7,15 @@
  * 64 KiB hashed per call (tens of µs, where the cost of the hop to a thread still shows) and 1 MiB
  * (under a millisecond, a CPU-heavy request handler).
  */
-import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { loadSymbol, release } from '@glean/core';
 import { hash } from './fixtures/hash.mjs';
-import { timeInFlight } from './measure.mjs';
-import { fixed, grouped, times } from './report.mjs';
-import { interleave } from './rounds.mjs';
-import { median, pairedRatio, throughputOf } from './stats.mjs';
+import { timeInFlight } from './lib/measure.mjs';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { startRawPort } from './lib/raw-port.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { median, pairedRatio, throughputOf } from './lib/stats.mjs';
 
 export const name = 'scaling';
 
@@ -30,7 +29,6 @@ const PLANS = {
 const SIZES = [64, 1024];
 
 const HASH = fileURLToPath(new URL('./fixtures/hash.mjs', import.meta.url));
-const RAW_WORKER = fileURLToPath(new URL('./workers/raw-hash.mjs', import.meta.url));
 
 async function gleanContender(threads) {
   const handle = await loadSymbol(HASH, 'hash', { threads, logger: false });
@@ -44,30 +42,17 @@ async function gleanContender(threads) {
   };
 }
 
-/** N plain Workers; calls go to them in turn, each with its own id map. */
+/** N plain Workers (lib/raw-port.mjs); calls go to them in turn, each with its own id map. */
 async function rawContender(threads) {
-  const workers = [];
-  for (let i = 0; i < threads; i++) {
-    const worker = new Worker(RAW_WORKER);
-    const pending = new Map();
-    worker.on('message', ({ id, value }) => {
-      const resolve = pending.get(id);
-      pending.delete(id);
-      resolve(value);
-    });
-    await once(worker, 'online');
-    workers.push({ worker, pending });
-  }
-  let nextId = 0;
-  const call = (seed, kib) =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      const { worker, pending } = workers[id % threads];
-      pending.set(id, resolve);
-      worker.postMessage({ id, seed, kib });
-    });
-  const close = () => Promise.all(workers.map(({ worker }) => worker.terminate())).then(() => {});
-  return { key: `raw-${threads}`, family: 'raw', threads, label: `raw Workers × ${threads}, round-robin`, call, close };
+  const port = await startRawPort(HASH, 'hash', { threads });
+  return {
+    key: `raw-${threads}`,
+    family: 'raw',
+    threads,
+    label: `raw Workers × ${threads}, round-robin`,
+    call: (seed, kib) => port.call([seed, kib]),
+    close: port.close,
+  };
 }
 
 function directContender() {

@@ -24,12 +24,11 @@
  * end. Exits 1 if any call was lost or wrong, or threads did not come back.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ErrorCode, Glean, GleanError } from '@glean/core';
+import { scratchFolder } from './lib/scratch.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -107,11 +106,11 @@ async function until(condition, timeoutMs) {
   return true;
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'glean-soak-'));
+const scratch = await scratchFolder('soak');
 /** Written to a temp file and renamed over, as editors save. */
 async function save(name, text) {
-  await writeFile(join(dir, `${name}.tmp`), text);
-  await rename(join(dir, `${name}.tmp`), join(dir, name));
+  await scratch.write(`${name}.tmp`, text);
+  await rename(scratch.file(`${name}.tmp`), scratch.file(name));
 }
 
 await save('work.mjs', workSource(0));
@@ -127,7 +126,7 @@ await save(
 );
 
 const threadsBefore = threadCount();
-const glean = new Glean(join(dir, 'plugin.json'), { watch: false, logger: false });
+const glean = new Glean(scratch.file('plugin.json'), { watch: false, logger: false });
 const tally = { resolved: 0, rejected: new Map(), undocumented: [], wrong: [], hostile: 0 };
 const counts = { reloads: 0, retired: 0, crashEvents: 0, straddled: 0, laterBytes: 0, swapFailures: [] };
 /** The Work version current now, per the reload events; a result must come from one current during its call. */
@@ -284,7 +283,7 @@ const restarts = glean.status()['Work']?.restarts ?? 0;
 const retired = counts.retired;
 await glean.close();
 const threadsClosed = await until(() => threadCount() === threadsBefore, 15_000);
-await rm(dir, { recursive: true, force: true });
+await scratch.remove();
 
 const rejected = [...tally.rejected].map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
 const made = CALLS + crashes;

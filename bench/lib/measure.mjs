@@ -6,12 +6,7 @@
  * barely does, so it says what a path costs even when the clock is noisy.
  */
 import { performance } from 'node:perf_hooks';
-
-/** CPU µs (user + system, every thread of this process) used since `since`, a `process.cpuUsage()` value. */
-function cpuSince(since) {
-  const { user, system } = process.cpuUsage(since);
-  return user + system;
-}
+import { cpuSince } from './cpu.mjs';
 
 /**
  * Makes `count` calls one after another and writes each call's duration in µs to `into`,

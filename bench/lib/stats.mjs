@@ -43,3 +43,25 @@ export function throughputOf(callsPerSecond, cpuUsPerCall) {
     roundCpuUsPerCall: cpuUsPerCall,
   };
 }
+
+/** Median over rounds of `a[i] - b[i]`: what one contender costs more than another, moments apart. */
+export function pairedDifference(a, b) {
+  return median(a.map((value, i) => value - b[i]));
+}
+
+/**
+ * The figures of a one-call-at-a-time contender from its rounds (`{ p50, p99, cpu }`, one value per
+ * round) against the floor's rounds: medians, the ratios taken round by round, and every round.
+ */
+export function latencyOf({ p50, p99, cpu }, floor) {
+  return {
+    p50Us: median(p50),
+    p99Us: median(p99),
+    p50VsFloor: pairedRatio(p50, floor.p50),
+    p99VsFloor: pairedRatio(p99, floor.p99),
+    cpuUsPerCall: median(cpu),
+    roundP50Us: p50,
+    roundP99Us: p99,
+    roundCpuUsPerCall: cpu,
+  };
+}

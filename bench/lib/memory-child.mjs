@@ -1,7 +1,7 @@
 /**
- * One side of the memory benchmark, in a process of its own (run by memory.mjs, with --expose-gc):
+ * One side of the memory benchmark, in a process of its own (run by bench/memory.mjs, with --expose-gc):
  *
- *   node --expose-gc bench/memory-child.mjs glean|import <reloads> <every> <warmup>
+ *   node --expose-gc bench/lib/memory-child.mjs glean|import <reloads> <every> <warmup>
  *
  * `glean`: a Glean watching a config that names the 200 KB plugin; each reload writes the config
  * with the next `version` text, waits for the new version to be committed and to answer a call,
@@ -13,8 +13,8 @@ import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Glean } from '@glean/core';
-import { bigPluginSource } from './fixtures/big-plugin.mjs';
-import { quiet } from './rounds.mjs';
+import { bigPluginSource } from '../fixtures/big-plugin.mjs';
+import { quiet } from './quiet.mjs';
 import { scratchFolder } from './scratch.mjs';
 
 const [mode, reloadsText, everyText, warmupText] = process.argv.slice(2);
@@ -98,7 +98,7 @@ async function importSide(scratch) {
 async function main() {
   if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
   if (!['glean', 'import'].includes(mode) || !(reloads > 0 && every > 0 && warmup >= 0)) {
-    throw new Error('usage: node --expose-gc bench/memory-child.mjs glean|import <reloads> <every> <warmup>');
+    throw new Error('usage: node --expose-gc bench/lib/memory-child.mjs glean|import <reloads> <every> <warmup>');
   }
   const scratch = await scratchFolder(`memory-${mode}`);
   try {

@@ -11,21 +11,19 @@
  * sends `{ ports }` once listening; answers `'cpu'` with `process.cpuUsage()`; `'stop'` closes all.
  */
 import { createServer } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Glean } from '@glean/core';
 import { httpListener } from '@glean/core/http';
-import * as plugin from '../plugins/hash/index.mjs';
+import * as plugin from '../../plugins/hash/index.mjs';
+import { scratchFolder } from './scratch.mjs';
 
-const PLUGIN = fileURLToPath(new URL('../plugins/hash/index.mjs', import.meta.url));
+const PLUGIN = fileURLToPath(new URL('../../plugins/hash/index.mjs', import.meta.url));
 const BODY_LIMIT = 1 << 20;
 
-const folder = await mkdtemp(join(tmpdir(), 'glean-bench-http-'));
-const configPath = join(folder, 'plugin.json');
-await writeFile(
-  configPath,
+const scratch = await scratchFolder('http');
+const configPath = scratch.file('plugin.json');
+await scratch.write(
+  'plugin.json',
   JSON.stringify([
     // Ids naming the same file with the same options share one version: Hash1 and Hello1 one worker, Hash2 and Hello2 two.
     { id: 'Hash1', file: PLUGIN, name: 'hash', threads: 1 },
@@ -38,7 +36,7 @@ await writeFile(
 const glean = new Glean(configPath, {
   watch: false,
   prewarm: false,
-  root: fileURLToPath(new URL('../plugins/hash/', import.meta.url)),
+  root: fileURLToPath(new URL('../../plugins/hash/', import.meta.url)),
 });
 await glean.loadConfig();
 
@@ -76,7 +74,7 @@ process.on('message', async (message) => {
       listening.closeAllConnections();
     }
     await glean.close();
-    await rm(folder, { recursive: true, force: true });
+    await scratch.remove();
     process.disconnect();
   }
 });
