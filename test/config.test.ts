@@ -187,12 +187,16 @@ describe('problems are listed at their place', () => {
     ]);
     expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
     expect(error.issues).toEqual([
-      { path: [0, 'file'], message: 'expected string, received number' },
-      { path: [1, 'id'], message: 'expected a non-empty string, received ""' },
-      { path: [1, 'threads'], message: 'expected an integer from 1 to 256, received 0' },
-      { path: [1, 'file'], message: 'missing, expected string' },
-      { path: [2, 'id'], message: 'duplicate id "Foo" (also at [0])' },
-      { path: [2, 'version'], message: 'expected string, received number (put the version in quotes)' },
+      { code: 'invalid-value', path: [0, 'file'], message: 'expected string, received number' },
+      { code: 'invalid-value', path: [1, 'id'], message: 'expected a non-empty string, received ""' },
+      { code: 'invalid-value', path: [1, 'threads'], message: 'expected an integer from 1 to 256, received 0' },
+      { code: 'missing-key', path: [1, 'file'], message: 'missing, expected string' },
+      { code: 'duplicate-id', path: [2, 'id'], message: 'duplicate id "Foo" (also at [0])' },
+      {
+        code: 'invalid-value',
+        path: [2, 'version'],
+        message: 'expected string, received number (put the version in quotes)',
+      },
     ]);
     expect(stable(error)).toMatchInlineSnapshot(`
       "config <dir>/plugin.json is invalid:
@@ -244,8 +248,10 @@ describe('problems are listed at their place', () => {
       }
       throw new Error('expected parseConfig to throw');
     };
-    expect(issues('{}')).toEqual([{ path: ['plugins'], message: 'missing, expected array' }]);
-    expect(issues('{"plugins": {}}')).toEqual([{ path: ['plugins'], message: 'expected array, received object' }]);
+    expect(issues('{}')).toEqual([{ code: 'missing-key', path: ['plugins'], message: 'missing, expected array' }]);
+    expect(issues('{"plugins": {}}')).toEqual([
+      { code: 'invalid-value', path: ['plugins'], message: 'expected array, received object' },
+    ]);
   });
 
   test('unknown keys are problems, with a hint when they are a near miss', async () => {
@@ -254,19 +260,23 @@ describe('problems are listed at their place', () => {
       plugins: [{ ...entry, thread: 2, TimeoutMs: 5, colour: 'red', resourceLimits: { stackSize: 4 } }],
     });
     expect(error.issues).toEqual([
-      { path: [], message: 'unknown key "defualts"; did you mean "defaults"?' },
-      { path: ['plugins', 0], message: 'unknown key "thread"; did you mean "threads"?' },
-      { path: ['plugins', 0], message: 'unknown key "TimeoutMs"; did you mean "timeoutMs"?' },
-      { path: ['plugins', 0], message: 'unknown key "colour"' },
-      { path: ['plugins', 0, 'resourceLimits'], message: 'unknown key "stackSize"; did you mean "stackSizeMb"?' },
+      { code: 'unknown-key', path: [], message: 'unknown key "defualts"; did you mean "defaults"?' },
+      { code: 'unknown-key', path: ['plugins', 0], message: 'unknown key "thread"; did you mean "threads"?' },
+      { code: 'unknown-key', path: ['plugins', 0], message: 'unknown key "TimeoutMs"; did you mean "timeoutMs"?' },
+      { code: 'unknown-key', path: ['plugins', 0], message: 'unknown key "colour"' },
+      {
+        code: 'unknown-key',
+        path: ['plugins', 0, 'resourceLimits'],
+        message: 'unknown key "stackSize"; did you mean "stackSizeMb"?',
+      },
     ]);
   });
 
   test('duplicate ids are reported at the later entry, pointing at the first', async () => {
     const error = await rejection({ plugins: [entry, { ...entry, id: 'Bar' }, entry, entry] });
     expect(error.issues).toEqual([
-      { path: ['plugins', 2, 'id'], message: 'duplicate id "Foo" (also at plugins[0])' },
-      { path: ['plugins', 3, 'id'], message: 'duplicate id "Foo" (also at plugins[0])' },
+      { code: 'duplicate-id', path: ['plugins', 2, 'id'], message: 'duplicate id "Foo" (also at plugins[0])' },
+      { code: 'duplicate-id', path: ['plugins', 3, 'id'], message: 'duplicate id "Foo" (also at plugins[0])' },
     ]);
   });
 
@@ -279,7 +289,7 @@ describe('problems are listed at their place', () => {
     ['2', 'expected an integer from 1 to 256, received string'],
   ])('threads %j is rejected with one clear message', async (threads, message) => {
     const error = await rejection([{ ...entry, threads }]);
-    expect(error.issues).toEqual([{ path: [0, 'threads'], message }]);
+    expect(error.issues).toEqual([{ code: 'invalid-value', path: [0, 'threads'], message }]);
   });
 
   test('timeouts beyond what setTimeout can wait are rejected', () => {
@@ -293,7 +303,7 @@ describe('not a config document', () => {
   test.each(['', '  \n\t\n'])('an empty file (%j) is one problem', async (text) => {
     const error = await rejection(text);
     expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
-    expect(error.issues).toEqual([{ path: [], message: 'the file is empty' }]);
+    expect(error.issues).toEqual([{ code: 'empty-file', path: [], message: 'the file is empty' }]);
     expect(stable(error)).toBe('config <dir>/plugin.json is invalid:\n  (root): the file is empty');
   });
 
@@ -301,7 +311,9 @@ describe('not a config document', () => {
     const error = await rejection('[\n  {"id": "a", "file": "a.js", "name": "x"},\n]\n');
     expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
     expect(error.cause).toBeInstanceOf(SyntaxError);
-    expect(error.issues).toEqual([{ path: [], message: "invalid JSON at line 3, column 1: unexpected token ']'" }]);
+    expect(error.issues).toEqual([
+      { code: 'json-syntax', path: [], message: "invalid JSON at line 3, column 1: unexpected token ']'" },
+    ]);
   });
 
   test('invalid JSON is located by line and column (a missing comma, where Node gives a position)', async () => {
@@ -319,13 +331,15 @@ describe('not a config document', () => {
 
   test('a document truncated mid-string is located at its end', async () => {
     const error = await rejection('[\n  {"id": "Fo');
-    expect(error.issues).toEqual([{ path: [], message: 'invalid JSON at line 2, column 13: unterminated string' }]);
+    expect(error.issues).toEqual([
+      { code: 'json-syntax', path: [], message: 'invalid JSON at line 2, column 13: unterminated string' },
+    ]);
   });
 
   test('a document truncated between tokens is located after its last character', async () => {
     const error = await rejection('{\n  "plugins": [\n    {"id": "a"},\n\n');
     expect(error.issues).toEqual([
-      { path: [], message: 'invalid JSON at line 3, column 17: unexpected end of JSON input' },
+      { code: 'json-syntax', path: [], message: 'invalid JSON at line 3, column 17: unexpected end of JSON input' },
     ]);
   });
 
@@ -336,7 +350,11 @@ describe('not a config document', () => {
   ])('a JSON root that is %s is one clear problem', async (text, type) => {
     const error = await rejection(text);
     expect(error.issues).toEqual([
-      { path: [], message: `expected an array of plugins or an object with "plugins", received ${type}` },
+      {
+        code: 'invalid-value',
+        path: [],
+        message: `expected an array of plugins or an object with "plugins", received ${type}`,
+      },
     ]);
   });
 });
@@ -448,8 +466,8 @@ describe('integrity and env', () => {
   test('near misses of the new keys get a hint', async () => {
     const error = await rejection([{ ...entry, integrty: SHA384, Env: 'none' }]);
     expect(error.issues).toEqual([
-      { path: [0], message: 'unknown key "integrty"; did you mean "integrity"?' },
-      { path: [0], message: 'unknown key "Env"; did you mean "env"?' },
+      { code: 'unknown-key', path: [0], message: 'unknown key "integrty"; did you mean "integrity"?' },
+      { code: 'unknown-key', path: [0], message: 'unknown key "Env"; did you mean "env"?' },
     ]);
   });
 });

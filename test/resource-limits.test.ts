@@ -70,13 +70,17 @@ describe('the ranges', () => {
     ['maxYoungGenerationSizeMb', -1, 'a number from 1 to 1048576'],
   ] as const)('%s: %d is GLEAN_CONFIG_INVALID at its place', (key, value, expected) => {
     expect(issuesFor({ [key]: value })).toEqual([
-      { path: [0, 'resourceLimits', key], message: `expected ${expected}, received ${value}` },
+      { code: 'invalid-value', path: [0, 'resourceLimits', key], message: `expected ${expected}, received ${value}` },
     ]);
   });
 
   it('a value that is not a number says the range too', () => {
     expect(issuesFor({ stackSizeMb: '4' })).toEqual([
-      { path: [0, 'resourceLimits', 'stackSizeMb'], message: 'expected a number from 1 to 1024, received string' },
+      {
+        code: 'invalid-value',
+        path: [0, 'resourceLimits', 'stackSizeMb'],
+        message: 'expected a number from 1 to 1024, received string',
+      },
     ]);
   });
 
@@ -89,6 +93,7 @@ describe('the ranges', () => {
     }
     expect(issues).toEqual([
       {
+        code: 'invalid-value',
         path: ['defaults', 'resourceLimits', 'codeRangeSizeMb'],
         message: 'expected a number from 1 to 1024, received Infinity',
       },

@@ -19,7 +19,8 @@ export {
   type ResourceLimits,
 } from './config/options.js';
 export { ConfigFileSchema } from './config/schema.js';
-export { EMPTY_CONFIG, parseConfig, type GleanConfig, type PluginEntry } from './config/parse.js';
+export { parseConfig, type GleanConfig, type PluginEntry } from './config/parse.js';
+export { ConfigIssueCode, type ConfigIssue } from './config/issues.js';
 
 /**
  * Reads then parses. The config must be a regular file (a symlink to one is followed) of at most

@@ -1,4 +1,5 @@
 import { describeValue } from '@glean/worker/protocol';
+import type { ConfigIssue } from './config/issues.js';
 
 /**
  * Every error glean raises is a {@link GleanError} with a stable `code` from this table.
@@ -57,14 +58,6 @@ export const ErrorCode = {
 
 /** One of the {@link ErrorCode} values, such as `'GLEAN_TIMEOUT'`. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** Where a problem sits in a config file, as data: `{ path: ['plugins', 1, 'file'], message: 'expected string, received number' }`. */
-export interface ConfigIssue {
-  /** Keys and indexes from the top of the document to the offending value; empty for the whole document. */
-  readonly path: readonly (string | number)[];
-  /** What is wrong there, for people. */
-  readonly message: string;
-}
 
 /** Extra data a {@link GleanError} may carry, depending on its code. */
 export interface GleanErrorOptions extends ErrorOptions {

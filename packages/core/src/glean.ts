@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import { guardLogger, type Logger } from './logger.js';
 import { dirname, resolve } from 'node:path';
 import type { ExportKind } from '@glean/worker/protocol';
-import { EMPTY_CONFIG, readConfig } from './config.js';
+import { ConfigIssueCode, readConfig, type GleanConfig } from './config.js';
 import { readPlugins } from './plugin-files.js';
 import { diffPlugins, versionKey, type PluginSpec } from './diff.js';
-import { ErrorCode, GleanError, describePlugin } from './errors.js';
+import { ErrorCode, GleanError, describePlugin, isGleanError } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import { HandleState, createHandle, handleState, type Binding, type Handle, type HandleOwner } from './handle.js';
 import { newCallStats, type CallStats } from './call-stats.js';
@@ -86,9 +86,6 @@ const SPARE_DELAY_MS = 10;
 
 /** How long after finding the config (or a plugin file) empty glean reads it again before reporting it. */
 const EMPTY_RETRY_MS = 50;
-
-/** Errors of runs stopped because a plugin file was empty: held back like an empty config, never reported as such. */
-const emptyPluginReads = new WeakSet<GleanError>();
 
 /**
  * Loads the plugin symbols named in a glean config (`[{ id, file, name, version }]`) and keeps
@@ -352,13 +349,16 @@ export class Glean extends EventEmitter<GleanEvents> {
           this.#asked = false;
           this.#lastOutcome = undefined;
           try {
-            await this.#apply(!asked);
-            this.#endEmptyWait();
+            const heldBack = await this.#apply(!asked);
+            if (heldBack === undefined) this.#endEmptyWait();
+            else {
+              this.#lastOutcome = heldBack;
+              if (this.#closing === undefined) this.#seenEmpty();
+            }
           } catch (error) {
             this.#lastOutcome = error as GleanError;
             // close() ended the reload: a caller of reloadConfig() learns it from the rejection; no error to report.
             if (this.#closing !== undefined) continue;
-            if (!asked && this.#seenEmpty(error as GleanError)) continue;
             this.#endEmptyWait();
             this.#emitError(error as GleanError);
           }
@@ -380,19 +380,12 @@ export class Glean extends EventEmitter<GleanEvents> {
    * A file written in place is empty for a moment (truncated, not yet written). When a watcher's read
    * finds the config or a plugin file empty, look again EMPTY_RETRY_MS later, as reloadConfig() does:
    * that read reports what it finds. Reads for more events of the same write wait for the same look.
-   * Returns whether the error was held back.
    */
-  #seenEmpty(error: GleanError): boolean {
-    const config =
-      error.code === ErrorCode.CONFIG_INVALID &&
-      error.issues?.length === 1 &&
-      error.issues[0]?.message === EMPTY_CONFIG;
-    if (!config && !emptyPluginReads.has(error)) return false;
+  #seenEmpty(): void {
     this.#emptyRetry ??= setTimeout(() => {
       this.#emptyRetry = undefined;
       void this.#schedule(true).catch(() => {});
     }, EMPTY_RETRY_MS);
-    return true;
   }
 
   /** A read found nothing empty, or its outcome was reported: no look again is due. */
@@ -403,10 +396,19 @@ export class Glean extends EventEmitter<GleanEvents> {
 
   /**
    * One generation: read, diff, start what is new, then switch every touched id at once — or change nothing.
-   * `holdEmpty`: a plugin file found empty stops the run before anything loads (see {@link Glean.#seenEmpty}).
+   * `holdEmpty`: a config or plugin file found empty stops the run before anything loads, and the error it
+   * would have been is returned, not thrown (see {@link Glean.#seenEmpty}).
    */
-  async #apply(holdEmpty = false): Promise<void> {
-    const config = await readConfig(this.#configPath);
+  async #apply(holdEmpty = false): Promise<GleanError | undefined> {
+    let config: GleanConfig;
+    try {
+      config = await readConfig(this.#configPath);
+    } catch (error) {
+      const empty =
+        isGleanError(error, ErrorCode.CONFIG_INVALID) && error.issues?.[0]?.code === ConfigIssueCode.EMPTY_FILE;
+      if (holdEmpty && empty) return error;
+      throw error;
+    }
     const read = await readPlugins(config, this.#root, this.#options.requireIntegrity).catch((error: GleanError) => {
       if (error.id !== undefined) this.#loadErrors.set(error.id, error);
       throw error;
@@ -414,13 +416,11 @@ export class Glean extends EventEmitter<GleanEvents> {
     const empty = holdEmpty ? read.find((plugin) => plugin.empty) : undefined;
     if (empty !== undefined) {
       const { id, file, version } = empty.spec;
-      const error = new GleanError(
-        ErrorCode.LOAD_FAILED,
-        `${describePlugin(id, file, version)}: the plugin file is empty`,
-        { id, file, version },
-      );
-      emptyPluginReads.add(error);
-      throw error;
+      return new GleanError(ErrorCode.LOAD_FAILED, `${describePlugin(id, file, version)}: the plugin file is empty`, {
+        id,
+        file,
+        version,
+      });
     }
     for (const { spec, load } of read) this.#loads.set(spec, load);
     const latest = read.map(({ spec }) => spec);

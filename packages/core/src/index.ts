@@ -8,7 +8,7 @@ export type { Logger } from './logger.js';
 export { loadSymbol, release } from './load-symbol.js';
 export type { LoadSymbolOptions } from './load-symbol.js';
 export { ErrorCode, GleanError, isGleanError } from './errors.js';
-export type { ConfigIssue, GleanErrorOptions } from './errors.js';
+export type { GleanErrorOptions } from './errors.js';
 export { GleanEvent } from './events.js';
 export type {
   CrashEvent,
@@ -22,8 +22,8 @@ export type {
 export { withOptions } from './handle.js';
 export type { AsyncFunction, Handle, HandleControls, MethodKeys, ObjectHandle, ValueHandle } from './handle.js';
 export type { CallOptions } from './call-options.js';
-export { ConfigFileSchema, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from './config.js';
-export type { EnvOption, GleanConfig, PluginEntry, PluginOptions, ResourceLimits } from './config.js';
+export { ConfigFileSchema, ConfigIssueCode, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from './config.js';
+export type { ConfigIssue, EnvOption, GleanConfig, PluginEntry, PluginOptions, ResourceLimits } from './config.js';
 export {
   DEFAULT_INTEGRITY_ALGORITHM,
   IntegrityAlgorithm,

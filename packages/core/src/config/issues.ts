@@ -1,8 +1,42 @@
-/** How config issues read for people: the message of a `GLEAN_CONFIG_INVALID` error, one issue a line. */
-import type { ConfigIssue } from '../errors.js';
+/**
+ * Config problems as data (`{ code, path, message }`, as zod's issues are), and how they read for
+ * people: the message of a `GLEAN_CONFIG_INVALID` error, one issue a line.
+ */
 
-/** A path into the document, as zod gives it: keys and indexes from the top. */
+/** What kind of problem a {@link ConfigIssue} is. */
+export const ConfigIssueCode = {
+  /**
+   * The file holds nothing but whitespace (a byte-order mark aside); it is then the only issue. A file
+   * written in place is empty for a moment, so a watching Glean reads it again before reporting this.
+   */
+  EMPTY_FILE: 'empty-file',
+  /** The text is not JSON; it is then the only issue, and `cause` of the error is the `SyntaxError`. */
+  JSON_SYNTAX: 'json-syntax',
+  /** A key the schema requires is absent from the object at `path`. */
+  MISSING_KEY: 'missing-key',
+  /** The object at `path` has a key the schema does not know; the message names it, and a near miss it may be of. */
+  UNKNOWN_KEY: 'unknown-key',
+  /** The value at `path` is of the wrong type, out of range, or malformed (the root too: neither an array nor an object). */
+  INVALID_VALUE: 'invalid-value',
+  /** The entry's id is an earlier entry's too; the issue sits at the later one and names the first. */
+  DUPLICATE_ID: 'duplicate-id',
+} as const;
+
+/** One of the {@link ConfigIssueCode} values, such as `'json-syntax'`. */
+export type ConfigIssueCode = (typeof ConfigIssueCode)[keyof typeof ConfigIssueCode];
+
+/** A path into the document: keys and indexes from the top, as zod gives them. */
 export type IssuePath = readonly (string | number)[];
+
+/** Where a problem sits in a config file, as data: `{ code: 'invalid-value', path: ['plugins', 1, 'file'], message: 'expected string, received number' }`. */
+export interface ConfigIssue {
+  /** What kind of problem it is; match on this, not on `message`. */
+  readonly code: ConfigIssueCode;
+  /** Keys and indexes from the top of the document to the offending value; empty for the whole document. */
+  readonly path: IssuePath;
+  /** What is wrong there, for people. */
+  readonly message: string;
+}
 
 /** `config /srv/plugin.json is invalid:` and then each issue on its own line, at its place. */
 export function formatIssues(file: string, issues: readonly ConfigIssue[]): string {

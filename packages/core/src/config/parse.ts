@@ -4,8 +4,8 @@
  */
 import * as path from 'node:path';
 import type * as z from 'zod';
-import { ErrorCode, GleanError, type ConfigIssue } from '../errors.js';
-import { formatIssues, renderPath, type IssuePath } from './issues.js';
+import { ErrorCode, GleanError } from '../errors.js';
+import { ConfigIssueCode, formatIssues, renderPath, type ConfigIssue, type IssuePath } from './issues.js';
 import { firstBadOffset, positionAt, type TextPosition } from './json-positions.js';
 import { nearMiss } from './near-miss.js';
 import { mergeOptions, type PluginOptions } from './options.js';
@@ -37,9 +37,6 @@ export interface GleanConfig {
   readonly plugins: readonly PluginEntry[];
 }
 
-/** The one issue of a config file with nothing but whitespace in it. */
-export const EMPTY_CONFIG = 'the file is empty';
-
 /** Parses and validates config text; throws GleanError CONFIG_INVALID listing every problem, at its place. */
 export function parseConfig(text: string, configPath: string): GleanConfig {
   const file = path.resolve(configPath);
@@ -48,7 +45,9 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
     new GleanError(ErrorCode.CONFIG_INVALID, formatIssues(file, issues), { issues, cause });
 
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text; // editors on Windows may write a BOM
-  if (/^[ \t\r\n]*$/.test(source)) throw invalid([{ path: [], message: EMPTY_CONFIG }]);
+  if (/^[ \t\r\n]*$/.test(source)) {
+    throw invalid([{ code: ConfigIssueCode.EMPTY_FILE, path: [], message: 'the file is empty' }]);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(source);
@@ -57,7 +56,11 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
   }
   if (typeof raw !== 'object' || raw === null) {
     throw invalid([
-      { path: [], message: `expected an array of plugins or an object with "plugins", received ${typeName(raw)}` },
+      {
+        code: ConfigIssueCode.INVALID_VALUE,
+        path: [],
+        message: `expected an array of plugins or an object with "plugins", received ${typeName(raw)}`,
+      },
     ]);
   }
 
@@ -92,12 +95,16 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
 function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
   const where = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: where, message: unknownKey(key, knownKeysAt(where)) }));
+    return issue.keys.map((key) => ({
+      code: ConfigIssueCode.UNKNOWN_KEY,
+      path: where,
+      message: unknownKey(key, knownKeysAt(where)),
+    }));
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [{ path: where, message: `missing, expected ${issue.expected}` }];
+    return [{ code: ConfigIssueCode.MISSING_KEY, path: where, message: `missing, expected ${issue.expected}` }];
   }
-  return [{ path: where, message: issue.message.replace(/^Invalid input: /, '') }];
+  return [{ code: ConfigIssueCode.INVALID_VALUE, path: where, message: issue.message.replace(/^Invalid input: /, '') }];
 }
 
 function unknownKey(key: string, known: readonly string[]): string {
@@ -116,6 +123,7 @@ function duplicateIds(entries: unknown, prefix: IssuePath): ConfigIssue[] {
     if (first === undefined) firstAt.set(id, index);
     else
       issues.push({
+        code: ConfigIssueCode.DUPLICATE_ID,
         path: [...prefix, index, 'id'],
         message: `duplicate id ${JSON.stringify(id)} (also at ${renderPath([...prefix, first])})`,
       });
@@ -170,6 +178,7 @@ function jsonIssue(text: string, error: Error): ConfigIssue {
     .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))
     .trim();
   return {
+    code: ConfigIssueCode.JSON_SYNTAX,
     path: [],
     message: `invalid JSON at line ${where.line}, column ${where.column}: ${what.charAt(0).toLowerCase()}${what.slice(1)}`,
   };
