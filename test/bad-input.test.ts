@@ -98,7 +98,7 @@ describe('a bad config while plugins serve changes nothing', () => {
     [
       'not JSON',
       write('plugins: [greet.mjs]\n'),
-      [{ code: 'json-syntax', path: [], message: "invalid JSON at line 1, column 1: unexpected token 'p'" }],
+      [{ code: 'json-syntax', path: [], message: "invalid JSON: unexpected token 'p'" }],
     ],
     ['empty', write(''), [{ code: 'empty-file', path: [], message: 'the file is empty' }]],
     [
@@ -149,7 +149,9 @@ describe('a bad config while plugins serve changes nothing', () => {
     ],
   ])('%s: GLEAN_CONFIG_INVALID listing the problem at its place', async (_what, breakIt, issues) => {
     const error = await badReload(breakIt, ErrorCode.CONFIG_INVALID);
-    expect(error.issues).toEqual(issues);
+    // Lines and columns are pinned in config.test.ts; every issue but an empty file's has them.
+    expect(error.issues?.map(({ line, column, ...issue }) => issue)).toEqual(issues);
+    expect(error.issues?.every((issue) => (issue.line !== undefined) === (issue.code !== 'empty-file'))).toBe(true);
     expect(error.message.startsWith(`config ${configPath} is invalid:\n`)).toBe(true);
     for (const issue of issues) expect(error.message).toContain(issue.message);
   });

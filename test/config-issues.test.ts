@@ -105,15 +105,40 @@ describe('how issues read', () => {
     expect(z.core.toDotPath(['plugins', 0, 'env', ''])).toBe('plugins[0].env.');
   });
 
-  test('the message names the file and lists each issue on its own line, at its place', () => {
+  test('the message names the file and lists each issue on its own line, at its path and line', () => {
     const text = formatIssues('/cfg/plugin.json', [
-      { code: 'unknown-key', path: [], message: 'unknown key "defualts"; did you mean "defaults"?' },
-      { code: 'invalid-value', path: ['plugins', 1, 'file'], message: 'expected string, received number' },
+      {
+        code: 'unknown-key',
+        path: [],
+        message: 'unknown key "defualts"; did you mean "defaults"?',
+        line: 2,
+        column: 3,
+      },
+      {
+        code: 'invalid-value',
+        path: ['plugins', 1, 'file'],
+        message: 'expected string, received number',
+        line: 7,
+        column: 15,
+      },
+      { code: 'empty-file', path: [], message: 'the file is empty' },
     ]);
     expect(text).toMatchInlineSnapshot(`
       "config /cfg/plugin.json is invalid:
-        (root): unknown key "defualts"; did you mean "defaults"?
-        plugins[1].file: expected string, received number"
+        line 2, column 3: unknown key "defualts"; did you mean "defaults"?
+        plugins[1].file (line 7, column 15): expected string, received number
+        (root): the file is empty"
     `);
+  });
+
+  test('every issue of a parsed config is placed, an empty file aside', () => {
+    const text = '{\n  "defaults": {"env": {"A=B": "x"}},\n  "plugins": [{"id": "a", "colour": 1}]\n}';
+    expect(issuesOf(text).map(({ code, path, line, column }) => ({ code, path, line, column }))).toEqual([
+      // A bad variable name is placed at the name, an unknown key at the key, a missing key at its object.
+      { code: 'invalid-value', path: ['defaults', 'env', 'A=B'], line: 2, column: 24 },
+      { code: 'unknown-key', path: ['plugins', 0], line: 3, column: 27 },
+      { code: 'missing-key', path: ['plugins', 0, 'file'], line: 3, column: 15 },
+      { code: 'missing-key', path: ['plugins', 0, 'name'], line: 3, column: 15 },
+    ]);
   });
 });

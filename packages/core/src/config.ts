@@ -2,7 +2,7 @@
  * The config file: read it, parse it, validate it. What glean and the tests import; the work is under
  * config/: options.ts (option types, defaults, merging, identity), schema.ts (the zod schema),
  * parse.ts (text to a validated config or every problem), issues.ts (how problems read),
- * json-positions.ts (offsets as line and column), near-miss.ts ("did you mean").
+ * json-positions.ts (where paths and syntax errors sit in the text), near-miss.ts ("did you mean").
  */
 import * as path from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';

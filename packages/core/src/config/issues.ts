@@ -10,7 +10,7 @@ export const ConfigIssueCode = {
    * written in place is empty for a moment, so a watching Glean reads it again before reporting this.
    */
   EMPTY_FILE: 'empty-file',
-  /** The text is not JSON; it is then the only issue, and `cause` of the error is the `SyntaxError`. */
+  /** The text is not JSON; it is then the only issue, at the first character no JSON document can continue with. */
   JSON_SYNTAX: 'json-syntax',
   /** A key the schema requires is absent from the object at `path`. */
   MISSING_KEY: 'missing-key',
@@ -28,21 +28,42 @@ export type ConfigIssueCode = (typeof ConfigIssueCode)[keyof typeof ConfigIssueC
 /** A path into the document: keys and indexes from the top, as zod gives them. */
 export type IssuePath = readonly (string | number)[];
 
-/** Where a problem sits in a config file, as data: `{ code: 'invalid-value', path: ['plugins', 1, 'file'], message: 'expected string, received number' }`. */
+/**
+ * Where a problem sits in a config file, as data:
+ * `{ code: 'invalid-value', path: ['plugins', 1, 'file'], message: 'expected string, received number', line: 7, column: 15 }`.
+ */
 export interface ConfigIssue {
   /** What kind of problem it is; match on this, not on `message`. */
   readonly code: ConfigIssueCode;
   /** Keys and indexes from the top of the document to the offending value; empty for the whole document. */
   readonly path: IssuePath;
-  /** What is wrong there, for people. */
+  /** What is wrong there, for people; it names neither the path nor the line. */
   readonly message: string;
+  /**
+   * Where in the text, from 1, columns in UTF-16 code units (a byte-order mark not counted): the offending
+   * value, or the unknown key, or for a missing key the object that lacks it, or the syntax error.
+   * Absent for an empty file.
+   */
+  readonly line?: number;
+  /** The column on {@link ConfigIssue.line}, from 1. */
+  readonly column?: number;
 }
 
-/** `config /srv/plugin.json is invalid:` and then each issue on its own line, at its place. */
+/**
+ * `config /srv/plugin.json is invalid:` and then each issue on its own line, at its place:
+ * `plugins[1].file (line 7, column 15): expected string, received number`; an issue of the whole
+ * document by its line alone (`line 3, column 1: invalid JSON: unexpected token ']'`).
+ */
 export function formatIssues(file: string, issues: readonly ConfigIssue[]): string {
-  return [`config ${file} is invalid:`, ...issues.map((issue) => `  ${renderPath(issue.path)}: ${issue.message}`)].join(
+  return [`config ${file} is invalid:`, ...issues.map((issue) => `  ${renderPlace(issue)}: ${issue.message}`)].join(
     '\n',
   );
+}
+
+function renderPlace({ path, line, column }: ConfigIssue): string {
+  if (line === undefined || column === undefined) return renderPath(path);
+  const at = `line ${line}, column ${column}`;
+  return path.length === 0 ? at : `${renderPath(path)} (${at})`;
 }
 
 /**

@@ -6,10 +6,10 @@ import * as path from 'node:path';
 import type * as z from 'zod';
 import { ErrorCode, GleanError } from '../errors.js';
 import { ConfigIssueCode, formatIssues, renderPath, type ConfigIssue, type IssuePath } from './issues.js';
-import { firstBadOffset, positionAt, type TextPosition } from './json-positions.js';
+import { findJsonSyntaxError, lineIndex, locateInJson } from './json-positions.js';
 import { nearMiss } from './near-miss.js';
 import { mergeOptions, type PluginOptions } from './options.js';
-import { ArrayFileSchema, ObjectFileSchema, knownKeysAt, typeName } from './schema.js';
+import { ArrayFileSchema, ObjectFileSchema, knownKeysAt, typeName, type IssueParams } from './schema.js';
 
 /** One validated plugin entry of the config, with its options merged over `defaults` and the built-ins. */
 export interface PluginEntry {
@@ -55,13 +55,8 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
     throw invalid([jsonIssue(source, error as Error)], error);
   }
   if (typeof raw !== 'object' || raw === null) {
-    throw invalid([
-      {
-        code: ConfigIssueCode.INVALID_VALUE,
-        path: [],
-        message: `expected an array of plugins or an object with "plugins", received ${typeName(raw)}`,
-      },
-    ]);
+    const message = `expected an array of plugins or an object with "plugins", received ${typeName(raw)}`;
+    throw invalid(placed(source, [{ code: ConfigIssueCode.INVALID_VALUE, path: [], message }]));
   }
 
   // Pick the branch by shape rather than parse the union: a union's errors would mix both shapes' complaints.
@@ -73,7 +68,7 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
     ...(result.success ? [] : result.error.issues.flatMap(toConfigIssues)),
     ...duplicateIds(isArray ? raw : (raw as { plugins?: unknown }).plugins, isArray ? [] : ['plugins']),
   ];
-  if (!result.success || issues.length > 0) throw invalid(inDocumentOrder(raw, issues));
+  if (!result.success || issues.length > 0) throw invalid(placed(source, inDocumentOrder(raw, issues)));
 
   const { defaults, plugins } = Array.isArray(result.data)
     ? { defaults: undefined, plugins: result.data }
@@ -92,19 +87,45 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
   return Object.freeze({ path: file, dir, plugins: Object.freeze(entries) });
 }
 
-function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+/**
+ * An issue not yet placed in the text. `at`: where to place it when that is not the value at its path:
+ * an unknown key's issue sits at its object and is placed at the key; a bad variable name at the name.
+ */
+interface Draft extends ConfigIssue {
+  readonly at?: { readonly path: IssuePath; readonly key: true };
+}
+
+/** The issues with the line and column of their place in `source`, valid JSON. */
+function placed(source: string, drafts: readonly Draft[]): ConfigIssue[] {
+  const locations = locateInJson(
+    source,
+    drafts.map((draft) => draft.at?.path ?? draft.path),
+  );
+  const position = lineIndex(source);
+  return drafts.map(({ at, ...issue }) => ({
+    ...issue,
+    ...position(at === undefined ? locations.offsetOf(issue.path) : locations.offsetOf(at.path, { key: true })),
+  }));
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue): Draft[] {
   const where = issue.path.filter((key): key is string | number => typeof key !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({
       code: ConfigIssueCode.UNKNOWN_KEY,
       path: where,
       message: unknownKey(key, knownKeysAt(where)),
+      at: { path: [...where, key], key: true },
     }));
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [{ code: ConfigIssueCode.MISSING_KEY, path: where, message: `missing, expected ${issue.expected}` }];
   }
-  return [{ code: ConfigIssueCode.INVALID_VALUE, path: where, message: issue.message.replace(/^Invalid input: /, '') }];
+  const message = issue.message.replace(/^Invalid input: /, '');
+  const atKey = issue.code === 'custom' && (issue.params as IssueParams | undefined)?.atKey === true;
+  return [
+    { code: ConfigIssueCode.INVALID_VALUE, path: where, message, ...(atKey && { at: { path: where, key: true } }) },
+  ];
 }
 
 function unknownKey(key: string, known: readonly string[]): string {
@@ -112,10 +133,10 @@ function unknownKey(key: string, known: readonly string[]): string {
   return `unknown key ${JSON.stringify(key)}${best === undefined ? '' : `; did you mean ${JSON.stringify(best)}?`}`;
 }
 
-function duplicateIds(entries: unknown, prefix: IssuePath): ConfigIssue[] {
+function duplicateIds(entries: unknown, prefix: IssuePath): Draft[] {
   if (!Array.isArray(entries)) return [];
   const firstAt = new Map<string, number>();
-  const issues: ConfigIssue[] = [];
+  const issues: Draft[] = [];
   entries.forEach((entry: unknown, index) => {
     const id = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
     if (typeof id !== 'string' || id === '') return;
@@ -132,7 +153,7 @@ function duplicateIds(entries: unknown, prefix: IssuePath): ConfigIssue[] {
 }
 
 /** Sorts issues (stably) by where their path sits in the document; keys absent from the document go last in their object. */
-function inDocumentOrder(raw: unknown, issues: readonly ConfigIssue[]): ConfigIssue[] {
+function inDocumentOrder(raw: unknown, issues: readonly Draft[]): Draft[] {
   const rank = (issuePath: IssuePath): number[] => {
     const ranks: number[] = [];
     let node = raw;
@@ -162,24 +183,19 @@ function inDocumentOrder(raw: unknown, issues: readonly ConfigIssue[]): ConfigIs
     .map(({ issue }) => issue);
 }
 
+/**
+ * The one issue of text JSON.parse refused, placed and worded by glean's own reading of the text
+ * (json-positions.ts), not by the engine's message, which differs between Node versions.
+ */
 function jsonIssue(text: string, error: Error): ConfigIssue {
-  const said = error.message;
-  const lineColumn = /\(line (\d+) column (\d+)\)/.exec(said);
-  const position = /at position (\d+)/.exec(said);
-  let where: TextPosition;
-  if (lineColumn) where = { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
-  else if (position) where = positionAt(text, Number(position[1]));
-  else if (/end of JSON input/.test(said)) where = positionAt(text, text.trimEnd().length);
-  else where = positionAt(text, firstBadOffset(text)); // Node 20 gives no position for "Unexpected token"
-  const what = said
-    .replace(/^([\s\S]*?), (?:\.\.\.)?"[\s\S]*is not valid JSON$/, '$1') // drop V8's quoted excerpt of the document
-    .replace(/( in JSON)? at position \d+.*$/s, '')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes for display
-    .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))
-    .trim();
+  const found = findJsonSyntaxError(text);
+  // Only if the two readings of JSON ever disagreed: the engine's own words, at no place.
+  if (found === undefined)
+    return { code: ConfigIssueCode.JSON_SYNTAX, path: [], message: `invalid JSON: ${error.message}` };
   return {
     code: ConfigIssueCode.JSON_SYNTAX,
     path: [],
-    message: `invalid JSON at line ${where.line}, column ${where.column}: ${what.charAt(0).toLowerCase()}${what.slice(1)}`,
+    message: `invalid JSON: ${found.problem}`,
+    ...lineIndex(text)(found.offset),
   };
 }

@@ -75,9 +75,17 @@ const EnvSchema = z.custom<EnvOption>().superRefine((value, context) => {
   }
   for (const [name, text] of Object.entries(value)) {
     const problem = variableProblem(name, text);
-    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, path: [name], input: text });
+    if (problem === undefined) continue;
+    // A problem of the name is shown at the name, not at its value.
+    const params: IssueParams = { atKey: problem.startsWith('a variable name') };
+    context.addIssue({ code: 'custom', message: problem, path: [name], input: text, params });
   }
 });
+
+/** What a custom check may tell parse.ts about its issue: `atKey`, that the key at its path is at fault, not the value. */
+export interface IssueParams {
+  readonly atKey?: boolean;
+}
 
 /** What is wrong with one variable of an `env` object, or `undefined`. */
 function variableProblem(name: string, value: unknown): string | undefined {
