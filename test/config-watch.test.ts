@@ -88,7 +88,7 @@ describe('a config found empty', () => {
     [
       'the config',
       'plugin.json',
-      { code: 'GLEAN_CONFIG_INVALID', issues: [{ message: 'the file is empty' }] },
+      { code: 'GLEAN_CONFIG_INVALID', issues: [{ code: 'empty-file', message: 'the file is empty' }] },
       entry('two.mjs'),
       'two',
     ],

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 
 const ENTRIES = {
   '@glean/core': [
+    'ConfigIssueCode',
     'ErrorCode',
     'ExportKind',
     'Glean',
@@ -20,6 +21,7 @@ const ENTRIES = {
   ],
   '@glean/core/config': [
     'ConfigFileSchema',
+    'ConfigIssueCode',
     'DEFAULT_PLUGIN_OPTIONS',
     'MAX_CONFIG_BYTES',
     'diffPlugins',

@@ -31,14 +31,19 @@ async function rejection(promise: Promise<unknown>): Promise<GleanError> {
   return outcome;
 }
 
-/** The issues parseConfig reports for one entry with `resourceLimits`. */
-function issuesFor(resourceLimits: Record<string, unknown>): unknown {
+/** The issues parseConfig reports for `text`, without their line and column (config.test.ts pins those). */
+function issuesIn(text: string): unknown {
   try {
-    parseConfig(JSON.stringify([{ id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits }]), '/cfg/plugin.json');
+    parseConfig(text, '/cfg/plugin.json');
   } catch (error) {
-    return (error as GleanError).issues;
+    return (error as GleanError).issues?.map(({ line, column, ...issue }) => issue);
   }
   return [];
+}
+
+/** The issues parseConfig reports for one entry with `resourceLimits`. */
+function issuesFor(resourceLimits: Record<string, unknown>): unknown {
+  return issuesIn(JSON.stringify([{ id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits }]));
 }
 
 describe('the ranges', () => {
@@ -70,25 +75,24 @@ describe('the ranges', () => {
     ['maxYoungGenerationSizeMb', -1, 'a number from 1 to 1048576'],
   ] as const)('%s: %d is GLEAN_CONFIG_INVALID at its place', (key, value, expected) => {
     expect(issuesFor({ [key]: value })).toEqual([
-      { path: [0, 'resourceLimits', key], message: `expected ${expected}, received ${value}` },
+      { code: 'invalid-value', path: [0, 'resourceLimits', key], message: `expected ${expected}, received ${value}` },
     ]);
   });
 
   it('a value that is not a number says the range too', () => {
     expect(issuesFor({ stackSizeMb: '4' })).toEqual([
-      { path: [0, 'resourceLimits', 'stackSizeMb'], message: 'expected a number from 1 to 1024, received string' },
+      {
+        code: 'invalid-value',
+        path: [0, 'resourceLimits', 'stackSizeMb'],
+        message: 'expected a number from 1 to 1024, received string',
+      },
     ]);
   });
 
   it('a number too large for JSON (Infinity) is refused like any other', () => {
-    let issues: unknown;
-    try {
-      parseConfig('{"defaults":{"resourceLimits":{"codeRangeSizeMb":1e400}},"plugins":[]}', '/cfg/plugin.json');
-    } catch (error) {
-      issues = (error as GleanError).issues;
-    }
-    expect(issues).toEqual([
+    expect(issuesIn('{"defaults":{"resourceLimits":{"codeRangeSizeMb":1e400}},"plugins":[]}')).toEqual([
       {
+        code: 'invalid-value',
         path: ['defaults', 'resourceLimits', 'codeRangeSizeMb'],
         message: 'expected a number from 1 to 1024, received Infinity',
       },
@@ -120,8 +124,8 @@ describe('out of range in a running Glean', () => {
     expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
     expect(error.message.replaceAll(temp.dir, '<dir>')).toMatchInlineSnapshot(`
       "config <dir>/plugin.json is invalid:
-        defaults.resourceLimits.codeRangeSizeMb: expected a number from 1 to 1024, received 100000000
-        plugins[0].resourceLimits.stackSizeMb: expected a number from 1 to 1024, received 0.2"
+        defaults.resourceLimits.codeRangeSizeMb (line 4, column 26): expected a number from 1 to 1024, received 100000000
+        plugins[0].resourceLimits.stackSizeMb (line 13, column 24): expected a number from 1 to 1024, received 0.2"
     `);
     expect(error.issues?.map((issue) => issue.path)).toEqual([
       ['defaults', 'resourceLimits', 'codeRangeSizeMb'],

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
 import type { GleanEvents } from './events.js';
-import { applyGeneration, isEmptyRead, versionInfo } from './generation.js';
+import { applyGeneration, versionInfo } from './generation.js';
 import type { Binding, HandleOwner } from './handle.js';
 import type { Logger } from './logger.js';
 import { ReloadLoop } from './reload-loop.js';
@@ -69,7 +69,6 @@ export class GleanEngine {
     };
     this.#loop = new ReloadLoop({
       apply: (holdEmpty) => this.#apply(holdEmpty),
-      isEmptyRead,
       closing: () => this.closed,
       closedError: () => this.closedError(),
       report: (error) => this.#emitError(error),
@@ -181,8 +180,8 @@ export class GleanEngine {
   }
 
   /** One generation (see generation.ts); once it switched, the plugin files watched and the switch announced. */
-  async #apply(holdEmpty: boolean): Promise<void> {
-    const events = await applyGeneration(
+  async #apply(holdEmpty: boolean): Promise<GleanError | undefined> {
+    const outcome = await applyGeneration(
       {
         configPath: this.configPath,
         root: this.#root,
@@ -198,9 +197,11 @@ export class GleanEngine {
       },
       holdEmpty,
     );
-    if (events.length === 0) return;
+    if ('heldBack' in outcome) return outcome.heldBack;
+    if (outcome.events.length === 0) return undefined;
     this.#watchPluginFiles();
-    for (const [event, ...args] of events) this.#out.announce(event, ...(args as GleanEvents[typeof event]));
+    for (const [event, ...args] of outcome.events) this.#out.announce(event, ...(args as GleanEvents[typeof event]));
+    return undefined;
   }
 
   /** One spare per thread shape of the running versions after `delayMs`; none when closing or with prewarm off. */

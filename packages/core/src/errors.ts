@@ -1,68 +1,156 @@
+import type { ConfigIssue } from './config/issues.js';
+
 /**
  * Every error glean raises is a {@link GleanError} with a stable `code` from this table.
  * Match on `code`, never on message text: messages may gain detail between releases.
+ *
+ * This table is the source of what each code means: each entry says when it is raised and, after
+ * `Do:`, what to do. docs/errors.md has the same words in its table of codes (test/error-codes.test.ts
+ * checks that they agree, that every code is raised somewhere, and that the docs name no other).
  */
 export const ErrorCode = {
-  /** The config file's content is not valid JSON or does not match the schema. `error.issues` lists every problem. */
+  /**
+   * The config file is not JSON (empty, half-written) or not a valid config (wrong types, missing or unknown keys,
+   * duplicate ids, options out of range); `error.issues` lists every problem as data.
+   * Do: Fix the file; the running versions keep serving.
+   */
   CONFIG_INVALID: 'GLEAN_CONFIG_INVALID',
-  /** The config file cannot be read: missing, a directory, no permission, a symlink loop, not a regular file (a FIFO, a device), or over 16 MiB. */
+  /**
+   * The config file cannot be read: missing, a folder, no permission, a symlink loop, not a regular file (a FIFO,
+   * a device), or over 16 MiB; also emitted when watching it fails.
+   * Do: Fix the path or the permissions; the running versions keep serving.
+   */
   CONFIG_UNREADABLE: 'GLEAN_CONFIG_UNREADABLE',
-  /** The id is not (or no longer) in the config. */
+  /**
+   * The id is not (or no longer) in the config; or a method was used before `loadConfig()`.
+   * Do: Check the id, or call `loadConfig()` first; a live handle of a removed id works again when the id comes
+   * back.
+   */
   NOT_CONFIGURED: 'GLEAN_NOT_CONFIGURED',
-  /** A plugin version failed to load: missing or unreadable file, not a regular file or over 64 MiB, syntax error, throw during import, import still pending after `loadTimeoutMs`, a worker that could not start. */
+  /**
+   * A plugin version failed to load: its file is unreadable (or not a regular file, or over 64 MiB) or not a
+   * module, it threw while imported or was still importing after `loadTimeoutMs`, or its worker died while loading
+   * or could not start.
+   * Do: Fix the plugin; after a failed reload the old version keeps serving.
+   */
   LOAD_FAILED: 'GLEAN_LOAD_FAILED',
-  /** The plugin file loaded but has no export (or method) of that name. The message lists what it has. */
+  /**
+   * The plugin file has no export of the configured `name`, or an object handle was called with a method its
+   * export lacks; the message lists what exists.
+   * Do: Fix `name` in the config (`default` for a default export), or the method name.
+   */
   SYMBOL_NOT_FOUND: 'GLEAN_SYMBOL_NOT_FOUND',
-  /** A new version's export is of another kind (function, object, value) than the one its handles serve. */
+  /**
+   * A new version's export is of another kind (function, object, value) than the one its handles serve, and the
+   * reload is refused; or a handle is used after its id came back with an export of another kind.
+   * Do: Keep the export's kind, or give the new export a new id.
+   */
   KIND_CHANGED: 'GLEAN_KIND_CHANGED',
-  /** The worker running the call died: `process.exit`, an uncaught exception, out of memory, or it was terminated as unresponsive or for breaking glean's protocol (plugin code posting on or closing glean's ports). */
+  /**
+   * The worker running the call died (`process.exit`, an uncaught exception, out of memory) or was terminated as
+   * unresponsive or for breaking glean's protocol (posting on or closing glean's ports); every call in flight on
+   * it rejects; `exitCode` when it exited.
+   * Do: Retry if the call is idempotent; the worker is being replaced.
+   */
   PLUGIN_CRASHED: 'GLEAN_PLUGIN_CRASHED',
-  /** The plugin threw (or rejected with) something that is not an Error; the value is on `error.thrown`. */
+  /**
+   * The plugin threw (or rejected with) something that is not an Error; the value is on `error.thrown` when it can
+   * be copied.
+   * Do: Treat it as the plugin's answer; better, make the plugin throw Errors.
+   */
   PLUGIN_THREW: 'GLEAN_PLUGIN_THREW',
-  /** The call ran longer than its `timeoutMs`. */
+  /**
+   * The call ran, or waited for a worker, longer than its `timeoutMs`.
+   * Do: Retry if the call is idempotent (it may have run), or raise `timeoutMs`.
+   */
   TIMEOUT: 'GLEAN_TIMEOUT',
-  /** The call's `signal` (see `withOptions`) aborted before it settled; the signal's reason is the `cause`. */
+  /**
+   * The call's `signal` (see `withOptions`) aborted before the call settled; the signal's reason is the `cause`.
+   * Do: Nothing: the caller asked for it.
+   */
   ABORTED: 'GLEAN_ABORTED',
-  /** The call was still running on a retired version after `drainTimeoutMs`; its worker was terminated. */
+  /**
+   * The call was still running (or waiting for a worker) `drainTimeoutMs` after its version stopped being current;
+   * the version's workers were terminated.
+   * Do: Retry on the current version if the call is idempotent; raise `drainTimeoutMs` for long calls.
+   */
   DRAIN_TIMEOUT: 'GLEAN_DRAIN_TIMEOUT',
-  /** An argument or a result cannot cross a thread boundary (a function, a symbol, …). */
+  /**
+   * An argument or a result cannot cross a thread boundary: a function, a symbol, a throwing getter, a value
+   * nested too deeply for the other thread to read.
+   * Do: Send and return plain data.
+   */
   NOT_CLONEABLE: 'GLEAN_NOT_CLONEABLE',
-  /** More than `maxQueue` calls were already waiting for a worker of this version. */
+  /**
+   * No worker of the version could take the call and `maxQueue` calls were already waiting.
+   * Do: Shed load or retry later; raise `maxQueue`, `concurrency` or `threads`.
+   */
   QUEUE_FULL: 'GLEAN_QUEUE_FULL',
-  /** The version's workers kept crashing and it was marked `failed`; a config or plugin-file change brings it back. */
+  /**
+   * The version is `failed`: its workers crashed more than `CRASH_LIMIT` times within `CRASH_WINDOW_MS`, or one
+   * crashed after its file changed on disk and none is left.
+   * Do: Fix the plugin; a config or plugin-file change, or `reloadConfig()`, replaces the failed version.
+   */
   UNAVAILABLE: 'GLEAN_UNAVAILABLE',
-  /** The handle was released; it takes no more calls. */
+  /**
+   * The handle was released; it takes no more calls.
+   * Do: Get a new handle.
+   */
   RELEASED: 'GLEAN_RELEASED',
-  /** The Glean instance was closed. */
+  /**
+   * The Glean instance was closed.
+   * Do: Nothing: make a new `Glean`.
+   */
   CLOSED: 'GLEAN_CLOSED',
-  /** The worker runtime speaks another protocol version than the core (mismatched @glean/core and @glean/worker). */
+  /**
+   * The worker runtime speaks another protocol version than the core: `@glean/core` and `@glean/worker` are of
+   * different releases.
+   * Do: Install matching versions of `@glean/core` and `@glean/worker`.
+   */
   PROTOCOL_MISMATCH: 'GLEAN_PROTOCOL_MISMATCH',
-  /** The plugin file, after every symlink is followed, is not inside the root plugins may load from. The message names the file, its real path and the root. */
+  /**
+   * The plugin file, once every symlink is followed, is not inside the root plugins may load from; the message
+   * names the file, its real path and the root.
+   * Do: Move the file under the root, or widen `root`.
+   */
   OUTSIDE_ROOT: 'GLEAN_OUTSIDE_ROOT',
-  /** The plugin file's bytes do not match the `integrity` configured for it. The message names the file, the expected and the actual value. */
+  /**
+   * The plugin file's bytes match none of the `integrity` values configured for it; the message names the file,
+   * the expected and the actual value.
+   * Do: Deploy the file the config names, or update `integrity` (`npx glean hash <file>`).
+   */
   INTEGRITY_MISMATCH: 'GLEAN_INTEGRITY_MISMATCH',
-  /** `requireIntegrity` is on and the plugin has no `integrity` configured. */
+  /**
+   * `requireIntegrity` is on and the plugin's entry has no `integrity`.
+   * Do: Add it (`npx glean hash <file>` prints the value).
+   */
   INTEGRITY_REQUIRED: 'GLEAN_INTEGRITY_REQUIRED',
-  /** HTTP adapters: the request body is over `bodyLimit`; answered 413 without calling the handler. */
+  /**
+   * HTTP adapters: the request body is over `bodyLimit`; answered 413 without calling the handler.
+   * Do: Send less, or raise `bodyLimit`.
+   */
   HTTP_BODY_TOO_LARGE: 'GLEAN_HTTP_BODY_TOO_LARGE',
-  /** HTTP adapters: the request ended (or failed) before its body was read whole; the client is gone. */
+  /**
+   * HTTP adapters: the request ended (or failed) before its body was read whole; nothing is answered.
+   * Do: Nothing: the client is gone.
+   */
   HTTP_BODY_INCOMPLETE: 'GLEAN_HTTP_BODY_INCOMPLETE',
-  /** HTTP adapters: another middleware already parsed the body into something that is not bytes or text; answered 500. */
+  /**
+   * HTTP adapters: another middleware already parsed the body into something that is not bytes or text; answered
+   * 500.
+   * Do: Mount glean's handler before body parsers, or on a route of its own.
+   */
   HTTP_BODY_UNAVAILABLE: 'GLEAN_HTTP_BODY_UNAVAILABLE',
-  /** HTTP adapters: the handler returned something that is not an `HttpResponse` (bad status, header or body); answered 500. */
+  /**
+   * HTTP adapters: the handler returned something that is not an `HttpResponse` (a bad status, header or body);
+   * answered 500.
+   * Do: Fix the handler to return `{ status, headers, body }`.
+   */
   HTTP_INVALID_RESPONSE: 'GLEAN_HTTP_INVALID_RESPONSE',
 } as const;
 
 /** One of the {@link ErrorCode} values, such as `'GLEAN_TIMEOUT'`. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** Where a problem sits in a config file, as data: `{ path: ['plugins', 1, 'file'], message: 'expected string, received number' }`. */
-export interface ConfigIssue {
-  /** Keys and indexes from the top of the document to the offending value; empty for the whole document. */
-  readonly path: readonly (string | number)[];
-  /** What is wrong there, for people. */
-  readonly message: string;
-}
 
 /** Extra data a {@link GleanError} may carry, depending on its code. */
 export interface GleanErrorOptions extends ErrorOptions {

@@ -2,9 +2,9 @@
  * One generation: read the config and every plugin file, compare with what serves, start what is
  * new, then switch every touched id in one synchronous step — or change nothing.
  */
-import { EMPTY_CONFIG, readConfig } from './config.js';
+import { ConfigIssueCode, type GleanConfig, readConfig } from './config.js';
 import { diffPlugins, type PluginSpec, versionKey } from './diff.js';
-import { ErrorCode, GleanError } from './errors.js';
+import { ErrorCode, GleanError, isGleanError } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import type { Binding } from './handle.js';
 import { pluginError } from './plugin-ref.js';
@@ -34,36 +34,35 @@ export interface GenerationParts {
 /** An event of the switch, announced once the switch is complete. */
 export type SwitchEvent = { [K in keyof GleanEvents]: [K, ...GleanEvents[K]] }[keyof GleanEvents];
 
-/** Errors of runs stopped because a plugin file was empty: held back like an empty config, never reported as such. */
-const emptyPluginReads = new WeakSet<GleanError>();
-
-/** Whether `error` only says the config or a plugin file was empty when read. */
-export function isEmptyRead(error: GleanError): boolean {
-  const config =
-    error.code === ErrorCode.CONFIG_INVALID && error.issues?.length === 1 && error.issues[0]?.message === EMPTY_CONFIG;
-  return config || emptyPluginReads.has(error);
-}
+/** What a generation came to: the events of its switch (none when nothing changed), or the error an empty file held back. */
+export type GenerationOutcome = { readonly events: SwitchEvent[] } | { readonly heldBack: GleanError };
 
 /**
  * Applies the config and plugin files as they are now. Resolves with the events of the switch (none
  * when nothing changed), after every touched id has switched; rejects with the coded error of the
  * first failure (combined when several plugins failed) having switched nothing and stopped every
- * version it started. `holdEmpty`: a plugin file found empty stops the run before anything loads
- * (see {@link isEmptyRead}).
+ * version it started. `holdEmpty`: the config or a plugin file found empty (an editor truncates
+ * before it writes) stops the run before anything loads, and the error it would have been is
+ * resolved as `heldBack`, not thrown.
  */
-export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean): Promise<SwitchEvent[]> {
+export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean): Promise<GenerationOutcome> {
   const { registry, versions } = parts;
-  const config = await readConfig(parts.configPath);
+  let config: GleanConfig;
+  try {
+    config = await readConfig(parts.configPath);
+  } catch (error) {
+    const empty =
+      isGleanError(error, ErrorCode.CONFIG_INVALID) && error.issues?.[0]?.code === ConfigIssueCode.EMPTY_FILE;
+    if (holdEmpty && empty) return { heldBack: error };
+    throw error;
+  }
   const read = await readPlugins(config, parts.root, parts.requireIntegrity).catch((error: GleanError) => {
     if (error.id !== undefined) registry.record(error.id).loadError = error;
     throw error;
   });
   const empty = holdEmpty ? read.find((plugin) => plugin.empty) : undefined;
-  if (empty !== undefined) {
-    const error = pluginError(ErrorCode.LOAD_FAILED, empty.spec, 'the plugin file is empty');
-    emptyPluginReads.add(error);
-    throw error;
-  }
+  if (empty !== undefined)
+    return { heldBack: pluginError(ErrorCode.LOAD_FAILED, empty.spec, 'the plugin file is empty') };
   const loads = new Map(read.map(({ spec, load }) => [spec, load]));
   const diff = diffPlugins(
     registry.specs(),
@@ -73,7 +72,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     (spec) => registry.serving(spec.id)?.binding.pluginVersion.state === VersionState.FAILED,
   );
   const incoming = [...diff.added, ...diff.changed.map((change) => change.to), ...failedNow];
-  if (incoming.length === 0 && diff.removed.length === 0) return [];
+  if (incoming.length === 0 && diff.removed.length === 0) return { events: [] };
 
   const fresh = new Map<string, { version: PluginVersion; names: Set<string> }>();
   const plan: { spec: PluginSpec; version: PluginVersion }[] = [];
@@ -136,7 +135,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
       if (parts.closing()) throw parts.closedError();
       throw failures.length === 1 ? failures[0] : combined(failures);
     }
-    return commit(parts, plan, bindings, diff.removed);
+    return { events: commit(parts, plan, bindings, diff.removed) };
   } finally {
     for (const spec of incoming) registry.record(spec.id).loading = false;
     for (const { version } of fresh.values()) versions.settled(version);

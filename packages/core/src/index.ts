@@ -17,7 +17,9 @@ export { loadSymbol, release } from './load-symbol.js';
 export type { LoadSymbolOptions } from './load-symbol.js';
 export type { EnvOption, PluginOptions, ResourceLimits } from './config.js';
 export { ErrorCode, GleanError, isGleanError } from './errors.js';
-export type { ConfigIssue, GleanErrorOptions } from './errors.js';
+export type { GleanErrorOptions } from './errors.js';
+export { ConfigIssueCode } from './config.js';
+export type { ConfigIssue } from './config.js';
 export { GleanEvent } from './events.js';
 export type {
   CrashEvent,

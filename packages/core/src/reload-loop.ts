@@ -5,10 +5,11 @@ export const EMPTY_RETRY_MS = 50;
 
 /** What the loop runs and whom it tells. */
 export interface ReloadLoopParts {
-  /** Applies one change; `holdEmpty`: a plugin file found empty stops it before anything loads. */
-  apply(holdEmpty: boolean): Promise<void>;
-  /** Whether a failed run only found a file empty (an editor truncates before it writes). */
-  isEmptyRead(error: GleanError): boolean;
+  /**
+   * Applies one change. `holdEmpty`: the config or a plugin file found empty stops it before anything
+   * loads, and the error it would have been is resolved, not thrown.
+   */
+  apply(holdEmpty: boolean): Promise<GleanError | undefined>;
   /** close() began: no run starts, and what ends a run is not reported. */
   closing(): boolean;
   /** The error a reloadConfig() caller whose run never started rejects with once closed. */
@@ -65,13 +66,16 @@ export class ReloadLoop {
         this.#asked = false;
         this.#lastOutcome = undefined;
         try {
-          await parts.apply(!asked);
-          this.#endEmptyWait();
+          const heldBack = await parts.apply(!asked);
+          if (heldBack === undefined) this.#endEmptyWait();
+          else {
+            this.#lastOutcome = heldBack;
+            if (!parts.closing()) this.#seenEmpty();
+          }
         } catch (error) {
           this.#lastOutcome = error as GleanError;
           // close() ended the reload: a caller of reloadConfig() learns it from the rejection; no error to report.
           if (parts.closing()) continue;
-          if (!asked && this.#seenEmpty(error as GleanError)) continue;
           this.#endEmptyWait();
           parts.report(error as GleanError);
         }
@@ -91,15 +95,12 @@ export class ReloadLoop {
    * A file written in place is empty for a moment (truncated, not yet written). When a watcher's read
    * finds the config or a plugin file empty, look again EMPTY_RETRY_MS later, as reloadConfig() does:
    * that read reports what it finds. Reads for more events of the same write wait for the same look.
-   * Returns whether the error was held back.
    */
-  #seenEmpty(error: GleanError): boolean {
-    if (!this.#parts.isEmptyRead(error)) return false;
+  #seenEmpty(): void {
     this.#emptyRetry ??= setTimeout(() => {
       this.#emptyRetry = undefined;
       void this.schedule(true).catch(() => {});
     }, EMPTY_RETRY_MS);
-    return true;
   }
 
   /** A read found nothing empty, or its outcome was reported: no look again is due. */

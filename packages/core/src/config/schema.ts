@@ -1,0 +1,169 @@
+/**
+ * The zod schema of a config file as written, and the types it infers. Every check names what it
+ * expected and the offending value (`expected an integer from 1 to 256, received 0`); parse.ts turns
+ * what zod reports into config issues.
+ */
+import * as z from 'zod';
+import { integrityProblem } from '../integrity.js';
+import {
+  LIMIT_KEYS,
+  RESOURCE_LIMIT_RANGES,
+  type EnvOption,
+  type PluginOptions,
+  type ResourceLimits,
+} from './options.js';
+
+// setTimeout fires at once (with a warning) for delays above 2^31-1 ms, so no timeout may exceed it.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** How a value's type is named in messages: `null` and `array` apart from `object`. */
+export function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/** A zod error map naming the expectation and the offending value: `expected a positive number, received 0`. */
+function expecting(expected: string) {
+  return (issue: { readonly input?: unknown }): string =>
+    `expected ${expected}, received ${typeof issue.input === 'number' ? String(issue.input) : typeName(issue.input)}`;
+}
+
+function integer(min: number, max: number, expected: string) {
+  const error = expecting(expected);
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+const nonEmptyStringError = (issue: { readonly input?: unknown }): string =>
+  typeof issue.input === 'string'
+    ? 'expected a non-empty string, received ""'
+    : `expected string, received ${typeName(issue.input)}`;
+const nonEmptyString = z.string({ error: nonEmptyStringError }).min(1, { error: nonEmptyStringError });
+
+function numberFrom(min: number, max: number) {
+  const error = expecting(`a number from ${min} to ${max}`);
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
+const limit = (key: keyof ResourceLimits) =>
+  numberFrom(RESOURCE_LIMIT_RANGES[key].min, RESOURCE_LIMIT_RANGES[key].max).optional();
+
+const ResourceLimitsSchema = z.strictObject({
+  maxOldGenerationSizeMb: limit('maxOldGenerationSizeMb'),
+  maxYoungGenerationSizeMb: limit('maxYoungGenerationSizeMb'),
+  codeRangeSizeMb: limit('codeRangeSizeMb'),
+  stackSizeMb: limit('stackSizeMb'),
+});
+
+const IntegritySchema = z
+  .string({ error: (issue) => `expected string, received ${typeName(issue.input)}` })
+  .superRefine((value, context) => {
+    const problem = integrityProblem(value);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
+  });
+
+const ENV_EXPECTED = 'expected "inherit", "none" or an object of variables';
+
+// Checked by hand rather than as a union of an enum and a record: a union's error would list both branches' complaints.
+const EnvSchema = z.custom<EnvOption>().superRefine((value, context) => {
+  if (typeof value === 'string') {
+    if (value !== 'inherit' && value !== 'none')
+      context.addIssue({ code: 'custom', message: `${ENV_EXPECTED}, received ${JSON.stringify(value)}`, input: value });
+    return;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    context.addIssue({ code: 'custom', message: `${ENV_EXPECTED}, received ${typeName(value)}`, input: value });
+    return;
+  }
+  for (const [name, text] of Object.entries(value)) {
+    const problem = variableProblem(name, text);
+    if (problem === undefined) continue;
+    // A problem of the name is shown at the name, not at its value.
+    const params: IssueParams = { atKey: problem.startsWith('a variable name') };
+    context.addIssue({ code: 'custom', message: problem, path: [name], input: text, params });
+  }
+});
+
+/** What a custom check may tell parse.ts about its issue: `atKey`, that the key at its path is at fault, not the value. */
+export interface IssueParams {
+  readonly atKey?: boolean;
+}
+
+/** What is wrong with one variable of an `env` object, or `undefined`. */
+function variableProblem(name: string, value: unknown): string | undefined {
+  // The OS stores a variable as "NAME=value\0": a name cannot hold "=" or NUL, a value cannot hold NUL.
+  if (name === '') return 'a variable name cannot be empty';
+  if (/[=\0]/.test(name)) return 'a variable name cannot contain "=" or NUL';
+  if (typeof value !== 'string') {
+    const hint = typeof value === 'number' || typeof value === 'boolean' ? ' (put the value in quotes)' : '';
+    return `expected string, received ${typeName(value)}${hint}`;
+  }
+  return value.includes('\0') ? 'a value cannot contain NUL' : undefined;
+}
+
+const OPTIONS_SHAPE = {
+  threads: integer(1, 256, 'an integer from 1 to 256')
+    .optional()
+    .describe('worker threads for this version; default 1'),
+  timeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('per-call timeout in ms; default none'),
+  loadTimeoutMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('load timeout in ms; default 10000'),
+  drainTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('drain timeout in ms; default 30000'),
+  maxQueue: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer')
+    .optional()
+    .describe('calls waiting for a worker; default unlimited'),
+  concurrency: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer')
+    .optional()
+    .describe('calls in flight per worker; default unlimited'),
+  resourceLimits: ResourceLimitsSchema.optional().describe(
+    "Node's worker resourceLimits, merged key by key over defaults",
+  ),
+  integrity: IntegritySchema.optional().describe('SRI value(s) the plugin file must match; default none'),
+  env: EnvSchema.optional().describe(
+    '"inherit" (default), "none" or an object of variables; replaces, never merges with, defaults',
+  ),
+} satisfies Record<keyof PluginOptions, z.ZodType>;
+
+const PluginEntrySchema = z.strictObject({
+  id: nonEmptyString.describe('stable plugin id'),
+  file: nonEmptyString.describe("plugin file, relative to the config file's folder"),
+  name: nonEmptyString.describe('export name; "default" allowed'),
+  version: z
+    .string({
+      error: (issue) =>
+        `expected string, received ${typeName(issue.input)}${typeof issue.input === 'number' ? ' (put the version in quotes)' : ''}`,
+    })
+    .optional()
+    .describe('free-text version'),
+  ...OPTIONS_SHAPE,
+});
+
+/** The array form: plugin entries, nothing else. */
+export const ArrayFileSchema = z.array(PluginEntrySchema);
+
+/** The object form: `{ defaults?, plugins }`. */
+export const ObjectFileSchema = z.strictObject({
+  defaults: z.strictObject(OPTIONS_SHAPE).optional(),
+  plugins: z.array(PluginEntrySchema),
+});
+
+/** zod schema of the raw file: an array of plugin entries, or `{ defaults?, plugins }`. */
+export const ConfigFileSchema = z.union([ArrayFileSchema, ObjectFileSchema]);
+
+/** A config file that passed {@link ConfigFileSchema}, in either form. */
+export type RawConfigFile = z.infer<typeof ConfigFileSchema>;
+
+const OPTION_KEYS = Object.keys(OPTIONS_SHAPE);
+const ENTRY_KEYS = Object.keys(PluginEntrySchema.shape);
+const ROOT_KEYS = Object.keys(ObjectFileSchema.shape);
+
+/** The keys the schema allows in the object at `where`, for "did you mean" hints on an unknown key there. */
+export function knownKeysAt(where: readonly (string | number)[]): readonly string[] {
+  if (where.length === 0) return ROOT_KEYS; // only the object form has keys at the root
+  if (where.at(-1) === 'resourceLimits') return LIMIT_KEYS;
+  if (where.length === 1 && where[0] === 'defaults') return OPTION_KEYS;
+  return ENTRY_KEYS;
+}
