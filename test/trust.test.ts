@@ -7,6 +7,7 @@ import { symlink } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { Glean, type GleanError } from '@glean/core';
 import { hashForIntegrity } from '../packages/core/src/integrity.js';
+import { rejectionOf } from './helpers/faults.js';
 import { configMap, nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, type TempDir } from './helpers/index.js';
 
 const plugin = (tag: string): string =>
@@ -119,6 +120,8 @@ describe('integrity', () => {
     expect(await tag()).toBe('v1');
   });
 
+  const typed = (tag: string): string =>
+    `export const Tag = (): string => '${tag}';\nexport const Exit = (): never => process.exit(1);\n`;
   it.each([
     ['an ES module', 'tag.mjs', plugin],
     [
@@ -126,10 +129,14 @@ describe('integrity', () => {
       'tag.cjs',
       (tag: string): string => `module.exports = { Tag: () => '${tag}', Exit: () => process.exit(1) };\n`,
     ],
+    // On Node 22.22.3+ and 24.11.1+ tsx loads through module.registerHooks, in the worker's own thread.
+    ['a TypeScript ES module (.mts)', 'tag.mts', typed],
+    ['a TypeScript ES module (.ts, "type": "module")', 'esm/tag.ts', typed],
   ])(
     'restarts a crashed worker of %s on the checked bytes, not on a file changed since',
     async (_kind, file, source) => {
       const temp = await tempDir();
+      await temp.write('app/esm/package.json', { type: 'module' });
       await temp.write(`app/${file}`, source('v1'));
       const glean = await start(
         await temp.write('app/plugin.json', [
@@ -149,15 +156,23 @@ describe('integrity', () => {
     },
   );
 
-  it('runs the checked bytes of a TypeScript plugin through the TypeScript hooks', async () => {
-    const temp = await tempDir();
-    const source = "export const Tag = (): string => 'typed';\n";
-    await temp.write('app/tag.ts', source);
-    const glean = await start(
-      await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.ts', name: 'Tag', integrity: sri(source) }]),
-    );
-    expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('typed');
-  });
+  it.each(['tag.cts', 'tag.ts'])(
+    'refuses to pin CommonJS TypeScript (%s outside "type": "module"): tsx would compile the file on disk',
+    async (file) => {
+      const temp = await tempDir();
+      await temp.write(`app/${file}`, typed('v1'));
+      const glean = new Glean(
+        await temp.write('app/plugin.json', [{ id: 'T', file, name: 'Tag', integrity: sri(typed('v1')) }]),
+        { watch: false, logger: false },
+      );
+      onCleanup(() => glean.close());
+      const error = await rejectionOf(glean.loadConfig());
+      expect(error).toMatchObject({ code: 'GLEAN_LOAD_FAILED', id: 'T' });
+      expect(error.message.replaceAll(temp.dir, '<dir>').replaceAll(file, '<file>')).toMatchInlineSnapshot(
+        `"plugin "T" (<dir>/app/<file>): cannot import <dir>/app/<file>: integrity cannot pin a CommonJS TypeScript file (tsx compiles it from the file on disk, not from the checked bytes): make it an ES module (.mts, or "type": "module" in its package.json)"`,
+      );
+    },
+  );
 
   it('refuses a plugin without integrity under requireIntegrity', async () => {
     const temp = await tempDir();

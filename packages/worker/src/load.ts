@@ -68,6 +68,16 @@ export function pinSources(): (file: string, source: Uint8Array) => Promise<void
   return pinned;
 }
 
+/**
+ * Why a CommonJS TypeScript file (`.cts`, or `.ts` without `"type": "module"`) cannot be pinned: tsx
+ * compiles such a file from what it reads on disk, not from the source the hooks hand it. On Node
+ * 22.22.3+ and 24.11.1+, where tsx loads through `module.registerHooks`, the file on disk would run
+ * instead of the checked bytes; on older Node, tsx compiles the checked bytes as an ES module, which a
+ * CommonJS file is not.
+ */
+export const PINNED_COMMONJS_TYPESCRIPT =
+  'integrity cannot pin a CommonJS TypeScript file (tsx compiles it from the file on disk, not from the checked bytes): make it an ES module (.mts, or "type": "module" in its package.json)';
+
 /** The namespace object of an imported plugin module. */
 export type PluginModule = Readonly<Record<string, unknown>>;
 
@@ -77,6 +87,7 @@ export type PluginModule = Readonly<Record<string, unknown>>;
  * still come from disk.
  */
 export async function importPlugin(file: string, source?: Uint8Array): Promise<PluginModule> {
+  if (source !== undefined && isTypeScriptFile(file) && isCommonJS(file)) throw new Error(PINNED_COMMONJS_TYPESCRIPT);
   if (source !== undefined) await pinSources()(file, source);
   if (isTypeScriptFile(file)) await registerTypeScript();
   return (await import(pathToFileURL(file).href)) as PluginModule;

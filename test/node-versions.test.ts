@@ -1,0 +1,220 @@
+/**
+ * What differs between the supported Node versions (20.19+, 22, 24) where glean's behaviour is at
+ * stake: require() of ES modules from CommonJS plugins, who compiles TypeScript (tsx, not Node's own
+ * type stripping), values Node 22+ refuses to clone, and a host's stderr free of warnings. Each test
+ * asserts what holds on all three; a test branches on the Node version only where Node documents a
+ * different behaviour, and then says which.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Glean } from '@glean/core';
+import { hashForIntegrity } from '../packages/core/src/integrity.js';
+import { rejectionOf } from './helpers/faults.js';
+import { onCleanup, tempDir } from './helpers/index.js';
+
+const MAJOR = Number(process.versions.node.split('.')[0]);
+
+async function start(configPath: string): Promise<Glean> {
+  const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
+  onCleanup(() => glean.close());
+  await glean.loadConfig();
+  return glean;
+}
+
+describe('CommonJS plugins require() ES modules (on by default in 20.19+, 22.12+, 24)', () => {
+  it('a CommonJS plugin folder (index.js under "type": "commonjs") requires a local .mjs and an ES package', async () => {
+    const temp = await tempDir();
+    await temp.write('app/package.json', { type: 'commonjs' });
+    await temp.write('app/local.mjs', 'export const local = 1;\n');
+    await temp.write('app/tla.mjs', 'await Promise.resolve();\nexport const late = 2;\n');
+    await temp.write('app/node_modules/esm-only/package.json', {
+      name: 'esm-only',
+      type: 'module',
+      exports: './index.js',
+    });
+    await temp.write('app/node_modules/esm-only/index.js', "export const name = 'esm-only';\n");
+    await temp.write(
+      'app/index.js',
+      [
+        "const { local } = require('./local.mjs');",
+        "const { name } = require('esm-only');",
+        "exports.info = () => [name, local, typeof module.exports].join(':');",
+        "exports.late = () => require('./tla.mjs').late;",
+      ].join('\n'),
+    );
+    const glean = await start(
+      await temp.write('app/plugin.json', [
+        { id: 'info', file: 'index.js', name: 'info' },
+        { id: 'late', file: 'index.js', name: 'late' },
+      ]),
+    );
+    expect(await (await glean.reloadAndWatch<() => string>('info'))()).toBe('esm-only:1:object');
+    // An ES module with top-level await cannot be required on any of them: the plugin's own error, with Node's code.
+    const late = await glean.reloadAndWatch<() => number>('late');
+    expect(await rejectionOf(late(), Error)).toMatchObject({ code: 'ERR_REQUIRE_ASYNC_MODULE' });
+  });
+});
+
+describe('TypeScript plugins are compiled by tsx, not stripped by Node (which strips .ts itself on 22.18+ and 24)', () => {
+  it('loads what type stripping refuses: enums, namespaces, parameter properties, extensionless and .js specifiers, import = require', async () => {
+    const temp = await tempDir();
+    await temp.write('app/package.json', { type: 'module' });
+    await temp.write('app/scale.ts', 'export const scale = (x: number): number => x * 2;\n');
+    await temp.write('app/offset.ts', 'export const offset = (x: number): number => x + 1;\n');
+    await temp.write(
+      'app/measure.ts',
+      [
+        "import { scale } from './scale';",
+        "import { offset } from './offset.js';",
+        'enum Level { Low = 1, High = 10 }',
+        "namespace Units { export const unit = 'px'; }",
+        'class Meter { constructor(private readonly factor: number) {} read(x: number): number { return x * this.factor; } }',
+        'export const measure = (x: number): string => offset(scale(new Meter(Level.High).read(x))) + Units.unit;',
+      ].join('\n'),
+    );
+    await temp.write(
+      'app/legacy.cts',
+      "import path = require('node:path');\nexport = { base: (file: string): string => path.basename(file) };\n",
+    );
+    const glean = await start(
+      await temp.write('app/plugin.json', [
+        { id: 'measure', file: 'measure.ts', name: 'measure' },
+        { id: 'base', file: 'legacy.cts', name: 'base' },
+      ]),
+    );
+    expect(await (await glean.reloadAndWatch<(x: number) => string>('measure'))(3)).toBe('61px');
+    expect(await (await glean.reloadAndWatch<(file: string) => string>('base'))('/a/b.txt')).toBe('b.txt');
+  });
+
+  it("leaves a JavaScript plugin's .ts imports to Node: stripped where Node strips types, else an unknown extension", async () => {
+    const temp = await tempDir();
+    await temp.write('app/package.json', { type: 'module' });
+    await temp.write('app/half.ts', 'export const half = (x: number): number => x / 2;\n');
+    await temp.write('app/level.ts', 'export enum Level { High = 10 }\n');
+    await temp.write('app/erasable.mjs', "import { half } from './half.ts';\nexport const run = (x) => half(x);\n");
+    await temp.write('app/enum.mjs', "import { Level } from './level.ts';\nexport const run = () => Level.High;\n");
+    const configPath = await temp.write('app/plugin.json', [{ id: 'half', file: 'erasable.mjs', name: 'run' }]);
+    // Node documents type stripping as on by default from 22.18 and 23.6; process.features.typescript says whether it is.
+    const strips = Boolean((process.features as { typescript?: unknown }).typescript);
+    const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
+    onCleanup(() => glean.close());
+    if (strips) {
+      await glean.loadConfig();
+      expect(await (await glean.reloadAndWatch<(x: number) => number>('half'))(8)).toBe(4);
+    } else {
+      const error = await rejectionOf(glean.loadConfig());
+      expect(error.code).toBe('GLEAN_LOAD_FAILED');
+      expect(error.cause).toMatchObject({ code: 'ERR_UNKNOWN_FILE_EXTENSION' });
+    }
+    // An enum is not erasable: with stripping it is Node's ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX, not tsx compiling it.
+    await temp.write('app/plugin.json', [{ id: 'half', file: 'enum.mjs', name: 'run' }]);
+    const error = await rejectionOf(strips ? glean.reloadConfig() : glean.loadConfig());
+    expect(error.code).toBe('GLEAN_LOAD_FAILED');
+    expect(error.cause).toMatchObject({
+      code: strips ? 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' : 'ERR_UNKNOWN_FILE_EXTENSION',
+    });
+  });
+});
+
+describe('values Node 22+ refuses to clone (URL, URLSearchParams), which Node 20 copies as empty objects', () => {
+  const PLUGIN = [
+    "export const nested = () => ({ ok: 1, where: new URL('https://example.org/') });",
+    "export const params = () => new URLSearchParams('a=1');",
+    'export const echo = (value) => value;',
+    "export const Settings = { home: new URL('https://example.org/') };",
+    "export const alive = () => 'alive';",
+  ].join('\n');
+  const refuses = MAJOR >= 22;
+
+  it('a result or an argument: GLEAN_NOT_CLONEABLE naming its place on 22+, for that call alone', async () => {
+    const temp = await tempDir();
+    await temp.write('app/plugin.mjs', PLUGIN);
+    const glean = await start(
+      await temp.write(
+        'app/plugin.json',
+        ['nested', 'params', 'echo', 'alive'].map((name) => ({ id: name, file: 'plugin.mjs', name })),
+      ),
+    );
+    const nested = await glean.reloadAndWatch<() => unknown>('nested');
+    const params = await glean.reloadAndWatch<() => unknown>('params');
+    const echo = await glean.reloadAndWatch<(value: unknown) => unknown>('echo');
+    const alive = await glean.reloadAndWatch<() => string>('alive');
+    if (refuses) {
+      const result = await rejectionOf(nested());
+      expect(result.code).toBe('GLEAN_NOT_CLONEABLE');
+      expect(result.message).toContain('result.where ([object URL]) cannot be copied to the host');
+      expect((await rejectionOf(params())).message).toContain('result ([object URLSearchParams])');
+      const argument = await rejectionOf(echo([new URL('https://example.org/')]));
+      expect(argument.code).toBe('GLEAN_NOT_CLONEABLE');
+      expect(argument.message).toContain('args[0][0] ([object URL]) cannot be sent to the worker');
+    } else {
+      expect(await nested()).toEqual({ ok: 1, where: {} });
+      expect(await params()).toEqual({});
+      expect(await echo([new URL('https://example.org/')])).toEqual([{}]);
+    }
+    // Same worker, still serving: no crash, no restart.
+    expect(await alive()).toBe('alive');
+    expect(glean.status()['nested']).toMatchObject({ restarts: 0 });
+  });
+
+  it('a value export holding a URL: the load rejects GLEAN_NOT_CLONEABLE on 22+', async () => {
+    const temp = await tempDir();
+    await temp.write('app/plugin.mjs', PLUGIN);
+    const configPath = await temp.write('app/plugin.json', [{ id: 'S', file: 'plugin.mjs', name: 'Settings' }]);
+    if (refuses) {
+      const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
+      onCleanup(() => glean.close());
+      const error = await rejectionOf(glean.loadConfig());
+      expect(error.code).toBe('GLEAN_NOT_CLONEABLE');
+      expect(error.message).toContain('export "Settings" is a value that cannot be copied to the host');
+    } else {
+      const glean = await start(configPath);
+      expect((await glean.reloadAndWatch<{ home: unknown }>('S')).value).toEqual({ home: {} });
+    }
+  });
+});
+
+const CORE = pathToFileURL(fileURLToPath(new URL('../packages/core/dist/index.js', import.meta.url))).href;
+
+describe("a host's stderr on this Node", () => {
+  it('stays empty (no deprecation or experimental warning) with JavaScript and TypeScript plugins, pinned and not, watched', async () => {
+    const temp = await tempDir();
+    const pinnedJs = "export const js = () => 'js';\n";
+    const pinnedTs = "export const ts = (): string => 'mts';\n";
+    await temp.write('app/js.mjs', pinnedJs);
+    await temp.write('app/ts.mts', pinnedTs);
+    await temp.write('app/legacy.cjs', "exports.cjs = () => 'cjs';\n");
+    await temp.write('app/typed.ts', "enum Kind { Typed = 'typed' }\nexport const typed = (): string => Kind.Typed;\n");
+    await temp.write('app/plugin.json', [
+      { id: 'js', file: 'js.mjs', name: 'js', integrity: hashForIntegrity(Buffer.from(pinnedJs)) },
+      { id: 'ts', file: 'ts.mts', name: 'ts', integrity: hashForIntegrity(Buffer.from(pinnedTs)) },
+      { id: 'cjs', file: 'legacy.cjs', name: 'cjs' },
+      { id: 'typed', file: 'typed.ts', name: 'typed' },
+    ]);
+    const host = await temp.write(
+      'host.mjs',
+      [
+        `import { Glean } from ${JSON.stringify(CORE)};`,
+        `const glean = new Glean('app/plugin.json');`,
+        `await glean.loadConfig();`,
+        `const out = [];`,
+        `for (const id of ['js', 'ts', 'cjs', 'typed']) out.push(await (await glean.reloadAndWatch(id))());`,
+        `console.log(out.join(' '));`,
+        `await glean.close();`,
+      ].join('\n'),
+    );
+    // --trace-deprecation: should a warning appear, stderr says where it came from.
+    const outcome = await new Promise<{ error: Error | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--trace-deprecation', host],
+        { cwd: temp.dir, encoding: 'utf8', timeout: 20_000 },
+        (error, stdout, stderr) => resolve({ error, stdout, stderr }),
+      );
+    });
+    expect(outcome.stderr).toBe('');
+    expect(outcome.error).toBeNull();
+    expect(outcome.stdout).toBe('js mts cjs typed\n');
+  });
+});
