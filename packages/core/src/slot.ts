@@ -242,12 +242,10 @@ export class Slot {
    */
   async warm(options: PrepareOptions, timeoutMs: number): Promise<void> {
     await this.#greeting(timeoutMs);
-    if (options.typescript || options.pinned)
-      await this.#race(
-        () => this.#control.prepare(options),
-        timeoutMs,
-        `module hooks not ready within ${timeoutMs} ms`,
-      );
+    // Always a round trip, hooks or not: the first message a thread receives on a port costs it
+    // milliseconds of one-time setup (on Node 24, loading undici for MessageEvent: 30 ms of CPU,
+    // bench/reload.mjs), which a spare pays now rather than inside the next reload's load().
+    await this.#race(() => this.#control.prepare(options), timeoutMs, `module hooks not ready within ${timeoutMs} ms`);
   }
 
   /**
