@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ErrorCode, Glean, GleanError, type Handle } from '@glean/core';
-import { onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { onCleanup, ownedTempDir, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
 
 const RUNS = Number(process.env['GLEAN_PROPERTY_RUNS'] ?? 6);
 const LENGTH = Number(process.env['GLEAN_PROPERTY_LENGTH'] ?? 8);
@@ -160,15 +160,22 @@ const onHostUnhandled = (reason: unknown): void => void hostUnhandled.push(reaso
 
 beforeAll(async () => {
   process.on('unhandledRejection', onHostUnhandled);
-  const temp = await tempDir();
-  await temp.write('p.mjs', pluginSource('probe'));
-  const configPath = await temp.write('plugin.json', [{ id: 'P', file: 'p.mjs', name: 'Plugin' }]);
-  const before = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-  await glean.loadConfig();
-  threadsPerWorker = threadCount() - before;
-  await glean.close();
-  await threadsBackTo(before);
+  const { temp, remove } = await ownedTempDir();
+  try {
+    await temp.write('p.mjs', pluginSource('probe'));
+    const configPath = await temp.write('plugin.json', [{ id: 'P', file: 'p.mjs', name: 'Plugin' }]);
+    const before = threadCount();
+    const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
+    try {
+      await glean.loadConfig();
+      threadsPerWorker = threadCount() - before;
+    } finally {
+      await glean.close();
+    }
+    await threadsBackTo(before);
+  } finally {
+    await remove();
+  }
 });
 afterAll(() => {
   process.off('unhandledRejection', onHostUnhandled);

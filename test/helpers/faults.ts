@@ -14,7 +14,7 @@ export function failOnHostUnhandledRejections(): void {
   afterEach(() => {
     expect(seen.splice(0)).toEqual([]);
   });
-  // After the last test's cleanups too (after-hooks run in reverse: this file's afterEach runs before the Glean closes).
+  // After the last test's cleanups too: they run after afterEach hooks, so a rejection while a Glean closes comes later.
   afterAll(() => {
     expect(seen).toEqual([]);
     process.off('unhandledRejection', onUnhandled);

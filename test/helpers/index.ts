@@ -1,13 +1,14 @@
 /**
- * Test helpers: temp folders with real files, waiting on events with timeouts, and the OS thread
- * count of this process. Every folder a test makes is removed after it.
+ * Test helpers: temp folders with real files, cleanups that run after the current test, waiting on
+ * events with timeouts, and the OS thread count of this process. Every folder a test makes is removed
+ * after it.
  */
 import { mkdtemp, rename, rm, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { EventEmitter } from 'node:events';
-import { afterEach } from 'vitest';
+import { onTestFinished, TestRunner } from 'vitest';
 
 export interface TempDir {
   readonly dir: string;
@@ -19,21 +20,51 @@ export interface TempDir {
   replace(relative: string, content: unknown): Promise<string>;
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, even after one failed (temp folders are removed last); the first failure is reported.
-  const failures: unknown[] = [];
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => failures.push(error));
-  if (failures.length > 0) throw failures[0];
-});
+/** Each running test's temp folders. */
+const foldersOf = new WeakMap<object, string[]>();
 
-/** A fresh folder under the OS temp folder, removed after the current test. */
-export async function tempDir(): Promise<TempDir> {
-  const dir = await mkdtemp(join(tmpdir(), 'glean-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+/**
+ * The current test's temp folders. The first call in a test registers their removal: vitest runs a
+ * test's onTestFinished hooks as a stack, so that first hook runs last, after every cleanup the test
+ * registers through these helpers. Throws, naming `what`, outside a test (a describe body, beforeAll).
+ */
+function foldersOfCurrentTest(what: string): string[] {
+  const test = TestRunner.getCurrentTest();
+  if (test === undefined)
+    throw new Error(
+      `${what} runs after the current test, but no test is running: in beforeAll use sharedGlean() or ownedTempDir()`,
+    );
+  let folders = foldersOf.get(test);
+  if (folders === undefined) {
+    const mine: string[] = [];
+    folders = mine;
+    foldersOf.set(test, mine);
+    onTestFinished(async () => {
+      foldersOf.delete(test); // a retry starts afresh
+      await Promise.all(mine.splice(0).map(removeFolder));
+    });
+  }
+  return folders;
+}
+
+/**
+ * Runs `cleanup` after the current test (its afterEach hooks included), even a failing one. Cleanups
+ * run in reverse order of registration (vitest runs onTestFinished hooks as a stack, whatever
+ * `sequence.hooks` says), each one even after another failed, the test failing with every error; the
+ * test's temp folders are removed after all of them. Callable in a test and in beforeEach/afterEach.
+ */
+export function onCleanup(cleanup: () => Promise<unknown> | unknown): void {
+  foldersOfCurrentTest('onCleanup()');
+  onTestFinished(async () => {
+    await cleanup();
+  });
+}
+
+/** `dir` as a TempDir. */
+function tempDirAt(dir: string): TempDir {
   const text = (content: unknown): string => (typeof content === 'string' ? content : JSON.stringify(content, null, 2));
   let counter = 0;
-  const temp: TempDir = {
+  return {
     dir,
     path: (relative) => join(dir, relative),
     async write(relative, content) {
@@ -50,14 +81,23 @@ export async function tempDir(): Promise<TempDir> {
       return file;
     },
   };
-  return temp;
 }
 
-/** Runs `cleanup` after the current test, before temp folders are removed. */
-export function onCleanup(cleanup: () => Promise<unknown> | unknown): void {
-  cleanups.push(async () => {
-    await cleanup();
-  });
+const makeTempFolder = (): Promise<string> => mkdtemp(join(tmpdir(), 'glean-test-'));
+const removeFolder = (dir: string): Promise<void> => rm(dir, { recursive: true, force: true });
+
+/** A fresh folder under the OS temp folder, removed after the current test and after all its cleanups. */
+export async function tempDir(): Promise<TempDir> {
+  const folders = foldersOfCurrentTest('tempDir()');
+  const dir = await makeTempFolder();
+  folders.push(dir);
+  return tempDirAt(dir);
+}
+
+/** A folder made now, and its removal: for a folder whose life is not one test's (beforeAll, sharedGlean()). */
+export async function ownedTempDir(): Promise<{ temp: TempDir; remove(): Promise<void> }> {
+  const dir = await makeTempFolder();
+  return { temp: tempDirAt(dir), remove: () => removeFolder(dir) };
 }
 
 /** OS threads of this process (`Threads:` in /proc/self/status). */
