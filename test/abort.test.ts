@@ -5,9 +5,10 @@
  * is the documented way to bound it. An aborted call that has not reached a worker never runs.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, withOptions, type CrashEvent } from '@glean/core';
+import { ErrorCode, withOptions, type CrashEvent } from '@glean/core';
 import { CRASH_LIMIT } from '@glean/core/limits';
-import { nextEvent, onCleanup, tempDir, threadCount, type Entry } from './helpers/index.js';
+import { nextEvent, type Entry } from './helpers/index.js';
+import { startGlean } from './helpers/glean.js';
 import {
   expectThreadsBackAfterClose,
   failOnHostUnhandledRejections,
@@ -42,18 +43,16 @@ interface Calc {
 async function setup(options: Record<string, unknown> = {}) {
   // A short drain: a call left running in the worker would otherwise hold close() for the default 30 s.
   options = { drainTimeoutMs: 500, ...options };
-  const temp = await tempDir();
-  await temp.write('plugin.mjs', PLUGIN);
   const entries: Entry[] = [
     { id: 'Never', file: 'plugin.mjs', name: 'never', ...options },
     { id: 'Runs', file: 'plugin.mjs', name: 'runCount', ...options },
     { id: 'Calc', file: 'plugin.mjs', name: 'Calc', ...options },
   ];
-  const configPath = await temp.write('glean.json', entries);
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
+  const { glean, baseline } = await startGlean({
+    files: { 'plugin.mjs': PLUGIN },
+    config: entries,
+    configName: 'glean.json',
+  });
   const never = await glean.reloadAndWatch<() => Promise<never>>('Never');
   const runs = await glean.reloadAndWatch<() => number>('Runs');
   const calc = await glean.reloadAndWatch<Calc>('Calc');
@@ -187,23 +186,19 @@ describe('withOptions() and what it is given', () => {
 
 /** A Glean over a plugin whose calls keep its worker busy (`spin`) or stuck (`hang`); closed after the test. */
 async function busySetup() {
-  const temp = await tempDir();
-  await temp.write(
-    'busy.mjs',
-    `import { threadId } from 'node:worker_threads';
+  const { glean } = await startGlean({
+    files: {
+      'busy.mjs': `import { threadId } from 'node:worker_threads';
 export const Busy = {
   threadId() { return threadId; },
   spin(ms) { const end = Date.now() + ms; while (Date.now() < end); return 'spun'; },
   hang() { for (;;); },
 };
 `,
-  );
-  const configPath = await temp.write('glean.json', [
-    { id: 'Busy', file: 'busy.mjs', name: 'Busy', drainTimeoutMs: 500 },
-  ]);
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
+    },
+    config: [{ id: 'Busy', file: 'busy.mjs', name: 'Busy', drainTimeoutMs: 500 }],
+    configName: 'glean.json',
+  });
   const handle = await glean.reloadAndWatch<{ threadId(): number; spin(ms: number): string; hang(): never }>('Busy');
   return { glean, handle };
 }

@@ -7,21 +7,13 @@
  * test/config.test.ts pins how readConfig words each config problem; this file shows what a running
  * Glean does with them.
  */
-import { mkdir, mkdtemp, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, type GleanError, type Handle } from '@glean/core';
-import {
-  nextEvent,
-  onCleanup,
-  tempDir,
-  threadCount,
-  threadsBackTo,
-  type Entry,
-  type TempDir,
-} from './helpers/index.js';
-import { rejectionOf } from './helpers/faults.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, type Glean, type GleanError, type Handle } from '@glean/core';
+import { nextEvent, tempDir, threadCount, threadsBackTo, type Entry, type TempDir } from './helpers/index.js';
+import { rejectionOf } from './helpers/errors.js';
+import { sharedGlean, startGlean } from './helpers/glean.js';
 
 const GREET = (tag: string): string => `
 import { threadId } from 'node:worker_threads';
@@ -42,20 +34,13 @@ describe('a bad config while plugins serve changes nothing', () => {
   let thread = 0;
   let serving = 0;
 
+  const suite = sharedGlean({ files: { 'greet.mjs': GREET('v1') }, config: good });
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'glean-bad-config-'));
-    configPath = join(dir, 'plugin.json');
-    await writeFile(join(dir, 'greet.mjs'), GREET('v1'));
-    await writeFile(configPath, JSON.stringify(good));
-    glean = new Glean(configPath, { watch: false, logger: false });
-    await glean.loadConfig();
+    ({ glean, configPath } = suite);
+    dir = suite.temp.dir;
     greet = await glean.reloadAndWatch('G');
     thread = await (await glean.reloadAndWatch<() => number>('T'))();
     serving = threadCount();
-  });
-  afterAll(async () => {
-    await glean?.close();
-    if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
 
   /** Puts the good config file back, whatever the case made of its path. */
@@ -197,9 +182,7 @@ describe('a first load from a bad config path rejects and starts nothing', () =>
     const temp = await tempDir();
     await temp.write('greet.mjs', GREET('v1'));
     await makeIt(temp);
-    const baseline = threadCount();
-    const glean = new Glean(temp.path('plugin.json'), { watch: false, logger: false });
-    onCleanup(() => glean.close());
+    const { glean, baseline } = await startGlean({ temp, configPath: temp.path('plugin.json'), load: false });
     const error = await rejectionOf(glean.loadConfig());
     expect(error.code).toBe(code);
     expect(error.message).toContain(`config ${temp.path('plugin.json')} is`);
@@ -218,15 +201,13 @@ describe('a bad plugin file while plugins serve changes nothing', () => {
   }
 
   async function serving(): Promise<Serving> {
-    const temp = await tempDir();
-    await temp.write('greet.mjs', GREET('v1'));
-    const configPath = await temp.write('plugin.json', [
-      { id: 'G', file: 'greet.mjs', name: 'Greet' },
-      { id: 'T', file: 'greet.mjs', name: 'whichThread' },
-    ]);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean, temp } = await startGlean({
+      files: { 'greet.mjs': GREET('v1') },
+      config: [
+        { id: 'G', file: 'greet.mjs', name: 'Greet' },
+        { id: 'T', file: 'greet.mjs', name: 'whichThread' },
+      ],
+    });
     const greet = await glean.reloadAndWatch<(name: string) => string>('G');
     const thread = await (await glean.reloadAndWatch<() => number>('T'))();
     return { temp, glean, greet, thread, serving: threadCount() };
@@ -356,12 +337,10 @@ describe('an export whose kind changes between versions is refused, and the runn
         object: 'export const Api = { run() { return "v1"; } };',
         value: 'export const Api = { run: "v1" };',
       }[from];
-      const temp = await tempDir();
-      await temp.write('api.mjs', first);
-      const configPath = await temp.write('plugin.json', [{ id: 'Api', file: 'api.mjs', name: 'Api', version: '1' }]);
-      const glean = new Glean(configPath, { watch: false, logger: false });
-      onCleanup(() => glean.close());
-      await glean.loadConfig();
+      const { glean, temp } = await startGlean({
+        files: { 'api.mjs': first },
+        config: [{ id: 'Api', file: 'api.mjs', name: 'Api', version: '1' }],
+      });
       // The handle's type follows the export's; here the kind is the test's parameter.
       const api: unknown = await glean.reloadAndWatch('Api');
       const read = async (): Promise<unknown> =>
@@ -389,12 +368,10 @@ describe('an export whose kind changes between versions is refused, and the runn
   );
 
   it('an id removed and added back with another kind: the new kind serves new handles, an old handle rejects GLEAN_KIND_CHANGED', async () => {
-    const temp = await tempDir();
-    await temp.write('api.mjs', 'export function Fn() { return "fn"; }\nexport const Limit = 42;\n');
-    const configPath = await temp.write('plugin.json', [{ id: 'Api', file: 'api.mjs', name: 'Fn' }]);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean, temp } = await startGlean({
+      files: { 'api.mjs': 'export function Fn() { return "fn"; }\nexport const Limit = 42;\n' },
+      config: [{ id: 'Api', file: 'api.mjs', name: 'Fn' }],
+    });
     const old = await glean.reloadAndWatch<() => string>('Api');
     expect(await old()).toBe('fn');
 

@@ -7,10 +7,12 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, type CrashEvent } from '@glean/core';
+import { ErrorCode, type Glean, GleanError, type CrashEvent } from '@glean/core';
 import { LIVENESS_GRACE_MS } from '@glean/core/limits';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
-import { failOnHostUnhandledRejections, faultySetup, rejectionOf, settledWithin } from './helpers/faults.js';
+import { nextEvent, onCleanup, threadCount, threadsBackTo, until } from './helpers/index.js';
+import { failOnHostUnhandledRejections, faultySetup, settledWithin } from './helpers/faults.js';
+import { rejectionOf } from './helpers/errors.js';
+import { startGlean } from './helpers/glean.js';
 
 failOnHostUnhandledRejections();
 
@@ -19,12 +21,14 @@ async function gleanOver(
   source: string,
   options: Record<string, unknown>,
 ): Promise<{ glean: Glean; baseline: number; path(relative: string): string }> {
-  const temp = await tempDir();
-  await temp.write('plugin.mjs', source);
-  const configPath = await temp.write('glean.json', [{ id: 'P', file: 'plugin.mjs', name: 'Plugin', ...options }]);
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  // No thread outlives the test: the stuck one exits once its system call returns.
+  const { glean, baseline, temp } = await startGlean({
+    files: { 'plugin.mjs': source },
+    config: [{ id: 'P', file: 'plugin.mjs', name: 'Plugin', ...options }],
+    configName: 'glean.json',
+    load: false,
+  });
+  // No thread outlives the test: the stuck one exits once its system call returns. (Runs before
+  // startGlean's own close(), which then returns the same promise.)
   onCleanup(async () => {
     await glean.close();
     await threadsBackTo(baseline);

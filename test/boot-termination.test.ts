@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean } from '@glean/core';
-import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
+import { ErrorCode } from '@glean/core';
+import { tempDir, threadCount, threadsBackTo } from './helpers/index.js';
+import { gleanOver } from './helpers/glean.js';
 
 describe('a version whose load fails while some of its workers still boot', () => {
   it('leaves no thread behind and does not abort the host, load after load', async () => {
@@ -9,8 +10,7 @@ describe('a version whose load fails while some of its workers still boot', () =
     const configPath = await temp.write('glean.json', [{ id: 'P', file: 'bad.mjs', name: 'P', threads: 16 }]);
     const baseline = threadCount();
     for (let i = 0; i < 10; i++) {
-      const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-      onCleanup(() => glean.close());
+      const glean = gleanOver(configPath, { prewarm: false });
       await expect(glean.loadConfig()).rejects.toMatchObject({ code: ErrorCode.LOAD_FAILED });
       await glean.close();
     }

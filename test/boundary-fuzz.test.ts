@@ -11,9 +11,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ErrorCode, Glean, GleanError } from '@glean/core';
-import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
+import { ErrorCode, GleanError } from '@glean/core';
+import { threadsBackTo } from './helpers/index.js';
 import { failOnHostUnhandledRejections } from './helpers/faults.js';
+import { startGlean } from './helpers/glean.js';
 
 const RUNS = Number(process.env['GLEAN_FUZZ_RUNS'] ?? 25);
 const SEED = process.env['GLEAN_FUZZ_SEED'] === undefined ? undefined : Number(process.env['GLEAN_FUZZ_SEED']);
@@ -144,19 +145,16 @@ async function outcome(call: Promise<unknown>, ms = 5000): Promise<{ value: unkn
 
 describe('the worker-to-host boundary under random messages from plugin code', () => {
   it('keeps the host alive, the healthy plugin answering and every call settled with a documented code', async () => {
-    const temp = await tempDir();
-    await temp.write('attacker.mjs', ATTACKER);
-    await temp.write('healthy.mjs', HEALTHY);
-    const configPath = await temp.write('glean.json', [
-      { id: 'Attack', file: 'attacker.mjs', name: 'attack', threads: 2 },
-      { id: 'Reach', file: 'attacker.mjs', name: 'reach', threads: 2 },
-      { id: 'Echo', file: 'attacker.mjs', name: 'echo', threads: 2 },
-      { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
-    ]);
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean, baseline } = await startGlean({
+      files: { 'attacker.mjs': ATTACKER, 'healthy.mjs': HEALTHY },
+      config: [
+        { id: 'Attack', file: 'attacker.mjs', name: 'attack', threads: 2 },
+        { id: 'Reach', file: 'attacker.mjs', name: 'reach', threads: 2 },
+        { id: 'Echo', file: 'attacker.mjs', name: 'echo', threads: 2 },
+        { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
+      ],
+      configName: 'glean.json',
+    });
     const attack = await glean.reloadAndWatch<(ops: unknown[]) => number>('Attack');
     const echo = await glean.reloadAndWatch<(value: string) => string>('Echo');
     const healthy = await glean.reloadAndWatch<(value: string) => string>('Healthy');

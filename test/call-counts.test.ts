@@ -3,9 +3,9 @@
  * method the export lacks, an id no longer configured, an export of another kind, a released handle.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, type Handle } from '@glean/core';
-import { onCleanup, tempDir } from './helpers/index.js';
-import { rejectionOf } from './helpers/faults.js';
+import { ErrorCode, type Handle } from '@glean/core';
+import { rejectionOf } from './helpers/errors.js';
+import { startGlean } from './helpers/glean.js';
 
 const calc = `export const calc = { add(a, b) { return a + b; } };
 export function add(a, b) { return a + b; }
@@ -13,12 +13,11 @@ export function add(a, b) { return a + b; }
 
 describe('call counts', () => {
   it('counts every call through an id’s handles, and every rejection, whatever refused it', async () => {
-    const temp = await tempDir();
-    await temp.write('calc.mjs', calc);
-    const configPath = await temp.write('plugin.json', [{ id: 'Calc', file: 'calc.mjs', name: 'calc' }]);
-    const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean, temp } = await startGlean({
+      files: { 'calc.mjs': calc },
+      config: [{ id: 'Calc', file: 'calc.mjs', name: 'calc' }],
+      prewarm: false,
+    });
     const live = await glean.reloadAndWatch<{ add(a: number, b: number): number; missing(): void }>('Calc');
     const pinned = await glean.reload<{ add(a: number, b: number): number }>('Calc');
 

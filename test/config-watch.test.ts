@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Glean, type GleanError, type ReloadEvent } from '@glean/core';
-import {
-  configMap,
-  nextEvent,
-  onCleanup,
-  tempDir,
-  threadCount,
-  threadsBackTo,
-  until,
-  type TempDir,
-} from './helpers/index.js';
+import type { Glean, GleanError, ReloadEvent } from '@glean/core';
+import { configMap, nextEvent, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { gleanOver, startGlean } from './helpers/glean.js';
 
 const plugin = (tag: string): string => `export const Greet = (name) => '${tag}:' + name;\n`;
 const entry = (file: string): object[] => [{ id: 'G', file, name: 'Greet' }];
@@ -21,8 +13,7 @@ async function watching(
   configPath: string,
   options: ConstructorParameters<typeof Glean>[1] = {},
 ): Promise<{ glean: Glean; greet: (name: string) => Promise<string> }> {
-  const glean = new Glean(configPath, { logger: false, ...options });
-  onCleanup(() => glean.close());
+  const glean = gleanOver(configPath, { watch: true, ...options });
   await glean.loadConfig();
   return { glean, greet: await glean.reloadAndWatch<(name: string) => Promise<string>>('G') };
 }
@@ -125,9 +116,7 @@ describe('a config found empty', () => {
   it('rejects reloadConfig() and is reported at once, since the caller asked for this read', async () => {
     const temp = await tempDir();
     await plugins(temp);
-    const glean = new Glean(await temp.write('plugin.json', entry('one.mjs')), { watch: false, logger: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean } = await startGlean({ temp, config: entry('one.mjs') });
     const errors: GleanError[] = [];
     glean.on('error', (error) => errors.push(error));
     await temp.write('plugin.json', '');

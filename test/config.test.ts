@@ -1,7 +1,6 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import {
   DEFAULT_PLUGIN_OPTIONS,
   parseConfig,
@@ -10,15 +9,13 @@ import {
   type PluginOptions,
 } from '../packages/core/src/config.js';
 import { ErrorCode, GleanError } from '../packages/core/src/errors.js';
+import { tempDir } from './helpers/index.js';
+import { rejectionOf } from './helpers/errors.js';
 
 let dir: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'glean-config-'));
-});
-
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = (await tempDir()).dir; // removed after the test
 });
 
 /** Writes `content` (text as is, anything else as pretty JSON) to `name` under the temp folder; returns its path. */
@@ -30,13 +27,8 @@ async function write(name: string, content: unknown): Promise<string> {
 }
 
 /** The GleanError readConfig rejects with for `file`. */
-async function readError(file: string): Promise<GleanError> {
-  const error = await readConfig(file).then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(GleanError);
-  return error as GleanError;
+function readError(file: string): Promise<GleanError> {
+  return rejectionOf(readConfig(file), GleanError);
 }
 
 /** The GleanError readConfig rejects with for a plugin.json holding `content`. */

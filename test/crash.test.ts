@@ -4,17 +4,18 @@
  * a `crash` event says what happened, and close() leaves no thread behind.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { ErrorCode, GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
 import { CRASH_LIMIT } from '@glean/core/limits';
-import { nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, until } from './helpers/index.js';
+import { nextEvent, tempDir, threadsBackTo, until } from './helpers/index.js';
 import {
   expectThreadsBackAfterClose,
   failOnHostUnhandledRejections,
   faultySetup,
   recordEvents,
-  rejectionOf,
   type FaultySetup,
 } from './helpers/faults.js';
+import { rejectionOf } from './helpers/errors.js';
+import { startGlean } from './helpers/glean.js';
 
 failOnHostUnhandledRejections();
 
@@ -184,12 +185,12 @@ describe('a crash loop', () => {
 
 describe('a worker that dies while it loads', () => {
   it('fails loadConfig with GLEAN_LOAD_FAILED when the plugin exits while imported, emits no crash for a version that never served, and leaves no thread', async () => {
-    const temp = await tempDir();
-    await temp.write('exits.mjs', 'process.exit(3);\nexport const Faulty = {};\n');
-    const configPath = await temp.write('glean.json', [{ id: 'Faulty', file: 'exits.mjs', name: 'Faulty' }]);
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
+    const { glean, baseline } = await startGlean({
+      files: { 'exits.mjs': 'process.exit(3);\nexport const Faulty = {};\n' },
+      config: [{ id: 'Faulty', file: 'exits.mjs', name: 'Faulty' }],
+      configName: 'glean.json',
+      load: false,
+    });
     const crashes = recordEvents(glean, 'crash');
 
     const error = await rejectionOf(glean.loadConfig());

@@ -7,17 +7,24 @@
  * is back where it was.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type Glean, GleanError, type CrashEvent, type ReloadEvent, type RetireEvent } from '@glean/core';
+import {
+  ErrorCode,
+  GleanError,
+  type GleanOptions,
+  type CrashEvent,
+  type ReloadEvent,
+  type RetireEvent,
+} from '@glean/core';
 import { CRASH_LIMIT } from '@glean/core/limits';
-import { nextEvent, onCleanup, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { nextEvent, onCleanup, threadsBackTo, until } from './helpers/index.js';
 import {
   expectThreadsBackAfterClose,
   failOnHostUnhandledRejections,
   faultySetup,
   recordEvents,
-  rejectionOf as rejectionOfKind,
   type FaultySetup,
 } from './helpers/faults.js';
+import { rejectionOf, stable } from './helpers/errors.js';
 
 failOnHostUnhandledRejections();
 
@@ -80,13 +87,8 @@ export const Faulty = {
 type Setup = FaultySetup<FaultyApi>;
 
 /** A Glean serving the faulty plugin (with `options`) and a healthy one, each in a worker of its own. */
-const setup = (
-  options: Record<string, unknown> = {},
-  gleanOptions: ConstructorParameters<typeof Glean>[1] = {},
-): Promise<Setup> => faultySetup<FaultyApi>(FAULTY, options, gleanOptions);
-
-/** What `promise` rejected with: a plugin's own error arrives as the `Error` it threw, so any `Error` will do here. */
-const rejectionOf = (promise: Promise<unknown>): ReturnType<typeof rejectionOfKind> => rejectionOfKind(promise, Error);
+const setup = (options: Record<string, unknown> = {}, gleanOptions: GleanOptions = {}): Promise<Setup> =>
+  faultySetup<FaultyApi>(FAULTY, options, gleanOptions);
 
 /**
  * Calls the healthy plugin every few milliseconds until stopped, so a fault elsewhere is seen to
@@ -128,9 +130,6 @@ function healthyTraffic(healthy: Setup['healthy']): { stop(): Promise<number> } 
   };
 }
 
-/** The temp folder replaced by `<dir>`, for inline snapshots. */
-const stable = (error: Error, temp: TempDir): string => error.message.replaceAll(temp.dir, '<dir>');
-
 describe('a plugin that throws or rejects with something that is not an Error', () => {
   const cases: [string, Thrown, unknown, string][] = [
     ['undefined', 'undefined', undefined, 'undefined'],
@@ -150,13 +149,13 @@ describe('a plugin that throws or rejects with something that is not an Error', 
         const thread = await s.faulty.threadId();
         const traffic = healthyTraffic(s.healthy);
 
-        const error = await rejectionOf(s.faulty[how](what));
+        const error = await rejectionOf(s.faulty[how](what), Error);
         expect(error).toBeInstanceOf(GleanError);
         expect(error.code).toBe(ErrorCode.PLUGIN_THREW);
         expect(error.id).toBe('Faulty');
         expect(error.file).toBe(s.temp.path('faulty.mjs'));
         expect(error.thrown).toEqual(thrown);
-        expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs) threw a non-Error value: ${shown}`);
+        expect(stable(error, s.temp.dir)).toBe(`plugin "Faulty" (<dir>/faulty.mjs) threw a non-Error value: ${shown}`);
 
         // A throw is the plugin's answer, not a crash: same worker, no restart, no crash event.
         expect(await s.faulty.threadId()).toBe(thread);
@@ -174,7 +173,7 @@ describe('a plugin that throws or rejects with something that is not an Error', 
   it('rejects with an Error carrying a code: the caller gets that error, and the same worker serves on', async () => {
     const s = await setup();
     const thread = await s.faulty.threadId();
-    const error = await rejectionOf(s.faulty.rejectValue('error'));
+    const error = await rejectionOf(s.faulty.rejectValue('error'), Error);
     expect(error).not.toBeInstanceOf(GleanError);
     expect(error).toMatchObject({ name: 'QuotaError', message: 'over quota', code: 'E_QUOTA', limit: 10 });
     expect(await s.faulty.threadId()).toBe(thread);
@@ -252,11 +251,13 @@ describe('arguments and results that cannot be cloned', () => {
       const thread = await s.faulty.threadId();
       const receivedBefore = await s.faulty.received();
 
-      const error = await rejectionOf(s.faulty.echo(argument));
+      const error = await rejectionOf(s.faulty.echo(argument), Error);
       expect(error).toBeInstanceOf(GleanError);
       expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
       expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
-      expect(stable(error, s.temp)).toBe(`plugin "Faulty" (<dir>/faulty.mjs): ${path} cannot be sent to the worker`);
+      expect(stable(error, s.temp.dir)).toBe(
+        `plugin "Faulty" (<dir>/faulty.mjs): ${path} cannot be sent to the worker`,
+      );
 
       // The worker never saw the call (raised by postMessage on the host), and it is the same worker.
       expect(await s.faulty.received()).toBe(receivedBefore + 1);
@@ -271,7 +272,7 @@ describe('arguments and results that cannot be cloned', () => {
   it('names the argument position for a later argument too', async () => {
     const s = await setup();
     const echo = s.faulty.echo as unknown as (...args: unknown[]) => Promise<unknown>;
-    const error = await rejectionOf(echo(1, 'two', [{ deep: { fn: () => 3 } }]));
+    const error = await rejectionOf(echo(1, 'two', [{ deep: { fn: () => 3 } }]), Error);
     expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
     expect(error.message).toContain('args[2][0].deep.fn (function fn)');
     await expectThreadsBackAfterClose(s);
@@ -286,11 +287,11 @@ describe('arguments and results that cannot be cloned', () => {
       const s = await setup();
       const thread = await s.faulty.threadId();
 
-      const error = await rejectionOf(s.faulty.give(what));
+      const error = await rejectionOf(s.faulty.give(what), Error);
       expect(error).toBeInstanceOf(GleanError);
       expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
       expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
-      expect(stable(error, s.temp)).toMatch(
+      expect(stable(error, s.temp.dir)).toMatch(
         new RegExp(
           `^plugin "Faulty" \\(<dir>/faulty\\.mjs\\): ${path.replace(/[()[\].]/g, '\\$&')} cannot be copied to the host: `,
         ),
@@ -327,7 +328,7 @@ describe('a worker that dies while a new version loads', () => {
       const errors = recordEvents(s.glean, 'error');
 
       await s.temp.write('faulty.mjs', source);
-      const error = await rejectionOf(s.glean.reloadConfig());
+      const error = await rejectionOf(s.glean.reloadConfig(), Error);
       expect(error).toBeInstanceOf(GleanError);
       expect(error.code).toBe(ErrorCode.LOAD_FAILED);
       expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
@@ -357,7 +358,7 @@ describe('a worker that dies while its version drains after a swap', () => {
     const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload');
     const gate = s.temp.path('gate');
     const exitGate = s.temp.path('exit-gate');
-    const running = rejectionOf(s.faulty.held(gate, exitGate));
+    const running = rejectionOf(s.faulty.held(gate, exitGate), Error);
     await until(() => s.glean.status()['Faulty']!.inFlight === 1, 'the held call to run');
 
     await s.temp.write('faulty.mjs', `${FAULTY}\nexport const Version = 2;\n`);
@@ -400,7 +401,7 @@ describe('a crash loop brought back by a change', () => {
   async function crashUntilFailed(s: Setup): Promise<string[]> {
     const codes: string[] = [];
     for (let attempt = 0; attempt < CRASH_LIMIT + 3; attempt++) {
-      const error = await rejectionOf(s.faulty.exit(1));
+      const error = await rejectionOf(s.faulty.exit(1), Error);
       codes.push(error.code as string);
       if (error.code !== ErrorCode.PLUGIN_CRASHED) break;
     }
@@ -415,7 +416,7 @@ describe('a crash loop brought back by a change', () => {
       ErrorCode.UNAVAILABLE,
     ]);
     expect(s.glean.status()['Faulty']).toMatchObject({ state: 'failed', threads: [] });
-    expect((await rejectionOf(s.faulty.threadId())).code).toBe(ErrorCode.UNAVAILABLE);
+    expect((await rejectionOf(s.faulty.threadId(), Error)).code).toBe(ErrorCode.UNAVAILABLE);
 
     const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload', (event) => event.id === 'Faulty');
     await s.temp.write('faulty.mjs', `${FAULTY}\nexport const Fixed = true;\n`);

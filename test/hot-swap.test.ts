@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Glean, GleanError, type ReloadEvent, type RetireEvent } from '@glean/core';
-import {
-  nextEvent,
-  onCleanup,
-  tempDir,
-  threadCount,
-  threadsBackTo,
-  until,
-  type Entry,
-  type TempDir,
-} from './helpers/index.js';
+import { GleanError, type ReloadEvent, type RetireEvent } from '@glean/core';
+import { nextEvent, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { startGlean } from './helpers/glean.js';
 
 /** A plugin whose answers say which version served them. */
 const greeter = (tag: string, delayMs = 0): string => `
@@ -20,23 +12,11 @@ export async function Greet(name) {
 export const Tag = '${tag}';
 `;
 
-async function start(
-  temp: TempDir,
-  plugins: Entry[] | object,
-  options: ConstructorParameters<typeof Glean>[1] = {},
-): Promise<Glean> {
-  const configPath = await temp.write('plugin.json', plugins);
-  const glean = new Glean(configPath, { watch: false, logger: false, ...options });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
-  return glean;
-}
-
 describe('hot swap', () => {
   it('moves a live handle to the new version when the plugin file changes, and retires the old one', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1'));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }]);
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }] });
     const greet = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
     expect(await greet('a')).toBe('v1:a');
 
@@ -54,7 +34,7 @@ describe('hot swap', () => {
   it('answers 200 concurrent calls across a swap, each by exactly the old or the new version', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1', 30));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }]);
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }] });
     const greet = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
 
     const before = Array.from({ length: 200 }, (_, i) => greet(`c${i}`));
@@ -79,10 +59,13 @@ describe('hot swap', () => {
     const temp = await tempDir();
     await temp.write('a.mjs', greeter('a1'));
     await temp.write('b.mjs', greeter('b1'));
-    const glean = await start(temp, [
-      { id: 'A', file: 'a.mjs', name: 'Greet' },
-      { id: 'B', file: 'b.mjs', name: 'Greet' },
-    ]);
+    const { glean } = await startGlean({
+      temp,
+      config: [
+        { id: 'A', file: 'a.mjs', name: 'Greet' },
+        { id: 'B', file: 'b.mjs', name: 'Greet' },
+      ],
+    });
     const a = await glean.reloadAndWatch<(name: string) => Promise<string>>('A');
     const b = await glean.reloadAndWatch<(name: string) => Promise<string>>('B');
     await temp.write('a.mjs', greeter('a2', 50));
@@ -99,7 +82,7 @@ describe('hot swap', () => {
   it('keeps a pinned handle on its version until watched, then lets that version retire', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1'));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }]);
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }] });
     const pinned = await glean.reload<(name: string) => Promise<string>>('G');
     const live = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
     let retired = 0;
@@ -124,7 +107,7 @@ describe('hot swap', () => {
   it('lets a released pinned handle free its version', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1'));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }]);
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }] });
     const pinned = await glean.reload<(name: string) => Promise<string>>('G');
     await temp.write('greet.mjs', greeter('v2'));
     await glean.reloadConfig();
@@ -139,10 +122,13 @@ describe('hot swap', () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1'));
     await temp.write('other.mjs', greeter('o1'));
-    const glean = await start(temp, [
-      { id: 'G', file: 'greet.mjs', name: 'Greet' },
-      { id: 'O', file: 'other.mjs', name: 'Greet' },
-    ]);
+    const { glean } = await startGlean({
+      temp,
+      config: [
+        { id: 'G', file: 'greet.mjs', name: 'Greet' },
+        { id: 'O', file: 'other.mjs', name: 'Greet' },
+      ],
+    });
     const greet = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
     const other = await glean.reloadAndWatch<(name: string) => Promise<string>>('O');
     const retire = nextEvent<RetireEvent>(glean, 'retire');
@@ -161,7 +147,7 @@ describe('hot swap', () => {
   it('adds an id on a change and serves it from a handle asked for afterwards', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1'));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }]);
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }] });
     await expect(glean.reloadAndWatch('T')).rejects.toMatchObject({ code: 'GLEAN_NOT_CONFIGURED' });
     const loaded = nextEvent(glean, 'load');
     await temp.write('plugin.json', [
@@ -217,7 +203,7 @@ describe('a failed reload changes nothing', () => {
     it(`keeps the old version serving after ${what} (${code}), and applies the next valid change`, async () => {
       const temp = await tempDir();
       await temp.write('greet.mjs', greeter('v1'));
-      const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }]);
+      const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }] });
       const greet = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
       const baseline = threadCount();
 
@@ -238,16 +224,14 @@ describe('a failed reload changes nothing', () => {
   }
 
   it('rejects loadConfig on a failed first load and leaves no thread running', async () => {
-    const temp = await tempDir();
-    await temp.write('good.mjs', greeter('v1'));
-    await temp.write('bad.mjs', 'export const Nope = 1;');
-    const baseline = threadCount();
-    const configPath = await temp.write('plugin.json', [
-      { id: 'Good', file: 'good.mjs', name: 'Greet', threads: 2 },
-      { id: 'Bad', file: 'bad.mjs', name: 'Greet' },
-    ]);
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
+    const { glean, baseline } = await startGlean({
+      files: { 'good.mjs': greeter('v1'), 'bad.mjs': 'export const Nope = 1;' },
+      config: [
+        { id: 'Good', file: 'good.mjs', name: 'Greet', threads: 2 },
+        { id: 'Bad', file: 'bad.mjs', name: 'Greet' },
+      ],
+      load: false,
+    });
     await expect(glean.loadConfig()).rejects.toMatchObject({ code: 'GLEAN_SYMBOL_NOT_FOUND', id: 'Bad' });
     await threadsBackTo(baseline);
     await expect(glean.reloadAndWatch('Good')).rejects.toMatchObject({ code: 'GLEAN_NOT_CONFIGURED' });
@@ -259,7 +243,7 @@ describe('threads', () => {
     const baseline = threadCount();
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v0'));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }]);
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }] });
     const greet = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
     expect(await greet('x')).toBe('v0:x');
     const serving = threadCount();
@@ -278,11 +262,18 @@ describe('threads', () => {
     const baseline = threadCount();
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v1'));
-    const warm = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }]);
+    const { glean: warm } = await startGlean({
+      temp,
+      config: [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }],
+    });
     const warmThreads = threadCount() - baseline;
     await warm.close();
     await threadsBackTo(baseline);
-    const cold = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }], { prewarm: false });
+    const { glean: cold } = await startGlean({
+      temp,
+      config: [{ id: 'G', file: 'greet.mjs', name: 'Greet', threads: 2 }],
+      prewarm: false,
+    });
     const coldThreads = threadCount() - baseline;
     // Each worker thread is one or more OS threads; the spare doubles them.
     expect(warmThreads).toBe(2 * coldThreads);
@@ -295,7 +286,7 @@ describe('threads', () => {
   it('converges on the last of many quick changes and leaves no worker behind', async () => {
     const temp = await tempDir();
     await temp.write('greet.mjs', greeter('v0'));
-    const glean = await start(temp, [{ id: 'G', file: 'greet.mjs', name: 'Greet' }], { watch: true });
+    const { glean } = await startGlean({ temp, config: [{ id: 'G', file: 'greet.mjs', name: 'Greet' }], watch: true });
     const greet = await glean.reloadAndWatch<(name: string) => Promise<string>>('G');
     expect(await greet('x')).toBe('v0:x');
     const serving = threadCount();

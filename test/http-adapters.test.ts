@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import Fastify from 'fastify';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { Glean, type Handle, type Logger } from '@glean/core';
+import type { Handle, Logger } from '@glean/core';
 import {
   httpListener,
   type HttpAdapterOptions,
@@ -21,8 +21,9 @@ import {
 } from '@glean/core/http';
 import { expressHandler } from '@glean/core/express';
 import { fastifyHandler, gleanFastify } from '@glean/core/fastify';
-import { onCleanup, tempDir, type Entry, type TempDir } from './helpers/index.js';
+import { onCleanup, tempDir } from './helpers/index.js';
 import { gate, gatedHandler } from './helpers/gate.js';
+import { startGlean } from './helpers/glean.js';
 
 /** Answers say which version served them, and what the plugin saw of the request. */
 const greeter = (tag: string): string => `
@@ -55,12 +56,6 @@ export function Invalid() {
 
 /** Holds each request until the test opens its gate, so "in flight" is a fact, not a guess about timing. */
 const GATE = gatedHandler('Gate', "'through the gate'");
-async function start(temp: TempDir, plugins: Entry[]): Promise<Glean> {
-  const glean = new Glean(await temp.write('plugin.json', plugins), { watch: false, logger: false, prewarm: false });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
-  return glean;
-}
 
 const ADAPTERS = ['node:http', 'express', 'fastify'] as const;
 type Adapter = (typeof ADAPTERS)[number];
@@ -105,7 +100,11 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     const temp = await tempDir();
     await temp.write('v1.mjs', greeter('v1'));
     await temp.write('v2.mjs', greeter('v2'));
-    const glean = await start(temp, [{ id: 'Foo', file: 'v1.mjs', name: 'Greet' }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Foo', file: 'v1.mjs', name: 'Greet' }],
+      prewarm: false,
+    });
     const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Foo'));
 
     const first = await fetch(`${base}/foo?x=1`);
@@ -120,7 +119,11 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
   it('hands the plugin the body as bytes, and sends its bytes back intact', async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
-    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }],
+      prewarm: false,
+    });
     const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'));
 
     const sent = randomBytes(200_000);
@@ -144,7 +147,11 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
   it('answers 413 to a body over bodyLimit, declared or streamed, and never calls the plugin', async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
-    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }],
+      prewarm: false,
+    });
     const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Echo'), {
       bodyLimit: 1024,
       logger: false,
@@ -177,10 +184,14 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
   it('answers 500 to a plugin error with no message or stack, and logs it and calls onError with it', async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
-    const glean = await start(temp, [
-      { id: 'Throw', file: 'handlers.mjs', name: 'Throw' },
-      { id: 'Invalid', file: 'handlers.mjs', name: 'Invalid' },
-    ]);
+    const { glean } = await startGlean({
+      temp,
+      config: [
+        { id: 'Throw', file: 'handlers.mjs', name: 'Throw' },
+        { id: 'Invalid', file: 'handlers.mjs', name: 'Invalid' },
+      ],
+      prewarm: false,
+    });
     const logger = recordingLogger();
     const errors: [unknown, HttpErrorContext][] = [];
     const options: HttpAdapterOptions = { logger, onError: (error, context) => void errors.push([error, context]) };
@@ -214,7 +225,11 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
   it("answers 503 with Retry-After when the plugin's queue is full, and still serves the request in flight", async () => {
     const temp = await tempDir();
     await temp.write('gate.mjs', GATE);
-    const glean = await start(temp, [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', concurrency: 1, maxQueue: 0 }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', concurrency: 1, maxQueue: 0 }],
+      prewarm: false,
+    });
     const logger = recordingLogger();
     const codes: unknown[] = [];
     const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Gate'), {
@@ -243,7 +258,11 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
   it('answers 504 when the call runs past timeoutMs', async () => {
     const temp = await tempDir();
     await temp.write('gate.mjs', GATE);
-    const glean = await start(temp, [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', timeoutMs: 150 }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', timeoutMs: 150 }],
+      prewarm: false,
+    });
     const errors: unknown[] = [];
     const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Gate'), {
       logger: false,
@@ -279,7 +298,11 @@ describe('bodies other middleware already read', () => {
   it('Express: takes the bytes of express.raw(), and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body express.json() made an object', async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
-    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }],
+      prewarm: false,
+    });
     const echo = await glean.reloadAndWatch<HttpHandler>('Echo');
     const errors: unknown[] = [];
     const app = express();
@@ -310,7 +333,11 @@ describe('bodies other middleware already read', () => {
   it("Fastify: fastifyHandler takes a raw parser's buffer, and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body Fastify parsed as JSON", async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);
-    const glean = await start(temp, [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }]);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Echo', file: 'handlers.mjs', name: 'Echo' }],
+      prewarm: false,
+    });
     const echo = await glean.reloadAndWatch<HttpHandler>('Echo');
     const errors: unknown[] = [];
     const app = Fastify();

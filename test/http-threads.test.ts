@@ -5,10 +5,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Glean } from '@glean/core';
 import { callHttpHandler, httpListener, type HttpHandler } from '@glean/core/http';
-import { onCleanup, tempDir, type Entry } from './helpers/index.js';
+import { onCleanup } from './helpers/index.js';
 import { gate, gatedHandler } from './helpers/gate.js';
+import { startGlean } from './helpers/glean.js';
 
 /** Waits at a gate until the test opens it, then answers with its thread id; and the size of a body. */
 const GATED = `
@@ -19,18 +19,13 @@ export function Size(request) {
 }
 `;
 
-async function start(plugins: Entry[]): Promise<Glean> {
-  const temp = await tempDir();
-  await temp.write('gated.mjs', GATED);
-  const glean = new Glean(await temp.write('plugin.json', plugins), { watch: false, logger: false, prewarm: false });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
-  return glean;
-}
-
 describe('a hot HTTP handler on threads: 2', () => {
   it('serves concurrent requests on both workers, least busy first', async () => {
-    const glean = await start([{ id: 'H', file: 'gated.mjs', name: 'Handler', threads: 2 }]);
+    const { glean } = await startGlean({
+      files: { 'gated.mjs': GATED },
+      config: [{ id: 'H', file: 'gated.mjs', name: 'Handler', threads: 2 }],
+      prewarm: false,
+    });
     const server = createServer(httpListener(await glean.reloadAndWatch<HttpHandler>('H')));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     onCleanup(
@@ -61,7 +56,11 @@ describe('a hot HTTP handler on threads: 2', () => {
 
 describe('the request body', () => {
   it("moves to the worker: the caller's bytes are detached, the plugin gets them all", async () => {
-    const glean = await start([{ id: 'Size', file: 'gated.mjs', name: 'Size' }]);
+    const { glean } = await startGlean({
+      files: { 'gated.mjs': GATED },
+      config: [{ id: 'Size', file: 'gated.mjs', name: 'Size' }],
+      prewarm: false,
+    });
     const size = await glean.reloadAndWatch<HttpHandler>('Size');
     const body = new Uint8Array(1 << 20).fill(7);
     const answer = await callHttpHandler(size, { method: 'POST', url: '/', headers: {}, body });
@@ -70,7 +69,11 @@ describe('the request body', () => {
   });
 
   it('is copied first when it is a view on part of a larger buffer, which stays intact', async () => {
-    const glean = await start([{ id: 'Size', file: 'gated.mjs', name: 'Size' }]);
+    const { glean } = await startGlean({
+      files: { 'gated.mjs': GATED },
+      config: [{ id: 'Size', file: 'gated.mjs', name: 'Size' }],
+      prewarm: false,
+    });
     const size = await glean.reloadAndWatch<HttpHandler>('Size');
     const shared = new Uint8Array(4096).fill(1);
     const body = shared.subarray(1024, 2048);

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ErrorCode, GleanError } from '../packages/core/src/errors.js';
+import { thrownBy } from './helpers/errors.js';
 import {
   DEFAULT_INTEGRITY_ALGORITHM,
   checkIntegrity,
@@ -162,8 +163,9 @@ describe('checkIntegrity', () => {
   });
 
   test('a mismatch throws GLEAN_INTEGRITY_MISMATCH naming the plugin, the file, the expected and the actual value', () => {
-    const error = thrown(() =>
-      checkIntegrity(bytes('alert(1)'), { file, id: 'Hello', version: '1.0', integrity: HELLO_SHA384 }),
+    const error = thrownBy(
+      () => checkIntegrity(bytes('alert(1)'), { file, id: 'Hello', version: '1.0', integrity: HELLO_SHA384 }),
+      GleanError,
     );
     expect(error.code).toBe(ErrorCode.INTEGRITY_MISMATCH);
     expect([error.id, error.file, error.version]).toEqual(['Hello', file, '1.0']);
@@ -173,28 +175,22 @@ describe('checkIntegrity', () => {
   });
 
   test('with several expected values, the message lists them all', () => {
-    const error = thrown(() =>
-      checkIntegrity(bytes('alert(1)'), { file, integrity: `${EMPTY_SHA384} ${HELLO_SHA384}` }),
+    const error = thrownBy(
+      () => checkIntegrity(bytes('alert(1)'), { file, integrity: `${EMPTY_SHA384} ${HELLO_SHA384}` }),
+      GleanError,
     );
     expect(error.code).toBe(ErrorCode.INTEGRITY_MISMATCH);
     expect(error.message).toContain(`expected one of ${EMPTY_SHA384}, ${HELLO_SHA384}`);
   });
 
   test('required but not configured throws GLEAN_INTEGRITY_REQUIRED with the value to add', () => {
-    const error = thrown(() => checkIntegrity(HELLO, { file, id: 'Hello', integrity: undefined, required: true }));
+    const error = thrownBy(
+      () => checkIntegrity(HELLO, { file, id: 'Hello', integrity: undefined, required: true }),
+      GleanError,
+    );
     expect(error.code).toBe(ErrorCode.INTEGRITY_REQUIRED);
     expect(error.message).toMatchInlineSnapshot(
       `"plugin "Hello" (/srv/app/plugins/hello.js): no integrity is configured and requireIntegrity is on; add "integrity": "sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO" if /srv/app/plugins/hello.js holds the code you mean to run"`,
     );
   });
 });
-
-function thrown(run: () => unknown): GleanError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GleanError);
-    return error as GleanError;
-  }
-  throw new Error('expected a GleanError');
-}

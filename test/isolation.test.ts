@@ -5,33 +5,17 @@
  * when the version starts.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean } from '@glean/core';
-import { onCleanup, tempDir, threadCount, type Entry, type TempDir } from './helpers/index.js';
-import { expectThreadsBackAfterClose, failOnHostUnhandledRejections, rejectionOf } from './helpers/faults.js';
+import { ErrorCode, type GleanOptions } from '@glean/core';
+import { onCleanup, type Entry } from './helpers/index.js';
+import { expectThreadsBackAfterClose, failOnHostUnhandledRejections } from './helpers/faults.js';
+import { rejectionOf } from './helpers/errors.js';
+import { startGlean, type StartedGlean } from './helpers/glean.js';
 
 failOnHostUnhandledRejections();
 
-interface Setup {
-  readonly temp: TempDir;
-  readonly glean: Glean;
-  readonly baseline: number;
-}
-
 /** A Glean over `files` and `entries`, loaded; closed after the test. */
-async function setup(
-  files: Record<string, string>,
-  entries: Entry[],
-  options: ConstructorParameters<typeof Glean>[1] = {},
-): Promise<Setup> {
-  const temp = await tempDir();
-  for (const [name, source] of Object.entries(files)) await temp.write(name, source);
-  const configPath = await temp.write('glean.json', entries);
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false, ...options });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
-  return { temp, glean, baseline };
-}
+const setup = (files: Record<string, string>, entries: Entry[], options: GleanOptions = {}): Promise<StartedGlean> =>
+  startGlean({ files, config: entries, configName: 'glean.json', ...options });
 
 interface Data {
   map: Map<string, number>;

@@ -5,9 +5,10 @@
  * other listeners of the event still run, and the host sees no unhandled rejection.
  */
 import { describe, expect, it, vi, type Mock } from 'vitest';
-import { Glean, type GleanEvents } from '@glean/core';
-import { onCleanup, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import type { Glean, GleanEvents } from '@glean/core';
+import { threadsBackTo, until, type TempDir } from './helpers/index.js';
 import { failOnHostUnhandledRejections } from './helpers/faults.js';
+import { gleanOver, startGlean } from './helpers/glean.js';
 
 failOnHostUnhandledRejections();
 
@@ -22,13 +23,14 @@ interface Setup {
 
 /** A Glean over plugin.mjs (id `P`, export `version`) with a mock logger; not loaded yet, closed after the test. */
 async function setup(): Promise<Setup> {
-  const temp = await tempDir();
-  await temp.write('plugin.mjs', plugin('v1'));
-  const configPath = await temp.write('glean.json', [{ id: 'P', file: 'plugin.mjs', name: 'version' }]);
   const logger = { warn: vi.fn(), error: vi.fn() };
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger });
-  onCleanup(() => glean.close());
+  const { temp, glean, baseline } = await startGlean({
+    files: { 'plugin.mjs': plugin('v1') },
+    config: [{ id: 'P', file: 'plugin.mjs', name: 'version' }],
+    configName: 'glean.json',
+    logger,
+    load: false,
+  });
   return { temp, glean, logger, baseline };
 }
 
@@ -140,8 +142,7 @@ describe('a listener that closes the Glean', () => {
     const watchers = (): number =>
       process.getActiveResourcesInfo().filter((resource) => resource === 'FSEventWrap').length;
     const before = watchers();
-    const glean = new Glean(s.glean.configPath, { logger: false });
-    onCleanup(() => glean.close());
+    const glean = gleanOver(s.glean.configPath, { watch: true });
     let closing: Promise<void> | undefined;
     glean.on('load', () => {
       closing = glean.close();
@@ -167,9 +168,6 @@ describe('close() right after reloadConfig()', () => {
 
 describe('a logger that throws', () => {
   it('changes nothing either: a crash it is told of is still an event, restarted, with no unhandled rejection', async () => {
-    const temp = await tempDir();
-    await temp.write('dies.mjs', `export function die() { process.exit(3); }\n`);
-    const configPath = await temp.write('glean.json', [{ id: 'D', file: 'dies.mjs', name: 'die' }]);
     const logger = {
       warn: () => {
         throw new Error('the logger failed');
@@ -178,9 +176,12 @@ describe('a logger that throws', () => {
         throw new Error('the logger failed');
       },
     };
-    const glean = new Glean(configPath, { watch: false, logger });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean } = await startGlean({
+      files: { 'dies.mjs': `export function die() { process.exit(3); }\n` },
+      config: [{ id: 'D', file: 'dies.mjs', name: 'die' }],
+      configName: 'glean.json',
+      logger,
+    });
     const die = await glean.reloadAndWatch<() => never>('D');
     const crashed = new Promise((resolve) => glean.once('crash', resolve));
     await expect(die()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });

@@ -8,16 +8,16 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Glean } from '@glean/core';
+import type { Glean } from '@glean/core';
 import { hashForIntegrity } from '../packages/core/src/integrity.js';
-import { rejectionOf } from './helpers/faults.js';
-import { onCleanup, tempDir } from './helpers/index.js';
+import { rejectionOf } from './helpers/errors.js';
+import { gleanOver } from './helpers/glean.js';
+import { tempDir } from './helpers/index.js';
 
 const MAJOR = Number(process.versions.node.split('.')[0]);
 
 async function start(configPath: string): Promise<Glean> {
-  const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-  onCleanup(() => glean.close());
+  const glean = gleanOver(configPath, { prewarm: false });
   await glean.loadConfig();
   return glean;
 }
@@ -97,8 +97,7 @@ describe('TypeScript plugins are compiled by tsx, not stripped by Node (which st
     const configPath = await temp.write('app/plugin.json', [{ id: 'half', file: 'erasable.mjs', name: 'run' }]);
     // Node documents type stripping as on by default from 22.18 and 23.6; process.features.typescript says whether it is.
     const strips = Boolean((process.features as { typescript?: unknown }).typescript);
-    const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-    onCleanup(() => glean.close());
+    const glean = gleanOver(configPath, { prewarm: false });
     if (strips) {
       await glean.loadConfig();
       expect(await (await glean.reloadAndWatch<(x: number) => number>('half'))(8)).toBe(4);
@@ -163,8 +162,7 @@ describe('values Node 22+ refuses to clone (URL, URLSearchParams), which Node 20
     await temp.write('app/plugin.mjs', PLUGIN);
     const configPath = await temp.write('app/plugin.json', [{ id: 'S', file: 'plugin.mjs', name: 'Settings' }]);
     if (refuses) {
-      const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-      onCleanup(() => glean.close());
+      const glean = gleanOver(configPath, { prewarm: false });
       const error = await rejectionOf(glean.loadConfig());
       expect(error.code).toBe('GLEAN_NOT_CLONEABLE');
       expect(error.message).toContain('export "Settings" is a value that cannot be copied to the host');

@@ -18,7 +18,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ErrorCode, Glean, GleanError, type Handle } from '@glean/core';
-import { onCleanup, ownedTempDir, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { ownedTempDir, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
+import { gleanOver } from './helpers/glean.js';
 
 const RUNS = Number(process.env['GLEAN_PROPERTY_RUNS'] ?? 6);
 const LENGTH = Number(process.env['GLEAN_PROPERTY_LENGTH'] ?? 8);
@@ -255,12 +256,10 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
 
   const baseline = threadCount();
   const logged: string[] = [];
-  const glean = new Glean(temp.path('plugin.json'), {
-    watch: false,
+  const glean = gleanOver(temp.path('plugin.json'), {
     prewarm,
     logger: { warn() {}, error: (message: string) => void logged.push(message) },
   });
-  onCleanup(() => glean.close());
 
   // What serves, as the events tell it (label of the hashed bytes, version text); each id's history of it, for call windows.
   const live = new Map<Id, { label: string; version: string }>();

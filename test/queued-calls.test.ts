@@ -4,9 +4,11 @@
  * or report a failed version.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, type GleanError, type RetireEvent } from '@glean/core';
+import { ErrorCode, type RetireEvent } from '@glean/core';
 import { CRASH_LIMIT } from '@glean/core/limits';
-import { nextEvent, onCleanup, tempDir, until } from './helpers/index.js';
+import { nextEvent, until } from './helpers/index.js';
+import { outcomeOf } from './helpers/errors.js';
+import { startGlean } from './helpers/glean.js';
 
 interface Api {
   run(): string;
@@ -23,31 +25,22 @@ export const P = {
 };
 `;
 
-type Outcome = { value: unknown } | { code: string };
-const outcome = (promise: Promise<unknown>): Promise<Outcome> =>
-  promise.then(
-    (value) => ({ value }),
-    (error: GleanError) => ({ code: error.code }),
-  );
-
 async function start(options: Record<string, unknown> = {}) {
-  const temp = await tempDir();
-  await temp.write('a.mjs', plugin('a1'));
-  await temp.write('b.mjs', plugin('b1'));
-  const config = (file: string): Promise<string> =>
-    temp.write('glean.json', [{ id: 'P', file, name: 'P', ...options }]);
-  await config('a.mjs');
-  const glean = new Glean(temp.path('glean.json'), { watch: false, logger: false });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
+  const entry = (file: string): object[] => [{ id: 'P', file, name: 'P', ...options }];
+  const { glean, temp } = await startGlean({
+    files: { 'a.mjs': plugin('a1'), 'b.mjs': plugin('b1') },
+    config: entry('a.mjs'),
+    configName: 'glean.json',
+  });
+  const config = (file: string): Promise<string> => temp.write('glean.json', entry(file));
   return { temp, glean, config, p: await glean.reloadAndWatch<Api>('P') };
 }
 
 describe('a call queued for a worker that dies', () => {
   it('rejects GLEAN_PLUGIN_CRASHED at once when the worker dies while its version drains, and the version retires', async () => {
     const { temp, glean, config, p } = await start({ concurrency: 1, drainTimeoutMs: 20_000 });
-    const running = outcome(p.held(temp.path('exit-gate')));
-    const queued = outcome(p.run()); // concurrency 1: waits in the version's queue
+    const running = outcomeOf(p.held(temp.path('exit-gate')));
+    const queued = outcomeOf(p.run()); // concurrency 1: waits in the version's queue
     await config('b.mjs');
     await glean.reloadConfig();
     expect(await p.run()).toBe('b1');
@@ -62,10 +55,10 @@ describe('a call queued for a worker that dies', () => {
     const { glean, config, p } = await start();
     // CRASH_LIMIT crashes (not more: the version must not fail) make the next restart wait 800 ms.
     for (let i = 0; i < CRASH_LIMIT; i++) {
-      expect(await outcome(p.crash())).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
+      expect(await outcomeOf(p.crash())).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
       if (i < CRASH_LIMIT - 1) expect(await p.run()).toBe('a1');
     }
-    const queued = outcome(p.run()); // no worker: waits for the restart
+    const queued = outcomeOf(p.run()); // no worker: waits for the restart
     await config('b.mjs');
     await glean.reloadConfig();
     expect([{ value: 'a1' }, { code: ErrorCode.PLUGIN_CRASHED }]).toContainEqual(await queued);
@@ -76,8 +69,8 @@ describe('a call queued for a worker that dies', () => {
   it('rejects GLEAN_PLUGIN_CRASHED, not GLEAN_UNAVAILABLE, when the file changed before the restart, and the reload serves', async () => {
     const { temp, glean, p } = await start();
     await temp.write('a.mjs', plugin('a2')); // edited on disk, not reloaded (watch is off)
-    expect(await outcome(p.crash())).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
-    expect([{ value: 'a2' }, { code: ErrorCode.PLUGIN_CRASHED }]).toContainEqual(await outcome(p.run()));
+    expect(await outcomeOf(p.crash())).toEqual({ code: ErrorCode.PLUGIN_CRASHED });
+    expect([{ value: 'a2' }, { code: ErrorCode.PLUGIN_CRASHED }]).toContainEqual(await outcomeOf(p.run()));
     await until(() => glean.status()['P']!.state === 'ready', 'the reload', 5_000);
     expect(await p.run()).toBe('a2');
   });

@@ -10,8 +10,10 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_LIMIT_RANGES, parseConfig, type ResourceLimits } from '../packages/core/src/config.js';
-import { ErrorCode, Glean, type GleanError } from '../packages/core/src/index.js';
-import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
+import { ErrorCode, type GleanError } from '@glean/core';
+import { tempDir, threadsBackTo } from './helpers/index.js';
+import { rejectionOf } from './helpers/errors.js';
+import { startGlean } from './helpers/glean.js';
 
 const GREET = `import { threadId } from 'node:worker_threads';
 export function greet(name) { return 'v1:' + name; }
@@ -20,16 +22,6 @@ export function whichThread() { return threadId; }
 
 type Key = keyof ResourceLimits;
 const KEYS = Object.keys(RESOURCE_LIMIT_RANGES) as Key[];
-
-/** The error `promise` rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<GleanError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error as GleanError,
-  );
-  if (outcome === undefined) throw new Error('expected a rejection');
-  return outcome;
-}
 
 /** The issues parseConfig reports for `text`, without their line and column (config.test.ts pins those). */
 function issuesIn(text: string): unknown {
@@ -110,17 +102,16 @@ describe('the ranges', () => {
 
 describe('out of range in a running Glean', () => {
   it('at load: GLEAN_CONFIG_INVALID naming the place, and no thread starts', async () => {
-    const temp = await tempDir();
-    await temp.write('greet.mjs', GREET);
-    const configPath = await temp.write('plugin.json', {
-      defaults: { resourceLimits: { codeRangeSizeMb: 1e8 } },
-      plugins: [{ id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits: { stackSizeMb: 0.2 } }],
+    const { glean, temp, baseline } = await startGlean({
+      files: { 'greet.mjs': GREET },
+      config: {
+        defaults: { resourceLimits: { codeRangeSizeMb: 1e8 } },
+        plugins: [{ id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits: { stackSizeMb: 0.2 } }],
+      },
+      load: false,
     });
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
 
-    const error = await rejection(glean.loadConfig());
+    const error = await rejectionOf(glean.loadConfig());
     expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
     expect(error.message.replaceAll(temp.dir, '<dir>')).toMatchInlineSnapshot(`
       "config <dir>/plugin.json is invalid:
@@ -142,16 +133,11 @@ describe('out of range in a running Glean', () => {
   ] as const)(
     'on a hot edit, %s: %d: reloadConfig() rejects GLEAN_CONFIG_INVALID and the running version keeps serving',
     async (key, value) => {
-      const temp = await tempDir();
-      await temp.write('greet.mjs', GREET);
       const entries = [
         { id: 'G', file: 'greet.mjs', name: 'greet' },
         { id: 'T', file: 'greet.mjs', name: 'whichThread' },
       ];
-      const configPath = await temp.write('plugin.json', entries);
-      const glean = new Glean(configPath, { watch: false, logger: false });
-      onCleanup(() => glean.close());
-      await glean.loadConfig();
+      const { glean, temp } = await startGlean({ files: { 'greet.mjs': GREET }, config: entries });
       const greet = await glean.reloadAndWatch<(name: string) => string>('G');
       const thread = await (await glean.reloadAndWatch<() => number>('T'))();
       const before = glean.status();
@@ -160,7 +146,7 @@ describe('out of range in a running Glean', () => {
         'plugin.json',
         entries.map((entry) => ({ ...entry, resourceLimits: { [key]: value } })),
       );
-      const error = await rejection(glean.reloadConfig());
+      const error = await rejectionOf(glean.reloadConfig());
       expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
       expect(error.issues?.[0]?.path).toEqual([0, 'resourceLimits', key]);
       expect(await greet('still')).toBe('v1:still');
@@ -177,29 +163,25 @@ describe('the edges start a worker that serves a call', () => {
   ]) as [Key, number][];
 
   it.each(edges)('%s: %d', async (key, value) => {
-    const temp = await tempDir();
-    await temp.write('greet.mjs', GREET);
-    const configPath = await temp.write('plugin.json', [
-      { id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits: { [key]: value } },
-    ]);
-    const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean } = await startGlean({
+      files: { 'greet.mjs': GREET },
+      config: [{ id: 'G', file: 'greet.mjs', name: 'greet', resourceLimits: { [key]: value } }],
+      prewarm: false,
+    });
     expect(await (await glean.reloadAndWatch<(name: string) => string>('G'))('edge')).toBe('v1:edge');
   });
 
   it('every key at its minimum at once, and every key at its maximum at once', async () => {
-    const temp = await tempDir();
-    await temp.write('greet.mjs', GREET);
     const at = (end: 'min' | 'max'): ResourceLimits =>
       Object.fromEntries(KEYS.map((key) => [key, RESOURCE_LIMIT_RANGES[key][end]]));
-    const configPath = await temp.write('plugin.json', [
-      { id: 'Min', file: 'greet.mjs', name: 'greet', resourceLimits: at('min') },
-      { id: 'Max', file: 'greet.mjs', name: 'greet', resourceLimits: at('max') },
-    ]);
-    const glean = new Glean(configPath, { watch: false, logger: false, prewarm: false });
-    onCleanup(() => glean.close());
-    await glean.loadConfig();
+    const { glean } = await startGlean({
+      files: { 'greet.mjs': GREET },
+      config: [
+        { id: 'Min', file: 'greet.mjs', name: 'greet', resourceLimits: at('min') },
+        { id: 'Max', file: 'greet.mjs', name: 'greet', resourceLimits: at('max') },
+      ],
+      prewarm: false,
+    });
     expect(await (await glean.reloadAndWatch<(name: string) => string>('Min'))('a')).toBe('v1:a');
     expect(await (await glean.reloadAndWatch<(name: string) => string>('Max'))('b')).toBe('v1:b');
   });

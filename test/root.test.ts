@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ErrorCode, GleanError } from '../packages/core/src/errors.js';
 import { confine, isInside, readConfined } from '../packages/core/src/root.js';
 import { configMap, tempDir, type TempDir } from './helpers/index.js';
-import { rejectionOf } from './helpers/faults.js';
+import { rejectionOf } from './helpers/errors.js';
 
 /** What to do around readConfined's `open` of a plugin file, to swap files at the worst moment. */
 const swapAround: { open: { before?: () => Promise<void>; after?: () => Promise<void>; times?: number } | undefined } =

@@ -12,7 +12,7 @@ import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, test } from 'vitest';
-import { ErrorCode, Glean, type GleanOptions } from '../packages/core/src/index.js';
+import { ErrorCode, type Glean, type GleanOptions } from '@glean/core';
 import {
   MAX_CONFIG_BYTES,
   MAX_PLUGIN_FILE_BYTES,
@@ -22,6 +22,7 @@ import {
   readRegularFile,
 } from '../packages/core/src/read-file.js';
 import { nextEvent, onCleanup, tempDir, type TempDir } from './helpers/index.js';
+import { gleanOver } from './helpers/glean.js';
 
 /** Long enough for a loaded machine to open, fstat and refuse a file; far shorter than a read that hangs. */
 const PROMPTLY_MS = 3_000;
@@ -74,7 +75,8 @@ function fifo(temp: TempDir, relative: string): string {
 
 /** A Glean over `configPath`, without watching or logging unless asked; closed (bounded) after the test. */
 function glean(configPath: string, options: GleanOptions = {}): Glean {
-  const instance = new Glean(configPath, { watch: false, logger: false, ...options });
+  const instance = gleanOver(configPath, options);
+  // Runs before gleanOver's own close() (cleanups run as a stack), which then returns the same promise.
   onCleanup(async () => {
     releaseFifos(); // without the fix, close() waits for the read stuck on a FIFO
     await within(instance.close(), 'close()');

@@ -3,10 +3,12 @@
  * blocked one is replaced), drains on reload (bounded by drainTimeoutMs), and queue limits.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, type GleanError, type CrashEvent, type ReloadEvent } from '@glean/core';
+import { ErrorCode, type CrashEvent, type ReloadEvent } from '@glean/core';
 import { LIVENESS_GRACE_MS } from '@glean/core/limits';
-import { nextEvent, onCleanup, tempDir, threadCount, until, type TempDir } from './helpers/index.js';
-import { expectThreadsBackAfterClose, recordEvents, rejectionOf } from './helpers/faults.js';
+import { nextEvent, until } from './helpers/index.js';
+import { expectThreadsBackAfterClose, recordEvents } from './helpers/faults.js';
+import { outcomeOf, rejectionOf, type CodeOutcome } from './helpers/errors.js';
+import { startGlean, type StartedGlean } from './helpers/glean.js';
 
 interface PluginApi {
   version(): string;
@@ -35,36 +37,13 @@ export const Plugin = {
 };
 `;
 
-interface Setup {
-  readonly temp: TempDir;
-  readonly glean: Glean;
-  /** OS threads of this process before the Glean started any worker. */
-  readonly baseline: number;
-}
-
 /** A Glean over `plugin.mjs` (version v1) with one entry per `entries` item, all exporting `Plugin`. */
-async function setup(entries: Record<string, Record<string, unknown>>): Promise<Setup> {
-  const temp = await tempDir();
-  await temp.write('plugin.mjs', plugin('v1'));
-  const configPath = await temp.write(
-    'glean.json',
-    Object.entries(entries).map(([id, options]) => ({ id, file: 'plugin.mjs', name: 'Plugin', ...options })),
-  );
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
-  return { temp, glean, baseline };
-}
-
-type Outcome = { value: unknown } | { code: string };
-
-function outcomeOf(promise: Promise<unknown>): Promise<Outcome> {
-  return promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ code: (error as GleanError).code }),
-  );
-}
+const setup = (entries: Record<string, Record<string, unknown>>): Promise<StartedGlean> =>
+  startGlean({
+    files: { 'plugin.mjs': plugin('v1') },
+    config: Object.entries(entries).map(([id, options]) => ({ id, file: 'plugin.mjs', name: 'Plugin', ...options })),
+    configName: 'glean.json',
+  });
 
 describe('timeoutMs', () => {
   it('rejects a slow async call GLEAN_TIMEOUT and keeps the worker, whose event loop still answers', async () => {
@@ -120,7 +99,7 @@ describe('timeoutMs', () => {
     // Every call on the blocked worker times out after 200 ms, long before the ping's
     // LIVENESS_GRACE_MS runs out; so keep calls coming until the worker is terminated:
     // those sent in its last 200 ms are in flight on it when it dies.
-    const outcomes: Promise<Outcome>[] = [];
+    const outcomes: Promise<CodeOutcome>[] = [];
     while (crash === undefined && performance.now() - timedOutAt < LIVENESS_GRACE_MS + 5000) {
       outcomes.push(outcomeOf(p.threadId()));
       await new Promise((resolve) => setTimeout(resolve, 20)); // pacing the calls, not waiting for a state

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Glean, transfer } from '@glean/core';
-import { onCleanup, tempDir } from './helpers/index.js';
+import { transfer } from '@glean/core';
+import { startGlean } from './helpers/glean.js';
 
 const PLUGIN = `
 let last;
@@ -23,18 +23,14 @@ async function plugin(): Promise<{
   echo: (message: { body: Uint8Array; move: boolean }) => Promise<{ size: number; body: Uint8Array }>;
   lastBodySize: () => Promise<number>;
 }> {
-  const temp = await tempDir();
-  await temp.write('echo.mjs', PLUGIN);
   // Both ids name the same file: one worker serves both, so LastBodySize sees what Echo kept.
-  const glean = new Glean(
-    await temp.write('plugin.json', [
+  const { glean } = await startGlean({
+    files: { 'echo.mjs': PLUGIN },
+    config: [
       { id: 'Echo', file: 'echo.mjs', name: 'Echo' },
       { id: 'Last', file: 'echo.mjs', name: 'LastBodySize' },
-    ]),
-    { watch: false, logger: false },
-  );
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
+    ],
+  });
   return {
     echo: await glean.reloadAndWatch<Echo>('Echo'),
     lastBodySize: await glean.reloadAndWatch<() => number>('Last'),

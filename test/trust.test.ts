@@ -5,31 +5,29 @@
  */
 import { symlink } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { Glean, type GleanError } from '@glean/core';
+import type { GleanError, GleanOptions } from '@glean/core';
 import { hashForIntegrity } from '../packages/core/src/integrity.js';
-import { rejectionOf } from './helpers/faults.js';
-import { configMap, nextEvent, onCleanup, tempDir, threadCount, threadsBackTo, type TempDir } from './helpers/index.js';
+import { rejectionOf } from './helpers/errors.js';
+import { startGlean } from './helpers/glean.js';
+import { configMap, nextEvent, onCleanup, tempDir, threadsBackTo, type TempDir } from './helpers/index.js';
 
 const plugin = (tag: string): string =>
   `export const Tag = () => '${tag}';\nexport const Exit = () => process.exit(1);\n`;
 const sri = (text: string): string => hashForIntegrity(Buffer.from(text));
 
-async function start(configPath: string, options: ConstructorParameters<typeof Glean>[1] = {}): Promise<Glean> {
-  const glean = new Glean(configPath, { watch: false, logger: false, ...options });
-  onCleanup(() => glean.close());
-  await glean.loadConfig();
-  return glean;
-}
-
 async function expectRefused(
   temp: TempDir,
   entries: object[],
   code: string,
-  options: ConstructorParameters<typeof Glean>[1] = {},
+  options: GleanOptions = {},
 ): Promise<void> {
-  const baseline = threadCount();
-  const glean = new Glean(await temp.write('app/plugin.json', entries), { watch: false, logger: false, ...options });
-  onCleanup(() => glean.close());
+  const { glean, baseline } = await startGlean({
+    temp,
+    configName: 'app/plugin.json',
+    config: entries,
+    load: false,
+    ...options,
+  });
   await expect(glean.loadConfig()).rejects.toMatchObject({ code });
   await threadsBackTo(baseline);
 }
@@ -61,7 +59,11 @@ describe('root confinement', () => {
     const temp = await tempDir();
     await temp.write('outside.mjs', plugin('outside'));
     await temp.write('app/inside.mjs', plugin('inside'));
-    const glean = await start(await temp.write('app/plugin.json', [{ id: 'T', file: 'inside.mjs', name: 'Tag' }]));
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [{ id: 'T', file: 'inside.mjs', name: 'Tag' }],
+    });
     const tag = await glean.reloadAndWatch<() => string>('T');
     await temp.write('app/plugin.json', [{ id: 'T', file: '../outside.mjs', name: 'Tag' }]);
     const failed = nextEvent<GleanError>(glean, 'error');
@@ -73,10 +75,12 @@ describe('root confinement', () => {
   it('loads from a wider root when one is given', async () => {
     const temp = await tempDir();
     await temp.write('shared/outside.mjs', plugin('shared'));
-    const glean = await start(
-      await temp.write('app/plugin.json', [{ id: 'T', file: '../shared/outside.mjs', name: 'Tag' }]),
-      { root: temp.dir },
-    );
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [{ id: 'T', file: '../shared/outside.mjs', name: 'Tag' }],
+      root: temp.dir,
+    });
     expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('shared');
   });
 
@@ -86,7 +90,7 @@ describe('root confinement', () => {
     // ConfigMap keys are files beside plugin.json, themselves links into ..data.
     await temp.write('..2026_11_28_0000/tag.mjs', plugin('from the map'));
     await symlink('..data/tag.mjs', temp.path('tag.mjs'));
-    const glean = await start(map.configPath);
+    const { glean } = await startGlean({ temp, configPath: map.configPath });
     expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('from the map');
   });
 });
@@ -95,9 +99,11 @@ describe('integrity', () => {
   it('loads a plugin whose bytes match its integrity, and refuses one that does not', async () => {
     const temp = await tempDir();
     await temp.write('app/tag.mjs', plugin('v1'));
-    const glean = await start(
-      await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]),
-    );
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }],
+    });
     expect(await (await glean.reloadAndWatch<() => string>('T'))()).toBe('v1');
     await expectRefused(
       temp,
@@ -109,9 +115,11 @@ describe('integrity', () => {
   it('catches a plugin file swapped between two reloads, and keeps the checked version serving', async () => {
     const temp = await tempDir();
     await temp.write('app/tag.mjs', plugin('v1'));
-    const glean = await start(
-      await temp.write('app/plugin.json', [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }]),
-    );
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [{ id: 'T', file: 'tag.mjs', name: 'Tag', integrity: sri(plugin('v1')) }],
+    });
     const tag = await glean.reloadAndWatch<() => string>('T');
     await temp.write('app/tag.mjs', plugin('tampered'));
     const failed = nextEvent<GleanError>(glean, 'error');
@@ -138,12 +146,14 @@ describe('integrity', () => {
       const temp = await tempDir();
       await temp.write('app/esm/package.json', { type: 'module' });
       await temp.write(`app/${file}`, source('v1'));
-      const glean = await start(
-        await temp.write('app/plugin.json', [
+      const { glean } = await startGlean({
+        temp,
+        configName: 'app/plugin.json',
+        config: [
           { id: 'T', file, name: 'Tag', integrity: sri(source('v1')) },
           { id: 'X', file, name: 'Exit', integrity: sri(source('v1')) },
-        ]),
-      );
+        ],
+      });
       const tag = await glean.reloadAndWatch<() => string>('T');
       const exit = await glean.reloadAndWatch<() => never>('X');
       expect(await tag()).toBe('v1');
@@ -161,11 +171,12 @@ describe('integrity', () => {
     async (file) => {
       const temp = await tempDir();
       await temp.write(`app/${file}`, typed('v1'));
-      const glean = new Glean(
-        await temp.write('app/plugin.json', [{ id: 'T', file, name: 'Tag', integrity: sri(typed('v1')) }]),
-        { watch: false, logger: false },
-      );
-      onCleanup(() => glean.close());
+      const { glean } = await startGlean({
+        temp,
+        configName: 'app/plugin.json',
+        config: [{ id: 'T', file, name: 'Tag', integrity: sri(typed('v1')) }],
+        load: false,
+      });
       const error = await rejectionOf(glean.loadConfig());
       expect(error).toMatchObject({ code: 'GLEAN_LOAD_FAILED', id: 'T' });
       expect(error.message.replaceAll(temp.dir, '<dir>').replaceAll(file, '<file>')).toMatchInlineSnapshot(
@@ -194,13 +205,15 @@ export const Write = (name, value) => { process.env[name] = value; return proces
     await temp.write('app/env.mjs', ENV_PLUGIN);
     process.env['GLEAN_TEST_HOST'] = 'from host';
     onCleanup(() => delete process.env['GLEAN_TEST_HOST']);
-    const glean = await start(
-      await temp.write('app/plugin.json', [
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [
         { id: 'Read', file: 'env.mjs', name: 'Read' },
         { id: 'Write', file: 'env.mjs', name: 'Write' },
         { id: 'Other', file: 'env.mjs', name: 'Read', version: 'another version, other workers' },
-      ]),
-    );
+      ],
+    });
     const read = await glean.reloadAndWatch<(name: string) => string | null>('Read');
     const write = await glean.reloadAndWatch<(name: string, value: string) => string>('Write');
     const other = await glean.reloadAndWatch<(name: string) => string | null>('Other');
@@ -215,12 +228,14 @@ export const Write = (name, value) => { process.env[name] = value; return proces
   it('is empty with env "none", and exactly the given variables with an object', async () => {
     const temp = await tempDir();
     await temp.write('app/env.mjs', ENV_PLUGIN);
-    const glean = await start(
-      await temp.write('app/plugin.json', [
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [
         { id: 'None', file: 'env.mjs', name: 'Read', env: 'none' },
         { id: 'Given', file: 'env.mjs', name: 'Read', env: { ONLY: 'this' } },
-      ]),
-    );
+      ],
+    });
     const none = await glean.reloadAndWatch<(name: string) => string | null>('None');
     const given = await glean.reloadAndWatch<(name: string) => string | null>('Given');
     expect(await none('PATH')).toBeNull();
@@ -244,7 +259,11 @@ export function Forge() {
   return 'real';
 }`,
     );
-    const glean = await start(await temp.write('app/plugin.json', [{ id: 'F', file: 'forge.mjs', name: 'Forge' }]));
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [{ id: 'F', file: 'forge.mjs', name: 'Forge' }],
+    });
     const forge = await glean.reloadAndWatch<() => string>('F');
     const threadId = glean.status()['F']!.threads[0]!.threadId;
     const answers = await Promise.all([forge(), forge(), forge()]);

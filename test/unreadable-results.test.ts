@@ -9,8 +9,9 @@
  * answered.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Glean, GleanError } from '@glean/core';
-import { onCleanup, tempDir, threadCount, threadsBackTo } from './helpers/index.js';
+import { ErrorCode, GleanError } from '@glean/core';
+import { threadsBackTo } from './helpers/index.js';
+import { startGlean } from './helpers/glean.js';
 import {
   expectThreadsBackAfterClose,
   failOnHostUnhandledRejections,
@@ -128,12 +129,12 @@ describe('an argument the worker cannot read', () => {
 
 describe('a value export the host cannot read', () => {
   it('nested 5000 levels deep makes loadConfig() reject with a GleanError within 3 s, not after the 10 s loadTimeoutMs', async () => {
-    const temp = await tempDir();
-    await temp.write('deep.mjs', `${NEST}\nexport const deep = nest(5000);\n`);
-    const configPath = await temp.write('glean.json', [{ id: 'Deep', file: 'deep.mjs', name: 'deep' }]);
-    const baseline = threadCount();
-    const glean = new Glean(configPath, { watch: false, logger: false });
-    onCleanup(() => glean.close());
+    const { glean, baseline } = await startGlean({
+      files: { 'deep.mjs': `${NEST}\nexport const deep = nest(5000);\n` },
+      config: [{ id: 'Deep', file: 'deep.mjs', name: 'deep' }],
+      configName: 'glean.json',
+      load: false,
+    });
     const crashes = recordEvents(glean, 'crash');
 
     const outcome = await settledWithin(glean.loadConfig(), 3000);
@@ -256,13 +257,13 @@ export const hostileMethods = Object.create(new Proxy({}, { ownKeys: boom('ownKe
   ])(
     '%s: reloadConfig() rejects with a coded GleanError, and the running id keeps serving from the same worker',
     async (_what, name) => {
-      const temp = await tempDir();
-      await temp.write('plugin.mjs', PLUGIN);
       const good = { id: 'Good', file: 'plugin.mjs', name: 'good' };
-      const configPath = await temp.write('glean.json', [good]);
-      const baseline = threadCount();
-      const glean = new Glean(configPath, { watch: false, logger: false });
-      onCleanup(() => glean.close());
+      const { glean, temp, baseline } = await startGlean({
+        files: { 'plugin.mjs': PLUGIN },
+        config: [good],
+        configName: 'glean.json',
+        load: false,
+      });
       const crashes = recordEvents(glean, 'crash');
       await glean.loadConfig();
       const handle = await glean.reloadAndWatch<(value: string) => string>('Good');
@@ -293,20 +294,18 @@ describe('an error named like a member of Object.prototype', () => {
   it.each(['hasOwnProperty', 'constructor', '__proto__', 'toString'])(
     'named %s reaches the caller as the plugin error it is, and the worker is kept',
     async (name) => {
-      const temp = await tempDir();
-      await temp.write(
-        'odd.mjs',
-        `import { threadId } from 'node:worker_threads';
+      const { glean } = await startGlean({
+        files: {
+          'odd.mjs': `import { threadId } from 'node:worker_threads';
 export const Odd = {
   threadId() { return threadId; },
   fail(name) { const error = new Error('odd'); Object.defineProperty(error, 'name', { value: name }); throw error; },
 };
 `,
-      );
-      const configPath = await temp.write('glean.json', [{ id: 'Odd', file: 'odd.mjs', name: 'Odd' }]);
-      const glean = new Glean(configPath, { watch: false, logger: false });
-      onCleanup(() => glean.close());
-      await glean.loadConfig();
+        },
+        config: [{ id: 'Odd', file: 'odd.mjs', name: 'Odd' }],
+        configName: 'glean.json',
+      });
       const odd = await glean.reloadAndWatch<{ threadId(): number; fail(name: string): never }>('Odd');
       const thread = await odd.threadId();
 

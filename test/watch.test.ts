@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Watcher, type WatchReason, type WatcherOptions } from '../packages/core/src/watch.js';
+import { tempDir } from './helpers/index.js';
 
 /** One onChange call, with what the watched files held when it arrived (what the runtime would read). */
 interface Notification {
@@ -89,13 +89,13 @@ let cfg: string;
 const watchers: Watcher[] = [];
 
 beforeEach(async () => {
-  dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'glean-watch-')));
+  // Its real path: the OS temp folder may itself be a link. Removed after the test, after the watchers close.
+  dir = await fs.realpath((await tempDir()).dir);
   cfg = path.join(dir, 'plugin.json');
 });
 
 afterEach(async () => {
   await Promise.all(watchers.splice(0).map((w) => w.close()));
-  await fs.rm(dir, { recursive: true, force: true });
 });
 
 /** A watcher on `cfg`, live, its start-up report seen and drained. */

@@ -3,8 +3,9 @@
  * healthy one, recorded events, rejections, and the thread count after close().
  */
 import { afterAll, afterEach, expect } from 'vitest';
-import { Glean, GleanError, type CrashEvent, type GleanEvents, type Handle } from '@glean/core';
-import { onCleanup, tempDir, threadCount, threadsBackTo, type TempDir } from './index.js';
+import { GleanError, type CrashEvent, type Glean, type GleanEvents, type GleanOptions, type Handle } from '@glean/core';
+import { threadCount, threadsBackTo, type TempDir } from './index.js';
+import { startGlean } from './glean.js';
 
 /** Fails every test of the calling file after which the host saw an unhandled rejection: whatever a plugin does, it must not. */
 export function failOnHostUnhandledRejections(): void {
@@ -45,18 +46,18 @@ export interface FaultySetup<Api> {
 export async function faultySetup<Api>(
   source: string,
   options: Record<string, unknown> = {},
-  gleanOptions: ConstructorParameters<typeof Glean>[1] = {},
+  gleanOptions: GleanOptions = {},
 ): Promise<FaultySetup<Api>> {
-  const temp = await tempDir();
-  await temp.write('faulty.mjs', source);
-  await temp.write('healthy.mjs', HEALTHY);
-  const configPath = await temp.write('glean.json', [
-    { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
-    { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
-  ]);
-  const baseline = threadCount();
-  const glean = new Glean(configPath, { watch: false, logger: false, ...gleanOptions });
-  onCleanup(() => glean.close());
+  const { temp, glean, baseline } = await startGlean({
+    files: { 'faulty.mjs': source, 'healthy.mjs': HEALTHY },
+    config: [
+      { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
+      { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
+    ],
+    configName: 'glean.json',
+    load: false,
+    ...gleanOptions,
+  });
   const crashes = recordEvents(glean, 'crash');
   await glean.loadConfig();
   const faulty = await glean.reloadAndWatch<Api>('Faulty');
@@ -69,23 +70,6 @@ export function recordEvents<K extends keyof GleanEvents>(glean: Glean, event: K
   const seen: GleanEvents[K][0][] = [];
   glean.on(event, ((payload: GleanEvents[K][0]) => void seen.push(payload)) as never);
   return seen;
-}
-
-/**
- * What `promise` rejected with; fails the test if it resolved, or rejected with something not of
- * `kind` (default `GleanError`; a plugin's own error arrives as the `Error` it threw).
- */
-export async function rejectionOf(
-  promise: Promise<unknown>,
-  kind: abstract new (...args: never[]) => Error = GleanError,
-): Promise<GleanError & Record<string, unknown>> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
-  expect(outcome.error).toBeInstanceOf(kind);
-  return outcome.error as GleanError & Record<string, unknown>;
 }
 
 /** close() terminates every worker: the process is back to the threads it had before the Glean. */
