@@ -13,6 +13,12 @@
  * (GLEAN_PROPERTY_SEED and GLEAN_PROPERTY_PATH, as a failure prints them, replay it; GLEAN_PROPERTY_SHRINK=1
  * shrinks a failure, slowly.)
  * Changes are applied with `watch: false` and reloadConfig(), so a run depends on its sequence only.
+ *
+ * Nothing is tolerated. One known core bug fails a run when met: without `integrity`, a worker
+ * imports the plugin file's path after the host hashed it, so a save in between runs bytes that were
+ * never hashed ("ran bytes saved after …", or a restarted worker that "could not import its version's
+ * bytes" when the save broke the file). test/version-bytes.test.ts reproduces it deterministically, as
+ * `it.fails`; until it is fixed, plugin saves wait for restarts of their file (see `restartsOf`).
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,16 +32,8 @@ const LENGTH = Number(process.env['GLEAN_PROPERTY_LENGTH'] ?? 8);
 const SEED = process.env['GLEAN_PROPERTY_SEED'] === undefined ? undefined : Number(process.env['GLEAN_PROPERTY_SEED']);
 const PATH = process.env['GLEAN_PROPERTY_PATH'];
 const SHRINK = process.env['GLEAN_PROPERTY_SHRINK'] === '1';
-/**
- * Without it, core bugs found by this test are tolerated (and counted) so CI stays green until they
- * are fixed (see the issue 4 report): a call queued on a version whose worker crashed rejects
- * GLEAN_UNAVAILABLE ("the version failed") when the version is replaced or its file changed while
- * the worker restarted, or GLEAN_DRAIN_TIMEOUT when its worker crashes while the version drains;
- * workers terminated while they boot leave OS threads behind (piscina re-spawns them into a pool
- * already destroyed), which no version, spare or status() accounts for; and a restarted worker may
- * run bytes saved after its version was hashed (see `answers`).
- */
-const STRICT = process.env['GLEAN_PROPERTY_STRICT'] === '1';
+/** Where the known core bug a violation may be (see the header) is reproduced. */
+const STALE_BYTES_BUG = 'known core bug: the worker imports the path the host hashed; see test/version-bytes.test.ts';
 
 const IDS = ['A', 'B', 'C'] as const;
 const FILES = ['a.mjs', 'b.mjs', 'c.mjs'] as const;
@@ -194,11 +192,9 @@ function parseLabel(label: string): [string, number] {
 }
 
 /**
- * Whether an answer `answer` may come from a version whose bytes were hashed as `label`. Exactly,
- * except that workers import the file by path after it was hashed, so a save landing in between
- * runs a later content of the same file: the limit docs/architecture.md states for loads ("The bytes
- * that run"), and a core bug for a crashed worker's restart (the README promises those run the
- * version's bytes; see the issue 4 report). Tolerated and counted, unless STRICT.
+ * Whether `answer` came from a version whose bytes were hashed as `label`: 'exact', or 'later bytes'
+ * when it came from a content of the same file saved after it (the known bug, a violation too, told
+ * apart to say so), or false.
  */
 function answers(label: string, answer: string): 'exact' | 'later bytes' | false {
   if (answer === label) return 'exact';
@@ -207,19 +203,9 @@ function answers(label: string, answer: string): 'exact' | 'later bytes' | false
   return answerFile === file && answerN > n ? 'later bytes' : false;
 }
 
-interface RunReport {
-  readonly violations: string[];
-  /** Times a version ran bytes saved after it was hashed (the documented limit), tolerated. */
-  readonly laterBytes: number;
-  /** Times a known core bug (see STRICT) was met, tolerated. */
-  readonly knownBugs: number;
-}
-
-/** Runs one sequence against a fresh Glean (with or without spare threads) and reports what broke; no violation is a pass. */
-async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunReport> {
+/** Runs one sequence against a fresh Glean (with or without spare threads) and returns what broke; none is a pass. */
+async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<string[]> {
   const violations: string[] = [];
-  let laterBytes = 0;
-  let knownBugs = 0;
   const temp: TempDir = await tempDir();
   let counter = 0;
   const hashToLabel = new Map<string, string>();
@@ -238,7 +224,7 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
     disk.configValid = true;
     await temp.replace(
       'plugin.json',
-      // drainTimeoutMs bounds how long a call met by a known drain bug (see STRICT) can stay pending.
+      // drainTimeoutMs bounds how long a call can stay pending if a drain bug comes back.
       [...disk.entries].map(([key, e]) => ({
         id: key,
         file: e.file,
@@ -275,6 +261,13 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
   };
   glean.on('load', (event) => onVersion(event.id, event.to));
   glean.on('reload', (event) => onVersion(event.id, event.to));
+  // A replacement worker fails to import only bytes other than its version's, which loaded before.
+  glean.on('crash', (event) => {
+    if (event.error.code === ErrorCode.LOAD_FAILED)
+      violations.push(
+        `a restarted worker of ${event.ids.join()} could not import its version's bytes (${event.error.message}): it imported the file as saved since (${STALE_BYTES_BUG})`,
+      );
+  });
   glean.on('remove', (event) => {
     live.delete(event.id as Id);
     history.get(event.id as Id)!.push(null);
@@ -297,6 +290,11 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
     const from = history.get(key)!.length - 1;
     const failedAtStart = stateOf(key) === 'failed';
     const loadingAtStart = stateOf(key) === 'loading';
+    // A worker of the id's version is down (crashed, its replacement not serving yet): a call now may wait for it.
+    const threadsAtStart = glean.status()[key]?.threads;
+    const workerDownAtStart =
+      threadsAtStart !== undefined &&
+      (threadsAtStart.some((t) => !t.ready) || threadsAtStart.length < (applied.get(key)?.threads ?? 1));
     const crashWindow = method === 'crash' ? { start, end: Infinity } : undefined;
     if (crashWindow !== undefined) crashWindows.push(crashWindow);
     const handle = handles.get(key);
@@ -315,7 +313,10 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
         const how = window.map((label) => (label === null ? false : answers(label, String(value))));
         if (method === 'crash') violations.push(`${what} resolved with ${String(value)}`);
         else if (how.includes('exact')) return;
-        else if (how.includes('later bytes') && !STRICT) laterBytes++;
+        else if (how.includes('later bytes'))
+          violations.push(
+            `${what} ran bytes saved after its version was hashed: ${String(value)}, current during the call: ${window.join(', ')} (${STALE_BYTES_BUG})`,
+          );
         else violations.push(`${what} answered ${String(value)}; current during the call: ${window.join(', ')}`);
       },
       (error: unknown) => {
@@ -329,19 +330,39 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
         const allowed =
           (code === ErrorCode.NOT_CONFIGURED && window.includes(null)) ||
           (code === ErrorCode.PLUGIN_CRASHED && metCrash) ||
+          // Queued for a crashed worker whose restart then found the file changed (a stale version takes no
+          // new worker; glean reloads): the call never ran (test/queued-calls.test.ts).
+          (code === ErrorCode.PLUGIN_CRASHED && crashedBefore && workerDownAtStart) ||
           // A failed version shows as `loading` while a reload prepares its replacement.
           (code === ErrorCode.UNAVAILABLE &&
             (failedAtStart ||
               stateOf(key) === 'failed' ||
               (crashedBefore && (loadingAtStart || stateOf(key) === 'loading'))));
-        if (allowed) return;
-        // The known bugs need a worker that crashed before or while the call waited for it.
-        if (!STRICT && crashedBefore && (code === ErrorCode.UNAVAILABLE || code === ErrorCode.DRAIN_TIMEOUT))
-          knownBugs++;
-        else violations.push(`${what} rejected ${code}: ${(error as Error).message}`);
+        if (!allowed) violations.push(`${what} rejected ${code}: ${(error as Error).message}`);
       },
     );
   };
+
+  /**
+   * Until the known core bug is fixed (STALE_BYTES_BUG: a crashed worker's restart checks the file's
+   * hash, then its new worker imports the path), a save of a plugin file first waits (at most 2 s) for
+   * the restarts of the versions on that file, so that no save lands in that window; with it, one run
+   * in a hundred or so met the bug. Remove this wait once the it.fails tests of
+   * test/version-bytes.test.ts turn red. (A save racing a reload's own read and import, within a
+   * burst, is not held back: it is far rarer, not met in 300 runs.)
+   */
+  const restartsOf = (name: File): Promise<void> =>
+    until(
+      () =>
+        Object.entries(glean.status()).every(
+          ([key, s]) =>
+            s.file !== temp.path(name) ||
+            s.state !== 'ready' ||
+            (s.threads.every((t) => t.ready) && s.threads.length >= (applied.get(key as Id)?.threads ?? 1)),
+        ),
+      `the restarts of ${name}'s versions`,
+      2_000,
+    ).catch(() => undefined); // a version left with fewer workers (its file changed) is not waited for
 
   const applyEdit = async (edit: EditOp): Promise<void> => {
     switch (edit.type) {
@@ -366,6 +387,7 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
       }
       case 'edit':
       case 'break':
+        await restartsOf(edit.file);
         return writePlugin(edit.file, edit.type === 'break');
       case 'invalid':
         disk.configValid = false;
@@ -523,18 +545,11 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
   const workersNow = (): number => [...versions.values()].reduce((sum, group) => sum + serving(group), 0);
   const osThreads = (): number => threadCount() - baseline;
   const expectedOsThreads = (): number => threadsPerWorker * (expectedWorkers() + spareWorkers);
-  // OS threads no version, spare or status() knows of: workers leaked by the known core bug (see STRICT).
-  let orphans = 0;
   await until(
     () => workersAgree() && osThreads() === expectedOsThreads(),
     'threads of the live versions (and spares) only',
     8_000,
   ).catch(() => {
-    if (!STRICT && workersAgree() && osThreads() > expectedOsThreads()) {
-      orphans = osThreads() - expectedOsThreads();
-      knownBugs++;
-      return;
-    }
     violations.push(
       `${workersNow()} workers and ${osThreads()} OS threads once settled; the live versions have ${expectedWorkers()} workers, plus ${spareWorkers} spare (${threadsPerWorker} OS threads each)`,
     );
@@ -558,7 +573,10 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
     const handle = handles.get(key) ?? (await glean.reloadAndWatch<PluginApi>(key));
     const answer = await handle.run().catch((error: Error) => `rejected: ${error.message}`);
     const how = answers(entry.tag, answer);
-    if (how === 'later bytes' && !STRICT) laterBytes++;
+    if (how === 'later bytes')
+      violations.push(
+        `${key} answers ${answer} once settled, bytes saved after ${entry.tag} was hashed (${STALE_BYTES_BUG})`,
+      );
     else if (how !== 'exact') violations.push(`${key} answers ${answer} once settled, expected ${entry.tag}`);
   }
 
@@ -568,24 +586,19 @@ async function runSequence(ops: readonly Op[], prewarm: boolean): Promise<RunRep
   if (hostUnhandled.length > 0) violations.push(`unhandled rejections: ${hostUnhandled.map(String).join('; ')}`);
 
   await glean.close();
-  await threadsBackTo(baseline + orphans).catch(() => {
-    if (STRICT) violations.push(`threads not back to ${baseline} after close(): ${threadCount()}`);
-    else knownBugs++; // close() stopping workers that still boot: the same leak
+  await threadsBackTo(baseline).catch(() => {
+    violations.push(`threads not back to ${baseline} after close(): ${threadCount()}`);
   });
-  return { violations, laterBytes, knownBugs };
+  return violations;
 }
 
 describe('random sequences of config edits, calls and crashes', () => {
   it(
     `keep every invariant (${RUNS} runs of up to ${LENGTH} steps)`,
     async () => {
-      let tolerated = 0;
-      let bugs = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: LENGTH }), fc.boolean(), async (ops, prewarm) => {
-          const { violations, laterBytes, knownBugs } = await runSequence(ops, prewarm);
-          tolerated += laterBytes;
-          bugs += knownBugs;
+          const violations = await runSequence(ops, prewarm);
           expect(violations, `prewarm ${prewarm}, sequence: ${JSON.stringify(ops)}`).toEqual([]);
         }),
         {
@@ -595,12 +608,6 @@ describe('random sequences of config edits, calls and crashes', () => {
           ...(PATH === undefined ? {} : { path: PATH }),
         },
       );
-      if (bugs > 0)
-        console.info(`properties: met known core bugs ${bugs} times (GLEAN_PROPERTY_STRICT=1 fails on them)`);
-      if (tolerated > 0)
-        console.info(
-          `properties: ${tolerated} answers came from bytes saved after their version was hashed (docs/architecture.md, "The bytes that run")`,
-        );
     },
     Math.max(30_000, RUNS * LENGTH * 2_000),
   );
