@@ -13,15 +13,21 @@ export interface VersionInfo {
 
 /** An id got its first version. */
 export interface LoadEvent {
+  /** The id, as the config names it. */
   readonly id: string;
+  /** What its export is; its handles keep this kind. */
   readonly kind: ExportKind;
+  /** The version now serving it. */
   readonly to: VersionInfo;
 }
 
 /** An id moved to another version; live handles now call `to`. */
 export interface ReloadEvent {
+  /** The id, as the config names it. */
   readonly id: string;
+  /** The version that served it until now; it drains, then retires unless a pinned handle holds it. */
   readonly from: VersionInfo;
+  /** The version serving it from now on. */
   readonly to: VersionInfo;
 }
 
@@ -29,8 +35,11 @@ export interface ReloadEvent {
 export interface CrashEvent {
   /** The ids the version serves; empty for a version already replaced (draining). */
   readonly ids: readonly string[];
+  /** The version whose worker died. */
   readonly version: VersionInfo;
+  /** The worker thread that died. */
   readonly threadId: number;
+  /** `GLEAN_PLUGIN_CRASHED`, saying how it died (exit code, uncaught error, protocol breach, blocked event loop). */
   readonly error: GleanError;
   /** `true` when the version crashed too often and turned `failed`. */
   readonly failed: boolean;
@@ -40,33 +49,48 @@ export interface CrashEvent {
 
 /** A version drained and its workers are gone. */
 export interface RetireEvent {
+  /** The version that retired. */
   readonly version: VersionInfo;
 }
 
 /** An id was removed from the config; its live handles now reject `GLEAN_NOT_CONFIGURED`. */
 export interface RemoveEvent {
+  /** The id the config no longer names. */
   readonly id: string;
+  /** The version that served it; it drains, then retires unless a pinned handle holds it. */
   readonly from: VersionInfo;
 }
 
 /** The events of a `Glean`, with their payloads. */
 export interface GleanEvents {
+  /** An id got its first version. */
   load: [LoadEvent];
+  /** An id moved to another version. */
   reload: [ReloadEvent];
+  /** An id left the config. */
   remove: [RemoveEvent];
   /** A reload failed (invalid config, failed load) and nothing changed; or the watcher failed. Logged when nobody listens. */
   error: [GleanError];
+  /** A worker thread of a version died. */
   crash: [CrashEvent];
+  /** A version drained and its threads ended. */
   retire: [RetireEvent];
 }
 
 /** Event names as a table, for `glean.on(GleanEvent.RELOAD, …)`. */
 export const GleanEvent = {
+  /** See {@link LoadEvent}. */
   LOAD: 'load',
+  /** See {@link ReloadEvent}. */
   RELOAD: 'reload',
+  /** See {@link RemoveEvent}. */
   REMOVE: 'remove',
+  /** A failed reload, or a failed watcher: a `GleanError`. */
   ERROR: 'error',
+  /** See {@link CrashEvent}. */
   CRASH: 'crash',
+  /** See {@link RetireEvent}. */
   RETIRE: 'retire',
 } as const satisfies Record<string, keyof GleanEvents>;
+/** One of the {@link GleanEvent} names. */
 export type GleanEvent = (typeof GleanEvent)[keyof typeof GleanEvent];

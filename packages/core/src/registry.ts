@@ -7,11 +7,15 @@ import { type PluginVersion, VersionState } from './version.js';
 
 /** One id in {@link Glean.status}. */
 export interface PluginStatus {
+  /** The id, as the config names it. */
   readonly id: string;
   /** Absolute path of the plugin file now serving the id. */
   readonly file: string;
+  /** The export the id names. */
   readonly name: string;
+  /** The config's `version` text of the version serving it; `''` when absent. */
   readonly version: string;
+  /** What the export is: `function`, `object` or `value`. */
   readonly kind: ExportKind;
   /** `loading` while a new version for the id is being prepared; `failed` after a crash loop. */
   readonly state: 'loading' | 'ready' | 'draining' | 'failed';
