@@ -44,6 +44,7 @@ const ENTRIES = {
     'MAX_CONFIG_BYTES',
     'MAX_PLUGIN_FILE_BYTES',
     'MAX_RESTART_DELAY_MS',
+    'START_TIMEOUT_MS',
   ],
 } as const;
 

@@ -6,5 +6,5 @@
  * @module @glean/core/limits
  */
 export { CRASH_LIMIT, CRASH_WINDOW_MS, FIRST_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS } from './crash-policy.js';
-export { EXIT_TIMEOUT_MS, LIVENESS_GRACE_MS } from './slot.js';
+export { EXIT_TIMEOUT_MS, LIVENESS_GRACE_MS, START_TIMEOUT_MS } from './slot.js';
 export { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES } from './read-file.js';

@@ -37,6 +37,13 @@ import {
  */
 export const HOST_PROTOCOL = 4;
 
+/**
+ * How long a worker thread has to start (its serve task running, its hello said) before it counts as
+ * failed. Apart from `loadTimeoutMs`, which is the plugin's import alone: a thread's start is Node's,
+ * and slower on a loaded machine or a newer Node, whatever the plugin does.
+ */
+export const START_TIMEOUT_MS = 10_000;
+
 /** How long a worker whose call timed out has to answer a ping before it counts as blocked and is terminated. */
 export const LIVENESS_GRACE_MS = 1000;
 
@@ -255,7 +262,7 @@ export class Slot {
    */
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
     try {
-      await this.#greeting(loadTimeoutMs);
+      await this.#greeting(START_TIMEOUT_MS);
       const { file, source, env = threadEnv() } = this.#load;
       // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
       const loaded = await this.#race(

@@ -1,11 +1,8 @@
 import type { PrepareOptions } from '@glean/worker/protocol';
 import type { PluginSpec } from './diff.js';
 import { prepareFor } from './plugin-files.js';
-import { Slot, stopSlots } from './slot.js';
+import { START_TIMEOUT_MS, Slot, stopSlots } from './slot.js';
 import type { ThreadOptions } from './thread.js';
-
-/** How long a worker may take to start before it counts as failed. */
-const WARM_TIMEOUT_MS = 10_000;
 
 /**
  * Threads started ahead of time for the next version with these thread options: a reload then
@@ -21,7 +18,7 @@ export class Spare {
   constructor(key: string, options: ThreadOptions, prepare: PrepareOptions) {
     this.key = key;
     this.slots = Array.from({ length: options.threads }, () => new Slot(options));
-    this.ready = Promise.all(this.slots.map((slot) => slot.warm(prepare, WARM_TIMEOUT_MS))).then(
+    this.ready = Promise.all(this.slots.map((slot) => slot.warm(prepare, START_TIMEOUT_MS))).then(
       () => true,
       async () => {
         await this.destroy();
