@@ -18,12 +18,18 @@ export function newCallStats(id: string): CallStats {
   return { id, calls: 0, errors: 0, lastError: undefined };
 }
 
-/** Counts one call and, when it rejects, its error; returns the call's own promise. */
-export function countCall(stats: CallStats, call: Promise<unknown>): Promise<unknown> {
+/**
+ * Counts one call and, when it rejects, its error; `lastError` too unless `refusal` (a handle that
+ * could not call: released, closed, its id not configured, which says nothing of the plugin).
+ * Returns the call's own promise. Counting handles its rejection, so a call nobody awaits does not
+ * become an unhandled rejection: what a plugin throws never takes the host process down, even
+ * from a call made and forgotten.
+ */
+export function countCall(stats: CallStats, call: Promise<unknown>, refusal = false): Promise<unknown> {
   stats.calls++;
   call.then(undefined, (error: unknown) => {
     stats.errors++;
-    stats.lastError = error as Error;
+    if (!refusal) stats.lastError = error as Error;
   });
   return call;
 }

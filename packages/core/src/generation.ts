@@ -71,6 +71,8 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   const failedNow = diff.unchanged.filter(
     (spec) => registry.serving(spec.id)?.binding.pluginVersion.state === VersionState.FAILED,
   );
+  // The config names again what serves these ids: a failed attempt at something else is no longer their news.
+  for (const spec of diff.unchanged) if (!failedNow.includes(spec)) registry.record(spec.id).loadError = undefined;
   const incoming = [...diff.added, ...diff.changed.map((change) => change.to), ...failedNow];
   if (incoming.length === 0 && diff.removed.length === 0) return { events: [] };
 

@@ -118,7 +118,7 @@ export class Glean extends EventEmitter<GleanEvents> {
     return this.#stateOf(handle).release();
   }
 
-  /** Ids whose current export matches `query` (glean's FindAllPlugins), in config order. */
+  /** Ids whose current export matches `query` (glean's FindAllPlugins), in the order they were first configured. */
   findAll(query: FindQuery = {}): string[] {
     return this.#engine.findAll(query);
   }

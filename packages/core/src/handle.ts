@@ -162,17 +162,22 @@ function call(
   args: unknown[],
   options: CallOptions | undefined,
 ): Promise<unknown> {
-  return countCall(state.owner.stats(state.id), send(state, member, args, options));
+  const binding = state.binding();
+  const refusal = binding instanceof GleanError && REFUSALS.has(binding.code);
+  return countCall(state.owner.stats(state.id), send(binding, state, member, args, options), refusal);
 }
+
+/** Why a handle may not call at all, which says nothing of the plugin: not kept as the id's last error. */
+const REFUSALS = new Set<string>([ErrorCode.RELEASED, ErrorCode.CLOSED, ErrorCode.NOT_CONFIGURED]);
 
 /** Where the call goes, and the promise of its outcome: a rejection for a handle that cannot call. */
 function send(
+  binding: Binding | GleanError,
   state: HandleState,
   member: string | null,
   args: unknown[],
   options: CallOptions | undefined,
 ): Promise<unknown> {
-  const binding = state.binding();
   if (binding instanceof GleanError) return Promise.reject(binding);
   if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
     return Promise.reject(

@@ -84,12 +84,12 @@ export class Registry {
     return this.#records.get(id)?.serving;
   }
 
-  /** Every id serving now, in config order. */
+  /** Every id serving now, in the order they were first configured. */
   entries(): IterableIterator<IdRecord & { serving: Serving }> {
     return this.#serving.values();
   }
 
-  /** The specs serving now, in config order: what the next config is compared with. */
+  /** The specs serving now, in the order their ids were first configured: what the next config is compared with. */
   specs(): PluginSpec[] {
     return [...this.entries()].map(({ serving }) => serving.spec);
   }
@@ -113,7 +113,7 @@ export class Registry {
     else this.#serving.set(id, record as IdRecord & { serving: Serving });
   }
 
-  /** Ids whose current export matches `query`, in config order. */
+  /** Ids whose current export matches `query`, in the order they were first configured. */
   findAll(query: FindQuery): string[] {
     const methods = query.methods ?? [];
     const found: string[] = [];

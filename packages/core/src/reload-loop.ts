@@ -14,7 +14,7 @@ export interface ReloadLoopParts {
   closing(): boolean;
   /** The error a reloadConfig() caller whose run never started rejects with once closed. */
   closedError(): GleanError;
-  /** A run failed and nobody waited for its outcome: tell the application. */
+  /** A run failed (a watcher's, or a reloadConfig() caller's, which also rejects): the `error` event, or the logger. */
   report(error: GleanError): void;
 }
 

@@ -81,7 +81,7 @@ export interface ErrorMessage {
 /**
  * Worker → main, once, first: the worker's thread id and the protocol it speaks. It is the first
  * message the worker posts on the call port (sequence number 1, see {@link ControlApi.replyAt}). Its
- * shape is the same in every protocol version, so a host can always tell a worker of another one.
+ * shape stays the same from protocol 4 on, so a host can always tell a worker of another version.
  */
 export interface HelloMessage {
   readonly type: 'hello';
