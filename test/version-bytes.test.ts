@@ -3,13 +3,13 @@
  * saved to the file after the read. Each test saves the file again at the one moment that matters,
  * right after the host's read of it (its FileHandle is closed), so the race is the same every run.
  *
- * Without `integrity` glean does not keep this yet (known core bug, found by the random sequences of
- * properties.test.ts): the host reads and hashes the file, then the worker imports the file's path,
- * so a save in between runs bytes that were never hashed, under the old version's name and
- * contentHash (docs/architecture.md, "The bytes that run", states it as a limit the watcher repairs;
- * with `watch: false` nothing does). Those tests are `it.fails`: the day workers get the bytes the
- * host hashed (as pinned versions do), they pass, vitest reports them as failing, and the `.fails`
- * comes off.
+ * Without `integrity`, a new version does not keep this yet (known core bug, found by the random
+ * sequences of properties.test.ts): the host reads and hashes the file, then the worker imports the
+ * file's path, so a save in between runs bytes that were never hashed, under the new version's name
+ * and contentHash (docs/architecture.md, "The bytes that run", states it as a limit the watcher
+ * repairs; with `watch: false` nothing does). That test is `it.fails`: the day workers get the bytes
+ * the host hashed (as pinned versions do), it passes, vitest reports it as failing, and the `.fails`
+ * comes off. A crashed worker's restart already loads the bytes it checked.
  */
 import { createHash } from 'node:crypto';
 import { readlinkSync, renameSync, writeFileSync } from 'node:fs';
@@ -91,16 +91,16 @@ describe('the bytes a version runs', () => {
     expect(await p.tag()).toBe('v2'); // observed: 'v3', bytes never hashed, under v2's contentHash
   });
 
-  it.fails('known core bug: a crashed worker restarts on the bytes of its version, not on a save that lands after the restart checked the file', async () => {
+  it('a crashed worker restarts on the bytes of its version, not on a save that lands after the restart checked the file', async () => {
     const { file, glean, p } = await servingV1();
 
-    // The restart hashes the file (still v1, so it restarts) and its new worker imports the path.
+    // The restart reads the file (still v1, so it restarts); its new worker loads those bytes, not the path.
     const hook = await saveRightAfterHostRead(file);
     hook.arm(plugin('v2'));
     await expect(p.exit()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
     await until(() => glean.status()['P']?.threads.some((t) => t.ready) === true, 'the restarted worker');
     expect(glean.status()['P']).toMatchObject({ state: 'ready', restarts: 1 });
-    expect(await p.tag()).toBe('v1'); // observed: 'v2', under v1's version
+    expect(await p.tag()).toBe('v1');
   });
 
   it('with integrity, a reload runs the bytes it hashed whatever is saved after the read', async () => {

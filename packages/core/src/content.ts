@@ -4,16 +4,14 @@ import { type PluginRef, pluginError } from './plugin-ref.js';
 import { MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from './read-file.js';
 
 /**
- * SHA-256 of a plugin file's bytes, in hex. A version is the file's content, not its name:
- * an edit saved to the same path is a new version, a `touch` is not.
- * `file` is a real path (a version's `realFile`): a final symlink is not followed, and only a regular
- * file of at most {@link MAX_PLUGIN_FILE_BYTES} is read.
- * `plugin` names the plugin in errors. Rejects `GLEAN_LOAD_FAILED` naming the file and the errno code, or why it was refused, when it cannot be read.
+ * A plugin file's bytes, read again (a version's restart checks them). `file` is a real path (a
+ * version's `realFile`): a final symlink is not followed, and only a regular file of at most
+ * {@link MAX_PLUGIN_FILE_BYTES} is read. `plugin` names the plugin in errors. Rejects
+ * `GLEAN_LOAD_FAILED` naming the file and the errno code, or why it was refused, when it cannot be read.
  */
-export async function hashFile(file: string, plugin: Omit<PluginRef, 'file'>): Promise<string> {
-  let bytes: Buffer;
+export async function readPluginBytes(file: string, plugin: Omit<PluginRef, 'file'>): Promise<Buffer> {
   try {
-    bytes = await readRegularFile(file, MAX_PLUGIN_FILE_BYTES, { follow: false });
+    return await readRegularFile(file, MAX_PLUGIN_FILE_BYTES, { follow: false });
   } catch (error) {
     throw pluginError(
       ErrorCode.LOAD_FAILED,
@@ -22,7 +20,6 @@ export async function hashFile(file: string, plugin: Omit<PluginRef, 'file'>): P
       { cause: error },
     );
   }
-  return hashBytes(bytes);
 }
 
 /** SHA-256 of bytes, in hex: the identity of a plugin version's file content. */

@@ -1,6 +1,7 @@
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
-import { hashFile } from './content.js';
+import { hashBytes, readPluginBytes } from './content.js';
+import { isTypeScriptFile } from '@glean/worker/protocol';
 import { ErrorCode, type GleanError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { CallQueue } from './call-queue.js';
@@ -280,15 +281,16 @@ export class PluginVersion {
     return best;
   }
 
-  #newSlot(): Slot {
-    return this.#adopt(new Slot(this.spec.options));
+  /** `source`: the bytes its worker loads instead of the file (default: the version's pinned bytes, if any). */
+  #newSlot(source = this.spec.source): Slot {
+    return this.#adopt(new Slot(this.spec.options), source);
   }
 
-  #adopt(slot: Slot): Slot {
+  #adopt(slot: Slot, source = this.spec.source): Slot {
     slot.bind(
       forId(this.spec, this.spec.id),
       { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
-      { file: this.spec.realFile, source: this.spec.source, env: this.#env },
+      { file: this.spec.realFile, source, env: this.#env },
     );
     this.#threads.add(slot);
     void slot.exited.then(() => this.#threads.delete(slot));
@@ -353,11 +355,15 @@ export class PluginVersion {
   async #restart(slot: Slot): Promise<void> {
     const index = this.#slots.indexOf(slot);
     if (this.#state !== VersionState.READY || index === -1) return;
-    // A version that pins its bytes restarts on them; another must check the file still holds them.
-    const hash =
+    // A version that pins its bytes restarts on them; another must check the file still holds them,
+    // and its replacement then loads the bytes checked, not the file: a save landing after the check
+    // would otherwise run under this version's name. TypeScript is the exception: tsx compiles a
+    // CommonJS TypeScript file from disk whatever it is handed, so it reads the file it was checked in.
+    const read =
       this.spec.source === undefined
-        ? await hashFile(this.spec.realFile, this.spec).catch(() => undefined)
-        : this.spec.contentHash;
+        ? await readPluginBytes(this.spec.realFile, this.spec).catch(() => undefined)
+        : this.spec.source;
+    const hash = this.spec.source === undefined ? read && hashBytes(read) : this.spec.contentHash;
     if (this.#state !== VersionState.READY || this.#slots[index] !== slot) return;
     if (hash !== this.spec.contentHash) {
       // The file changed since this version loaded: restarting would run other code under this version's name.
@@ -369,7 +375,7 @@ export class PluginVersion {
       this.#hooks.onStale(this);
       return;
     }
-    const replacement = this.#newSlot();
+    const replacement = this.#newSlot(isTypeScriptFile(this.spec.realFile) ? this.spec.source : read);
     this.#slots[index] = replacement;
     this.restarts++;
     try {
