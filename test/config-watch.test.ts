@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Glean, GleanError, ReloadEvent } from '@glean/core';
 import { configMap, nextEvent, tempDir, threadCount, threadsBackTo, until, type TempDir } from './helpers/index.js';
 import { gleanOver, startGlean } from './helpers/glean.js';
+import { hashForIntegrity } from '@glean/core/integrity';
 
 const plugin = (tag: string): string => `export const Greet = (name) => '${tag}:' + name;\n`;
 const entry = (file: string): object[] => [{ id: 'G', file, name: 'Greet' }];
@@ -140,6 +141,24 @@ describe('watching plugin files', () => {
     await reloaded;
     expect(await greet('x')).toBe('rewritten:x');
     expect(errors).toEqual([]);
+  });
+
+  it('holds back an empty read of a plugin file with integrity too, rather than report the empty bytes as a mismatch', async () => {
+    const temp = await tempDir();
+    await plugins(temp);
+    const integrity = [plugin('one'), plugin('rewritten')].map((text) => hashForIntegrity(Buffer.from(text))).join(' ');
+    const { glean, greet } = await watching(
+      await temp.write('plugin.json', [{ id: 'G', file: 'one.mjs', name: 'Greet', integrity }]),
+    );
+    const errors: GleanError[] = [];
+    glean.on('error', (error) => errors.push(error));
+    const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
+    for (let i = 0; i < 5; i++) await temp.write('one.mjs', '');
+    await temp.write('one.mjs', plugin('rewritten'));
+    await reloaded;
+    expect(await greet('x')).toBe('rewritten:x');
+    expect(errors).toEqual([]);
+    expect(glean.status()['G']?.lastError).toBeUndefined();
   });
 
   it('reloads when a plugin file is written in place or renamed over', async () => {

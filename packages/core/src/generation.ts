@@ -56,7 +56,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     if (holdEmpty && empty) return { heldBack: error };
     throw error;
   }
-  const read = await readPlugins(config, parts.root, parts.requireIntegrity).catch((error: GleanError) => {
+  const read = await readPlugins(config, parts.root, parts.requireIntegrity, holdEmpty).catch((error: GleanError) => {
     if (error.id !== undefined) registry.record(error.id).loadError = error;
     throw error;
   });

@@ -18,9 +18,15 @@ export interface ReadPlugin {
  * Reads every plugin file of `config` once, confined to `root`, checks each entry's integrity, and
  * identifies it by the hash of the bytes read. An entry with `integrity` pins those bytes: its
  * workers run exactly what was checked. Rejects with the first coded error (`GLEAN_OUTSIDE_ROOT`,
- * `GLEAN_LOAD_FAILED`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`).
+ * `GLEAN_LOAD_FAILED`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`). `holdEmpty`: an
+ * empty file is marked `empty` and not checked (the caller holds the run back and reads again).
  */
-export function readPlugins(config: GleanConfig, root: string, requireIntegrity: boolean): Promise<ReadPlugin[]> {
+export function readPlugins(
+  config: GleanConfig,
+  root: string,
+  requireIntegrity: boolean,
+  holdEmpty = false,
+): Promise<ReadPlugin[]> {
   // Ids naming the same file share one read and one hash.
   const reads = new Map<string, Promise<PluginFile>>();
   return Promise.all(
@@ -31,7 +37,10 @@ export function readPlugins(config: GleanConfig, root: string, requireIntegrity:
         reads.set(entry.file, read);
       }
       const file = await read;
-      const load = checkedLoad(file, {
+      const empty = file.bytes.length === 0;
+      // Held back, an empty file is not checked: a file written in place is empty for a moment, and
+      // its integrity is checked on the look again, once it holds what was written.
+      const load: SlotLoad = holdEmpty && empty ? { file: file.realPath } : checkedLoad(file, {
         file: entry.file,
         id: entry.id,
         version: entry.version,
@@ -48,7 +57,7 @@ export function readPlugins(config: GleanConfig, root: string, requireIntegrity:
           contentHash: file.contentHash,
         },
         load,
-        empty: file.bytes.length === 0,
+        empty,
       };
     }),
   );
