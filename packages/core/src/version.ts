@@ -423,8 +423,11 @@ export class PluginVersion {
   }
 }
 
-/** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see (see snapshot.ts). */
+/** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see (see snapshot.ts). Method lists are made unique. */
 function freezeDescription(description: ExportDescription): ExportDescription {
   if (description.kind === 'value') freezeSnapshot(description.value);
+  // Each method once: the list came from the worker, where plugin code can patch what builds it, and a
+  // proxy's ownKeys trap that returns a name twice throws in the host (Object.keys, spread, inspect).
+  if (description.kind === 'object') return { ...description, methods: [...new Set(description.methods)] };
   return description;
 }
