@@ -96,6 +96,8 @@ export const Faulty = {
 `,
       { timeoutMs: 100 },
     );
+    // Even if an assertion fails below: the thread stuck in its sleep is gone before the next test counts threads.
+    onCleanup(() => threadsBackTo(s.baseline, 10_000));
     const thread = await s.faulty.threadId();
     const crashed = nextEvent<CrashEvent>(s.glean, 'crash', () => true, 100 + LIVENESS_GRACE_MS + 3000);
 

@@ -87,10 +87,6 @@ export class HandleState {
     pinned?.pluginVersion.ref();
   }
 
-  get pinned(): boolean {
-    return this.#pinned !== undefined;
-  }
-
   get released(): boolean {
     return this.#released;
   }

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
 import { checkedLoad, readPluginFile } from './plugin-files.js';
-import { ErrorCode, GleanError } from './errors.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
 import { guardLogger, type Logger } from './logger.js';
 import { PluginVersion } from './version.js';
@@ -58,17 +57,13 @@ export async function loadSymbol<T = unknown>(
   const description = version.description(name)!;
   const stats = newCallStats(name);
   const binding = { pluginVersion: version, name, description };
-  let state: HandleState | undefined;
   const owner: HandleOwner = {
     available: () => undefined,
     stats: () => stats,
-    current: () =>
-      state?.released === false
-        ? binding
-        : new GleanError(ErrorCode.RELEASED, `handle of "${name}" from ${absolute} was released`, { file: absolute }),
+    // The handle is pinned to `binding` until released, and a released handle asks nothing.
+    current: () => binding,
   };
-  state = new HandleState(name, description.kind, owner, binding);
-  return createHandle(state) as Handle<T>;
+  return createHandle(new HandleState(name, description.kind, owner, binding)) as Handle<T>;
 }
 
 /**

@@ -40,13 +40,16 @@ export function readPlugins(
       const empty = file.bytes.length === 0;
       // Held back, an empty file is not checked: a file written in place is empty for a moment, and
       // its integrity is checked on the look again, once it holds what was written.
-      const load: SlotLoad = holdEmpty && empty ? { file: file.realPath } : checkedLoad(file, {
-        file: entry.file,
-        id: entry.id,
-        version: entry.version,
-        integrity: entry.options.integrity,
-        required: requireIntegrity,
-      });
+      const load: SlotLoad =
+        holdEmpty && empty
+          ? { file: file.realPath }
+          : checkedLoad(file, {
+              file: entry.file,
+              id: entry.id,
+              version: entry.version,
+              integrity: entry.options.integrity,
+              required: requireIntegrity,
+            });
       return {
         spec: {
           id: entry.id,

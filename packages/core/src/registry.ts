@@ -66,8 +66,6 @@ export interface IdRecord {
  */
 export class Registry {
   readonly #records = new Map<string, IdRecord>();
-  /** The records of the ids serving now, in the order they started serving. */
-  readonly #serving = new Map<string, IdRecord & { serving: Serving }>();
 
   /** The record of `id`, made on first use. */
   record(id: string): IdRecord {
@@ -85,8 +83,9 @@ export class Registry {
   }
 
   /** Every id serving now, in the order they were first configured. */
-  entries(): IterableIterator<IdRecord & { serving: Serving }> {
-    return this.#serving.values();
+  *entries(): IterableIterator<IdRecord & { serving: Serving }> {
+    for (const record of this.#records.values())
+      if (record.serving !== undefined) yield record as IdRecord & { serving: Serving };
   }
 
   /** The specs serving now, in the order their ids were first configured: what the next config is compared with. */
@@ -109,8 +108,6 @@ export class Registry {
     const record = this.record(id);
     record.serving = serving;
     record.loadError = undefined;
-    if (serving === undefined) this.#serving.delete(id);
-    else this.#serving.set(id, record as IdRecord & { serving: Serving });
   }
 
   /** Ids whose current export matches `query`, in the order they were first configured. */

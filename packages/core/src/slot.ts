@@ -5,6 +5,7 @@ import { PendingCalls, type PendingCall } from './pending-calls.js';
 import { createThread, threadEnv, type ThreadOptions } from './thread.js';
 import {
   checkWorkerMessage,
+  describeThrown,
   describeValue,
   findUncloneable,
   isDescribeResult,
@@ -282,11 +283,10 @@ export class Slot {
       if (this.#state === 'starting') this.#state = 'ready';
       return descriptions;
     } catch (error) {
-      const failure = loadError(this.#plugin, error, this.#deathDetail);
       // Not stopped here: a version's failed start stops all its threads at once (stopSlots), and a lone
       // replacement is terminated by its version.
       this.expectEnd('load failed');
-      throw failure;
+      throw loadError(this.#plugin, error, this.#deathDetail);
     }
   }
 
@@ -301,13 +301,13 @@ export class Slot {
         `describing export "${name}" took over ${timeoutMs} ms`,
       );
     } catch (error) {
+      // Its deadline, without the plugin's name (the load wraps it): said here with it.
+      if (error instanceof GleanError && error.code === ErrorCode.TIMEOUT)
+        throw pluginError(ErrorCode.TIMEOUT, plugin, error.message);
       if (error instanceof GleanError) throw error;
-      throw pluginError(
-        ErrorCode.LOAD_FAILED,
-        plugin,
-        `cannot describe export "${name}": ${describeValue((error as Error)?.message ?? error)}`,
-        { cause: error },
-      );
+      throw pluginError(ErrorCode.LOAD_FAILED, plugin, `cannot describe export "${name}": ${describeThrown(error)}`, {
+        cause: error,
+      });
     }
     if (!isDescribeResult(answer))
       throw this.#misbehaved(`answered describe with a malformed message: ${describeValue(answer)}`);
@@ -388,9 +388,7 @@ export class Slot {
       this.#take(raw);
     } catch (error) {
       // Nothing a worker sends may throw in the host: what could not be taken is a breach like any other.
-      this.#misbehaved(
-        `sent a message the host could not take (${describeValue((error as Error | undefined)?.message ?? error)})`,
-      );
+      this.#misbehaved(`sent a message the host could not take (${describeThrown(error)})`);
     }
   };
 

@@ -90,12 +90,15 @@ export class Spares {
 
   /** One spare per shape of `running`, and none other (none at all for an empty list); resolves once they are warm. */
   async refill(running: Iterable<PluginSpec>): Promise<void> {
-    const wanted = new Map<string, PluginSpec>();
-    for (const spec of running) wanted.set(spareKey(spec.options, prepareFor(spec)), spec);
+    const wanted = new Map<string, { spec: PluginSpec; prepare: PrepareOptions }>();
+    for (const spec of running) {
+      const prepare = prepareFor(spec);
+      wanted.set(spareKey(spec.options, prepare), { spec, prepare });
+    }
     const stale = [...this.#spares.values()].filter((spare) => !wanted.has(spare.key));
     for (const spare of stale) this.#spares.delete(spare.key);
-    for (const [key, spec] of wanted) {
-      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepareFor(spec)));
+    for (const [key, { spec, prepare }] of wanted) {
+      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepare));
     }
     await Promise.all([
       ...stale.map((spare) => spare.destroy()),

@@ -41,12 +41,18 @@ export function createThread({ resourceLimits, env }: Omit<ThreadOptions, 'threa
     // Node gives every worker its own copy of the variables: 'inherit' copies the host's at start.
     ...(env === 'inherit' ? {} : { env: env === 'none' ? {} : { ...env } }),
   });
-  // piscina reads the minimum live each time a thread ends; with none, it starts no thread by itself.
-  (pool.options as { minThreads: number }).minThreads = 0;
-  if (pool.options.minThreads !== 0)
-    throw new Error('glean: piscina no longer takes a minimum of 0 threads after start; glean needs it');
   // A pool error without a listener would crash the host; workers' deaths reach glean through their tasks.
   pool.on('error', () => {});
+  try {
+    // piscina reads the minimum live each time a thread ends; with none, it starts no thread by itself.
+    (pool.options as { minThreads: number }).minThreads = 0;
+    if (pool.options.minThreads !== 0)
+      throw new Error('glean: piscina no longer takes a minimum of 0 threads after start; glean needs it');
+  } catch (error) {
+    // The thread has started: it must not outlive the refusal.
+    void pool.destroy();
+    throw error;
+  }
   return pool;
 }
 

@@ -36,10 +36,12 @@ export class VersionBook {
     version.ref();
   }
 
-  /** An id left `version`: one reference less; with none left it is no longer current for its identity (it retires itself). */
+  /**
+   * An id left `version`: one reference less. With none left it retires itself, draining at once, so
+   * {@link reusable} no longer offers it; {@link retired} takes it out of the books.
+   */
   release(version: PluginVersion): void {
     version.unref();
-    if (version.refs === 0 && this.#byKey.get(version.spec.key) === version) this.#byKey.delete(version.spec.key);
   }
 
   /** `version` has retired: out of the books. */

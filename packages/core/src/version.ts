@@ -1,7 +1,6 @@
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { hashBytes, readPluginBytes } from './content.js';
-import { isTypeScriptFile } from '@glean/worker/protocol';
 import { ErrorCode, type GleanError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { CallQueue } from './call-queue.js';
@@ -357,8 +356,9 @@ export class PluginVersion {
     if (this.#state !== VersionState.READY || index === -1) return;
     // A version that pins its bytes restarts on them; another must check the file still holds them,
     // and its replacement then loads the bytes checked, not the file: a save landing after the check
-    // would otherwise run under this version's name. TypeScript is the exception: tsx compiles a
-    // CommonJS TypeScript file from disk whatever it is handed, so it reads the file it was checked in.
+    // would otherwise run under this version's name. A file that may be CommonJS TypeScript (`.cts`,
+    // or `.ts` outside "type": "module", which the host does not look up) is the exception: tsx
+    // compiles it from disk whatever it is handed, so it reads the file it was checked in.
     const read =
       this.spec.source === undefined
         ? await readPluginBytes(this.spec.realFile, this.spec).catch(() => undefined)
@@ -375,7 +375,7 @@ export class PluginVersion {
       this.#hooks.onStale(this);
       return;
     }
-    const replacement = this.#newSlot(isTypeScriptFile(this.spec.realFile) ? this.spec.source : read);
+    const replacement = this.#newSlot(MAYBE_COMMONJS_TYPESCRIPT.test(this.spec.realFile) ? this.spec.source : read);
     this.#slots[index] = replacement;
     this.restarts++;
     try {
@@ -422,6 +422,9 @@ export class PluginVersion {
     );
   }
 }
+
+/** Extensions of files that may be CommonJS TypeScript, which tsx compiles from disk whatever it is handed. */
+const MAYBE_COMMONJS_TYPESCRIPT = /\.(?:cts|tsx?)$/;
 
 /** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see (see snapshot.ts). Method lists are made unique. */
 function freezeDescription(description: ExportDescription): ExportDescription {

@@ -2,7 +2,7 @@
  * What a worker's failure means to a caller: every mapping from something a worker reported, or
  * how it ended, to the coded {@link GleanError} the host rejects with lives here.
  */
-import { deserializeError, describeValue, type WireFailure } from '@glean/worker/protocol';
+import { describeThrown, deserializeError, describeValue, type WireFailure } from '@glean/worker/protocol';
 import { ErrorCode, GleanError } from './errors.js';
 import { type PluginRef, describePlugin, pluginError } from './plugin-ref.js';
 
@@ -82,6 +82,7 @@ export function protocolBreach(plugin: PluginRef, threadId: number, what: string
 export function loadError(plugin: PluginRef, error: unknown, crashDetail: string): GleanError {
   const crashed = error instanceof GleanError && error.code === ErrorCode.PLUGIN_CRASHED;
   if (error instanceof GleanError && !crashed && error.code !== ErrorCode.TIMEOUT) return error;
-  const why = crashed ? `the worker ${crashDetail}` : (error as Error).message;
+  // A crash found while loading (a protocol breach) may come before the thread's end says how it died.
+  const why = crashed && crashDetail !== '' ? `the worker ${crashDetail}` : describeThrown(error);
   return pluginError(ErrorCode.LOAD_FAILED, plugin, `cannot load: ${why}`, { cause: error });
 }
