@@ -59,12 +59,12 @@ export const Work = {
 };
 `;
 
-/** Finds glean's ports on the worker's heap; shared with the boundary fuzz test. */
-const GLEAN_PORTS = new URL('../test/fixtures/hostile/glean-ports.mjs', import.meta.url).href;
+/** Finds glean's ports on the worker's heap; shared with the boundary fuzz test, and copied beside the plugin (its modules come from inside its root). */
+const GLEAN_PORTS = new URL('../test/fixtures/hostile/glean-ports.mjs', import.meta.url);
 
 const hostileSource = `
 import { MessagePort } from 'node:worker_threads';
-import { gleanPorts as find } from '${GLEAN_PORTS}';
+import { gleanPorts as find } from './glean-ports.mjs';
 const post = MessagePort.prototype.postMessage;
 /** glean's call and control ports, those found. */
 async function gleanPorts() {
@@ -115,6 +115,7 @@ async function save(name, text) {
 
 await save('work.mjs', workSource(0));
 await save('echo.mjs', 'export function echo(value) { return value; }\n');
+await save('glean-ports.mjs', readFileSync(GLEAN_PORTS, 'utf8'));
 await save('hostile.mjs', hostileSource);
 await save(
   'plugin.json',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * Fuzz of the worker-to-host boundary: plugin code finds glean's ports in its own thread (through the
  * inspector's heap query, the strongest reach it has; the ways glean closes are tested in
@@ -21,13 +22,13 @@ const SEED = process.env['GLEAN_FUZZ_SEED'] === undefined ? undefined : Number(p
 
 failOnHostUnhandledRejections();
 
-/** Finds glean's ports on the heap (see the fixture). */
-const GLEAN_PORTS = new URL('./fixtures/hostile/glean-ports.mjs', import.meta.url).href;
+/** Finds glean's ports on the heap (see the fixture); copied beside the attacker, as a plugin's modules come from inside its root. */
+const GLEAN_PORTS = readFileSync(new URL('./fixtures/hostile/glean-ports.mjs', import.meta.url), 'utf8');
 
 /** The attacker: it posts each op on the glean port it names. */
 const ATTACKER = `
 import { MessageChannel, MessagePort } from 'node:worker_threads';
-import { gleanPorts } from '${GLEAN_PORTS}';
+import { gleanPorts } from './glean-ports.mjs';
 
 const post = MessagePort.prototype.postMessage;
 
@@ -146,7 +147,7 @@ async function outcome(call: Promise<unknown>, ms = 5000): Promise<{ value: unkn
 describe('the worker-to-host boundary under random messages from plugin code', () => {
   it('keeps the host alive, the healthy plugin answering and every call settled with a documented code', async () => {
     const { glean, baseline } = await startGlean({
-      files: { 'attacker.mjs': ATTACKER, 'healthy.mjs': HEALTHY },
+      files: { 'attacker.mjs': ATTACKER, 'healthy.mjs': HEALTHY, 'glean-ports.mjs': GLEAN_PORTS },
       config: [
         { id: 'Attack', file: 'attacker.mjs', name: 'attack', threads: 2 },
         { id: 'Reach', file: 'attacker.mjs', name: 'reach', threads: 2 },

@@ -246,15 +246,21 @@ export const Faulty = { exit(code) { process.exit(code); } };
     expect(crashes).toHaveLength(1);
   });
 
-  it('reloads from the edited file instead of restarting a crashed worker on bytes that are not its version', async () => {
+  it("restarts a crashed worker on its version's own code after the file was edited; reloadConfig() then serves the edit", async () => {
     const s = await setup();
     // Edited on disk but not reloaded (watch is off): the running version is still the faulty one.
     await s.temp.write('faulty.mjs', FIXED);
-    const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload', (event) => event.id === 'Faulty');
+    const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
     expect((await rejectionOf(s.faulty.exit(1))).code).toBe(ErrorCode.PLUGIN_CRASHED);
-    // No worker of the old version runs the new bytes: the crash triggers a reload, as a watcher would.
+    expect(await crashed).toMatchObject({ restarting: true, failed: false });
+    await until(() => s.glean.status()['Faulty']!.threads.every((thread) => thread.ready), 'the replacement to load');
+    // The replacement loaded the version's bytes from the host, not the edit: it still exits.
+    expect((await rejectionOf(s.faulty.exit(1))).code).toBe(ErrorCode.PLUGIN_CRASHED);
+    const reloaded = nextEvent<ReloadEvent>(s.glean, 'reload', (event) => event.id === 'Faulty');
+    await s.glean.reloadConfig();
     const event = await reloaded;
     expect(event.from.contentHash).not.toBe(event.to.contentHash);
+    expect(event.changed).toEqual([s.temp.path('faulty.mjs')]);
     expect(await s.faulty.exit(2)).toBe('fixed:2');
     await expectThreadsBackAfterClose(s);
   });

@@ -141,10 +141,10 @@ describe('the tarballs', () => {
         .sort();
       const expected = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'src/index.ts'];
       if (name === 'core') expected.push('bin/glean.js', 'dist/cli.js', 'dist/http/index.js');
-      else expected.push('dist/entry.js', 'dist/start.cjs', 'assets/warm-up.ts');
+      else expected.push('dist/entry.js', 'dist/start.cjs', 'dist/module-hooks.js');
       expect(paths).toEqual(expect.arrayContaining(expected));
 
-      const allowed = name === 'core' ? /^(bin|dist|src)\// : /^(dist|src|assets)\//;
+      const allowed = name === 'core' ? /^(bin|dist|src)\// : /^(dist|src)\//;
       const strays = paths.filter(
         (path) => !['package.json', 'README.md', 'LICENSE'].includes(path) && !allowed.test(path),
       );

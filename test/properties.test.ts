@@ -14,11 +14,9 @@
  * shrinks a failure, slowly.)
  * Changes are applied with `watch: false` and reloadConfig(), so a run depends on its sequence only.
  *
- * Nothing is tolerated. One known core bug fails a run when met: without `integrity`, a new version's
- * worker imports the plugin file's path after the host hashed it, so a save in between runs bytes
- * that were never hashed ("ran bytes saved after …"). test/version-bytes.test.ts reproduces it
- * deterministically, as `it.fails` (a save racing a reload's own read and import: not met in 300
- * runs). A crashed worker's restart loads the bytes it checked, so a save cannot race it.
+ * Nothing is tolerated. A version runs the bytes the host read and hashed, which its workers get
+ * from the host, never by path: a save racing a reload's read runs nowhere ("ran bytes saved after
+ * …" would say it did; test/version-bytes.test.ts stages that race deterministically).
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,9 +30,8 @@ const LENGTH = Number(process.env['GLEAN_PROPERTY_LENGTH'] ?? 8);
 const SEED = process.env['GLEAN_PROPERTY_SEED'] === undefined ? undefined : Number(process.env['GLEAN_PROPERTY_SEED']);
 const PATH = process.env['GLEAN_PROPERTY_PATH'];
 const SHRINK = process.env['GLEAN_PROPERTY_SHRINK'] === '1';
-/** Where the known core bug a violation may be (see the header) is reproduced. */
-const STALE_BYTES_BUG =
-  'known core bug: the worker of a new version imports the path the host hashed; see test/version-bytes.test.ts';
+/** Where the race behind a violation of the bytes a version runs is staged deterministically. */
+const STALE_BYTES_BUG = 'see test/version-bytes.test.ts, which stages the race deterministically';
 
 const IDS = ['A', 'B', 'C'] as const;
 const FILES = ['a.mjs', 'b.mjs', 'c.mjs'] as const;

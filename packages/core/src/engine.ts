@@ -1,10 +1,13 @@
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ErrorCode, GleanError } from './errors.js';
 import type { GleanEvents } from './events.js';
 import { applyGeneration, versionInfo } from './generation.js';
 import type { Binding, HandleOwner } from './handle.js';
 import type { Logger } from './logger.js';
+import { useCompiler } from './modules/compile.js';
 import { ReloadLoop } from './reload-loop.js';
+import { isInside, rootURLOf } from './root.js';
 import { type FindQuery, type PluginStatus, Registry } from './registry.js';
 import { stuckThreadsMessage } from './slot.js';
 import { Spares } from './spares.js';
@@ -43,11 +46,15 @@ export class GleanEngine {
   readonly configPath: string;
   readonly #options: EngineOptions;
   readonly #root: string;
+  /** The root's real path as a `file:` URL: what the workers' module hooks take as plugin-owned. */
+  readonly #rootURL: string;
   readonly #out: EngineOutput;
   readonly #registry = new Registry();
   readonly #versions = new VersionBook();
   /** Threads started ahead of time (see spares.ts). */
-  readonly #spares = new Spares();
+  readonly #spares: Spares;
+  /** Lets the TypeScript compiler's service go once the last glean in the process closed. */
+  readonly #releaseCompiler = useCompiler();
   readonly #loop: ReloadLoop;
   readonly #hooks: VersionHooks;
   /** What handles ask: where an id's calls go now. */
@@ -60,11 +67,13 @@ export class GleanEngine {
     this.configPath = resolve(configPath);
     this.#options = options;
     this.#root = resolve(options.root ?? dirname(this.configPath));
+    this.#rootURL = rootURLOf(this.#root);
+    this.#spares = new Spares(this.#rootURL);
     this.#out = out;
     this.#hooks = {
       onCrash: (crash) => this.#onCrash(crash),
       onRetire: (retired) => this.#onRetire(retired),
-      onStale: () => void this.#loop.schedule().catch(() => {}),
+      onGraphGrew: () => this.#watchPluginFiles(),
       onStuck: (stuck, threadIds) => this.#onStuck(stuck, threadIds),
     };
     this.#loop = new ReloadLoop({
@@ -127,6 +136,7 @@ export class GleanEngine {
       await this.#loop.running;
       await this.#refillSpares(0);
       await this.#versions.retireAll();
+      await this.#releaseCompiler();
     })();
     return this.#closing;
   }
@@ -185,6 +195,7 @@ export class GleanEngine {
       {
         configPath: this.configPath,
         root: this.#root,
+        rootURL: this.#rootURL,
         requireIntegrity: this.#options.requireIntegrity,
         registry: this.#registry,
         versions: this.#versions,
@@ -213,9 +224,24 @@ export class GleanEngine {
     );
   }
 
+  /**
+   * Watches the plugin file of every id, and every file inside the root of the module graph of the
+   * version serving it. A package.json or tsconfig.json above the root counts for a version's
+   * identity (a reload sees it changed) but is not watched: watching the folders up to `/` would
+   * watch the host's whole tree.
+   */
   #watchPluginFiles(): void {
     if (this.#watcher === undefined || !this.#options.watchFiles) return;
-    this.#watcher.setPluginFiles(new Set(this.#registry.specs().map((spec) => spec.file)));
+    const realRoot = fileURLToPath(`${this.#rootURL}/`).replace(/\/$/, '');
+    const files = new Set<string>();
+    for (const id of this.#registry.ids()) {
+      const serving = this.#registry.serving(id);
+      if (serving === undefined) continue;
+      files.add(serving.spec.file);
+      for (const file of serving.binding.pluginVersion.graph.files())
+        if (isInside(file, realRoot) || isInside(file, this.#root)) files.add(file);
+    }
+    this.#watcher.setPluginFiles(files);
   }
 
   #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {

@@ -7,8 +7,15 @@ export interface VersionInfo {
   readonly file: string;
   /** The config's `version` text; `''` when absent. */
   readonly version: string;
-  /** SHA-256 (hex) of the file's bytes when the version loaded. */
+  /** SHA-256 (hex) of the plugin file's bytes when the version loaded. */
   readonly contentHash: string;
+  /** How many plugin-owned modules the version loaded (the plugin file included); grows with later dynamic imports. */
+  readonly modules: number;
+  /**
+   * SHA-256 (hex) over every plugin-owned module the version loaded, by content, and the files that
+   * decided how they resolve and compile (package.json, tsconfig.json, and files tried and not found).
+   */
+  readonly graphHash: string;
 }
 
 /** An id got its first version. */
@@ -29,6 +36,11 @@ export interface ReloadEvent {
   readonly from: VersionInfo;
   /** The version serving it from now on. */
   readonly to: VersionInfo;
+  /**
+   * The files whose change made the new version, absolute and sorted: the plugin file, or modules and
+   * config files of the old version's graph. Empty when only the config entry changed.
+   */
+  readonly changed: readonly string[];
 }
 
 /** A worker thread of a version died; its calls rejected `GLEAN_PLUGIN_CRASHED`. */

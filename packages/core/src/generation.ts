@@ -18,6 +18,8 @@ import { PluginVersion, type VersionHooks, VersionState } from './version.js';
 export interface GenerationParts {
   readonly configPath: string;
   readonly root: string;
+  /** The root's real path as a `file:` URL (see `rootURLOf`). */
+  readonly rootURL: string;
   readonly requireIntegrity: boolean;
   readonly registry: Registry;
   readonly versions: VersionBook;
@@ -64,10 +66,24 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   if (empty !== undefined)
     return { heldBack: pluginError(ErrorCode.LOAD_FAILED, empty.spec, 'the plugin file is empty') };
   const loads = new Map(read.map(({ spec, load }) => [spec, load]));
-  const diff = diffPlugins(
+  const stale = await staleVersions(
+    parts,
+    read.map(({ spec }) => spec),
+  );
+  const found = diffPlugins(
     registry.specs(),
     read.map(({ spec }) => spec),
   );
+  // An id whose version's modules changed on disk (a helper, a tsconfig) changes as an entry change does.
+  const graphChanged = found.unchanged.filter((spec) => {
+    const serving = servingVersion(registry, spec.id);
+    return serving !== undefined && stale.has(serving);
+  });
+  const diff = {
+    ...found,
+    changed: [...found.changed, ...graphChanged.map((to) => ({ from: registry.serving(to.id)!.spec, to }))],
+    unchanged: found.unchanged.filter((spec) => !graphChanged.includes(spec)),
+  };
   const failedNow = diff.unchanged.filter(
     (spec) => registry.serving(spec.id)?.binding.pluginVersion.state === VersionState.FAILED,
   );
@@ -80,7 +96,8 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   const plan: { spec: PluginSpec; version: PluginVersion }[] = [];
   for (const spec of incoming) {
     const key = versionKey(spec);
-    let version = versions.reusable(key) ?? fresh.get(key)?.version;
+    const running = versions.reusable(key);
+    let version = (running !== undefined && !stale.has(running) ? running : undefined) ?? fresh.get(key)?.version;
     if (version === undefined) {
       const load = loads.get(spec);
       if (load === undefined) throw new Error(`no read for ${spec.id}`);
@@ -93,7 +110,9 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
           contentHash: spec.contentHash,
           options: spec.options,
           realFile: load.file,
-          source: load.source,
+          bytes: load.bytes,
+          root: parts.root,
+          rootURL: parts.rootURL,
         },
         parts.hooks,
         await parts.spares.take(spec),
@@ -137,7 +156,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
       if (parts.closing()) throw parts.closedError();
       throw failures.length === 1 ? failures[0] : combined(failures);
     }
-    return { events: commit(parts, plan, bindings, diff.removed) };
+    return { events: commit(parts, plan, bindings, diff.removed, stale) };
   } finally {
     for (const spec of incoming) registry.record(spec.id).loading = false;
     for (const { version } of fresh.values()) versions.settled(version);
@@ -165,6 +184,7 @@ function commit(
   plan: readonly { spec: PluginSpec; version: PluginVersion }[],
   bindings: ReadonlyMap<string, Binding>,
   removed: readonly PluginSpec[],
+  stale: ReadonlyMap<PluginVersion, readonly string[]>,
 ): SwitchEvent[] {
   const released: PluginVersion[] = [];
   const events: SwitchEvent[] = [];
@@ -177,11 +197,11 @@ function commit(
     if (before === undefined) {
       events.push(['load', { id: spec.id, kind: binding.description.kind, to: versionInfo(version) }]);
     } else {
-      released.push(before.binding.pluginVersion);
-      events.push([
-        'reload',
-        { id: spec.id, from: versionInfo(before.binding.pluginVersion), to: versionInfo(version) },
-      ]);
+      const from = before.binding.pluginVersion;
+      released.push(from);
+      const changed =
+        stale.get(from) ?? (from.spec.contentHash === version.spec.contentHash ? [] : [version.spec.realFile]);
+      events.push(['reload', { id: spec.id, from: versionInfo(from), to: versionInfo(version), changed }]);
     }
   }
   for (const spec of removed) {
@@ -198,7 +218,37 @@ function commit(
 /** A version as events name it. */
 export function versionInfo(version: PluginVersion): VersionInfo {
   const { file, version: text, contentHash } = version.spec;
-  return { file, version: text, contentHash };
+  return { file, version: text, contentHash, modules: version.graph.size, graphHash: version.graph.hash };
+}
+
+function servingVersion(registry: Registry, id: string): PluginVersion | undefined {
+  return registry.serving(id)?.binding.pluginVersion;
+}
+
+/**
+ * The running versions the latest specs could stay on or share whose module graph changed on disk
+ * since they loaded, each with the files that changed: they keep serving until the switch, but
+ * nothing new goes to them.
+ */
+async function staleVersions(
+  { registry, versions }: GenerationParts,
+  latest: readonly PluginSpec[],
+): Promise<Map<PluginVersion, readonly string[]>> {
+  const candidates = new Set<PluginVersion>();
+  for (const spec of latest) {
+    const serving = servingVersion(registry, spec.id);
+    if (serving !== undefined && serving.state === VersionState.READY) candidates.add(serving);
+    const shared = versions.reusable(versionKey(spec));
+    if (shared !== undefined) candidates.add(shared);
+  }
+  const stale = new Map<PluginVersion, readonly string[]>();
+  await Promise.all(
+    [...candidates].map(async (version) => {
+      const changed = await version.graph.changes();
+      if (changed.length > 0) stale.set(version, changed);
+    }),
+  );
+  return stale;
 }
 
 /** One error for a change in which several plugins failed: the first one's code and plugin, every message. */

@@ -5,6 +5,8 @@ import { HandleState, createHandle, handleState, type Handle, type HandleOwner }
 import { guardLogger, type Logger } from './logger.js';
 import { PluginVersion } from './version.js';
 import { newCallStats } from './call-stats.js';
+import { useCompiler } from './modules/compile.js';
+import { rootURLOf } from './root.js';
 import { stuckThreadsMessage } from './slot.js';
 
 /** Options of {@link loadSymbol}: the per-plugin options of a config entry, and a version label. */
@@ -30,10 +32,11 @@ export async function loadSymbol<T = unknown>(
   const logger = guardLogger(given);
   const absolute = resolve(file);
   const pluginOptions: PluginOptions = { ...DEFAULT_PLUGIN_OPTIONS, ...definedOnly(overrides) };
-  // No root: the caller named the file. Its bytes are read once, checked, and pinned when integrity is given.
+  // No root: the caller named the file. Its bytes are read once, checked, and are what its workers run.
   const read = await readPluginFile(absolute, '/', { version: text });
   const load = checkedLoad(read, { file: absolute, version: text, integrity: pluginOptions.integrity });
   const { contentHash } = read;
+  const releaseCompiler = useCompiler();
   const version = new PluginVersion(
     {
       key: `standalone:${absolute}:${contentHash}`,
@@ -43,17 +46,24 @@ export async function loadSymbol<T = unknown>(
       version: text,
       contentHash,
       options: pluginOptions,
-      source: load.source,
+      bytes: load.bytes,
+      root: '/',
+      rootURL: rootURLOf('/'),
     },
     {
       onCrash: ({ error }) => logger.warn(`glean: ${error.message}`),
-      onRetire: () => {},
-      // No config to reload from: the handle stays on what is left of its version.
-      onStale: () => {},
+      onRetire: () => void releaseCompiler(),
+      // Nothing watches a standalone plugin.
+      onGraphGrew: () => {},
       onStuck: (_version, threadIds) => logger.warn(stuckThreadsMessage({ file: absolute, version: text }, threadIds)),
     },
   );
-  await version.start([name]);
+  try {
+    await version.start([name]);
+  } catch (error) {
+    await releaseCompiler();
+    throw error;
+  }
   const description = version.description(name)!;
   const stats = newCallStats(name);
   const binding = { pluginVersion: version, name, description };

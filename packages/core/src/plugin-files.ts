@@ -1,23 +1,27 @@
-import { isTypeScriptFile, type PrepareOptions } from '@glean/worker/protocol';
 import type { GleanConfig } from './config.js';
 import { hashBytes } from './content.js';
 import type { PluginSpec } from './diff.js';
 import { checkIntegrity, type IntegrityCheck } from './integrity.js';
 import { readConfined, type ConfinedFile, type ConfinedPlugin } from './root.js';
-import type { SlotLoad } from './slot.js';
+
+/** What a version's workers import first: the file's real path and the bytes read and checked. */
+export interface EntryRead {
+  readonly file: string;
+  readonly bytes: Uint8Array;
+}
 
 /** A config entry with its file read: what identifies its version, and what its workers import. */
 export interface ReadPlugin {
   readonly spec: PluginSpec;
-  readonly load: SlotLoad;
+  readonly load: EntryRead;
   /** The file was empty when read: a file written in place is, for a moment. */
   readonly empty: boolean;
 }
 
 /**
  * Reads every plugin file of `config` once, confined to `root`, checks each entry's integrity, and
- * identifies it by the hash of the bytes read. An entry with `integrity` pins those bytes: its
- * workers run exactly what was checked. Rejects with the first coded error (`GLEAN_OUTSIDE_ROOT`,
+ * identifies it by the hash of the bytes read: its workers run exactly these bytes, with or without
+ * `integrity`. Rejects with the first coded error (`GLEAN_OUTSIDE_ROOT`,
  * `GLEAN_LOAD_FAILED`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`). `holdEmpty`: an
  * empty file is marked `empty` and not checked (the caller holds the run back and reads again).
  */
@@ -40,9 +44,9 @@ export function readPlugins(
       const empty = file.bytes.length === 0;
       // Held back, an empty file is not checked: a file written in place is empty for a moment, and
       // its integrity is checked on the look again, once it holds what was written.
-      const load: SlotLoad =
+      const load: EntryRead =
         holdEmpty && empty
-          ? { file: file.realPath }
+          ? { file: file.realPath, bytes: file.bytes }
           : checkedLoad(file, {
               file: entry.file,
               id: entry.id,
@@ -77,16 +81,8 @@ export async function readPluginFile(file: string, root: string, plugin: Confine
   return { ...read, contentHash: hashBytes(read.bytes) };
 }
 
-/**
- * Checks the bytes read against the entry's `integrity` (throwing the coded error), and says what its
- * workers import: the real path, and with `integrity` the checked bytes themselves.
- */
-export function checkedLoad(file: PluginFile, check: IntegrityCheck): SlotLoad {
+/** Checks the bytes read against the entry's `integrity` (throwing the coded error), and says what its workers import: those bytes. */
+export function checkedLoad(file: PluginFile, check: IntegrityCheck): EntryRead {
   checkIntegrity(file.bytes, check);
-  return { file: file.realPath, source: check.integrity === undefined ? undefined : file.bytes };
-}
-
-/** The module hooks a worker for `spec` needs before it loads the file. */
-export function prepareFor(spec: PluginSpec): PrepareOptions {
-  return { typescript: isTypeScriptFile(spec.file), pinned: spec.options.integrity !== undefined };
+  return { file: file.realPath, bytes: file.bytes };
 }

@@ -29,6 +29,10 @@ export interface PluginStatus {
   readonly errors: number;
   /** Worker restarts of the current version after crashes. */
   readonly restarts: number;
+  /** How many plugin-owned modules the version serving the id loaded (its plugin file included). */
+  readonly modules: number;
+  /** SHA-256 (hex) over everything the version runs: its modules by content and the files that decided how they resolve and compile. */
+  readonly graphHash: string;
   /** The latest failure concerning the id: a failed reload, a crash, a rejected call. */
   readonly lastError: Error | undefined;
 }
@@ -159,6 +163,8 @@ function statusOf({ id, serving, stats, loadError, loading }: IdRecord & { servi
     calls: stats.calls,
     errors: stats.errors,
     restarts: version.restarts,
+    modules: version.graph.size,
+    graphHash: version.graph.hash,
     lastError: loadError ?? stats.lastError ?? version.lastError,
   };
 }

@@ -4,7 +4,9 @@
  * path as given, so in a Kubernetes ConfigMap layout (`plugin.json -> ..data/plugin.json`) it is the
  * folder of the link, and files reached through `..data` are inside it.
  */
+import { realpathSync } from 'node:fs';
 import { readlink, realpath, stat } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
 import { type PluginRef, pluginError } from './plugin-ref.js';
@@ -25,6 +27,21 @@ export interface ConfinedFile {
 const MAX_SYMLINKS = 40;
 // A file swapped between the check and the open is checked again, this many times at most.
 const MAX_ATTEMPTS = 3;
+
+/**
+ * The root's real path as a `file:` URL with no trailing slash: what a worker's module hooks compare
+ * module URLs with (`isPluginOwned`). Taken once, when a glean starts; a root that does not exist yet
+ * is taken as given.
+ */
+export function rootURLOf(root: string): string {
+  let real: string;
+  try {
+    real = realpathSync(root);
+  } catch {
+    real = resolve(root);
+  }
+  return pathToFileURL(real).href.replace(/\/$/, '');
+}
 
 /**
  * Whether `realFile` is `realRoot` or below it. Both must already be real, absolute paths.

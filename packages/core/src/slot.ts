@@ -15,11 +15,12 @@ import {
   transferListOf,
   type CallMessage,
   type ControlApi,
-  type PrepareOptions,
   type ExportDescription,
   type ServeTask,
 } from '@glean/worker/protocol';
 import { ErrorCode, GleanError } from './errors.js';
+import type { ModuleGraph } from './modules/graph.js';
+import { ModulePorts } from './modules/ports.js';
 import { type PluginRef, abortedError, describePlugin, forId, pluginError } from './plugin-ref.js';
 import {
   type EndVerb,
@@ -36,7 +37,7 @@ import {
  * Written here, not imported: the constant imported at run time would be the installed worker's own,
  * and a worker of another version would always agree with itself.
  */
-export const HOST_PROTOCOL = 4;
+export const HOST_PROTOCOL = 5;
 
 /**
  * How long a worker thread has to start (its serve task running, its hello said) before it counts as
@@ -64,12 +65,12 @@ export function stuckThreadsMessage(plugin: PluginRef, threadIds: readonly numbe
   );
 }
 
-/** What a worker imports: the file's real path, and its bytes when the version pins them. */
+/** What a worker imports: the file's real path, and the graph its modules come from. */
 export interface SlotLoad {
   /** The plugin file's real path, as checked against the root. */
   readonly file: string;
-  /** The file's bytes as the host checked them; without, the worker reads the file. */
-  readonly source?: Uint8Array | undefined;
+  /** The version's modules, this file's first: the worker reads none of them from disk. */
+  readonly graph: ModuleGraph | undefined;
   /** The worker's `process.env` while it serves; a thread started ahead of time gets it at load. Default: as the thread started. */
   readonly env?: Readonly<Record<string, string>> | undefined;
 }
@@ -95,7 +96,8 @@ export class Slot {
   /** Who the slot serves, for messages: the id that asked for its version first is named in load errors. */
   #plugin: PluginRef = { id: undefined, file: '(not yet loaded)', version: '' };
   #hooks: SlotHooks = { onSettle() {}, onDeath() {} };
-  #load: SlotLoad = { file: '' };
+  #load: SlotLoad = { file: '', graph: undefined };
+  readonly #modules: ModulePorts;
   readonly #hello: Promise<void>;
   #saidHello: () => void = () => {};
   readonly #abort = new AbortController();
@@ -132,11 +134,12 @@ export class Slot {
   #poolDestroyed = false;
 
   /**
-   * Starts a worker thread with these options; it takes a plugin with {@link Slot.bind} and
+   * Starts a worker thread with these options, whose plugin-owned modules are those inside `root`
+   * (the plugin root's real path as a `file:` URL); it takes a plugin with {@link Slot.bind} and
    * {@link Slot.start}. A thread that cannot start makes the slot end at once: its start() rejects
    * `GLEAN_LOAD_FAILED` with Node's reason (`ERR_WORKER_INIT_FAILED`).
    */
-  constructor(options: Omit<ThreadOptions, 'threads'>) {
+  constructor(options: Omit<ThreadOptions, 'threads'>, root: string) {
     this.#hello = new Promise((resolve) => (this.#saidHello = resolve));
     const calls = new MessageChannel();
     const control = new MessageChannel();
@@ -152,13 +155,17 @@ export class Slot {
       if (carriesPort(data)) this.#misbehaved('sent a MessagePort on the control port');
     });
     this.#controlPort.on('close', () => this.#onPortClosed('control'));
-    const task: ServeTask = { callPort: calls.port2, controlPort: control.port2 };
+    this.#modules = new ModulePorts((what) => this.#misbehaved(what));
+    const task: ServeTask = { callPort: calls.port2, controlPort: control.port2, root, modules: this.#modules.task };
     let run: Promise<unknown>;
     let pool: Piscina | undefined;
     try {
       pool = createThread(options);
       // The pool's one thread exists and is free: run() hands it the task and starts no thread.
-      run = pool.run(task, { transferList: [calls.port2, control.port2], signal: this.#abort.signal });
+      run = pool.run(task, {
+        transferList: [calls.port2, control.port2, ...this.#modules.transfer],
+        signal: this.#abort.signal,
+      });
     } catch (error) {
       // The thread could not start (or take its task): nothing of it may stay behind.
       void pool?.destroy();
@@ -236,7 +243,7 @@ export class Slot {
 
   /**
    * Says which plugin version this worker serves (for messages), whom to tell about calls settling
-   * and death, and, for a version that pins its bytes, the bytes to load instead of the file on disk.
+   * and death, and what it loads: the file, and the version's module graph that serves its modules.
    */
   bind(plugin: PluginRef, hooks: SlotHooks, load: SlotLoad): void {
     this.#plugin = plugin;
@@ -245,15 +252,15 @@ export class Slot {
   }
 
   /**
-   * Resolves once the thread runs glean's serve task, with the module hooks registered that
-   * `options` ask for: what a worker started ahead of time waits for. Rejects if the worker dies first.
+   * Resolves once the thread runs glean's serve task, its module hooks registered: what a worker
+   * started ahead of time waits for. Rejects if the worker dies first.
    */
-  async warm(options: PrepareOptions, timeoutMs: number): Promise<void> {
+  async warm(timeoutMs: number): Promise<void> {
     await this.#greeting(timeoutMs);
     // Always a round trip, hooks or not: the first message a thread receives on a port costs it
     // milliseconds of one-time setup (on Node 24, loading undici for MessageEvent: 30 ms of CPU,
     // bench/reload.mjs), which a spare pays now rather than inside the next reload's load().
-    await this.#race(() => this.#control.prepare(options), timeoutMs, `module hooks not ready within ${timeoutMs} ms`);
+    await this.#race(() => this.#control.prepare(), timeoutMs, `worker not ready within ${timeoutMs} ms`);
   }
 
   /**
@@ -264,10 +271,14 @@ export class Slot {
   async start(names: readonly string[], loadTimeoutMs: number): Promise<ExportDescription[]> {
     try {
       await this.#greeting(START_TIMEOUT_MS);
-      const { file, source, env = threadEnv() } = this.#load;
-      // With `source`, the worker registers its source hooks itself before it imports (importPlugin).
+      const { file, graph, env = threadEnv() } = this.#load;
+      if (graph === undefined) throw new Error('glean: a slot started with no module graph');
+      // Compiled before the worker asks for it; its format says where the worker finds the exports.
+      const commonJS = (await graph.entryFormat()) === 'commonjs';
+      this.#modules.serve(graph);
+      graph.takeRefusal(); // one a call's import met earlier is not this load's
       const loaded = await this.#race(
-        () => this.#control.load(file, source, names, env),
+        () => this.#control.load(file, commonJS, names, env),
         loadTimeoutMs,
         `import still pending after ${loadTimeoutMs} ms`,
       );
@@ -286,6 +297,9 @@ export class Slot {
       // Not stopped here: a version's failed start stops all its threads at once (stopSlots), and a lone
       // replacement is terminated by its version.
       this.expectEnd('load failed');
+      // A module refused for being outside the root says so, whatever the import made of it.
+      const refusal = this.#load.graph?.takeRefusal();
+      if (refusal !== undefined) throw refusal;
       throw loadError(this.#plugin, error, this.#deathDetail);
     }
   }
@@ -620,6 +634,7 @@ export class Slot {
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
+    this.#modules.close();
     // comlink's FinalizationRegistry holds the control port, and with it every listener on it and every
     // control call left unanswered, until the proxy is released: without this, no ended slot is freed.
     this.#control[releaseProxy]();

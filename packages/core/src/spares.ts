@@ -1,6 +1,4 @@
-import type { PrepareOptions } from '@glean/worker/protocol';
 import type { PluginSpec } from './diff.js';
-import { prepareFor } from './plugin-files.js';
 import { START_TIMEOUT_MS, Slot, stopSlots } from './slot.js';
 import type { ThreadOptions } from './thread.js';
 
@@ -15,10 +13,11 @@ export class Spare {
   readonly ready: Promise<boolean>;
   #taken = false;
 
-  constructor(key: string, options: ThreadOptions, prepare: PrepareOptions) {
+  /** `root`: the plugin root's real path as a `file:` URL (see Slot). */
+  constructor(key: string, options: ThreadOptions, root: string) {
     this.key = key;
-    this.slots = Array.from({ length: options.threads }, () => new Slot(options));
-    this.ready = Promise.all(this.slots.map((slot) => slot.warm(prepare, START_TIMEOUT_MS))).then(
+    this.slots = Array.from({ length: options.threads }, () => new Slot(options, root));
+    this.ready = Promise.all(this.slots.map((slot) => slot.warm(START_TIMEOUT_MS))).then(
       () => true,
       async () => {
         await this.destroy();
@@ -42,15 +41,9 @@ export class Spare {
   }
 }
 
-/** The spare a version with these options and module hooks would use. */
-export function spareKey(options: ThreadOptions, prepare: PrepareOptions): string {
-  return JSON.stringify([
-    options.threads,
-    options.resourceLimits ?? null,
-    options.env,
-    prepare.typescript,
-    prepare.pinned,
-  ]);
+/** The spare a version with these options would use: every thread is alike until it loads, whatever its plugin's language. */
+export function spareKey(options: ThreadOptions): string {
+  return JSON.stringify([options.threads, options.resourceLimits ?? null, options.env]);
 }
 
 /**
@@ -59,7 +52,13 @@ export function spareKey(options: ThreadOptions, prepare: PrepareOptions): strin
  */
 export class Spares {
   readonly #spares = new Map<string, Spare>();
+  readonly #root: string;
   #refilling: Promise<void> = Promise.resolve();
+
+  /** `root`: the plugin root's real path as a `file:` URL, which every spare's threads take their modules from. */
+  constructor(root: string) {
+    this.#root = root;
+  }
 
   /** The refills asked for so far have run (each resolves once its spares are warm, or failed). */
   get refilled(): Promise<void> {
@@ -81,7 +80,7 @@ export class Spares {
 
   /** The spare threads for a version of `spec`, if one is ready or starting (waiting beats a cold start). */
   async take(spec: PluginSpec): Promise<readonly Slot[] | undefined> {
-    const key = spareKey(spec.options, prepareFor(spec));
+    const key = spareKey(spec.options);
     const spare = this.#spares.get(key);
     if (spare === undefined) return undefined;
     this.#spares.delete(key);
@@ -90,15 +89,12 @@ export class Spares {
 
   /** One spare per shape of `running`, and none other (none at all for an empty list); resolves once they are warm. */
   async refill(running: Iterable<PluginSpec>): Promise<void> {
-    const wanted = new Map<string, { spec: PluginSpec; prepare: PrepareOptions }>();
-    for (const spec of running) {
-      const prepare = prepareFor(spec);
-      wanted.set(spareKey(spec.options, prepare), { spec, prepare });
-    }
+    const wanted = new Map<string, PluginSpec>();
+    for (const spec of running) wanted.set(spareKey(spec.options), spec);
     const stale = [...this.#spares.values()].filter((spare) => !wanted.has(spare.key));
     for (const spare of stale) this.#spares.delete(spare.key);
-    for (const [key, { spec, prepare }] of wanted) {
-      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, prepare));
+    for (const [key, spec] of wanted) {
+      if (!this.#spares.has(key)) this.#spares.set(key, new Spare(key, spec.options, this.#root));
     }
     await Promise.all([
       ...stale.map((spare) => spare.destroy()),

@@ -1,11 +1,11 @@
 import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
-import { hashBytes, readPluginBytes } from './content.js';
 import { ErrorCode, type GleanError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { CallQueue } from './call-queue.js';
 import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
+import { ModuleGraph } from './modules/graph.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
 import { threadEnv } from './thread.js';
@@ -32,8 +32,12 @@ export interface VersionSpec extends PluginRef {
   readonly options: Readonly<PluginOptions>;
   /** The file's real path (symlinks followed), which the workers import. */
   readonly realFile: string;
-  /** The file's bytes as checked, for a version that pins them (`integrity`): its workers load these, never the disk. */
-  readonly source?: Uint8Array | undefined;
+  /** The file's bytes as read and checked: what the version runs, never the disk's later bytes. */
+  readonly bytes: Uint8Array;
+  /** The plugin root (absolute), which every plugin-owned module must be inside. */
+  readonly root: string;
+  /** The root's real path as a `file:` URL, no trailing slash. */
+  readonly rootURL: string;
 }
 
 /** A worker crash, as the version reports it. */
@@ -50,8 +54,8 @@ export interface VersionCrash {
 export interface VersionHooks {
   onCrash(crash: VersionCrash): void;
   onRetire(version: PluginVersion): void;
-  /** A crashed worker was not restarted because the file on disk no longer holds this version's bytes: reload. */
-  onStale(version: PluginVersion): void;
+  /** The version loaded a module after its first load (a later dynamic import): what is watched should follow. */
+  onGraphGrew(version: PluginVersion): void;
   /** Threads of this version that did not exit within EXIT_TIMEOUT_MS of being terminated: no longer waited for. */
   onStuck(version: PluginVersion, threadIds: readonly number[]): void;
 }
@@ -69,6 +73,8 @@ export interface ThreadStatus {
  */
 export class PluginVersion {
   readonly spec: VersionSpec;
+  /** Every plugin-owned module this version runs, served to each of its workers (see modules/graph.ts). */
+  readonly graph: ModuleGraph;
   readonly #hooks: VersionHooks;
   readonly #slots: Slot[] = [];
   /** Every slot whose thread has not exited yet, replaced ones too: what retirement must stop. */
@@ -91,6 +97,13 @@ export class PluginVersion {
   constructor(spec: VersionSpec, hooks: VersionHooks, spare?: readonly Slot[]) {
     this.spec = spec;
     this.#hooks = hooks;
+    this.graph = new ModuleGraph({
+      root: spec.root,
+      rootURL: spec.rootURL,
+      plugin: forId(spec, spec.id),
+      entry: { realPath: spec.realFile, bytes: spec.bytes },
+      onGrow: () => this.#hooks.onGraphGrew(this),
+    });
     const { env } = spec.options;
     this.#env = env === 'inherit' ? threadEnv() : env === 'none' ? {} : env;
     for (const slot of spare ?? []) this.#slots.push(this.#adopt(slot));
@@ -113,6 +126,7 @@ export class PluginVersion {
       const results = await Promise.all(this.#slots.map((slot) => slot.start(names, loadTimeoutMs)));
       for (const description of results[0] ?? [])
         this.#descriptions.set(description.name, freezeDescription(description));
+      this.graph.seal();
       this.#state = VersionState.READY;
     } catch (error) {
       await this.#destroy();
@@ -280,16 +294,15 @@ export class PluginVersion {
     return best;
   }
 
-  /** `source`: the bytes its worker loads instead of the file (default: the version's pinned bytes, if any). */
-  #newSlot(source = this.spec.source): Slot {
-    return this.#adopt(new Slot(this.spec.options), source);
+  #newSlot(): Slot {
+    return this.#adopt(new Slot(this.spec.options, this.spec.rootURL));
   }
 
-  #adopt(slot: Slot, source = this.spec.source): Slot {
+  #adopt(slot: Slot): Slot {
     slot.bind(
       forId(this.spec, this.spec.id),
       { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
-      { file: this.spec.realFile, source, env: this.#env },
+      { file: this.spec.realFile, graph: this.graph, env: this.#env },
     );
     this.#threads.add(slot);
     void slot.exited.then(() => this.#threads.delete(slot));
@@ -350,32 +363,11 @@ export class PluginVersion {
     this.#restartTimers.add(timer);
   }
 
-  /** Starts a replacement for a crashed slot, from this version's bytes only. */
+  /** Starts a replacement for a crashed slot. It runs this version's code: every module comes from the version's graph, none from disk. */
   async #restart(slot: Slot): Promise<void> {
     const index = this.#slots.indexOf(slot);
     if (this.#state !== VersionState.READY || index === -1) return;
-    // A version that pins its bytes restarts on them; another must check the file still holds them,
-    // and its replacement then loads the bytes checked, not the file: a save landing after the check
-    // would otherwise run under this version's name. A file that may be CommonJS TypeScript (`.cts`,
-    // or `.ts` outside "type": "module", which the host does not look up) is the exception: tsx
-    // compiles it from disk whatever it is handed, so it reads the file it was checked in.
-    const read =
-      this.spec.source === undefined
-        ? await readPluginBytes(this.spec.realFile, this.spec).catch(() => undefined)
-        : this.spec.source;
-    const hash = this.spec.source === undefined ? read && hashBytes(read) : this.spec.contentHash;
-    if (this.#state !== VersionState.READY || this.#slots[index] !== slot) return;
-    if (hash !== this.spec.contentHash) {
-      // The file changed since this version loaded: restarting would run other code under this version's name.
-      this.#slots.splice(index, 1);
-      if (!this.#slots.some((other) => other.alive)) {
-        this.#queue.rejectAll((id) => this.#neverRan(id));
-        this.#fail();
-      }
-      this.#hooks.onStale(this);
-      return;
-    }
-    const replacement = this.#newSlot(MAYBE_COMMONJS_TYPESCRIPT.test(this.spec.realFile) ? this.spec.source : read);
+    const replacement = this.#newSlot();
     this.#slots[index] = replacement;
     this.restarts++;
     try {
@@ -393,7 +385,7 @@ export class PluginVersion {
     }
   }
 
-  /** Crash loop (or stale with no worker left): calls reject `GLEAN_UNAVAILABLE` until a change replaces this version. */
+  /** Crash loop: calls reject `GLEAN_UNAVAILABLE` until a change replaces this version. */
   #fail(): void {
     this.#state = VersionState.FAILED;
     for (const timer of this.#restartTimers) clearTimeout(timer);
@@ -417,14 +409,11 @@ export class PluginVersion {
     return pluginError(
       ErrorCode.UNAVAILABLE,
       forId(this.spec, id),
-      `the version failed (its workers crashed more than ${CRASH_LIMIT} times in ${CRASH_WINDOW_MS / 1000} s, or crashed after its file changed on disk); a config or plugin-file change replaces it`,
+      `the version failed (its workers crashed more than ${CRASH_LIMIT} times in ${CRASH_WINDOW_MS / 1000} s); a config or plugin-file change replaces it`,
       { cause: this.lastError },
     );
   }
 }
-
-/** Extensions of files that may be CommonJS TypeScript, which tsx compiles from disk whatever it is handed. */
-const MAYBE_COMMONJS_TYPESCRIPT = /\.(?:cts|tsx?)$/;
 
 /** Value snapshots are shared by every handle of the version: frozen, so one reader cannot change what others see (see snapshot.ts). Method lists are made unique. */
 function freezeDescription(description: ExportDescription): ExportDescription {

@@ -10,15 +10,7 @@
  */
 import { MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
-import {
-  describeExport,
-  findExport,
-  importPlugin,
-  isCommonJS,
-  pinSources,
-  prepareTypeScript,
-  type PluginModule,
-} from './load.js';
+import { describeExport, findExport, importPlugin, installModuleHooks, type PluginModule } from './load.js';
 import {
   PROTOCOL_VERSION,
   REPLY_LOG_SIZE,
@@ -31,6 +23,7 @@ import {
   type ControlApi,
   type LoadResult,
   type ReplyMessage,
+  type ServeTask,
   type WireFailure,
 } from './protocol.js';
 
@@ -39,7 +32,7 @@ const post = MessagePort.prototype.postMessage;
 const apply = Reflect.apply;
 
 /** The piscina task as it arrives: the ports were transferred, so they are real MessagePorts here. */
-interface ServeTaskIn {
+interface ServeTaskIn extends Pick<ServeTask, 'root' | 'modules'> {
   readonly callPort: MessagePort;
   readonly controlPort: MessagePort;
 }
@@ -47,6 +40,8 @@ interface ServeTaskIn {
 /** Serves one plugin version in this thread for the thread's whole life; the host ends it by destroying the pool. */
 export default async function serve(task: ServeTaskIn): Promise<void> {
   const { callPort, controlPort } = task;
+  // Before anything of a plugin's can load: its modules come from the host from the first import on.
+  installModuleHooks(task);
   let file = '';
   let commonJS = false;
   let module: PluginModule | undefined;
@@ -156,20 +151,17 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   const control: ControlApi = {
-    async prepare({ typescript, pinned }) {
-      if (pinned) pinSources();
-      if (typescript) await prepareTypeScript();
-    },
-    async load(path, source, names, env): Promise<LoadResult> {
+    prepare() {},
+    async load(path, isCommonJS, names, env): Promise<LoadResult> {
       if (module !== undefined && path !== file) {
         const message = `this worker already serves ${file}`;
         return { ok: false, failure: { reason: 'load-failed', message, error: serializeError(new Error(message)) } };
       }
       if (module === undefined) resetEnv(env);
       file = path;
-      commonJS = isCommonJS(file);
+      commonJS = isCommonJS === true;
       try {
-        module ??= await importPlugin(file, source);
+        module ??= await importPlugin(file);
       } catch (error) {
         return {
           ok: false,

@@ -1,95 +1,56 @@
-import { readFileSync } from 'node:fs';
-import { register } from 'node:module';
-import { MessageChannel } from 'node:worker_threads';
-import { dirname, extname, join } from 'node:path';
+import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { serveCommonJS } from './commonjs-hooks.js';
+import { ModuleChannel } from './module-channel.js';
+import { createModuleHooks, type ModuleHooksData } from './module-hooks.js';
 import {
   describeThrown,
-  isTypeScriptFile,
   serializeError,
-  type ExportDescription,
   type DescribeResult,
+  type ExportDescription,
+  type ServeTask,
 } from './protocol.js';
 
-let typescriptReady: Promise<void> | undefined;
+/** `module.registerHooks` (Node 22.15+, 24): synchronous hooks in this thread, for `import` and `require` alike. */
+type RegisterHooks = (hooks: {
+  resolve: ReturnType<typeof createModuleHooks>['resolve'];
+  load: ReturnType<typeof createModuleHooks>['load'];
+}) => unknown;
 
 /**
- * Registers tsx's ESM and CommonJS hooks in this thread, once. Only TypeScript plugins pay for it
- * (170 to 270 ms on the first load in a worker, measured in bench/); `.js`, `.mjs` and `.cjs` plugins import natively.
- * tsx also turns on source maps, so a plugin's stack points at its `.ts` file and line.
+ * Registers glean's module hooks in this thread, before any plugin code runs: from now on every
+ * plugin-owned module comes from the host (see module-hooks.ts). Where Node has
+ * `module.registerHooks`, the hooks run in this thread and see `require` too; elsewhere they run on
+ * a hooks thread of their own through `module.register`, and Node's CommonJS loader is patched to
+ * ask the host for plugin-owned CommonJS (commonjs-hooks.ts). Turns on source maps, so a stack
+ * points at a TypeScript module's own lines.
  */
-export function registerTypeScript(): Promise<void> {
-  typescriptReady ??= (async () => {
-    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-    esm.register();
-    cjs.register();
-  })();
-  return typescriptReady;
+export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): void {
+  process.setSourceMapsEnabled(true);
+  const [hooksEnd, commonJSEnd] = task.modules;
+  const registerHooks = (nodeModule as unknown as { registerHooks?: RegisterHooks }).registerHooks;
+  if (typeof registerHooks === 'function') {
+    const hooks = createModuleHooks({ ...hooksEnd, root: task.root });
+    registerHooks({ resolve: hooks.resolve, load: hooks.load });
+    (commonJSEnd.port as unknown as { close(): void }).close();
+    return;
+  }
+  const data: ModuleHooksData = { ...hooksEnd, root: task.root, commonJSThroughLoader: true };
+  nodeModule.register(new URL('./module-hooks.js', import.meta.url), {
+    data,
+    transferList: [hooksEnd.port as never],
+  });
+  serveCommonJS(new ModuleChannel(commonJSEnd), task.root);
 }
-
-/** A tiny TypeScript module, shipped with this package. */
-const WARM_UP = new URL('../assets/warm-up.ts', import.meta.url).href;
-
-/**
- * Registers tsx and imports a tiny TypeScript module through it: the first import through tsx costs
- * several milliseconds more than the next (bench/phases.mjs). For a spare thread, which has the time
- * before its plugin comes; a worker that loads its plugin at once registers tsx only.
- */
-export async function prepareTypeScript(): Promise<void> {
-  await registerTypeScript();
-  await import(WARM_UP);
-}
-
-let pinned: ((file: string, source: Uint8Array) => Promise<void>) | undefined;
-
-/**
- * Registers glean's source hooks in this thread, once, and returns how to hand them a file's bytes.
- * Must come before {@link registerTypeScript}: hooks registered later run first, and tsx must
- * transform the pinned bytes, not the file on disk.
- */
-export function pinSources(): (file: string, source: Uint8Array) => Promise<void> {
-  if (pinned !== undefined) return pinned;
-  if (typescriptReady !== undefined)
-    throw new Error('glean: source hooks must be registered before the TypeScript hooks');
-  const { port1, port2 } = new MessageChannel();
-  register(new URL('./source-hooks.js', import.meta.url), { data: { port: port2 }, transferList: [port2] });
-  port1.unref();
-  pinned = (file, source) =>
-    new Promise((resolve) => {
-      const url = pathToFileURL(file).href;
-      const onAck = (ack: string): void => {
-        if (ack !== url) return;
-        port1.off('message', onAck);
-        resolve();
-      };
-      port1.on('message', onAck);
-      port1.postMessage({ url, source });
-    });
-  return pinned;
-}
-
-/**
- * Why a CommonJS TypeScript file (`.cts`, or `.ts` without `"type": "module"`) cannot be pinned: tsx
- * compiles such a file from what it reads on disk, not from the source the hooks hand it. On Node
- * 22.22.3+ and 24.11.1+, where tsx loads through `module.registerHooks`, the file on disk would run
- * instead of the checked bytes; on older Node, tsx compiles the checked bytes as an ES module, which a
- * CommonJS file is not.
- */
-export const PINNED_COMMONJS_TYPESCRIPT =
-  'integrity cannot pin a CommonJS TypeScript file (tsx compiles it from the file on disk, not from the checked bytes): make it an ES module (.mts, or "type": "module" in its package.json)';
 
 /** The namespace object of an imported plugin module. */
 export type PluginModule = Readonly<Record<string, unknown>>;
 
 /**
- * Imports a plugin file: `.mjs`, `.js` (ESM or CommonJS by the nearest package.json), `.cjs`, `.ts`,
- * `.mts`, `.cts`. With `source`, the file's own bytes are these, whatever is on disk now; its imports
- * still come from disk.
+ * Imports a plugin file (its real path): `.mjs`, `.js`, `.cjs`, `.ts`, `.mts`, `.cts`, `.tsx`. Its
+ * bytes, and those of every plugin-owned module it imports, come from the host.
  */
-export async function importPlugin(file: string, source?: Uint8Array): Promise<PluginModule> {
-  if (source !== undefined && isTypeScriptFile(file) && isCommonJS(file)) throw new Error(PINNED_COMMONJS_TYPESCRIPT);
-  if (source !== undefined) await pinSources()(file, source);
-  if (isTypeScriptFile(file)) await registerTypeScript();
+export async function importPlugin(file: string): Promise<PluginModule> {
   return (await import(pathToFileURL(file).href)) as PluginModule;
 }
 
@@ -114,21 +75,6 @@ export function findExport(
     return { found: true, value: (fallback as Record<string, unknown>)[name] };
   }
   return { found: false };
-}
-
-/** Whether Node loads `file` as CommonJS: by extension, else by the nearest package.json's `type`. */
-export function isCommonJS(file: string): boolean {
-  const extension = extname(file);
-  if (extension === '.cjs' || extension === '.cts') return true;
-  if (extension === '.mjs' || extension === '.mts') return false;
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    try {
-      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown }).type !== 'module';
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return true;
-    }
-    if (dirname(dir) === dir) return true;
-  }
 }
 
 /** Names a user could have meant: the module's own exports, plus a CommonJS `default` object's keys. */

@@ -38,7 +38,7 @@ export function transferablesOf(value: unknown): readonly Transferable[] | undef
     : undefined;
 }
 
-/** Whether a plugin file is TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`): its worker needs tsx. Host and worker decide by this one rule. */
+/** Whether a plugin file is TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`): the host compiles it before a worker gets it. */
 export function isTypeScriptFile(file: string): boolean {
   return /\.(?:[cm]?ts|tsx)$/.test(file);
 }
@@ -47,7 +47,7 @@ export function isTypeScriptFile(file: string): boolean {
  * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
  * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -55,6 +55,96 @@ export interface ServeTask {
   readonly callPort: MessagePortLike;
   /** Control path: a comlink endpoint serving {@link ControlApi}. */
   readonly controlPort: MessagePortLike;
+  /**
+   * The plugin root's real path as a `file:` URL, no trailing slash: what is inside it and outside
+   * any `node_modules` folder is plugin-owned (see {@link isPluginOwned}) and comes from the host.
+   */
+  readonly root: string;
+  /**
+   * Two module channels to the host (see {@link ModuleRequest}): the first for the module hooks, the
+   * second for CommonJS loading where the hooks run on a thread of their own (Node before 22.15).
+   */
+  readonly modules: readonly [ModuleChannelEnd, ModuleChannelEnd];
+}
+
+/** One end of a module channel: the port, and the word the host writes the answered `seq` into before it wakes the asker. */
+export interface ModuleChannelEnd {
+  readonly port: MessagePortLike;
+  /** An `Int32Array` view of one element over this `SharedArrayBuffer`. */
+  readonly signal: SharedArrayBuffer;
+}
+
+/**
+ * Worker → host, on a module channel: how glean's module hooks learn a plugin-owned module. The
+ * worker waits for the answer synchronously (module hooks and `require` are synchronous), so each
+ * request carries `seq`, and the host writes that `seq` into the channel's signal once the answer
+ * is posted.
+ * - `resolve`: where `specifier`, imported (or required, `require: true`) by the plugin-owned
+ *   module `parent` (a URL), leads;
+ * - `load`: the source of the plugin-owned module `url` (for a `require` when `require`), as the
+ *   host read, checked and compiled it.
+ */
+export type ModuleRequest =
+  | {
+      readonly seq: number;
+      readonly op: 'resolve';
+      readonly specifier: string;
+      readonly parent: string;
+      readonly require: boolean;
+    }
+  | { readonly seq: number; readonly op: 'load'; readonly url: string; readonly require: boolean };
+
+/** How the host hands a module over: Node's format names. */
+export type ModuleFormat = 'module' | 'commonjs' | 'json';
+
+/**
+ * Host → worker, the answer to the {@link ModuleRequest} with the same `seq`:
+ * - `url`: the module the specifier leads to (plugin-owned modules come from the host next);
+ * - `next`: not the host's to resolve (a package, a built-in): Node resolves it as usual;
+ * - `format` and `source`: the module's JavaScript (TypeScript already compiled, with a source map);
+ * - `error`: the import fails with this code and message (`GLEAN_OUTSIDE_ROOT`, `ERR_MODULE_NOT_FOUND`, …).
+ */
+export type ModuleAnswer =
+  | { readonly seq: number; readonly url: string }
+  | { readonly seq: number; readonly next: true }
+  | { readonly seq: number; readonly format: ModuleFormat; readonly source: string }
+  | { readonly seq: number; readonly error: { readonly code: string; readonly message: string } };
+
+/** The longest specifier a module request may carry: 4 KiB, beyond any path a file system takes. */
+export const MAX_SPECIFIER_LENGTH = 4096;
+
+/**
+ * Whether the module at `url` is plugin-owned: a `file:` URL inside `root` (a `file:` URL without
+ * a trailing slash, as in {@link ServeTask.root}) with no `node_modules` folder between the root and
+ * the file, whatever its query or fragment. Host and worker decide by this one rule.
+ */
+export function isPluginOwned(url: string, root: string): boolean {
+  if (!url.startsWith(`${root}/`)) return false;
+  // A query or fragment makes another module instance of the same file (`./x.js?v=2`): still the plugin's.
+  const rest = url.slice(root.length + 1).replace(/[?#].*$/s, '');
+  return !rest.split('/').includes('node_modules');
+}
+
+/** What the host makes of anything that arrives on a module channel: the request, every field checked, or `undefined`. */
+export function checkModuleRequest(message: unknown): ModuleRequest | undefined {
+  if (!isRecord(message) || !isCallId(message['seq'])) return undefined;
+  const keys = Object.keys(message).length;
+  if (message['op'] === 'load')
+    return isBoundedString(message['url']) && typeof message['require'] === 'boolean' && keys === 4
+      ? (message as unknown as ModuleRequest)
+      : undefined;
+  if (message['op'] === 'resolve')
+    return isBoundedString(message['specifier']) &&
+      isBoundedString(message['parent']) &&
+      typeof message['require'] === 'boolean' &&
+      keys === 5
+      ? (message as unknown as ModuleRequest)
+      : undefined;
+  return undefined;
+}
+
+function isBoundedString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_SPECIFIER_LENGTH;
 }
 
 /** The structural part of `node:worker_threads` MessagePort the protocol relies on. */
@@ -231,30 +321,23 @@ export type LoadResult =
   | { readonly ok: true; readonly descriptions: readonly DescribeResult[] }
   | { readonly ok: false; readonly failure: WireFailure };
 
-/** What a worker readies before it knows its plugin file. */
-export interface PrepareOptions {
-  /** Register the TypeScript hooks. */
-  readonly typescript: boolean;
-  /** Register glean's source hooks (before TypeScript's), so the plugin's bytes can come from the host. */
-  readonly pinned: boolean;
-}
-
 /** The worker's control surface, served over the control port with comlink. Every method returns a promise on the main side. */
 export interface ControlApi {
   /**
-   * Gets ready for a plugin before knowing which: registers the source hooks when `pinned`, then the
-   * TypeScript hooks when `typescript`. Lets a worker started ahead of time take its plugin at once.
+   * A round trip, nothing more: the first message a thread receives on a port costs it one-time
+   * setup, which a worker started ahead of time pays before its plugin comes.
    */
-  prepare(options: PrepareOptions): Promise<void>;
+  prepare(): void;
   /**
-   * Imports the plugin file (absolute path), once per worker, and describes the exports `names` in
-   * the same round trip. With `source`, the file's bytes are these (checked by the host), not what is
-   * on disk. `env` becomes the worker's `process.env` first: the variables of the version, as they
-   * were when it started, even in a thread started ahead of time.
+   * Imports the plugin file (absolute real path), once per worker, and describes the exports `names`
+   * in the same round trip. Every plugin-owned module, this file first, comes from the host over the
+   * module channels (see {@link ModuleRequest}); `commonJS` says how the host loads the file, which
+   * decides where its exports are looked up. `env` becomes the worker's `process.env` first: the
+   * variables of the version, as they were when it started, even in a thread started ahead of time.
    */
   load(
     file: string,
-    source: Uint8Array | undefined,
+    commonJS: boolean,
     names: readonly string[],
     env: Readonly<Record<string, string>>,
   ): LoadResult | Promise<LoadResult>;

@@ -1,0 +1,104 @@
+/**
+ * TypeScript to JavaScript, on the host, once per module per version (and not again for bytes and
+ * settings already compiled: a cache shared by every version in the process). esbuild's `transform`
+ * does the work in its one service process per host; see docs/architecture.md for the choice.
+ */
+import { createHash } from 'node:crypto';
+import { extname } from 'node:path';
+import type { ModuleFormat } from '@glean/worker/protocol';
+
+/** How one module is compiled. */
+export interface CompileRequest {
+  /** The module's real path: named in its source map and in errors. */
+  readonly file: string;
+  readonly source: string;
+  /** `module` or `commonjs` to write that module format; `undefined` keeps the module syntax as written. */
+  readonly format: Exclude<ModuleFormat, 'json'> | undefined;
+  /** The merged `compilerOptions` of the module's tsconfig chain (`{}` without one). */
+  readonly compilerOptions: Readonly<Record<string, unknown>>;
+}
+
+/** The compiled output most recently used, up to this many bytes of JavaScript. */
+const CACHE_BYTES = 64 * 1024 * 1024;
+const cache = new Map<string, string>();
+let cached = 0;
+/** esbuild's service process may run: a compile asked for it. */
+let started = false;
+
+/** The compilerOptions esbuild reads from a tsconfig; the others do not change its output. */
+const COMPILER_OPTIONS = [
+  'alwaysStrict',
+  'experimentalDecorators',
+  'importsNotUsedAsValues',
+  'jsx',
+  'jsxFactory',
+  'jsxFragmentFactory',
+  'jsxImportSource',
+  'preserveValueImports',
+  'target',
+  'useDefineForClassFields',
+  'verbatimModuleSyntax',
+] as const;
+
+/** The JavaScript for a TypeScript module, with an inline source map. Rejects with esbuild's message (its errors' locations) for code that does not compile. */
+export async function compileTypeScript(request: CompileRequest): Promise<string> {
+  const compilerOptions: Record<string, unknown> = {};
+  for (const key of COMPILER_OPTIONS)
+    if (request.compilerOptions[key] !== undefined) compilerOptions[key] = request.compilerOptions[key];
+  const key = createHash('sha256')
+    .update(JSON.stringify([request.file, request.format ?? null, compilerOptions]))
+    .update(request.source)
+    .digest('hex');
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const { transform } = await import('esbuild');
+  started = true;
+  const { code } = await transform(request.source, {
+    loader: extname(request.file) === '.tsx' ? 'tsx' : 'ts',
+    ...(request.format === undefined ? {} : { format: request.format === 'module' ? 'esm' : 'cjs' }),
+    // The Node that runs the workers: what it lacks (standard decorators) is lowered, nothing more.
+    target: `node${process.versions.node}`,
+    // 'node': CommonJS output then carries the annotation Node's export detection reads (named imports of a .cts).
+    platform: 'node',
+    sourcemap: 'inline',
+    sourcefile: request.file,
+    tsconfigRaw: { compilerOptions },
+    logLevel: 'silent',
+  });
+  remember(key, code);
+  return code;
+}
+
+function remember(key: string, code: string): void {
+  cache.set(key, code);
+  cached += code.length;
+  for (const [oldest, value] of cache) {
+    if (cached <= CACHE_BYTES) break;
+    cache.delete(oldest);
+    cached -= value.length;
+  }
+}
+
+let users = 0;
+
+/**
+ * Counts one more user of the compiler (a glean, a standalone handle's version); the returned
+ * function counts it out, and ends esbuild's service process once no user is left (the next
+ * compile starts it again), so a host that closed every glean has no process of glean's. Idempotent.
+ */
+export function useCompiler(): () => Promise<void> {
+  users++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--users > 0 || !started) return;
+    started = false;
+    const { stop } = await import('esbuild');
+    await stop();
+  };
+}

@@ -1,0 +1,409 @@
+/**
+ * The module graph of one plugin version: every plugin-owned module its workers loaded, read once
+ * from disk, confined to the root, hashed, compiled if it is TypeScript, and served to every worker
+ * of the version from then on (first loads, restarts, later dynamic imports alike), so one version
+ * runs one code. It also keeps what decided how each module resolves and compiles (package.json and
+ * tsconfig.json files, and the files tried and not found), which is the rest of the version's
+ * identity: {@link ModuleGraph.changes} tells a generation whether any of it changed on disk.
+ */
+import { createHash } from 'node:crypto';
+import { isBuiltin } from 'node:module';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  isPluginOwned,
+  isTypeScriptFile,
+  type ModuleAnswer,
+  type ModuleFormat,
+  type ModuleRequest,
+} from '@glean/worker/protocol';
+import { hashBytes } from '../content.js';
+import { ErrorCode, GleanError, isGleanError } from '../errors.js';
+import { type PluginRef, describePlugin, pluginError } from '../plugin-ref.js';
+import { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from '../read-file.js';
+import { confine, readConfined } from '../root.js';
+import { candidatesFor, isPathSpecifier } from './candidates.js';
+import { compileTypeScript } from './compile.js';
+import { detectFormat, formatByName, type PackageType, unknownExtension } from './format.js';
+import { loadTypeScriptSettings, matchPaths, type TypeScriptSettings } from './tsconfig.js';
+
+/** The most plugin-owned modules one version may load: far beyond any plugin, a bound on what a hostile one makes the host hold. */
+export const MAX_PLUGIN_MODULES = 10_000;
+
+/** A plugin-owned module as served. */
+interface Served {
+  readonly realPath: string;
+  /** SHA-256 of the bytes read, before any compile. */
+  readonly hash: string;
+  readonly format: ModuleFormat;
+  /** The JavaScript (or JSON) the workers run. */
+  readonly source: string;
+}
+
+/** What a graph is made for. */
+export interface ModuleGraphOptions {
+  /** The plugin root as configured (absolute). */
+  readonly root: string;
+  /** The root's real path as a `file:` URL, no trailing slash (see `isPluginOwned`). */
+  readonly rootURL: string;
+  /** The version, for error messages. */
+  readonly plugin: PluginRef;
+  /** The plugin file, read and checked: its real path, and the bytes the version runs. */
+  readonly entry: { readonly realPath: string; readonly bytes: Uint8Array };
+  /** A module was added after the version's first load (a later dynamic import): its watch should follow. */
+  readonly onGrow?: (() => void) | undefined;
+}
+
+/** Why a module request failed, for the worker: a code and a message. */
+class ModuleFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One plugin version's modules. */
+export class ModuleGraph {
+  readonly #options: ModuleGraphOptions;
+  /** By real path (URLs that differ in query alone are one file). */
+  readonly #modules = new Map<string, Promise<Served>>();
+  readonly #served = new Map<string, Served>();
+  /** Successful resolutions, so every worker of the version resolves a specifier alike. */
+  readonly #resolved = new Map<string, Promise<string | undefined>>();
+  /** Files read to decide how modules resolve or compile, and files tried and not found: hash, or `null` for absent. */
+  readonly #consulted = new Map<string, string | null>();
+  readonly #configReads = new Map<string, Promise<string | undefined>>();
+  /** Paths as resolved that led to a module through a symlink: the link and where it led. */
+  readonly #links = new Map<string, string>();
+  readonly #packageTypes = new Map<string, Promise<PackageType>>();
+  readonly #typescript = new Map<string, Promise<TypeScriptSettings | undefined>>();
+  #refusal: GleanError | undefined;
+  #sealed = false;
+
+  constructor(options: ModuleGraphOptions) {
+    this.#options = options;
+  }
+
+  /** How many plugin-owned modules the version loaded so far. */
+  get size(): number {
+    return this.#served.size;
+  }
+
+  /** The identity of what the version runs: SHA-256 over every module's bytes and every file that decided how one resolves or compiles. */
+  get hash(): string {
+    const lines: string[] = [];
+    for (const served of this.#served.values()) lines.push(`m\0${served.realPath}\0${served.hash}`);
+    for (const [file, hash] of this.#consulted) lines.push(`c\0${file}\0${hash ?? '-'}`);
+    for (const [link, real] of this.#links) lines.push(`l\0${link}\0${real}`);
+    return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
+  }
+
+  /** Every path whose change would change what the version runs: to watch. */
+  files(): string[] {
+    return [...new Set([...this.#served.keys(), ...this.#consulted.keys(), ...this.#links.keys()])];
+  }
+
+  /** The version's first load is done: a module added from now on is reported through `onGrow`. */
+  seal(): void {
+    this.#sealed = true;
+  }
+
+  /** A refusal (`GLEAN_OUTSIDE_ROOT`) answered since the last call, to report instead of the import's own failure. */
+  takeRefusal(): GleanError | undefined {
+    const refusal = this.#refusal;
+    this.#refusal = undefined;
+    return refusal;
+  }
+
+  /** How the workers load the plugin file: compiled and ready before the first worker asks. Rejects `GLEAN_LOAD_FAILED` when it cannot compile. */
+  async entryFormat(): Promise<ModuleFormat> {
+    return (await this.#module(this.#options.entry.realPath)).format;
+  }
+
+  /** Answers one request of a worker's. Never rejects: a failure is an answer with an `error`. */
+  async answer(request: ModuleRequest): Promise<ModuleAnswer> {
+    const { seq } = request;
+    try {
+      if (request.op === 'load') {
+        const served = await this.#load(request.url, request.require);
+        return { seq, format: served.format, source: served.source };
+      }
+      const url = await this.#resolve(request.specifier, request.parent, request.require);
+      return url === undefined ? { seq, next: true } : { seq, url };
+    } catch (error) {
+      if (isGleanError(error, ErrorCode.OUTSIDE_ROOT)) this.#refusal ??= error;
+      const code = error instanceof ModuleFailure || error instanceof GleanError ? error.code : ErrorCode.LOAD_FAILED;
+      return { seq, error: { code, message: error instanceof Error ? error.message : String(error) } };
+    }
+  }
+
+  /**
+   * The files of this graph that no longer hold what the version runs, or would now resolve or compile
+   * differently: changed, removed, retargeted, or created where the version found nothing. `[]` when
+   * the version would run the same code if loaded again now.
+   */
+  async changes(): Promise<string[]> {
+    const changed: string[] = [];
+    await Promise.all([
+      ...[...this.#served.values()].map(async ({ realPath, hash }) => {
+        const now = await readRegularFile(realPath, MAX_PLUGIN_FILE_BYTES, { follow: false }).then(hashBytes, () => '');
+        if (now !== hash) changed.push(realPath);
+      }),
+      ...[...this.#consulted].map(async ([file, hash]) => {
+        const now = await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(hashBytes, () => null);
+        if (now !== hash) changed.push(file);
+      }),
+      ...[...this.#links].map(async ([link, real]) => {
+        const now = await confine(link, this.#options.root).catch(() => undefined);
+        if (now !== real) changed.push(link);
+      }),
+    ]);
+    return [...new Set(changed)].sort();
+  }
+
+  async #load(url: string, require: boolean): Promise<Served> {
+    if (!isPluginOwned(url, this.#options.rootURL))
+      throw new ModuleFailure(
+        ErrorCode.LOAD_FAILED,
+        `${url} is not a plugin-owned module of ${this.#options.plugin.file}`,
+      );
+    let file: string;
+    try {
+      file = fileURLToPath(url);
+    } catch (error) {
+      throw new ModuleFailure(
+        ErrorCode.LOAD_FAILED,
+        `${url} is not a file URL glean can load: ${(error as Error).message}`,
+      );
+    }
+    if (extname(file) === '.node')
+      throw this.#error(
+        `${file} is a native addon inside the plugin root: glean serves a plugin's own modules from the bytes it read, and Node loads an addon only from disk; install it as a package (in node_modules)`,
+      );
+    if (!require && unknownExtension(file))
+      throw new ModuleFailure('ERR_UNKNOWN_FILE_EXTENSION', `Unknown file extension "${extname(file)}" for ${file}`);
+    return this.#module(file);
+  }
+
+  #module(file: string): Promise<Served> {
+    let served = this.#modules.get(file);
+    if (served === undefined) {
+      if (this.#modules.size >= MAX_PLUGIN_MODULES)
+        throw this.#error(`loads more than ${MAX_PLUGIN_MODULES} modules; ${file} is one too many`);
+      served = this.#read(file);
+      this.#modules.set(file, served);
+      // A failed read is not kept: the plugin may import the file again once it is fixed.
+      served.then(
+        (done) => {
+          this.#served.set(file, done);
+          if (this.#sealed) this.#options.onGrow?.();
+        },
+        () => this.#modules.delete(file),
+      );
+    }
+    return served;
+  }
+
+  async #read(file: string): Promise<Served> {
+    const { entry, root, plugin } = this.#options;
+    const bytes =
+      file === entry.realPath
+        ? entry.bytes
+        : (await readConfined(file, root, { id: plugin.id, version: plugin.version })).bytes;
+    const hash = hashBytes(bytes);
+    let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    // Node drops a byte order mark before it compiles; so must the host, for the source it hands over.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const byName = formatByName(file, /\.[jt]sx?$/.test(file) ? await this.#packageType(dirname(file)) : undefined);
+    let source = text;
+    if (isTypeScriptFile(file)) {
+      const settings = await this.#settings(dirname(file));
+      try {
+        source = await compileTypeScript({
+          file,
+          source: text,
+          format: byName === 'detect' || byName === 'json' ? undefined : byName,
+          compilerOptions: settings?.compilerOptions ?? {},
+        });
+      } catch (error) {
+        throw this.#error(`cannot compile ${file}: ${(error as Error).message}`, error);
+      }
+    }
+    const format = byName === 'detect' ? detectFormat(source, file) : byName;
+    return { realPath: file, hash, format, source };
+  }
+
+  /**
+   * Where `specifier`, imported (`require`: required) by the plugin-owned module `parent`, leads: a
+   * plugin file's URL, or `undefined` for Node to resolve (a package, a built-in, a `paths` alias
+   * that matched no file). Throws `GLEAN_OUTSIDE_ROOT` for a file outside the root, and Node's
+   * not-found error when no candidate exists.
+   */
+  #resolve(specifier: string, parent: string, require: boolean): Promise<string | undefined> {
+    const key = `${require ? 'require' : 'import'}\0${parent}\0${specifier}`;
+    let resolved = this.#resolved.get(key);
+    if (resolved === undefined) {
+      resolved = this.#resolveNow(specifier, parent, require);
+      this.#resolved.set(key, resolved);
+      // Not found now may be found later (a file created since): only successes are kept.
+      resolved.catch(() => this.#resolved.delete(key));
+    }
+    return resolved;
+  }
+
+  async #resolveNow(specifier: string, parent: string, require: boolean): Promise<string | undefined> {
+    if (!isPluginOwned(parent, this.#options.rootURL))
+      throw new ModuleFailure(
+        ErrorCode.LOAD_FAILED,
+        `${parent} is not a plugin-owned module of ${this.#options.plugin.file}`,
+      );
+    const from = fileURLToPath(parent);
+    if (
+      isBuiltin(specifier) ||
+      specifier.startsWith('#') ||
+      (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !specifier.startsWith('file:'))
+    )
+      return undefined;
+    let bases: string[];
+    let suffix = '';
+    const aliased = !isPathSpecifier(specifier);
+    if (aliased) {
+      const paths = (await this.#settings(dirname(from)))?.paths;
+      bases = paths === undefined ? [] : matchPaths(specifier, paths);
+      if (bases.length === 0) return undefined;
+    } else if (require) {
+      bases = [specifier.startsWith('file:') ? fileURLToPath(specifier) : resolvePath(dirname(from), specifier)];
+    } else {
+      let url: URL;
+      try {
+        url = new URL(specifier, parent);
+      } catch {
+        throw new ModuleFailure('ERR_INVALID_URL', `Invalid URL: ${specifier} imported from ${from}`);
+      }
+      suffix = url.search + url.hash;
+      url.search = '';
+      url.hash = '';
+      try {
+        bases = [fileURLToPath(url)];
+      } catch (error) {
+        throw new ModuleFailure(
+          'ERR_INVALID_FILE_URL_PATH',
+          `${specifier} imported from ${from}: ${(error as Error).message}`,
+        );
+      }
+    }
+    const loose = require || aliased || isTypeScriptFile(from);
+    for (const base of bases) {
+      for (const candidate of candidatesFor(base, loose)) {
+        const real = await this.#existing(candidate, specifier, from);
+        if (real !== undefined) return pathToFileURL(real).href + suffix;
+      }
+    }
+    if (aliased) return undefined;
+    const code = require ? 'MODULE_NOT_FOUND' : 'ERR_MODULE_NOT_FOUND';
+    throw new ModuleFailure(code, `Cannot find module '${bases[0]}' imported from ${from}`);
+  }
+
+  /** The real path of `candidate` if it is a file inside the root; `undefined` (and noted as absent) if there is none. */
+  async #existing(candidate: string, specifier: string, from: string): Promise<string | undefined> {
+    const { root, plugin } = this.#options;
+    let real: string;
+    try {
+      real = await confine(candidate, root, { id: plugin.id, version: plugin.version });
+    } catch (error) {
+      if (isGleanError(error, ErrorCode.OUTSIDE_ROOT))
+        throw new GleanError(
+          ErrorCode.OUTSIDE_ROOT,
+          `${describePlugin(plugin)}: ${from} imports "${specifier}", which leads to ${candidate}: outside the plugin root ${root} once symlinks are followed; a plugin's modules load only from inside it`,
+          { cause: error, id: plugin.id, file: from, version: plugin.version },
+        );
+      const errno = (error as { cause?: { code?: unknown } }).cause?.code;
+      if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
+      this.#consulted.set(candidate, null);
+      return undefined;
+    }
+    const stats = await stat(real).catch(() => undefined);
+    if (stats?.isFile() !== true) {
+      if (stats === undefined) this.#consulted.set(candidate, null);
+      return undefined;
+    }
+    if (real !== candidate) this.#links.set(candidate, real);
+    return real;
+  }
+
+  /** The `type` of the package.json nearest to `folder`, as Node reads it for a `.js` file (or `.ts`). */
+  #packageType(folder: string): Promise<PackageType> {
+    let type = this.#packageTypes.get(folder);
+    if (type === undefined) {
+      type = (async (): Promise<PackageType> => {
+        const file = join(folder, 'package.json');
+        const text = await this.#readConfig(file);
+        if (text === undefined) {
+          const up = dirname(folder);
+          return up === folder || basename(folder) === 'node_modules' ? undefined : this.#packageType(up);
+        }
+        let data: unknown;
+        try {
+          data = JSON.parse(text);
+        } catch (error) {
+          throw this.#error(`${file} is not valid JSON: ${(error as Error).message}`, error);
+        }
+        const field = (data as { type?: unknown } | null)?.type;
+        return field === 'module' || field === 'commonjs' ? field : undefined;
+      })();
+      this.#packageTypes.set(folder, type);
+    }
+    return type;
+  }
+
+  /** The TypeScript settings for modules in `folder`: its nearest tsconfig.json's, or none. */
+  #settings(folder: string): Promise<TypeScriptSettings | undefined> {
+    let settings = this.#typescript.get(folder);
+    if (settings === undefined) {
+      settings = (async (): Promise<TypeScriptSettings | undefined> => {
+        const file = join(folder, 'tsconfig.json');
+        if ((await this.#readConfig(file)) === undefined) {
+          const up = dirname(folder);
+          return up === folder || basename(folder) === 'node_modules' ? undefined : this.#settings(up);
+        }
+        try {
+          return await loadTypeScriptSettings(file, (path) => this.#readConfig(path));
+        } catch (error) {
+          throw isGleanError(error) ? error : this.#error(`cannot use ${file}: ${(error as Error).message}`, error);
+        }
+      })();
+      this.#typescript.set(folder, settings);
+    }
+    return settings;
+  }
+
+  /** A config file's text, read once per version and noted (hash, or absent); `undefined` when it does not exist. */
+  #readConfig(file: string): Promise<string | undefined> {
+    let read = this.#configReads.get(file);
+    if (read === undefined) {
+      read = readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(
+        (bytes) => {
+          this.#consulted.set(file, hashBytes(bytes));
+          return bytes.toString('utf8');
+        },
+        (error: unknown) => {
+          const errno = (error as { code?: unknown }).code;
+          if (errno === 'ENOENT' || errno === 'ENOTDIR') {
+            this.#consulted.set(file, null);
+            return undefined;
+          }
+          throw this.#error(`cannot read ${file} (${readProblem(error)})`, error);
+        },
+      );
+      this.#configReads.set(file, read);
+    }
+    return read;
+  }
+
+  #error(message: string, cause?: unknown): GleanError {
+    return pluginError(ErrorCode.LOAD_FAILED, this.#options.plugin, message, cause === undefined ? {} : { cause });
+  }
+}

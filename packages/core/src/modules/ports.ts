@@ -1,0 +1,78 @@
+/**
+ * The host's ends of a worker's two module channels: every request is untrusted input, checked
+ * field by field, answered by the graph of the version the worker serves, and signalled so the
+ * worker, blocked on it, wakes (see @glean/worker's module-channel.ts).
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import {
+  checkModuleRequest,
+  describeValue,
+  type ModuleAnswer,
+  type ModuleChannelEnd,
+  type ModuleRequest,
+} from '@glean/worker/protocol';
+import { ErrorCode } from '../errors.js';
+import type { ModuleGraph } from './graph.js';
+
+/** A worker's module channels, host side. */
+export class ModulePorts {
+  /** The worker's ends, for its serve task (transfer {@link ModulePorts.transfer} with them). */
+  readonly task: readonly [ModuleChannelEnd, ModuleChannelEnd];
+  readonly transfer: readonly MessagePort[];
+  readonly #ports: MessagePort[] = [];
+  readonly #onBreach: (what: string) => void;
+  #graph: ModuleGraph | undefined;
+
+  /** `onBreach`: the worker sent what no glean worker sends; the slot ends it. */
+  constructor(onBreach: (what: string) => void) {
+    this.#onBreach = onBreach;
+    const ends: ModuleChannelEnd[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const signal = new SharedArrayBuffer(4);
+      const view = new Int32Array(signal);
+      port1.on('message', (message: unknown) => this.#onRequest(port1, view, message));
+      port1.on('messageerror', () => this.#onBreach('sent a module request the host cannot read'));
+      // Nothing here keeps the host alive: the slot's own ports do while it lives.
+      port1.unref();
+      this.#ports.push(port1);
+      ends.push({ port: port2, signal });
+    }
+    this.task = ends as unknown as readonly [ModuleChannelEnd, ModuleChannelEnd];
+    this.transfer = ends.map((end) => end.port as MessagePort);
+  }
+
+  /** From now on, requests are answered from `graph`: the version this worker loads. */
+  serve(graph: ModuleGraph): void {
+    this.#graph = graph;
+  }
+
+  /** Closes the host's ends: the worker ended. */
+  close(): void {
+    for (const port of this.#ports) port.close();
+  }
+
+  #onRequest(port: MessagePort, view: Int32Array, message: unknown): void {
+    const request = checkModuleRequest(message);
+    if (request === undefined) {
+      this.#onBreach(`sent a malformed module request: ${describeValue(message)}`);
+      return;
+    }
+    const graph = this.#graph;
+    const answering: Promise<ModuleAnswer> =
+      graph === undefined
+        ? Promise.resolve({
+            seq: request.seq,
+            error: { code: ErrorCode.LOAD_FAILED, message: 'no plugin version is loading in this worker' },
+          })
+        : graph.answer(request);
+    void answering.then((answer) => this.#send(port, view, request, answer));
+  }
+
+  #send(port: MessagePort, view: Int32Array, request: ModuleRequest, answer: ModuleAnswer): void {
+    // A port closed meanwhile (the worker ended) drops the answer: nothing waits for it either.
+    port.postMessage(answer);
+    Atomics.store(view, 0, request.seq);
+    Atomics.notify(view, 0);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Plugin-owned CommonJS on Node before 22.15, where the module hooks run on a thread of their own and
+ * see `import`s only: glean patches Node's CommonJS loader in the worker so that `require` of a
+ * plugin-owned module asks the host too, over the worker's own module channel. Resolution of a
+ * relative (or tsconfig `paths`) specifier from a plugin-owned module goes to the host; every
+ * plugin-owned file Node's loader compiles comes from the host. Packages load untouched.
+ */
+import Module from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type ModuleChannel, moduleError } from './module-channel.js';
+import { isPluginOwned } from './protocol.js';
+
+interface CommonJSModule {
+  exports: unknown;
+  filename?: string | null;
+  _compile(source: string, filename: string, format?: string): unknown;
+}
+type Extension = (this: unknown, module: CommonJSModule, filename: string) => void;
+interface CommonJSLoader {
+  _extensions: Record<string, Extension>;
+  _resolveFilename(this: unknown, request: string, parent: CommonJSModule | undefined, ...rest: unknown[]): string;
+}
+
+/** Patches Node's CommonJS loader in this thread, once, to take plugin-owned modules from the host through `channel`. */
+export function serveCommonJS(channel: ModuleChannel, root: string): void {
+  const loader = Module as unknown as CommonJSLoader;
+  const owned = (file: string): boolean => isPluginOwned(pathToFileURL(file).href, root);
+  const fromHost = (fallback: Extension): Extension =>
+    function (this: unknown, module, filename) {
+      if (!owned(filename)) return fallback.call(this, module, filename);
+      const answer = channel.ask({ op: 'load', url: pathToFileURL(filename).href, require: true });
+      if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
+      if (!('format' in answer))
+        throw moduleError('GLEAN_LOAD_FAILED', `glean: unexpected answer to loading ${filename}`);
+      if (answer.format === 'json') {
+        try {
+          module.exports = JSON.parse(answer.source);
+        } catch (error) {
+          (error as Error).message = `${filename}: ${(error as Error).message}`;
+          throw error;
+        }
+        return;
+      }
+      // An ES module required from CommonJS: Node's require(esm) compiles it from this source.
+      module._compile(answer.source, filename, answer.format);
+    };
+  // `.cjs`, `.mjs`, `.ts`, `.cts`, `.mts` have no handler of their own before Node 22.15: Node uses `.js`'s.
+  const js = loader._extensions['.js'];
+  const json = loader._extensions['.json'];
+  const addon = loader._extensions['.node'];
+  if (js === undefined || json === undefined || addon === undefined)
+    throw new Error("glean: Node's CommonJS loader has no .js, .json or .node handler");
+  loader._extensions['.js'] = fromHost(js);
+  loader._extensions['.json'] = fromHost(json);
+  // The host refuses a plugin-owned addon (it could not serve its bytes): the refusal is the error.
+  loader._extensions['.node'] = fromHost(addon);
+  const resolveFilename = loader._resolveFilename;
+  loader._resolveFilename = function (this: unknown, request, parent, ...rest) {
+    const from = parent?.filename;
+    if (typeof from === 'string' && owned(from) && !Module.isBuiltin(request) && !request.startsWith('#')) {
+      const answer = channel.ask({
+        op: 'resolve',
+        specifier: request,
+        parent: pathToFileURL(from).href,
+        require: true,
+      });
+      if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
+      if ('url' in answer) return fileURLToPath(answer.url);
+    }
+    return resolveFilename.call(this, request, parent, ...rest);
+  };
+}
