@@ -119,7 +119,7 @@ describe('usage', () => {
   });
 
   test.each([
-    [['hsh', 'a.js'], 'glean: unknown command "hsh"; the command is "hash"'],
+    [['hsh', 'a.js'], 'glean: unknown command "hsh"; the commands are "hash" and "lock"'],
     [['hash'], 'glean: hash: which file? as in "glean hash plugins/hello/index.ts"'],
     [['hash', '--algorithm', 'md5', 'a.js'], 'glean: unsupported algorithm "md5"; use sha256, sha384, sha512'],
     [['hash', '-a', 'SHA384', 'a.js'], 'glean: unsupported algorithm "SHA384"; use sha256, sha384, sha512'],

@@ -1,13 +1,13 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
 import type { GleanEvents } from './events.js';
 import { applyGeneration, versionInfo } from './generation.js';
 import type { Binding, HandleOwner } from './handle.js';
 import type { Logger } from './logger.js';
+import { LOCKFILE_NAME, lockKey } from './lockfile.js';
 import { useCompiler } from './modules/compile.js';
 import { ReloadLoop } from './reload-loop.js';
-import { isInside, rootURLOf } from './root.js';
+import { isInside, realRootOf, rootURLOf } from './root.js';
 import { type FindQuery, type PluginStatus, Registry } from './registry.js';
 import { stuckThreadsMessage } from './slot.js';
 import { Spares } from './spares.js';
@@ -27,6 +27,8 @@ export interface EngineOptions {
   readonly requireIntegrity: boolean;
   /** The plugin root, absolute; default the config's folder. */
   readonly root: string | undefined;
+  /** The lockfile: a path (used when it exists), or `false` for none. Default: glean.lock.json beside the config. */
+  readonly lockfile?: string | false | undefined;
 }
 
 /** How the engine speaks to the application: through the facade's events, or its logger. */
@@ -48,6 +50,8 @@ export class GleanEngine {
   readonly #root: string;
   /** The root's real path as a `file:` URL: what the workers' module hooks take as plugin-owned. */
   readonly #rootURL: string;
+  /** The lockfile looked for at every generation; `undefined`: none. */
+  readonly #lockfile: string | undefined;
   readonly #out: EngineOutput;
   readonly #registry = new Registry();
   readonly #versions = new VersionBook();
@@ -68,6 +72,10 @@ export class GleanEngine {
     this.#options = options;
     this.#root = resolve(options.root ?? dirname(this.configPath));
     this.#rootURL = rootURLOf(this.#root);
+    this.#lockfile =
+      options.lockfile === false
+        ? undefined
+        : resolve(options.lockfile ?? join(dirname(this.configPath), LOCKFILE_NAME));
     this.#spares = new Spares(this.#rootURL);
     this.#out = out;
     this.#hooks = {
@@ -121,6 +129,18 @@ export class GleanEngine {
 
   status(): Record<string, PluginStatus> {
     return this.#registry.status();
+  }
+
+  /** Every plugin-owned module the serving versions loaded, by lockfile key (see lockfile.ts), with its integrity value. */
+  lockEntries(): Map<string, string> {
+    const realRoot = realRootOf(this.#rootURL);
+    const entries = new Map<string, string>();
+    for (const id of this.#registry.ids()) {
+      const version = this.#registry.serving(id)?.binding.pluginVersion;
+      for (const { realPath, integrity } of version?.graph.modules() ?? [])
+        entries.set(lockKey(realPath, realRoot), integrity);
+    }
+    return entries;
   }
 
   /** See {@link Glean.close}. */
@@ -196,6 +216,7 @@ export class GleanEngine {
         configPath: this.configPath,
         root: this.#root,
         rootURL: this.#rootURL,
+        lockfile: this.#lockfile,
         requireIntegrity: this.#options.requireIntegrity,
         registry: this.#registry,
         versions: this.#versions,
@@ -232,8 +253,9 @@ export class GleanEngine {
    */
   #watchPluginFiles(): void {
     if (this.#watcher === undefined || !this.#options.watchFiles) return;
-    const realRoot = fileURLToPath(`${this.#rootURL}/`).replace(/\/$/, '');
-    const files = new Set<string>();
+    const realRoot = realRootOf(this.#rootURL);
+    // The lockfile is read with the config: a change to it is a change of what may run.
+    const files = new Set<string>(this.#lockfile === undefined ? [] : [this.#lockfile]);
     for (const id of this.#registry.ids()) {
       const serving = this.#registry.serving(id);
       if (serving === undefined) continue;

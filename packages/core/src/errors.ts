@@ -109,20 +109,24 @@ export const ErrorCode = {
    */
   PROTOCOL_MISMATCH: 'GLEAN_PROTOCOL_MISMATCH',
   /**
-   * The plugin file, once every symlink is followed, is not inside the root plugins may load from; the message
-   * names the file, its real path and the root.
+   * The plugin file, or a module a plugin imports by path (or through tsconfig `paths` or package.json `imports`),
+   * once every symlink is followed, is not inside the root plugins may load from; the message names the file (and
+   * the importing file and specifier), its real path and the root.
    * Do: Move the file under the root, or widen `root`.
    */
   OUTSIDE_ROOT: 'GLEAN_OUTSIDE_ROOT',
   /**
-   * The plugin file's bytes match none of the `integrity` values configured for it; the message names the file,
-   * the expected and the actual value.
-   * Do: Deploy the file the config names, or update `integrity` (`npx glean hash <file>`).
+   * A plugin file's bytes match none of the `integrity` values configured for it, or a plugin-owned module's bytes
+   * are not those the lockfile lists; the message names the file, the expected and the actual value (and the
+   * lockfile).
+   * Do: Deploy the files the config and the lockfile name, or update `integrity` (`npx glean hash <file>`) or the
+   * lockfile (`npx glean lock <config>`).
    */
   INTEGRITY_MISMATCH: 'GLEAN_INTEGRITY_MISMATCH',
   /**
-   * `requireIntegrity` is on and the plugin's entry has no `integrity`.
-   * Do: Add it (`npx glean hash <file>` prints the value).
+   * `requireIntegrity` is on and a plugin file has no `integrity` (in the config or the lockfile), or another
+   * plugin-owned module is not in a lockfile; or a lockfile is in use and does not list a module.
+   * Do: Add it (`npx glean hash <file>` prints the value), or write the lockfile (`npx glean lock <config>`).
    */
   INTEGRITY_REQUIRED: 'GLEAN_INTEGRITY_REQUIRED',
   /**

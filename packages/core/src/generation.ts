@@ -7,7 +7,10 @@ import { diffPlugins, type PluginSpec, versionKey } from './diff.js';
 import { ErrorCode, GleanError, isGleanError } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import type { Binding } from './handle.js';
+import { readLock } from './lockfile.js';
+import type { ModuleIntegrity } from './module-integrity.js';
 import { pluginError } from './plugin-ref.js';
+import { realRootOf } from './root.js';
 import { readPlugins } from './plugin-files.js';
 import type { Registry } from './registry.js';
 import type { Spares } from './spares.js';
@@ -21,6 +24,8 @@ export interface GenerationParts {
   /** The root's real path as a `file:` URL (see `rootURLOf`). */
   readonly rootURL: string;
   readonly requireIntegrity: boolean;
+  /** The lockfile to check modules against when it exists; `undefined`: none is used. */
+  readonly lockfile: string | undefined;
   readonly registry: Registry;
   readonly versions: VersionBook;
   readonly spares: Spares;
@@ -58,7 +63,12 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     if (holdEmpty && empty) return { heldBack: error };
     throw error;
   }
-  const read = await readPlugins(config, parts.root, parts.requireIntegrity, holdEmpty).catch((error: GleanError) => {
+  const integrity: ModuleIntegrity = {
+    lock: parts.lockfile === undefined ? undefined : await readLock(parts.lockfile),
+    required: parts.requireIntegrity,
+    realRoot: realRootOf(parts.rootURL),
+  };
+  const read = await readPlugins(config, parts.root, integrity, holdEmpty).catch((error: GleanError) => {
     if (error.id !== undefined) registry.record(error.id).loadError = error;
     throw error;
   });
@@ -113,6 +123,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
           bytes: load.bytes,
           root: parts.root,
           rootURL: parts.rootURL,
+          integrity,
         },
         parts.hooks,
         await parts.spares.take(spec),

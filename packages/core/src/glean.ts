@@ -30,8 +30,20 @@ export interface GleanOptions {
    * ConfigMap, the folder of the `plugin.json` link, so files reached through `..data` are inside).
    */
   root?: string;
-  /** Refuse every plugin that has no `integrity` in the config (`GLEAN_INTEGRITY_REQUIRED`). Default `false`. */
+  /**
+   * Refuse every plugin-owned module with nothing to check it against (`GLEAN_INTEGRITY_REQUIRED`): a
+   * plugin file needs its `integrity` in the config or an entry in the lockfile, any other module an
+   * entry in the lockfile. Default `false`.
+   */
   requireIntegrity?: boolean;
+  /**
+   * The lockfile `npx glean lock` writes: the integrity of every plugin-owned module. When it exists,
+   * every module a plugin loads must be listed in it with matching bytes (a plugin file with an
+   * `integrity` of its own in the config is checked against that instead), or it is refused
+   * (`GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`); it is read again at every reload.
+   * `false`: use none. Default: `glean.lock.json` in the config's folder, when it exists.
+   */
+  lockfile?: string | false;
 }
 
 /**
@@ -58,6 +70,7 @@ export class Glean extends EventEmitter<GleanEvents> {
         prewarm: options.prewarm ?? true,
         requireIntegrity: options.requireIntegrity ?? false,
         root: options.root,
+        lockfile: options.lockfile,
       },
       {
         logger,

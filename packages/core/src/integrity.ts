@@ -76,6 +76,8 @@ export interface IntegrityCheck {
   readonly integrity: string | undefined;
   /** Refuse bytes with no configured integrity (the `requireIntegrity` option). Default `false`. */
   readonly required?: boolean | undefined;
+  /** Where `integrity` was written, when not in the plugin's config entry: the lockfile's path, named in messages. */
+  readonly from?: string | undefined;
 }
 
 // SRI's base64-value: standard alphabet, at most two "=" of padding.
@@ -160,7 +162,7 @@ export function verifyIntegrity(bytes: Uint8Array, integrity: string | Integrity
  * `undefined` when nothing was checked.
  */
 export function checkIntegrity(bytes: Uint8Array, check: IntegrityCheck): IntegrityResult | undefined {
-  const { file, id, version = '', integrity, required = false } = check;
+  const { file, id, version = '', integrity, required = false, from } = check;
   const plugin = { id, file, version };
   if (integrity === undefined) {
     if (!required) return undefined;
@@ -176,7 +178,7 @@ export function checkIntegrity(bytes: Uint8Array, check: IntegrityCheck): Integr
   throw pluginError(
     ErrorCode.INTEGRITY_MISMATCH,
     plugin,
-    `integrity mismatch: the file ${file} hashes to ${result.actual}, expected ${expected}`,
+    `integrity mismatch: the file ${file} hashes to ${result.actual}, expected ${expected}${from === undefined ? '' : ` (${from})`}`,
   );
 }
 

@@ -49,6 +49,7 @@ export async function loadSymbol<T = unknown>(
       bytes: load.bytes,
       root: '/',
       rootURL: rootURLOf('/'),
+      integrity: { lock: undefined, required: false, realRoot: '/' },
     },
     {
       onCrash: ({ error }) => logger.warn(`glean: ${error.message}`),

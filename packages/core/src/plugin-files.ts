@@ -2,6 +2,7 @@ import type { GleanConfig } from './config.js';
 import { hashBytes } from './content.js';
 import type { PluginSpec } from './diff.js';
 import { checkIntegrity, type IntegrityCheck } from './integrity.js';
+import { type ModuleIntegrity, checkModule } from './module-integrity.js';
 import { readConfined, type ConfinedFile, type ConfinedPlugin } from './root.js';
 
 /** What a version's workers import first: the file's real path and the bytes read and checked. */
@@ -21,14 +22,15 @@ export interface ReadPlugin {
 /**
  * Reads every plugin file of `config` once, confined to `root`, checks each entry's integrity, and
  * identifies it by the hash of the bytes read: its workers run exactly these bytes, with or without
- * `integrity`. Rejects with the first coded error (`GLEAN_OUTSIDE_ROOT`,
+ * `integrity`. An entry without `integrity` of its own is checked against the lockfile of `rule`,
+ * when one is in use. Rejects with the first coded error (`GLEAN_OUTSIDE_ROOT`,
  * `GLEAN_LOAD_FAILED`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`). `holdEmpty`: an
  * empty file is marked `empty` and not checked (the caller holds the run back and reads again).
  */
 export function readPlugins(
   config: GleanConfig,
   root: string,
-  requireIntegrity: boolean,
+  rule: ModuleIntegrity,
   holdEmpty = false,
 ): Promise<ReadPlugin[]> {
   // Ids naming the same file share one read and one hash.
@@ -47,13 +49,17 @@ export function readPlugins(
       const load: EntryRead =
         holdEmpty && empty
           ? { file: file.realPath, bytes: file.bytes }
-          : checkedLoad(file, {
-              file: entry.file,
-              id: entry.id,
-              version: entry.version,
-              integrity: entry.options.integrity,
-              required: requireIntegrity,
-            });
+          : checkedLoad(
+              file,
+              {
+                file: entry.file,
+                id: entry.id,
+                version: entry.version,
+                integrity: entry.options.integrity,
+                required: rule.required,
+              },
+              rule,
+            );
       return {
         spec: {
           id: entry.id,
@@ -81,8 +87,13 @@ export async function readPluginFile(file: string, root: string, plugin: Confine
   return { ...read, contentHash: hashBytes(read.bytes) };
 }
 
-/** Checks the bytes read against the entry's `integrity` (throwing the coded error), and says what its workers import: those bytes. */
-export function checkedLoad(file: PluginFile, check: IntegrityCheck): EntryRead {
-  checkIntegrity(file.bytes, check);
+/**
+ * Checks the bytes read against the entry's `integrity`, or without one against the lockfile of
+ * `rule` when one is in use (throwing the coded error), and says what its workers import: those bytes.
+ */
+export function checkedLoad(file: PluginFile, check: IntegrityCheck, rule?: ModuleIntegrity): EntryRead {
+  if (check.integrity === undefined && rule?.lock !== undefined)
+    checkModule(file.bytes, file.realPath, { id: check.id, file: check.file, version: check.version ?? '' }, rule);
+  else checkIntegrity(file.bytes, check);
   return { file: file.realPath, bytes: file.bytes };
 }

@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { readlink, realpath, stat } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
 import { type PluginRef, pluginError } from './plugin-ref.js';
@@ -41,6 +41,11 @@ export function rootURLOf(root: string): string {
     real = resolve(root);
   }
   return pathToFileURL(real).href.replace(/\/$/, '');
+}
+
+/** The real root path a {@link rootURLOf} URL stands for. */
+export function realRootOf(rootURL: string): string {
+  return fileURLToPath(`${rootURL}/`).replace(/(.)\/$/, '$1');
 }
 
 /**

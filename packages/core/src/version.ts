@@ -5,6 +5,7 @@ import type { CallOptions } from './call-options.js';
 import { CallQueue } from './call-queue.js';
 import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
+import type { ModuleIntegrity } from './module-integrity.js';
 import { ModuleGraph } from './modules/graph.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
@@ -38,6 +39,8 @@ export interface VersionSpec extends PluginRef {
   readonly root: string;
   /** The root's real path as a `file:` URL, no trailing slash. */
   readonly rootURL: string;
+  /** What every module of the version is checked against before it runs (the plugin file already was). */
+  readonly integrity: ModuleIntegrity;
 }
 
 /** A worker crash, as the version reports it. */
@@ -102,6 +105,7 @@ export class PluginVersion {
       rootURL: spec.rootURL,
       plugin: forId(spec, spec.id),
       entry: { realPath: spec.realFile, bytes: spec.bytes },
+      integrity: spec.integrity,
       onGrow: () => this.#hooks.onGraphGrew(this),
     });
     const { env } = spec.options;

@@ -19,6 +19,8 @@ import {
   type ModuleRequest,
 } from '@glean/worker/protocol';
 import { hashBytes } from '../content.js';
+import { hashForIntegrity } from '../integrity.js';
+import { type ModuleIntegrity, checkModule } from '../module-integrity.js';
 import { ErrorCode, GleanError, isGleanError } from '../errors.js';
 import { type PluginRef, describePlugin, pluginError } from '../plugin-ref.js';
 import { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from '../read-file.js';
@@ -36,6 +38,8 @@ interface Served {
   readonly realPath: string;
   /** SHA-256 of the bytes read, before any compile. */
   readonly hash: string;
+  /** The same bytes' integrity value (`sha384-…`), what a lockfile lists. */
+  readonly integrity: string;
   readonly format: ModuleFormat;
   /** The JavaScript (or JSON) the workers run. */
   readonly source: string;
@@ -51,9 +55,14 @@ export interface ModuleGraphOptions {
   readonly plugin: PluginRef;
   /** The plugin file, read and checked: its real path, and the bytes the version runs. */
   readonly entry: { readonly realPath: string; readonly bytes: Uint8Array };
+  /** What every other module is checked against before a byte of it is served. */
+  readonly integrity: ModuleIntegrity;
   /** A module was added after the version's first load (a later dynamic import): its watch should follow. */
   readonly onGrow?: (() => void) | undefined;
 }
+
+/** Errors a load reports as they are rather than as the import's failure: the host refused a module. */
+const REFUSALS = [ErrorCode.OUTSIDE_ROOT, ErrorCode.INTEGRITY_MISMATCH, ErrorCode.INTEGRITY_REQUIRED] as const;
 
 /** Why a module request failed, for the worker: a code and a message. */
 class ModuleFailure extends Error {
@@ -101,6 +110,11 @@ export class ModuleGraph {
     return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
   }
 
+  /** Each module loaded so far: its real path and integrity value, for a lockfile. */
+  modules(): { readonly realPath: string; readonly integrity: string }[] {
+    return [...this.#served.values()].map(({ realPath, integrity }) => ({ realPath, integrity }));
+  }
+
   /** Every path whose change would change what the version runs: to watch. */
   files(): string[] {
     return [...new Set([...this.#served.keys(), ...this.#consulted.keys(), ...this.#links.keys()])];
@@ -111,7 +125,7 @@ export class ModuleGraph {
     this.#sealed = true;
   }
 
-  /** A refusal (`GLEAN_OUTSIDE_ROOT`) answered since the last call, to report instead of the import's own failure. */
+  /** A refusal (`GLEAN_OUTSIDE_ROOT`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`) answered since the last call, to report instead of the import's own failure. */
   takeRefusal(): GleanError | undefined {
     const refusal = this.#refusal;
     this.#refusal = undefined;
@@ -134,7 +148,7 @@ export class ModuleGraph {
       const url = await this.#resolve(request.specifier, request.parent, request.require);
       return url === undefined ? { seq, next: true } : { seq, url };
     } catch (error) {
-      if (isGleanError(error, ErrorCode.OUTSIDE_ROOT)) this.#refusal ??= error;
+      if (REFUSALS.some((code) => isGleanError(error, code))) this.#refusal ??= error as GleanError;
       const code = error instanceof ModuleFailure || error instanceof GleanError ? error.code : ErrorCode.LOAD_FAILED;
       return { seq, error: { code, message: error instanceof Error ? error.message : String(error) } };
     }
@@ -209,10 +223,12 @@ export class ModuleGraph {
 
   async #read(file: string): Promise<Served> {
     const { entry, root, plugin } = this.#options;
-    const bytes =
-      file === entry.realPath
-        ? entry.bytes
-        : (await readConfined(file, root, { id: plugin.id, version: plugin.version })).bytes;
+    const isEntry = file === entry.realPath;
+    const bytes = isEntry
+      ? entry.bytes
+      : (await readConfined(file, root, { id: plugin.id, version: plugin.version })).bytes;
+    // The plugin file was checked with the config; every other module is checked here, before a byte of it runs.
+    if (!isEntry) checkModule(bytes, file, plugin, this.#options.integrity);
     const hash = hashBytes(bytes);
     let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     // Node drops a byte order mark before it compiles; so must the host, for the source it hands over.
@@ -233,7 +249,7 @@ export class ModuleGraph {
       }
     }
     const format = byName === 'detect' ? detectFormat(source, file) : byName;
-    return { realPath: file, hash, format, source };
+    return { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
   }
 
   /**
