@@ -9,7 +9,11 @@ import type { FindQuery, PluginStatus } from './registry.js';
 export interface GleanOptions {
   /** Reload when the config file changes on disk (in place, renamed over, or a Kubernetes ConfigMap swap). Default `true`. */
   watch?: boolean;
-  /** With `watch`, also reload when a plugin file's content changes. Default `true`. */
+  /**
+   * With `watch`, also reload when a plugin's module changes: its plugin file, any module it loaded
+   * from inside the root, or a package.json or tsconfig.json inside the root that decides how one
+   * loads. Default `true`.
+   */
   watchFiles?: boolean;
   /** Where crashes, and `error` events nobody listens to, are written. Default `console`; `false` for silence. */
   logger?: Logger | false;
@@ -19,7 +23,7 @@ export interface GleanOptions {
    */
   debounceMs?: number;
   /**
-   * Keep one set of worker threads started ahead of time for each distinct `threads`/`resourceLimits`/language
+   * Keep one set of worker threads started ahead of time for each distinct `threads`/`resourceLimits`/`env`
    * among the running versions, so a reload costs an import instead of a worker start. Costs those idle threads.
    * Default `true`.
    */
