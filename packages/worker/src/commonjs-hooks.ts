@@ -44,16 +44,12 @@ export function serveCommonJS(channel: ModuleChannel, root: string): void {
       // An ES module required from CommonJS: Node's require(esm) compiles it from this source.
       module._compile(answer.source, filename, answer.format);
     };
-  // `.cjs`, `.mjs`, `.ts`, `.cts`, `.mts` have no handler of their own before Node 22.15: Node uses `.js`'s.
-  const js = loader._extensions['.js'];
-  const json = loader._extensions['.json'];
-  const addon = loader._extensions['.node'];
-  if (js === undefined || json === undefined || addon === undefined)
-    throw new Error("glean: Node's CommonJS loader has no .js, .json or .node handler");
-  loader._extensions['.js'] = fromHost(js);
-  loader._extensions['.json'] = fromHost(json);
-  // The host refuses a plugin-owned addon (it could not serve its bytes): the refusal is the error.
-  loader._extensions['.node'] = fromHost(addon);
+  // Every handler Node has (`.js`, `.json`, `.node`, and `.mjs` from 22.12): an extension without one of
+  // its own (`.cjs`, `.ts`, `.cts` before 22.15) falls back to `.js`'s. A plugin-owned addon (`.node`)
+  // is refused by the host, which cannot serve its bytes: the refusal is the error.
+  if (loader._extensions['.js'] === undefined) throw new Error("glean: Node's CommonJS loader has no .js handler");
+  for (const [extension, handler] of Object.entries(loader._extensions))
+    loader._extensions[extension] = fromHost(handler);
   const resolveFilename = loader._resolveFilename;
   loader._resolveFilename = function (this: unknown, request, parent, ...rest) {
     const from = parent?.filename;
