@@ -3,6 +3,7 @@
  * `type` of the nearest package.json, else (no `type`) by its syntax, as Node 20.19+ and 22.7+
  * detect it: a file that does not parse as CommonJS because of ES module syntax is an ES module.
  */
+import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { Script } from 'node:vm';
 import type { ModuleFormat } from '@glean/worker/protocol';
@@ -48,11 +49,26 @@ const ESM_ONLY = [
   'await is only valid in async functions and the top level bodies of modules',
 ];
 
+/** Formats detected so far, by the code's SHA-256: a reload detects only the modules whose bytes changed. */
+const detected = new Map<string, 'module' | 'commonjs'>();
+const DETECTED_MAX = 10_000;
+
 /**
  * `module` when `code` (JavaScript) fails to compile as CommonJS because of ES module syntax,
- * else `commonjs`. The code is compiled, never run.
+ * else `commonjs`. The code is compiled, never run; the answer is kept for the same code.
  */
 export function detectFormat(code: string, file: string): 'module' | 'commonjs' {
+  const key = createHash('sha256').update(code).digest('hex');
+  let format = detected.get(key);
+  if (format === undefined) {
+    format = detectNow(code, file);
+    if (detected.size >= DETECTED_MAX) detected.delete(detected.keys().next().value as string);
+    detected.set(key, format);
+  }
+  return format;
+}
+
+function detectNow(code: string, file: string): 'module' | 'commonjs' {
   try {
     new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: file });
     return 'commonjs';
