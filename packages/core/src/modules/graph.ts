@@ -57,7 +57,10 @@ export interface ModuleGraphOptions {
   readonly entry: { readonly realPath: string; readonly bytes: Uint8Array };
   /** What every other module is checked against before a byte of it is served. */
   readonly integrity: ModuleIntegrity;
-  /** A module was added after the version's first load (a later dynamic import): its watch should follow. */
+  /**
+   * A file joined the graph after the version's first load (a later dynamic import's module, or a
+   * file it read or tried and did not find): its watch should follow.
+   */
   readonly onGrow?: (() => void) | undefined;
 }
 
@@ -120,7 +123,7 @@ export class ModuleGraph {
     return [...new Set([...this.#served.keys(), ...this.#consulted.keys(), ...this.#links.keys()])];
   }
 
-  /** The version's first load is done: a module added from now on is reported through `onGrow`. */
+  /** The version's first load is done: a file that joins the graph from now on is reported through `onGrow`. */
   seal(): void {
     this.#sealed = true;
   }
@@ -213,7 +216,7 @@ export class ModuleGraph {
       served.then(
         (done) => {
           this.#served.set(file, done);
-          if (this.#sealed) this.#options.onGrow?.();
+          this.#grew();
         },
         () => this.#modules.delete(file),
       );
@@ -338,15 +341,18 @@ export class ModuleGraph {
         );
       const errno = (error as { cause?: { code?: unknown } }).cause?.code;
       if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
-      this.#consulted.set(candidate, null);
+      this.#consult(candidate, null);
       return undefined;
     }
     const stats = await stat(real).catch(() => undefined);
     if (stats?.isFile() !== true) {
-      if (stats === undefined) this.#consulted.set(candidate, null);
+      if (stats === undefined) this.#consult(candidate, null);
       return undefined;
     }
-    if (real !== candidate) this.#links.set(candidate, real);
+    if (real !== candidate && this.#links.get(candidate) !== real) {
+      this.#links.set(candidate, real);
+      this.#grew();
+    }
     return real;
   }
 
@@ -402,13 +408,13 @@ export class ModuleGraph {
     if (read === undefined) {
       read = readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(
         (bytes) => {
-          this.#consulted.set(file, hashBytes(bytes));
+          this.#consult(file, hashBytes(bytes));
           return bytes.toString('utf8');
         },
         (error: unknown) => {
           const errno = (error as { code?: unknown }).code;
           if (errno === 'ENOENT' || errno === 'ENOTDIR') {
-            this.#consulted.set(file, null);
+            this.#consult(file, null);
             return undefined;
           }
           throw this.#error(`cannot read ${file} (${readProblem(error)})`, error);
@@ -417,6 +423,18 @@ export class ModuleGraph {
       this.#configReads.set(file, read);
     }
     return read;
+  }
+
+  /** Notes a file that decided how a module resolves or compiles: its hash, or `null` for absent. */
+  #consult(file: string, hash: string | null): void {
+    const known = this.#consulted.has(file);
+    this.#consulted.set(file, hash);
+    // A later import that found nothing is watched too: the file it tried, once created, is a new version.
+    if (!known) this.#grew();
+  }
+
+  #grew(): void {
+    if (this.#sealed) this.#options.onGrow?.();
   }
 
   #error(message: string, cause?: unknown): GleanError {
