@@ -239,4 +239,16 @@ describe('a helper that does not load', () => {
     expect(reloads.map((event) => event.changed)).toEqual([[temp.path('lib/helper.ts')]]);
     expect(await api.tag()).toBe('v3');
   });
+
+  it('a syntax error in a JavaScript helper: GLEAN_LOAD_FAILED names the helper and the place, which V8 does not', async () => {
+    const temp = await tempDir();
+    await temp.write('index.mjs', "import { tag } from './lib/helper.mjs';\nexport const T = () => tag();\n");
+    await temp.write('lib/helper.mjs', "export const tag = () => 'ok';\nexport const bad = (: string) => 1;\n");
+    const { glean } = await startGlean({ temp, config: [{ id: 'T', file: 'index.mjs', name: 'T' }], load: false });
+    const error = await rejectionOf(glean.loadConfig());
+    expect(error.code).toBe('GLEAN_LOAD_FAILED');
+    expect(error.message).toContain(`cannot import ${temp.path('index.mjs')}: Unexpected token ':'`);
+    expect(error.message).toContain(`(at ${temp.path('lib/helper.mjs')}:2:21: Unexpected ":")`);
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
 });

@@ -300,8 +300,22 @@ export class Slot {
       // A module refused for being outside the root says so, whatever the import made of it.
       const refusal = this.#load.graph?.takeRefusal();
       if (refusal !== undefined) throw refusal;
-      throw loadError(this.#plugin, error, this.#deathDetail);
+      throw await this.#withSyntaxErrorPlace(loadError(this.#plugin, error, this.#deathDetail));
     }
+  }
+
+  /** A load failed on V8's `SyntaxError`, which names no file: the message gains the module and place it is in. */
+  async #withSyntaxErrorPlace(error: GleanError): Promise<GleanError> {
+    const cause = error.cause as { name?: unknown } | undefined;
+    if (error.code !== ErrorCode.LOAD_FAILED || cause?.name !== 'SyntaxError') return error;
+    const where = await this.#load.graph?.syntaxError().catch(() => undefined);
+    if (where === undefined) return error;
+    return new GleanError(error.code, `${error.message} (at ${where})`, {
+      cause: error.cause,
+      id: error.id,
+      file: error.file,
+      version: error.version,
+    });
   }
 
   /** Looks up one more export in the already imported module, for the plugin `id` (named in errors). */

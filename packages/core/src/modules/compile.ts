@@ -102,3 +102,21 @@ export function useCompiler(): () => Promise<void> {
     await stop();
   };
 }
+
+/**
+ * Where JavaScript `source` stops parsing, as `line:column: what esbuild says`, or `undefined` when it
+ * parses: names the module of a load that failed with a `SyntaxError`, which V8's error does not.
+ */
+export async function syntaxErrorIn(source: string, format: 'module' | 'commonjs'): Promise<string | undefined> {
+  const { transform } = await import('esbuild');
+  started = true;
+  try {
+    await transform(source, { loader: 'js', format: format === 'module' ? 'esm' : 'cjs', logLevel: 'silent' });
+    return undefined;
+  } catch (error) {
+    const first = (error as { errors?: { text: string; location: { line: number; column: number } | null }[] })
+      .errors?.[0];
+    if (first === undefined) return undefined;
+    return first.location === null ? first.text : `${first.location.line}:${first.location.column + 1}: ${first.text}`;
+  }
+}

@@ -26,7 +26,7 @@ import { type PluginRef, describePlugin, pluginError } from '../plugin-ref.js';
 import { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from '../read-file.js';
 import { confine, readConfined } from '../root.js';
 import { candidatesFor, isPathSpecifier } from './candidates.js';
-import { compileTypeScript } from './compile.js';
+import { compileTypeScript, syntaxErrorIn } from './compile.js';
 import { detectFormat, formatByName, type PackageType, unknownExtension } from './format.js';
 import { loadTypeScriptSettings, matchPaths, type TypeScriptSettings } from './tsconfig.js';
 
@@ -133,6 +133,20 @@ export class ModuleGraph {
     const refusal = this.#refusal;
     this.#refusal = undefined;
     return refusal;
+  }
+
+  /**
+   * The first JavaScript module served that does not parse, as `file:line:column: why`: what a load
+   * that failed with V8's `SyntaxError` (which names no file) failed on. TypeScript modules are not
+   * looked at: their compile names them.
+   */
+  async syntaxError(): Promise<string | undefined> {
+    for (const { realPath, format, source } of this.#served.values()) {
+      if (format === 'json' || isTypeScriptFile(realPath)) continue;
+      const where = await syntaxErrorIn(source, format);
+      if (where !== undefined) return `${realPath}:${where}`;
+    }
+    return undefined;
   }
 
   /** How the workers load the plugin file: compiled and ready before the first worker asks. Rejects `GLEAN_LOAD_FAILED` when it cannot compile. */
