@@ -31,6 +31,8 @@ const BENCHMARKS = {
   memory: () => import('./memory.mjs'),
   /** CPU-bound calls over `threads` from 1 to the CPUs available (only 1 under --pin). */
   scaling: () => import('./scaling.mjs'),
+  /** Serving a plugin's modules from the host: .ts against .mjs, 50 modules against 1, CPU against a bare Worker, memory per plugin. */
+  graph: () => import('./graph.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [--pin] [--quick] [${Object.keys(BENCHMARKS).join('|')}]…`;

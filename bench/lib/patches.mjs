@@ -20,13 +20,15 @@ import { syncBuiltinESMExports } from 'node:module';
 const hooks = new Map();
 
 /**
- * Starts observing glean's reads of the files it is given; returns `{ onRead(path, callback), stop() }`.
- * `onRead` replaces the callback of that path (`undefined` removes it); `stop()` puts the original
- * `open` back.
+ * Starts observing glean's reads of the files it is given; returns `{ onRead(path, callback), opened(), stop() }`.
+ * `onRead` replaces the callback of that path (`undefined` removes it); `opened()` is how many
+ * opens (of any path) there were since the start; `stop()` puts the original `open` back.
  */
 export function observeReads() {
   const original = fsPromises.open;
+  let opened = 0;
   fsPromises.open = function open(file, ...rest) {
+    opened++;
     hooks.get(String(file))?.();
     return original.call(this, file, ...rest);
   };
@@ -36,6 +38,7 @@ export function observeReads() {
       if (callback === undefined) hooks.delete(path);
       else hooks.set(path, callback);
     },
+    opened: () => opened,
     stop() {
       hooks.clear();
       fsPromises.open = original;

@@ -258,8 +258,9 @@ export class Slot {
   async warm(timeoutMs: number): Promise<void> {
     await this.#greeting(timeoutMs);
     // Always a round trip, hooks or not: the first message a thread receives on a port costs it
-    // milliseconds of one-time setup (on Node 24, loading undici for MessageEvent: 30 ms of CPU,
-    // bench/reload.mjs), which a spare pays now rather than inside the next reload's load().
+    // one-time setup, which a spare pays now rather than inside the next reload's load(). (It was
+    // 30 ms of CPU on Node 24, loading undici for a MessageEvent, until the worker's control port
+    // listened through `on`: guardedEndpoint in @glean/worker's entry.ts, bench/graph.mjs.)
     await this.#race(() => this.#control.prepare(), timeoutMs, `worker not ready within ${timeoutMs} ms`);
   }
 

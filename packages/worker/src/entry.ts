@@ -213,14 +213,33 @@ function closeForeignPorts(...ours: readonly MessagePort[]): void {
   }
 }
 
-/** The control port as comlink's endpoint, posting through the saved `postMessage`. */
+/**
+ * The control port as comlink's endpoint, posting through the saved `postMessage`. comlink's
+ * listeners get `{ data }` through the port's `on('message')`, not its `addEventListener`: a
+ * `message` listener of the EventTarget kind makes Node 24 build a `MessageEvent` for the first
+ * message, which loads undici into the thread, about 45 ms of CPU in every worker (bench/graph.mjs).
+ */
 function guardedEndpoint(port: MessagePort): Endpoint {
-  const endpoint = port as unknown as Endpoint;
+  const on = port.on.bind(port);
+  const off = port.off.bind(port);
+  const adapters = new Map<unknown, (data: unknown) => void>();
   return {
     postMessage: (message: unknown, transfer?: unknown[]) =>
       apply(post, port, transfer === undefined ? [message] : [message, transfer]),
-    addEventListener: endpoint.addEventListener.bind(endpoint),
-    removeEventListener: endpoint.removeEventListener.bind(endpoint),
+    addEventListener: (type: string, listener: unknown) => {
+      if (type !== 'message' || typeof listener !== 'function' || adapters.has(listener)) return;
+      const adapter = function controlMessage(data: unknown): void {
+        (listener as (event: { data: unknown }) => void)({ data });
+      };
+      adapters.set(listener, adapter);
+      on('message', adapter);
+    },
+    removeEventListener: (type: string, listener: unknown) => {
+      const adapter = adapters.get(listener);
+      if (type !== 'message' || adapter === undefined) return;
+      adapters.delete(listener);
+      off('message', adapter);
+    },
   };
 }
 
