@@ -414,6 +414,44 @@ async function runMemory(plan, log) {
   };
 }
 
+/**
+ * Node's own cost of importing the plugin, with no glean: a bare Worker (no module hooks) imports
+ * the one-module and the 50-module `.mjs` plugin from disk, timed inside the worker from before its
+ * `import()` to after; a fresh Worker each round. The 50 ÷ 1 difference is what a 50-module reload
+ * costs at least, whoever serves the modules.
+ */
+async function runImportFloor(plan, log) {
+  const scratch = await scratchFolder('graph-import-floor');
+  const entries = {};
+  for (const modules of [1, MODULES]) {
+    const dir = scratch.file(`m${modules}`);
+    const { entry, files } = graphPluginFiles({ typescript: false, modules, edit: 0 });
+    await writePlugin(dir, { ...files, 'package.json': '{ "type": "module" }\n' });
+    entries[modules] = `${dir}/${entry}`;
+  }
+  const importOnce = async (file) => {
+    const code = `const { parentPort } = await import('node:worker_threads'); const t = performance.now(); await import(${JSON.stringify(file)}); parentPort.postMessage(performance.now() - t);`;
+    const worker = new Worker(code, { eval: true, type: 'module' });
+    const ms = await withTimeout(new Promise((resolve) => worker.once('message', resolve)), 10_000, 'import floor');
+    await worker.terminate();
+    return ms;
+  };
+  const samples = { 1: [], [MODULES]: [] };
+  try {
+    for (let round = 0; round < plan.warmupRounds + plan.rounds; round++) {
+      for (const modules of [1, MODULES]) {
+        const ms = await importOnce(entries[modules]);
+        if (round >= plan.warmupRounds) samples[modules].push(ms);
+      }
+    }
+  } finally {
+    await scratch.remove();
+  }
+  const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  log?.('import floor done');
+  return { one: p50(samples[1]), many: p50(samples[MODULES]) };
+}
+
 export async function run({ quick, log }) {
   const plan = quick ? PLANS.quick : PLANS.full;
   const reads = observeReads();
@@ -422,7 +460,8 @@ export async function run({ quick, log }) {
     const reloads = await runReloads(plan, { reads, requests }, log);
     const calls = await runCalls(plan, log);
     const memory = await runMemory(plan, log);
-    return { plan, modules: MODULES, edited: EDITED, reloads, calls, memory };
+    const importFloor = await runImportFloor(plan, log);
+    return { plan, modules: MODULES, edited: EDITED, reloads, calls, memory, importFloor };
   } finally {
     requests.stop();
     reads.stop();
@@ -547,5 +586,15 @@ export function tables(figures) {
       ),
     ]),
   };
-  return [reloadTable, phases, ratioTable, callTable, memoryTable, checkpoints];
+  const floor = figures.importFloor;
+  const importTable = {
+    title: `Node's own import of the plugin in a bare Worker, no glean (from disk, no hooks): p50 ms over ${plan.rounds} fresh Workers`,
+    columns: ['plugin', 'import p50 ms'],
+    rows: [
+      ['.mjs, 1 module', fixed(floor.one, 2)],
+      [`.mjs, ${figures.modules} modules`, fixed(floor.many, 2)],
+    ],
+    note: `${figures.modules} modules cost Node ${fixed(floor.many - floor.one, 2)} ms more to import than 1: a ${figures.modules}-module reload costs at least that over a one-module reload, whoever serves the modules.`,
+  };
+  return [reloadTable, phases, ratioTable, callTable, memoryTable, checkpoints, importTable];
 }

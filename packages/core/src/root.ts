@@ -67,14 +67,21 @@ export function isInside(realFile: string, realRoot: string): boolean {
  * too), is outside the root: then it is `GLEAN_OUTSIDE_ROOT` as well, so whether a file exists
  * outside the root can never be told from the error. Other unreadable paths (`ELOOP`, `EACCES`,
  * `ENOTDIR`) reject `GLEAN_LOAD_FAILED` with their errno code, as does a root that cannot be resolved.
+ * `knownRealRoot`: the root's real path when the caller already has it (a module graph, which
+ * confines every module of a version to the real root taken when the glean started).
  */
-export async function confine(file: string, root: string, plugin: ConfinedPlugin = {}): Promise<string> {
+export async function confine(
+  file: string,
+  root: string,
+  plugin: ConfinedPlugin = {},
+  knownRealRoot?: string,
+): Promise<string> {
   const absolute = resolve(file);
   const named: PluginRef = { id: plugin.id, file: absolute, version: plugin.version ?? '' };
 
   let realRoot: string;
   try {
-    realRoot = await realpath(root);
+    realRoot = knownRealRoot ?? (await realpath(root));
   } catch (error) {
     throw pluginError(
       ErrorCode.LOAD_FAILED,
@@ -119,11 +126,16 @@ export async function confine(file: string, root: string, plugin: ConfinedPlugin
  * Rejects as {@link confine} does; `GLEAN_LOAD_FAILED` when the file cannot be read, is not a regular
  * file, is over the limit, or keeps changing.
  */
-export async function readConfined(file: string, root: string, plugin: ConfinedPlugin = {}): Promise<ConfinedFile> {
+export async function readConfined(
+  file: string,
+  root: string,
+  plugin: ConfinedPlugin = {},
+  knownRealRoot?: string,
+): Promise<ConfinedFile> {
   const absolute = resolve(file);
   const named: PluginRef = { id: plugin.id, file: absolute, version: plugin.version ?? '' };
   for (let attempt = 1; ; attempt++) {
-    const realPath = await confine(absolute, root, plugin);
+    const realPath = await confine(absolute, root, plugin, knownRealRoot);
     let opened: OpenedFile;
     try {
       // follow: false (O_NOFOLLOW): a final component turned into a symlink since realpath fails with ELOOP instead of being followed.
@@ -135,7 +147,7 @@ export async function readConfined(file: string, root: string, plugin: ConfinedP
     }
     try {
       // The open file must be the one `file` leads to now, inside the root: same device and inode.
-      const now = await confine(absolute, root, plugin);
+      const now = await confine(absolute, root, plugin, knownRealRoot);
       const there = await stat(now).catch(() => undefined);
       if (there === undefined || there.dev !== opened.stats.dev || there.ino !== opened.stats.ino) {
         if (attempt < MAX_ATTEMPTS) continue;

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isBuiltin } from 'node:module';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -94,6 +94,7 @@ export class ModuleGraph {
   readonly #typescript = new Map<string, Promise<TypeScriptSettings | undefined>>();
   #refusal: GleanError | undefined;
   #sealed = false;
+  #rootReal: Promise<string | undefined> | undefined;
 
   constructor(options: ModuleGraphOptions) {
     this.#options = options;
@@ -121,6 +122,12 @@ export class ModuleGraph {
   /** Every path whose change would change what the version runs: to watch. */
   files(): string[] {
     return [...new Set([...this.#served.keys(), ...this.#consulted.keys(), ...this.#links.keys()])];
+  }
+
+  /** The root's real path, taken once per version (every module is confined to it); `undefined` when it cannot be resolved (confine then says why). */
+  #realRoot(): Promise<string | undefined> {
+    this.#rootReal ??= realpath(this.#options.root).catch(() => undefined);
+    return this.#rootReal;
   }
 
   /** The version's first load is done: a file that joins the graph from now on is reported through `onGrow`. */
@@ -188,7 +195,7 @@ export class ModuleGraph {
         if (now !== hash) changed.push(file);
       }),
       ...[...this.#links].map(async ([link, real]) => {
-        const now = await confine(link, this.#options.root).catch(() => undefined);
+        const now = await confine(link, this.#options.root, {}, await this.#realRoot()).catch(() => undefined);
         if (now !== real) changed.push(link);
       }),
     ]);
@@ -243,7 +250,7 @@ export class ModuleGraph {
     const isEntry = file === entry.realPath;
     const bytes = isEntry
       ? entry.bytes
-      : (await readConfined(file, root, { id: plugin.id, version: plugin.version })).bytes;
+      : (await readConfined(file, root, { id: plugin.id, version: plugin.version }, await this.#realRoot())).bytes;
     // The plugin file was checked with the config; every other module is checked here, before a byte of it runs.
     if (!isEntry) checkModule(bytes, file, plugin, this.#options.integrity);
     const hash = hashBytes(bytes);
@@ -345,7 +352,7 @@ export class ModuleGraph {
     const { root, plugin } = this.#options;
     let real: string;
     try {
-      real = await confine(candidate, root, { id: plugin.id, version: plugin.version });
+      real = await confine(candidate, root, { id: plugin.id, version: plugin.version }, await this.#realRoot());
     } catch (error) {
       if (isGleanError(error, ErrorCode.OUTSIDE_ROOT))
         throw new GleanError(
