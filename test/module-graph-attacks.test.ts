@@ -3,7 +3,10 @@
  * tsconfig.ts, jsonc.ts, compile.ts): the host reads, parses and compiles them on its own event
  * loop and in its own esbuild service, so none of it may hang, flood or break the host.
  */
-import { describe, expect, test } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { describe, expect, it, test } from 'vitest';
+import { startGlean } from './helpers/glean.js';
+import { onCleanup, tempDir } from './helpers/index.js';
 import { parseJsonc, stripJsonc } from '../packages/core/src/modules/jsonc.js';
 
 describe('tsconfig text (jsonc.ts)', () => {
@@ -22,5 +25,79 @@ describe('tsconfig text (jsonc.ts)', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(parsed.a).toHaveLength(200_001);
     expect(parsed.a[0]).toEqual([1]);
+  });
+});
+
+/** A TypeScript plugin whose export says which decorators its compile used: legacy (`experimentalDecorators`) or standard. */
+const DECORATED = `let kind = 'none';
+function mark(_target: unknown, context?: unknown): void { kind = context === undefined ? 'legacy' : 'standard'; }
+@mark class Marked {}
+export const Kind = (): string => (Marked, kind);
+`;
+
+describe('tsconfig "extends" a package', () => {
+  test.each([
+    [
+      'a file of the package',
+      'cfg/base.json',
+      { 'node_modules/cfg/base.json': '{"compilerOptions":{"experimentalDecorators":true}}' },
+    ],
+    [
+      'its "exports"',
+      '@scope/cfg',
+      {
+        'node_modules/@scope/cfg/package.json': '{"exports":{".":{"types":"./x/tsconfig.json"}}}',
+        'node_modules/@scope/cfg/x/tsconfig.json': '{"compilerOptions":{"experimentalDecorators":true}}',
+      },
+    ],
+    [
+      'its "tsconfig" field',
+      'cfg',
+      {
+        'node_modules/cfg/package.json': '{"tsconfig":"./base.json"}',
+        'node_modules/cfg/base.json': '{"compilerOptions":{"experimentalDecorators":true}}',
+      },
+    ],
+    [
+      'its tsconfig.json',
+      'cfg',
+      { 'node_modules/cfg/tsconfig.json': '{"compilerOptions":{"experimentalDecorators":true}}' },
+    ],
+  ])('finds %s', async (_what, base, files) => {
+    const { glean } = await startGlean({
+      files: { 'kind.ts': DECORATED, 'tsconfig.json': JSON.stringify({ extends: base }), ...files },
+      config: [{ id: 'K', file: 'kind.ts', name: 'Kind' }],
+    });
+    const kind = await glean.reload<() => Promise<string>>('K');
+    expect(await kind()).toBe('legacy');
+  });
+
+  it('refuses a package.json that is a FIFO at once, without holding the host on it', async () => {
+    const temp = await tempDir();
+    await temp.write('node_modules/evil/base.json', '{}');
+    const manifest = temp.path('node_modules/evil/package.json');
+    execFileSync('mkfifo', [manifest]);
+    // A writer comes after 4 s: without the fix, the host's thread sat in a synchronous open() of the FIFO until then.
+    const writer = spawn('sh', ['-c', `sleep 4; printf '{}' > '${manifest}'`], { stdio: 'ignore' });
+    onCleanup(() => writer.kill('SIGKILL'));
+    let blocked = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      blocked = Math.max(blocked, now - last);
+      last = now;
+    }, 50);
+    onCleanup(() => clearInterval(ticker));
+    const { glean } = await startGlean({
+      temp,
+      files: { 'kind.ts': DECORATED, 'tsconfig.json': '{ "extends": "evil/base" }' },
+      config: [{ id: 'K', file: 'kind.ts', name: 'Kind' }],
+      load: false,
+    });
+    await expect(glean.loadConfig()).rejects.toMatchObject({
+      code: 'GLEAN_LOAD_FAILED',
+      message: expect.stringContaining('a FIFO, not a regular file'),
+    });
+    expect(blocked).toBeLessThan(1_000);
   });
 });
