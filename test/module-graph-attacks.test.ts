@@ -101,3 +101,24 @@ describe('tsconfig "extends" a package', () => {
     expect(blocked).toBeLessThan(1_000);
   });
 });
+
+describe('the compiler (compile.ts)', () => {
+  it('keeps compiling for every glean after one module crashes esbuild', async () => {
+    // Nesting this deep overflows esbuild's parser stack, which ends its service process (a Go fatal error).
+    const nested = `export const Deep = (): number => ${'('.repeat(5_000_000)}1${')'.repeat(5_000_000)};\n`;
+    const first = await startGlean({
+      files: { 'deep.ts': nested },
+      config: [{ id: 'D', file: 'deep.ts', name: 'Deep' }],
+      load: false,
+    });
+    await expect(first.glean.loadConfig()).rejects.toMatchObject({ code: 'GLEAN_LOAD_FAILED' });
+    // Another glean's plugin, and TypeScript never compiled in this process before (no cache hit).
+    const tag = `fresh-${process.hrtime.bigint()}`;
+    const { glean } = await startGlean({
+      files: { 'fresh.ts': `export const Tag = (): string => '${tag}';\n` },
+      config: [{ id: 'F', file: 'fresh.ts', name: 'Tag' }],
+    });
+    const fresh = await glean.reload<() => Promise<string>>('F');
+    expect(await fresh()).toBe(tag);
+  });
+});
