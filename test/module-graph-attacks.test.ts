@@ -122,3 +122,31 @@ describe('the compiler (compile.ts)', () => {
     expect(await fresh()).toBe(tag);
   });
 });
+
+describe('what a version makes the host remember (graph.ts)', () => {
+  it('bounds the lookups a plugin asks for: ever new specifiers are refused once its budget is spent', async () => {
+    const { glean } = await startGlean({
+      files: {
+        'ask.mjs': `import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const long = 'x'.repeat(4000);
+let asked = 0;
+export function Ask(count) {
+  const seen = { missing: 0, refused: 0 };
+  for (let i = 0; i < count; i++, asked++) {
+    try { require(long + asked); } catch (error) { seen[String(error.message).includes('than a plugin may') ? 'refused' : 'missing']++; }
+  }
+  return seen;
+}
+`,
+      },
+      config: [{ id: 'Ask', file: 'ask.mjs', name: 'Ask' }],
+    });
+    const ask = await glean.reload<(count: number) => Promise<{ missing: number; refused: number }>>('Ask');
+    // 4 kB specifiers: each new one costs the host a 4 kB key for the version's life. 32 Mi of them is about 8,000.
+    const seen = await ask(10_000);
+    expect(seen.missing).toBeGreaterThan(7_000);
+    expect(seen.refused).toBeGreaterThan(0);
+    expect(seen.missing + seen.refused).toBe(10_000);
+  });
+});
