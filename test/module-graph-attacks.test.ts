@@ -8,6 +8,7 @@ import { describe, expect, it, test } from 'vitest';
 import { startGlean } from './helpers/glean.js';
 import { onCleanup, tempDir } from './helpers/index.js';
 import { parseJsonc, stripJsonc } from '../packages/core/src/modules/jsonc.js';
+import { loadTypeScriptSettings } from '../packages/core/src/modules/tsconfig.js';
 
 describe('tsconfig text (jsonc.ts)', () => {
   test('strips comments and trailing commas, keeping every position', () => {
@@ -148,5 +149,43 @@ export function Ask(count) {
     expect(seen.missing).toBeGreaterThan(7_000);
     expect(seen.refused).toBeGreaterThan(0);
     expect(seen.missing + seen.refused).toBe(10_000);
+  });
+});
+
+describe('tsconfig "extends" chains (tsconfig.ts)', () => {
+  const reader = (files: Record<string, string>) => {
+    const reads: string[] = [];
+    const read = async (file: string): Promise<string | undefined> => {
+      reads.push(file);
+      return files[file];
+    };
+    return { read, reads };
+  };
+
+  test('two bases extending one more (a diamond) is no circle, and that one is read once', async () => {
+    const { read, reads } = reader({
+      '/a.json': '{"extends":["./b.json","./c.json"],"compilerOptions":{"target":"es2022"}}',
+      '/b.json': '{"extends":"./d.json"}',
+      '/c.json': '{"extends":"./d.json"}',
+      '/d.json': '{"compilerOptions":{"jsx":"react"}}',
+    });
+    const settings = await loadTypeScriptSettings('/a.json', read);
+    expect(settings.compilerOptions).toEqual({ jsx: 'react', target: 'es2022' });
+    expect(settings.files).toEqual(['/a.json', '/b.json', '/d.json', '/c.json']);
+    expect(reads.filter((file) => file === '/d.json')).toHaveLength(1);
+  });
+
+  test('a circle is refused', async () => {
+    const { read } = reader({ '/a.json': '{"extends":"./b.json"}', '/b.json': '{"extends":"./a.json"}' });
+    await expect(loadTypeScriptSettings('/a.json', read)).rejects.toThrow('in a circle');
+  });
+
+  test('a wide tree costs its files, not its paths: 16 levels of two bases each', async () => {
+    const files: Record<string, string> = { '/16.json': '{}' };
+    for (let level = 0; level < 16; level++)
+      files[`/${level}.json`] = JSON.stringify({ extends: [`./${level + 1}.json`, `./${level + 1}.json`] });
+    const { read, reads } = reader(files);
+    await loadTypeScriptSettings('/0.json', read);
+    expect(reads.length).toBeLessThan(100);
   });
 });

@@ -25,9 +25,9 @@ const MAX_EXTENDS = 16;
 
 /** Loads `file` (a tsconfig.json that exists) and the chain it extends. Rejects with an Error naming the file for JSON, extends or read failures. */
 export async function loadTypeScriptSettings(file: string, read: ReadConfig): Promise<TypeScriptSettings> {
-  const files: string[] = [];
-  const chain = await loadChain(file, read, files, 0);
-  return { files, ...chain };
+  const files = new Map<string, Promise<Chain>>();
+  const chain = await loadChain(file, read, files, []);
+  return { files: [...files.keys()], ...chain };
 }
 
 interface Chain {
@@ -36,10 +36,33 @@ interface Chain {
   baseUrl: string | undefined;
 }
 
-async function loadChain(file: string, read: ReadConfig, files: string[], depth: number): Promise<Chain> {
-  if (depth > MAX_EXTENDS || files.includes(file))
-    throw new Error(`${file}: "extends" goes more than ${MAX_EXTENDS} deep or in a circle`);
-  files.push(file);
+/**
+ * `file`'s chain, each file loaded once (`files`, in the order first met): two bases that extend one
+ * more (a diamond) share it, and a wide tree of them costs its files, not its paths. `above` is the
+ * files extending this one, for a circle.
+ */
+function loadChain(
+  file: string,
+  read: ReadConfig,
+  files: Map<string, Promise<Chain>>,
+  above: readonly string[],
+): Promise<Chain> {
+  if (above.length > MAX_EXTENDS || above.includes(file))
+    return Promise.reject(new Error(`${file}: "extends" goes more than ${MAX_EXTENDS} deep or in a circle`));
+  let chain = files.get(file);
+  if (chain === undefined) {
+    chain = loadOne(file, read, files, [...above, file]);
+    files.set(file, chain);
+  }
+  return chain;
+}
+
+async function loadOne(
+  file: string,
+  read: ReadConfig,
+  files: Map<string, Promise<Chain>>,
+  above: readonly string[],
+): Promise<Chain> {
   const text = await read(file);
   if (text === undefined) throw new Error(`${file}: not found`);
   let config: unknown;
@@ -54,7 +77,7 @@ async function loadChain(file: string, read: ReadConfig, files: string[], depth:
   let merged: Chain = { compilerOptions: {}, paths: undefined, baseUrl: undefined };
   for (const base of typeof bases === 'string' ? [bases] : Array.isArray(bases) ? bases : []) {
     if (typeof base !== 'string') throw new Error(`${file}: "extends" must name files`);
-    const next = await loadChain(await findBase(base, file, read), read, files, depth + 1);
+    const next = await loadChain(await findBase(base, file, read), read, files, above);
     merged = {
       compilerOptions: { ...merged.compilerOptions, ...next.compilerOptions },
       paths: next.paths ?? merged.paths,
