@@ -55,20 +55,38 @@ export async function compileTypeScript(request: CompileRequest): Promise<string
     cache.set(key, hit);
     return hit;
   }
-  const { transform } = await import('esbuild');
+  const { transform, stop } = await import('esbuild');
   started = true;
-  const { code } = await transform(request.source, {
-    loader: extname(request.file) === '.tsx' ? 'tsx' : 'ts',
-    ...(request.format === undefined ? {} : { format: request.format === 'module' ? 'esm' : 'cjs' }),
+  const options = {
+    loader: extname(request.file) === '.tsx' ? ('tsx' as const) : ('ts' as const),
+    ...(request.format === undefined
+      ? {}
+      : { format: request.format === 'module' ? ('esm' as const) : ('cjs' as const) }),
     // The Node that runs the workers: what it lacks (standard decorators) is lowered, nothing more.
     target: `node${process.versions.node}`,
     // 'node': CommonJS output then carries the annotation Node's export detection reads (named imports of a .cts).
-    platform: 'node',
-    sourcemap: 'inline',
+    platform: 'node' as const,
+    sourcemap: 'inline' as const,
     sourcefile: request.file,
     tsconfigRaw: { compilerOptions },
-    logLevel: 'silent',
-  });
+    logLevel: 'silent' as const,
+  };
+  const service = serviceGeneration;
+  let code: string;
+  try {
+    ({ code } = await transform(request.source, options));
+  } catch (error) {
+    if (!serviceEnded(error) || users === 0) throw error;
+    // esbuild's service process died under this compile or another one (deeply nested code overflows
+    // its parser's stack, which ends the process), and esbuild starts no other by itself: every later
+    // compile of every glean in the process would fail. The first to see it starts a fresh one, and
+    // each compile it took down is tried once more there; one that kills that one too fails alone.
+    if (service === serviceGeneration) {
+      serviceGeneration++;
+      await stop();
+    }
+    ({ code } = await transform(request.source, options));
+  }
   remember(key, code);
   return code;
 }
@@ -84,6 +102,14 @@ function remember(key: string, code: string): void {
 }
 
 let users = 0;
+/** Counts esbuild service processes ended by glean (a restart after a crash, or the last user gone). */
+let serviceGeneration = 0;
+
+/** Whether `error` is esbuild saying its service process is gone. */
+function serviceEnded(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return message.startsWith('The service is no longer running') || message.startsWith('The service was stopped');
+}
 
 /**
  * Counts one more user of the compiler (a glean, a standalone handle's version); the returned
@@ -98,6 +124,7 @@ export function useCompiler(): () => Promise<void> {
     released = true;
     if (--users > 0 || !started) return;
     started = false;
+    serviceGeneration++;
     const { stop } = await import('esbuild');
     await stop();
   };

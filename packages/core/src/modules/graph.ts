@@ -33,6 +33,18 @@ import { loadTypeScriptSettings, matchPaths, type TypeScriptSettings } from './t
 /** The most plugin-owned modules one version may load: far beyond any plugin, a bound on what a hostile one makes the host hold. */
 export const MAX_PLUGIN_MODULES = 10_000;
 
+/**
+ * How much a version may make the host remember of its lookups, in characters (each entry costs its
+ * path or key plus {@link LOOKUP_ENTRY_COST}): the resolutions it asked for, the files it found absent
+ * and the config files read on its behalf are kept for the version's life (they are part of its
+ * identity), so a plugin that asks for ever more specifiers (`import('./x' + i)`, or forged requests
+ * on its module channel) would grow the host's heap, and the fs work of every next lookup, without
+ * bound. 32 Mi is some 150,000 lookups of ordinary paths: far beyond a plugin of
+ * {@link MAX_PLUGIN_MODULES} modules.
+ */
+export const MAX_LOOKUP_BUDGET = 32 * 1024 * 1024;
+const LOOKUP_ENTRY_COST = 64;
+
 /** A plugin-owned module as served. */
 interface Served {
   readonly realPath: string;
@@ -95,6 +107,7 @@ export class ModuleGraph {
   #refusal: GleanError | undefined;
   #sealed = false;
   #rootReal: Promise<string | undefined> | undefined;
+  #lookupBudget = MAX_LOOKUP_BUDGET;
 
   constructor(options: ModuleGraphOptions) {
     this.#options = options;
@@ -286,6 +299,7 @@ export class ModuleGraph {
     const key = `${require ? 'require' : 'import'}\0${parent}\0${specifier}`;
     let resolved = this.#resolved.get(key);
     if (resolved === undefined) {
+      this.#spend(key);
       resolved = this.#resolveNow(specifier, parent, require);
       this.#resolved.set(key, resolved);
       // Not found now may be found later (a file created since): only successes are kept.
@@ -362,12 +376,12 @@ export class ModuleGraph {
         );
       const errno = (error as { cause?: { code?: unknown } }).cause?.code;
       if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
-      this.#consult(candidate, null);
+      this.#noteAbsent(candidate);
       return undefined;
     }
     const stats = await stat(real).catch(() => undefined);
     if (stats?.isFile() !== true) {
-      if (stats === undefined) this.#consult(candidate, null);
+      if (stats === undefined) this.#noteAbsent(candidate);
       return undefined;
     }
     if (real !== candidate && this.#links.get(candidate) !== real) {
@@ -427,6 +441,7 @@ export class ModuleGraph {
   #readConfig(file: string): Promise<string | undefined> {
     let read = this.#configReads.get(file);
     if (read === undefined) {
+      this.#spend(file);
       read = readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(
         (bytes) => {
           this.#consult(file, hashBytes(bytes));
@@ -456,6 +471,23 @@ export class ModuleGraph {
 
   #grew(): void {
     if (this.#sealed) this.#options.onGrow?.();
+  }
+
+  /** Notes `candidate` as tried and not found (part of the version's identity), within the lookup budget. */
+  #noteAbsent(candidate: string): void {
+    if (this.#consulted.has(candidate)) return;
+    this.#spend(candidate);
+    this.#consult(candidate, null);
+  }
+
+  /** Takes what remembering `entry` costs from the version's lookup budget; throws once it is spent. */
+  #spend(entry: string): void {
+    const cost = entry.length + LOOKUP_ENTRY_COST;
+    if (cost > this.#lookupBudget)
+      throw this.#error(
+        `looks up more files and specifiers than a plugin may (${MAX_LOOKUP_BUDGET} characters of lookups a version keeps); no more can be resolved in this version`,
+      );
+    this.#lookupBudget -= cost;
   }
 
   #error(message: string, cause?: unknown): GleanError {
