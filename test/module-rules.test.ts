@@ -3,12 +3,16 @@
  * files an import may mean, how Node would load a file, what a tsconfig chain says, and which
  * module requests the host takes.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { checkModuleRequest, isPluginOwned } from '@glean/worker/protocol';
 import { candidatesFor, isPathSpecifier } from '../packages/core/src/modules/candidates.js';
 import { detectFormat, formatByName, unknownExtension } from '../packages/core/src/modules/format.js';
 import { parseJsonc } from '../packages/core/src/modules/jsonc.js';
+import type { ModuleGraph } from '../packages/core/src/modules/graph.js';
+import { ModulePorts } from '../packages/core/src/modules/ports.js';
 import { loadTypeScriptSettings, matchPaths } from '../packages/core/src/modules/tsconfig.js';
+import { onCleanup, until } from './helpers/index.js';
 
 describe('isPluginOwned', () => {
   const root = 'file:///srv/app';
@@ -95,8 +99,8 @@ describe('formatByName and detectFormat', () => {
     ['return;', 'commonjs'],
     ['const x = import("./y.js");', 'commonjs'],
     ['this is not javascript', 'commonjs'],
-  ] as const)('detects %s as %s, as Node 20.19+ and 22.7+ do', (code, format) => {
-    expect(detectFormat(code, '/p/a.js')).toBe(format);
+  ] as const)('detects %s as %s, as Node 20.19+ and 22.7+ do', async (code, format) => {
+    expect(await detectFormat(code, '/p/a.js')).toBe(format);
   });
 });
 
@@ -165,5 +169,49 @@ describe('checkModuleRequest', () => {
     [[1, 'load'], false],
   ])('%j: taken %s', (message, taken) => {
     expect(checkModuleRequest(message) !== undefined).toBe(taken);
+  });
+});
+
+describe('ModulePorts', () => {
+  /** A channel's worker end, driven from this thread: post a request, take whatever the host answers. */
+  function drive(ports: ModulePorts, index: 0 | 1) {
+    const end = ports.task[index];
+    const port = end.port as MessagePort;
+    const answers: unknown[] = [];
+    port.on('message', (answer: unknown) => answers.push(answer));
+    return { port, answers };
+  }
+
+  it('answers one request at a time, numbered 1, 2, 3…; with no version loading, each answer is a coded error', async () => {
+    const breaches: string[] = [];
+    const ports = new ModulePorts((what) => breaches.push(what));
+    onCleanup(() => ports.close());
+    const { port, answers } = drive(ports, 0);
+    port.postMessage({ seq: 1, op: 'load', url: 'file:///p/a.js', require: false });
+    await until(() => answers.length === 1, 'the first answer');
+    port.postMessage({ seq: 2, op: 'load', url: 'file:///p/a.js', require: false });
+    await until(() => answers.length === 2, 'the second answer');
+    expect(answers).toEqual([
+      { seq: 1, error: { code: 'GLEAN_LOAD_FAILED', message: 'no plugin version is loading in this worker' } },
+      { seq: 2, error: { code: 'GLEAN_LOAD_FAILED', message: 'no plugin version is loading in this worker' } },
+    ]);
+    expect(breaches).toEqual([]);
+    port.close();
+  });
+
+  it.each([
+    ['a request while one is answered', [1, 2], 'sent module request 2 while request 1 was being answered'],
+    ['a request out of order', [2], 'sent module request 2 where 1 was next'],
+  ])('takes %s as a breach of the protocol', async (_case, seqs, breach) => {
+    const breaches: string[] = [];
+    const ports = new ModulePorts((what) => breaches.push(what));
+    onCleanup(() => ports.close());
+    // A graph that is still reading: its answers wait, as a large module's would.
+    ports.serve({ answer: () => new Promise<never>(() => {}) } as unknown as ModuleGraph);
+    const { port } = drive(ports, 1);
+    for (const seq of seqs) port.postMessage({ seq, op: 'load', url: 'file:///p/a.js', require: false });
+    await until(() => breaches.length > 0, 'the breach');
+    expect(breaches).toEqual([breach]);
+    port.close();
   });
 });

@@ -147,3 +147,22 @@ export async function syntaxErrorIn(source: string, format: 'module' | 'commonjs
     return first.location === null ? first.text : `${first.location.line}:${first.location.column + 1}: ${first.text}`;
   }
 }
+
+/** Whether esbuild finds ES module syntax in JavaScript `code` (its metafile's input `format`); `false` for code it cannot parse. */
+export async function moduleSyntaxOf(code: string, file: string): Promise<boolean> {
+  const { build } = await import('esbuild');
+  started = true;
+  try {
+    const { metafile } = await build({
+      stdin: { contents: code, loader: 'js', sourcefile: file },
+      write: false,
+      metafile: true,
+      bundle: false,
+      platform: 'node',
+      logLevel: 'silent',
+    });
+    return Object.values(metafile.inputs)[0]?.format === 'esm';
+  } catch {
+    return false;
+  }
+}

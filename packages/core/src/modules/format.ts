@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
-import { Script } from 'node:vm';
+import { moduleSyntaxOf } from './compile.js';
 import type { ModuleFormat } from '@glean/worker/protocol';
 
 /** The `type` field of a package.json: `module`, `commonjs`, or `undefined` when absent (or no package.json). */
@@ -41,39 +41,24 @@ export function formatByName(file: string, type: PackageType): ModuleFormat | 'd
   }
 }
 
-/** Errors V8 gives CommonJS that is really an ES module: the ones on which Node retries a file as one. */
-const ESM_ONLY = [
-  'Cannot use import statement outside a module',
-  "Unexpected token 'export'",
-  "Cannot use 'import.meta' outside a module",
-  'await is only valid in async functions and the top level bodies of modules',
-];
-
 /** Formats detected so far, by the code's SHA-256: a reload detects only the modules whose bytes changed. */
 const detected = new Map<string, 'module' | 'commonjs'>();
 const DETECTED_MAX = 10_000;
 
 /**
- * `module` when `code` (JavaScript) fails to compile as CommonJS because of ES module syntax,
- * else `commonjs`. The code is compiled, never run; the answer is kept for the same code.
+ * `module` when `code` (JavaScript) has ES module syntax (`import` or `export` declarations,
+ * `import.meta`, top-level `await`), else `commonjs`: the rule Node 20.19+ and 22.7+ apply to a file
+ * no extension or package.json `type` decides. esbuild parses it, in its own process, so a large
+ * file does not hold the host's event loop; code that does not parse is `commonjs` (Node then
+ * reports its syntax error). The answer is kept for the same code.
  */
-export function detectFormat(code: string, file: string): 'module' | 'commonjs' {
+export async function detectFormat(code: string, file: string): Promise<'module' | 'commonjs'> {
   const key = createHash('sha256').update(code).digest('hex');
   let format = detected.get(key);
   if (format === undefined) {
-    format = detectNow(code, file);
+    format = (await moduleSyntaxOf(code, file)) ? 'module' : 'commonjs';
     if (detected.size >= DETECTED_MAX) detected.delete(detected.keys().next().value as string);
     detected.set(key, format);
   }
   return format;
-}
-
-function detectNow(code: string, file: string): 'module' | 'commonjs' {
-  try {
-    new Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: file });
-    return 'commonjs';
-  } catch (error) {
-    const message = error instanceof SyntaxError ? error.message : '';
-    return ESM_ONLY.some((text) => message.includes(text)) ? 'module' : 'commonjs';
-  }
 }

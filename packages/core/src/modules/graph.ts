@@ -285,7 +285,7 @@ export class ModuleGraph {
         throw this.#error(`cannot compile ${file}: ${(error as Error).message}`, error);
       }
     }
-    const format = byName === 'detect' ? detectFormat(source, file) : byName;
+    const format = byName === 'detect' ? await detectFormat(source, file) : byName;
     return { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
   }
 

@@ -1,7 +1,9 @@
 /**
  * The host's ends of a worker's two module channels: every request is untrusted input, checked
  * field by field, answered by the graph of the version the worker serves, and signalled so the
- * worker, blocked on it, wakes (see @glean/worker's module-channel.ts).
+ * worker, blocked on it, wakes (see @glean/worker's module-channel.ts). A glean worker asks one thing
+ * at a time per channel, numbered 1, 2, 3…: a request that comes while one is answered, or out of
+ * that order, is a breach, so plugin code that reaches a port cannot queue answers by the thousand.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import {
@@ -31,7 +33,8 @@ export class ModulePorts {
       const { port1, port2 } = new MessageChannel();
       const signal = new SharedArrayBuffer(4);
       const view = new Int32Array(signal);
-      port1.on('message', (message: unknown) => this.#onRequest(port1, view, message));
+      const channel = { port: port1, view, next: 1, busy: false };
+      port1.on('message', (message: unknown) => this.#onRequest(channel, message));
       port1.on('messageerror', () => this.#onBreach('sent a module request the host cannot read'));
       // Nothing here keeps the host alive: the slot's own ports do while it lives.
       port1.unref();
@@ -52,12 +55,22 @@ export class ModulePorts {
     for (const port of this.#ports) port.close();
   }
 
-  #onRequest(port: MessagePort, view: Int32Array, message: unknown): void {
+  #onRequest(channel: Channel, message: unknown): void {
     const request = checkModuleRequest(message);
     if (request === undefined) {
       this.#onBreach(`sent a malformed module request: ${describeValue(message)}`);
       return;
     }
+    if (channel.busy || request.seq !== channel.next) {
+      this.#onBreach(
+        channel.busy
+          ? `sent module request ${request.seq} while request ${channel.next - 1} was being answered`
+          : `sent module request ${request.seq} where ${channel.next} was next`,
+      );
+      return;
+    }
+    channel.busy = true;
+    channel.next++;
     const graph = this.#graph;
     const answering: Promise<ModuleAnswer> =
       graph === undefined
@@ -66,13 +79,24 @@ export class ModulePorts {
             error: { code: ErrorCode.LOAD_FAILED, message: 'no plugin version is loading in this worker' },
           })
         : graph.answer(request);
-    void answering.then((answer) => this.#send(port, view, request, answer));
+    void answering.then((answer) => this.#send(channel, request, answer));
   }
 
-  #send(port: MessagePort, view: Int32Array, request: ModuleRequest, answer: ModuleAnswer): void {
+  #send(channel: Channel, request: ModuleRequest, answer: ModuleAnswer): void {
+    channel.busy = false;
     // A port closed meanwhile (the worker ended) drops the answer: nothing waits for it either.
-    port.postMessage(answer);
-    Atomics.store(view, 0, request.seq);
-    Atomics.notify(view, 0);
+    channel.port.postMessage(answer);
+    Atomics.store(channel.view, 0, request.seq);
+    Atomics.notify(channel.view, 0);
   }
+}
+
+/** One module channel, host side: its port, its signal, and where its requests are. */
+interface Channel {
+  readonly port: MessagePort;
+  readonly view: Int32Array;
+  /** The `seq` the next request must carry. */
+  next: number;
+  /** A request is being answered. */
+  busy: boolean;
 }
