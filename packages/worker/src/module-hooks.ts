@@ -72,22 +72,21 @@ export function createModuleHooks(data: ModuleHooksData): ModuleHooks {
     resolve(specifier, context, nextResolve) {
       const parent = context.parentURL;
       if (parent === undefined || !owned(parent) || isNodes(specifier)) return nextResolve(specifier, context);
-      const imports = specifier.startsWith('#');
-      if (!imports) {
-        const answer = channel.ask({
-          op: 'resolve',
-          specifier,
-          parent,
-          require: context.conditions?.includes('require') === true,
-        });
-        if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
-        if ('url' in answer) return { url: answer.url, shortCircuit: true };
-        if (!('next' in answer))
-          throw moduleError('GLEAN_LOAD_FAILED', `glean: unexpected answer to resolving ${specifier}`);
-      }
-      const resolved = nextResolve(specifier, context);
-      // A package.json "imports" mapping is the plugin's own: it may lead into node_modules or stay in the root, no further.
-      return imports ? then(resolved, (result) => confined(result, specifier, parent, root)) : resolved;
+      const require = context.conditions?.includes('require') === true;
+      const answer = channel.ask({ op: 'resolve', specifier, parent, require });
+      if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
+      if ('url' in answer) return { url: answer.url, shortCircuit: true };
+      if (!('next' in answer))
+        throw moduleError('GLEAN_LOAD_FAILED', `glean: unexpected answer to resolving ${specifier}`);
+      return then(nextResolve(specifier, context), (result) => {
+        // A package.json "imports" mapping is the plugin's own: it may lead into node_modules or stay in the root, no further.
+        if (specifier.startsWith('#')) confined(result, specifier, parent, root);
+        if (!owned(result.url)) return result;
+        // Node read a package.json for this: the version keeps the first answer, so a restart resolves alike.
+        const kept = channel.ask({ op: 'resolved', specifier, parent, require, url: result.url });
+        if ('error' in kept) throw moduleError(kept.error.code, kept.error.message);
+        return 'url' in kept ? { url: kept.url, shortCircuit: true } : result;
+      });
     },
     load(url, context, nextLoad) {
       if (!owned(url)) return nextLoad(url, context);

@@ -82,7 +82,10 @@ export interface ModuleChannelEnd {
  * - `resolve`: where `specifier`, imported (or required, `require: true`) by the plugin-owned
  *   module `parent` (a URL), leads;
  * - `load`: the source of the plugin-owned module `url` (for a `require` when `require`), as the
- *   host read, checked and compiled it.
+ *   host read, checked and compiled it;
+ * - `resolved`: Node resolved `specifier` (one the host left to it: a package.json `imports` or a
+ *   package's own name) to the plugin-owned `url`; the host answers with the `url` the version keeps
+ *   for it, the first one any of its workers met, so every worker and restart resolves it alike.
  */
 export type ModuleRequest =
   | {
@@ -92,7 +95,15 @@ export type ModuleRequest =
       readonly parent: string;
       readonly require: boolean;
     }
-  | { readonly seq: number; readonly op: 'load'; readonly url: string; readonly require: boolean };
+  | { readonly seq: number; readonly op: 'load'; readonly url: string; readonly require: boolean }
+  | {
+      readonly seq: number;
+      readonly op: 'resolved';
+      readonly specifier: string;
+      readonly parent: string;
+      readonly require: boolean;
+      readonly url: string;
+    };
 
 /** How the host hands a module over: Node's format names. */
 export type ModuleFormat = 'module' | 'commonjs' | 'json';
@@ -133,11 +144,13 @@ export function checkModuleRequest(message: unknown): ModuleRequest | undefined 
     return isBoundedString(message['url']) && typeof message['require'] === 'boolean' && keys === 4
       ? (message as unknown as ModuleRequest)
       : undefined;
-  if (message['op'] === 'resolve')
-    return isBoundedString(message['specifier']) &&
-      isBoundedString(message['parent']) &&
-      typeof message['require'] === 'boolean' &&
-      keys === 5
+  const resolving =
+    isBoundedString(message['specifier']) &&
+    isBoundedString(message['parent']) &&
+    typeof message['require'] === 'boolean';
+  if (message['op'] === 'resolve') return resolving && keys === 5 ? (message as unknown as ModuleRequest) : undefined;
+  if (message['op'] === 'resolved')
+    return resolving && isBoundedString(message['url']) && keys === 6
       ? (message as unknown as ModuleRequest)
       : undefined;
   return undefined;

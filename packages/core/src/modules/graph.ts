@@ -102,6 +102,8 @@ export class ModuleGraph {
   readonly #configReads = new Map<string, Promise<string | undefined>>();
   /** Paths as resolved that led to a module through a symlink: the link and where it led. */
   readonly #links = new Map<string, string>();
+  /** What Node resolved through a package.json (a `resolved` request), as first met: key to URL. */
+  readonly #kept = new Map<string, string>();
   readonly #packageTypes = new Map<string, Promise<PackageType>>();
   readonly #typescript = new Map<string, Promise<TypeScriptSettings | undefined>>();
   #refusal: GleanError | undefined;
@@ -124,6 +126,7 @@ export class ModuleGraph {
     for (const served of this.#served.values()) lines.push(`m\0${served.realPath}\0${served.hash}`);
     for (const [file, hash] of this.#consulted) lines.push(`c\0${file}\0${hash ?? '-'}`);
     for (const [link, real] of this.#links) lines.push(`l\0${link}\0${real}`);
+    for (const [key, url] of this.#kept) lines.push(`r\0${key}\0${url}`);
     return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
   }
 
@@ -182,6 +185,8 @@ export class ModuleGraph {
         const served = await this.#load(request.url, request.require);
         return { seq, format: served.format, source: served.source };
       }
+      if (request.op === 'resolved')
+        return { seq, url: await this.#keep(request.specifier, request.parent, request.require, request.url) };
       const url = await this.#resolve(request.specifier, request.parent, request.require);
       return url === undefined ? { seq, next: true } : { seq, url };
     } catch (error) {
@@ -296,7 +301,9 @@ export class ModuleGraph {
    * not-found error when no candidate exists.
    */
   #resolve(specifier: string, parent: string, require: boolean): Promise<string | undefined> {
-    const key = `${require ? 'require' : 'import'}\0${parent}\0${specifier}`;
+    const key = resolutionKey(specifier, parent, require);
+    const kept = this.#kept.get(key);
+    if (kept !== undefined) return Promise.resolve(kept);
     let resolved = this.#resolved.get(key);
     if (resolved === undefined) {
       this.#spend(key);
@@ -389,6 +396,28 @@ export class ModuleGraph {
       this.#grew();
     }
     return real;
+  }
+
+  /**
+   * Node resolved `specifier` from `parent` to the plugin-owned `url` through a package.json (its
+   * `imports`, or the package's own name): the version keeps the first such answer, and the
+   * package.json read for it, so every worker and every restart resolves it alike.
+   */
+  async #keep(specifier: string, parent: string, require: boolean, url: string): Promise<string> {
+    if (!isPluginOwned(parent, this.#options.rootURL) || !isPluginOwned(url, this.#options.rootURL))
+      throw new ModuleFailure(
+        ErrorCode.LOAD_FAILED,
+        `${url} from ${parent} is not a plugin-owned module of ${this.#options.plugin.file}`,
+      );
+    const key = resolutionKey(specifier, parent, require);
+    const kept = this.#kept.get(key);
+    if (kept !== undefined) return kept;
+    this.#spend(key);
+    // The package scope Node read: a change to its "imports" or "exports" is a change of the version.
+    await this.#packageType(dirname(fileURLToPath(parent)));
+    this.#kept.set(key, url);
+    this.#grew();
+    return url;
   }
 
   /** The `type` of the package.json nearest to `folder`, as Node reads it for a `.js` file (or `.ts`). */
@@ -493,4 +522,9 @@ export class ModuleGraph {
   #error(message: string, cause?: unknown): GleanError {
     return pluginError(ErrorCode.LOAD_FAILED, this.#options.plugin, message, cause === undefined ? {} : { cause });
   }
+}
+
+/** How a resolution is known: the same specifier from the same module, imported or required. */
+function resolutionKey(specifier: string, parent: string, require: boolean): string {
+  return `${require ? 'require' : 'import'}\0${parent}\0${specifier}`;
 }
