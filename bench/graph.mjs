@@ -1,25 +1,3 @@
-/**
- * The graph benchmark: what serving a plugin's modules from the host (packages/core/src/modules/)
- * costs, in one run, for issue 12's targets.
- *
- * Reloads, interleaved round by round, each contender a `Glean` of its own on a scratch folder,
- * triggered by `reloadConfig()` (the change written just before, untimed): a one-file plugin in
- * `.mjs` and `.ts` with its `version` text bumped (same bytes, as bench/reload.mjs) and with its
- * file edited; a plugin of 50 modules (fixtures/graph-plugin.mjs) with one helper edited; and, as
- * the floor, a bare `new Worker` of a module that imports only Node's built-ins, started until its
- * first message and terminated until it exited. Each is timed from the trigger to the first call
- * the new version answers, and its CPU counted from the trigger until the process is idle again:
- * every thread of the host (`process.cpuUsage()`) and every child process (/proc, lib/processes.mjs:
- * esbuild's service process is one). Module-channel round trips (lib/module-requests.mjs) and file
- * opens (lib/patches.mjs) are counted per reload.
- *
- * Calls, interleaved: `add(a, b)` one call at a time on the one-file plugin and the 50-module one,
- * against the raw floor (lib/raw-port.mjs) in the same rounds.
- *
- * Memory: host heap, RSS and child processes with 0, 1, 4, 8 and 12 plugins loaded, `.mjs` against
- * `.ts`, one file and 50 modules, each in a child process of its own (lib/graph-memory-child.mjs).
- */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +17,7 @@ import { startRawPort } from './lib/raw-port.mjs';
 import { interleave } from './lib/rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
 import { latencyOf, median, pairedRatio, quantile, summarize } from './lib/stats.mjs';
+import { runJsonChild } from './lib/json-child.mjs';
 
 export const name = 'graph';
 
@@ -349,17 +328,7 @@ async function runCalls(plan, log) {
 /** One memory side in a child process of its own; resolves with its JSON line. */
 function runMemoryChild(ts, modules, counts) {
   const args = ['--expose-gc', MEMORY_CHILD, ts ? 'ts' : 'mjs', String(modules), counts.join(',')];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => (out += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code !== 0) reject(new Error(`graph-memory-child ended with ${signal ?? `code ${code}`}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)));
-    });
-  });
+  return runJsonChild(args, 'graph-memory-child');
 }
 
 /** Least-squares slope of `y` over `x`. */

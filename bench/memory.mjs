@@ -1,15 +1,6 @@
-/**
- * The memory benchmark: the host's heap and RSS over many reloads of a 200 KB plugin, after forced
- * garbage collection. glean (each version in threads that are terminated when it retires) against
- * the in-process alternative, the cache-busting re-import `import(url + '?v=' + i)`, whose modules
- * Node never frees. Each side runs in a child process of its own (lib/memory-child.mjs, with
- * --expose-gc), one after the other, so neither sees the other's heap; interleaving does not apply
- * to memory, and time per reload is given only as context. A third side runs glean again with glibc
- * told to return freed memory (GLIBC_RETURNS_MEMORY), to show what of its RSS is the allocator's.
- */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fixed } from './lib/format.mjs';
+import { runJsonChild } from './lib/json-child.mjs';
 
 export const name = 'memory';
 
@@ -51,20 +42,7 @@ function runChild(mode, plan, env = {}) {
     String(plan.every),
     String(plan.warmup),
   ];
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => (out += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code !== 0) reject(new Error(`memory-child ${mode} ended with ${signal ?? `code ${code}`}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)));
-    });
-  });
+  return runJsonChild(args, `memory-child ${mode}`, env);
 }
 
 /** Least-squares slope of `y` over `x`. */

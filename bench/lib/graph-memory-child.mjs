@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { Glean } from '@glean/core';
 import { graphPluginFiles } from '../fixtures/graph-plugin.mjs';
 import { descendants, threadCount } from './processes.mjs';
+import { collectedMemory } from './collected.mjs';
 import { quiet } from './quiet.mjs';
 import { scratchFolder } from './scratch.mjs';
 
@@ -23,20 +24,10 @@ const modules = Number(modulesText);
 const counts = (countsText ?? '').split(',').map(Number);
 
 const log = (message) => process.stderr.write(`graph memory (${language}, ${modules} modules): ${message}\n`);
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-/** Heap and RSS after collecting until nothing more goes, once the process is idle (as lib/memory-child.mjs). */
+/** Heap and RSS once idle and after forced GC (lib/collected.mjs), with threads and child processes. */
 async function collected() {
-  await quiet();
-  let previous = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 10; i++) {
-    globalThis.gc();
-    await turn();
-    const { heapUsed } = process.memoryUsage();
-    if (i >= 2 && heapUsed >= previous - 1024) break;
-    previous = heapUsed;
-  }
-  const { heapUsed, heapTotal, rss } = process.memoryUsage();
+  const { heapUsed, heapTotal, rss } = await collectedMemory();
   const children = descendants();
   return {
     heapUsed,

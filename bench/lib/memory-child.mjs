@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Glean } from '@glean/core';
 import { bigPluginSource } from '../fixtures/big-plugin.mjs';
-import { quiet } from './quiet.mjs';
+import { collectedMemory } from './collected.mjs';
 import { scratchFolder } from './scratch.mjs';
 
 const [mode, reloadsText, everyText, warmupText] = process.argv.slice(2);
@@ -23,21 +23,9 @@ const every = Number(everyText);
 const warmup = Number(warmupText);
 
 const log = (message) => process.stderr.write(`memory (${mode}): ${message}\n`);
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Heap and RSS after collecting until nothing more goes (weak references and finalizers get a turn in between). */
+/** Heap and RSS once idle and after forced GC (lib/collected.mjs). */
 async function collected() {
-  // Work a reload set off in the background (a spare thread starting) ends first.
-  await quiet();
-  let previous = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 10; i++) {
-    globalThis.gc();
-    await turn();
-    const { heapUsed } = process.memoryUsage();
-    if (i >= 2 && heapUsed >= previous - 1024) break;
-    previous = heapUsed;
-  }
-  const { heapUsed, heapTotal, external, arrayBuffers, rss } = process.memoryUsage();
+  const { heapUsed, heapTotal, external, arrayBuffers, rss } = await collectedMemory();
   return { heapUsed, heapTotal, external, arrayBuffers, rss };
 }
 
