@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { isBuiltin } from 'node:module';
 import { realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
+import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   isPluginOwned,
@@ -23,27 +23,16 @@ import { hashForIntegrity } from '../integrity.js';
 import { type ModuleIntegrity, checkModule } from '../module-integrity.js';
 import { ErrorCode, GleanError, isGleanError } from '../errors.js';
 import { type PluginRef, describePlugin, pluginError } from '../plugin-ref.js';
-import { MAX_CONFIG_BYTES, MAX_PLUGIN_FILE_BYTES, readProblem, readRegularFile } from '../read-file.js';
+import { MAX_PLUGIN_FILE_BYTES, readRegularFile } from '../read-file.js';
 import { confine, readConfined } from '../root.js';
 import { candidatesFor, isPathSpecifier } from './candidates.js';
 import { compileTypeScript, syntaxErrorIn } from './compile.js';
-import { detectFormat, formatByName, type PackageType, unknownExtension } from './format.js';
-import { loadTypeScriptSettings, matchPaths, type TypeScriptSettings } from './tsconfig.js';
+import { detectFormat, formatByName, unknownExtension } from './format.js';
+import { Lookups } from './lookups.js';
+import { matchPaths } from './tsconfig.js';
 
 /** The most plugin-owned modules one version may load: far beyond any plugin, a bound on what a hostile one makes the host hold. */
 export const MAX_PLUGIN_MODULES = 10_000;
-
-/**
- * How much a version may make the host remember of its lookups, in characters (each entry costs its
- * path or key plus {@link LOOKUP_ENTRY_COST}): the resolutions it asked for, the files it found absent
- * and the config files read on its behalf are kept for the version's life (they are part of its
- * identity), so a plugin that asks for ever more specifiers (`import('./x' + i)`, or forged requests
- * on its module channel) would grow the host's heap, and the fs work of every next lookup, without
- * bound. 32 Mi is some 150,000 lookups of ordinary paths: far beyond a plugin of
- * {@link MAX_PLUGIN_MODULES} modules.
- */
-export const MAX_LOOKUP_BUDGET = 32 * 1024 * 1024;
-const LOOKUP_ENTRY_COST = 64;
 
 /** A plugin-owned module as served. */
 interface Served {
@@ -97,22 +86,21 @@ export class ModuleGraph {
   readonly #served = new Map<string, Served>();
   /** Successful resolutions, so every worker of the version resolves a specifier alike. */
   readonly #resolved = new Map<string, Promise<string | undefined>>();
-  /** Files read to decide how modules resolve or compile, and files tried and not found: hash, or `null` for absent. */
-  readonly #consulted = new Map<string, string | null>();
-  readonly #configReads = new Map<string, Promise<string | undefined>>();
-  /** Paths as resolved that led to a module through a symlink: the link and where it led. */
-  readonly #links = new Map<string, string>();
-  /** What Node resolved through a package.json (a `resolved` request), as first met: key to URL. */
-  readonly #kept = new Map<string, string>();
-  readonly #packageTypes = new Map<string, Promise<PackageType>>();
-  readonly #typescript = new Map<string, Promise<TypeScriptSettings | undefined>>();
+  /** What decided how its modules resolve and compile (see lookups.ts). */
+  readonly #lookups: Lookups;
   #refusal: GleanError | undefined;
   #sealed = false;
   #rootReal: Promise<string | undefined> | undefined;
-  #lookupBudget = MAX_LOOKUP_BUDGET;
 
   constructor(options: ModuleGraphOptions) {
     this.#options = options;
+    this.#lookups = new Lookups({
+      error: (message, cause) => this.#error(message, cause),
+      // A file that joins after the first load is watched too: once changed (or created), it is a new version.
+      grew: () => {
+        if (this.#sealed) this.#options.onGrow?.();
+      },
+    });
   }
 
   /** How many plugin-owned modules the version loaded so far. */
@@ -124,9 +112,7 @@ export class ModuleGraph {
   get hash(): string {
     const lines: string[] = [];
     for (const served of this.#served.values()) lines.push(`m\0${served.realPath}\0${served.hash}`);
-    for (const [file, hash] of this.#consulted) lines.push(`c\0${file}\0${hash ?? '-'}`);
-    for (const [link, real] of this.#links) lines.push(`l\0${link}\0${real}`);
-    for (const [key, url] of this.#kept) lines.push(`r\0${key}\0${url}`);
+    lines.push(...this.#lookups.identity());
     return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
   }
 
@@ -137,7 +123,7 @@ export class ModuleGraph {
 
   /** Every path whose change would change what the version runs: to watch. */
   files(): string[] {
-    return [...new Set([...this.#served.keys(), ...this.#consulted.keys(), ...this.#links.keys()])];
+    return [...new Set([...this.#served.keys(), ...this.#lookups.paths()])];
   }
 
   /** The root's real path, taken once per version (every module is confined to it); `undefined` when it cannot be resolved (confine then says why). */
@@ -203,21 +189,20 @@ export class ModuleGraph {
    */
   async changes(): Promise<string[]> {
     const changed: string[] = [];
-    await Promise.all([
-      ...[...this.#served.values()].map(async ({ realPath, hash }) => {
-        const now = await readRegularFile(realPath, MAX_PLUGIN_FILE_BYTES, { follow: false }).then(hashBytes, () => '');
-        if (now !== hash) changed.push(realPath);
-      }),
-      ...[...this.#consulted].map(async ([file, hash]) => {
-        const now = await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(hashBytes, () => null);
-        if (now !== hash) changed.push(file);
-      }),
-      ...[...this.#links].map(async ([link, real]) => {
-        const now = await confine(link, this.#options.root, {}, await this.#realRoot()).catch(() => undefined);
-        if (now !== real) changed.push(link);
-      }),
+    const realRoot = await this.#realRoot();
+    const [, looked] = await Promise.all([
+      Promise.all(
+        [...this.#served.values()].map(async ({ realPath, hash }) => {
+          const now = await readRegularFile(realPath, MAX_PLUGIN_FILE_BYTES, { follow: false }).then(
+            hashBytes,
+            () => '',
+          );
+          if (now !== hash) changed.push(realPath);
+        }),
+      ),
+      this.#lookups.changes((link) => confine(link, this.#options.root, {}, realRoot).catch(() => undefined)),
     ]);
-    return [...new Set(changed)].sort();
+    return [...new Set([...changed, ...looked])].sort();
   }
 
   async #load(url: string, require: boolean): Promise<Served> {
@@ -255,7 +240,7 @@ export class ModuleGraph {
       served.then(
         (done) => {
           this.#served.set(file, done);
-          this.#grew();
+          if (this.#sealed) this.#options.onGrow?.();
         },
         () => this.#modules.delete(file),
       );
@@ -275,10 +260,13 @@ export class ModuleGraph {
     let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     // Node drops a byte order mark before it compiles; so must the host, for the source it hands over.
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const byName = formatByName(file, /\.[jt]sx?$/.test(file) ? await this.#packageType(dirname(file)) : undefined);
+    const byName = formatByName(
+      file,
+      /\.[jt]sx?$/.test(file) ? await this.#lookups.packageType(dirname(file)) : undefined,
+    );
     let source = text;
     if (isTypeScriptFile(file)) {
-      const settings = await this.#settings(dirname(file));
+      const settings = await this.#lookups.settings(dirname(file));
       try {
         source = await compileTypeScript({
           file,
@@ -302,11 +290,11 @@ export class ModuleGraph {
    */
   #resolve(specifier: string, parent: string, require: boolean): Promise<string | undefined> {
     const key = resolutionKey(specifier, parent, require);
-    const kept = this.#kept.get(key);
+    const kept = this.#lookups.kept(key);
     if (kept !== undefined) return Promise.resolve(kept);
     let resolved = this.#resolved.get(key);
     if (resolved === undefined) {
-      this.#spend(key);
+      this.#lookups.spend(key);
       resolved = this.#resolveNow(specifier, parent, require);
       this.#resolved.set(key, resolved);
       // Not found now may be found later (a file created since): only successes are kept.
@@ -332,7 +320,7 @@ export class ModuleGraph {
     let suffix = '';
     const aliased = !isPathSpecifier(specifier);
     if (aliased) {
-      const paths = (await this.#settings(dirname(from)))?.paths;
+      const paths = (await this.#lookups.settings(dirname(from)))?.paths;
       bases = paths === undefined ? [] : matchPaths(specifier, paths);
       if (bases.length === 0) return undefined;
     } else if (require) {
@@ -383,18 +371,15 @@ export class ModuleGraph {
         );
       const errno = (error as { cause?: { code?: unknown } }).cause?.code;
       if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
-      this.#noteAbsent(candidate);
+      this.#lookups.absent(candidate);
       return undefined;
     }
     const stats = await stat(real).catch(() => undefined);
     if (stats?.isFile() !== true) {
-      if (stats === undefined) this.#noteAbsent(candidate);
+      if (stats === undefined) this.#lookups.absent(candidate);
       return undefined;
     }
-    if (real !== candidate && this.#links.get(candidate) !== real) {
-      this.#links.set(candidate, real);
-      this.#grew();
-    }
+    if (real !== candidate) this.#lookups.link(candidate, real);
     return real;
   }
 
@@ -409,114 +394,7 @@ export class ModuleGraph {
         ErrorCode.LOAD_FAILED,
         `${url} from ${parent} is not a plugin-owned module of ${this.#options.plugin.file}`,
       );
-    const key = resolutionKey(specifier, parent, require);
-    const kept = this.#kept.get(key);
-    if (kept !== undefined) return kept;
-    this.#spend(key);
-    // The package scope Node read: a change to its "imports" or "exports" is a change of the version.
-    await this.#packageType(dirname(fileURLToPath(parent)));
-    this.#kept.set(key, url);
-    this.#grew();
-    return url;
-  }
-
-  /** The `type` of the package.json nearest to `folder`, as Node reads it for a `.js` file (or `.ts`). */
-  #packageType(folder: string): Promise<PackageType> {
-    let type = this.#packageTypes.get(folder);
-    if (type === undefined) {
-      type = (async (): Promise<PackageType> => {
-        const file = join(folder, 'package.json');
-        const text = await this.#readConfig(file);
-        if (text === undefined) {
-          const up = dirname(folder);
-          return up === folder || basename(folder) === 'node_modules' ? undefined : this.#packageType(up);
-        }
-        let data: unknown;
-        try {
-          data = JSON.parse(text);
-        } catch (error) {
-          throw this.#error(`${file} is not valid JSON: ${(error as Error).message}`, error);
-        }
-        const field = (data as { type?: unknown } | null)?.type;
-        return field === 'module' || field === 'commonjs' ? field : undefined;
-      })();
-      this.#packageTypes.set(folder, type);
-    }
-    return type;
-  }
-
-  /** The TypeScript settings for modules in `folder`: its nearest tsconfig.json's, or none. */
-  #settings(folder: string): Promise<TypeScriptSettings | undefined> {
-    let settings = this.#typescript.get(folder);
-    if (settings === undefined) {
-      settings = (async (): Promise<TypeScriptSettings | undefined> => {
-        const file = join(folder, 'tsconfig.json');
-        if ((await this.#readConfig(file)) === undefined) {
-          const up = dirname(folder);
-          return up === folder || basename(folder) === 'node_modules' ? undefined : this.#settings(up);
-        }
-        try {
-          return await loadTypeScriptSettings(file, (path) => this.#readConfig(path));
-        } catch (error) {
-          throw isGleanError(error) ? error : this.#error(`cannot use ${file}: ${(error as Error).message}`, error);
-        }
-      })();
-      this.#typescript.set(folder, settings);
-    }
-    return settings;
-  }
-
-  /** A config file's text, read once per version and noted (hash, or absent); `undefined` when it does not exist. */
-  #readConfig(file: string): Promise<string | undefined> {
-    let read = this.#configReads.get(file);
-    if (read === undefined) {
-      this.#spend(file);
-      read = readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(
-        (bytes) => {
-          this.#consult(file, hashBytes(bytes));
-          return bytes.toString('utf8');
-        },
-        (error: unknown) => {
-          const errno = (error as { code?: unknown }).code;
-          if (errno === 'ENOENT' || errno === 'ENOTDIR') {
-            this.#consult(file, null);
-            return undefined;
-          }
-          throw this.#error(`cannot read ${file} (${readProblem(error)})`, error);
-        },
-      );
-      this.#configReads.set(file, read);
-    }
-    return read;
-  }
-
-  /** Notes a file that decided how a module resolves or compiles: its hash, or `null` for absent. */
-  #consult(file: string, hash: string | null): void {
-    const known = this.#consulted.has(file);
-    this.#consulted.set(file, hash);
-    // A later import that found nothing is watched too: the file it tried, once created, is a new version.
-    if (!known) this.#grew();
-  }
-
-  #grew(): void {
-    if (this.#sealed) this.#options.onGrow?.();
-  }
-
-  /** Notes `candidate` as tried and not found (part of the version's identity), within the lookup budget. */
-  #noteAbsent(candidate: string): void {
-    if (this.#consulted.has(candidate)) return;
-    this.#spend(candidate);
-    this.#consult(candidate, null);
-  }
-
-  /** Takes what remembering `entry` costs from the version's lookup budget; throws once it is spent. */
-  #spend(entry: string): void {
-    const cost = entry.length + LOOKUP_ENTRY_COST;
-    if (cost > this.#lookupBudget)
-      throw this.#error(
-        `looks up more files and specifiers than a plugin may (${MAX_LOOKUP_BUDGET} characters of lookups a version keeps); no more can be resolved in this version`,
-      );
-    this.#lookupBudget -= cost;
+    return this.#lookups.keep(resolutionKey(specifier, parent, require), url, dirname(fileURLToPath(parent)));
   }
 
   #error(message: string, cause?: unknown): GleanError {
