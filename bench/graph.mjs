@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Glean } from '@glean/core';
 import { EDITED, graphPluginFiles } from './fixtures/graph-plugin.mjs';
 import { now } from './lib/clock.mjs';
 import { cpuSince } from './lib/cpu.mjs';
@@ -18,6 +17,7 @@ import { interleave } from './lib/rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
 import { latencyOf, median, pairedRatio, quantile, summarize } from './lib/stats.mjs';
 import { runJsonChild } from './lib/json-child.mjs';
+import { benchGlean, writeJson } from './lib/bench-glean.mjs';
 
 export const name = 'graph';
 
@@ -91,18 +91,12 @@ async function startGlean(label, { ts, modules }, entries) {
   await writePlugin(scratch.dir, files);
   const configPath = scratch.file('plugin.json');
   const writeConfig = (version) =>
-    writeFile(
+    writeJson(
       configPath,
-      `${JSON.stringify(
-        entries.map(([id, name]) => ({ id, file: entry, name, version: String(version) })),
-        null,
-        2,
-      )}\n`,
+      entries.map(([id, name]) => ({ id, file: entry, name, version: String(version) })),
     );
   await writeConfig(0);
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  const errors = [];
-  glean.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
+  const { glean, errors } = benchGlean(configPath);
   try {
     await glean.loadConfig();
   } catch (error) {

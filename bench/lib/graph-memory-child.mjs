@@ -12,12 +12,12 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Glean } from '@glean/core';
 import { graphPluginFiles } from '../fixtures/graph-plugin.mjs';
 import { descendants, threadCount } from './processes.mjs';
 import { collectedMemory } from './collected.mjs';
 import { quiet } from './quiet.mjs';
 import { scratchFolder } from './scratch.mjs';
+import { benchGlean, writeJson } from './bench-glean.mjs';
 
 const [language, modulesText, countsText] = process.argv.slice(2);
 const modules = Number(modulesText);
@@ -59,18 +59,12 @@ async function main() {
   }
   const configPath = scratch.file('plugin.json');
   const writeConfig = (count) =>
-    writeFile(
+    writeJson(
       configPath,
-      `${JSON.stringify(
-        ids.slice(0, count).map((id) => ({ id, file: `${id}/${entry}`, name: 'add' })),
-        null,
-        2,
-      )}\n`,
+      ids.slice(0, count).map((id) => ({ id, file: `${id}/${entry}`, name: 'add' })),
     );
   await writeConfig(0);
-  const glean = new Glean(configPath, { watch: false, logger: false });
-  const errors = [];
-  glean.on('error', (error) => errors.push(`${error.code}: ${error.message}`));
+  const { glean, errors } = benchGlean(configPath);
   const handles = [];
   const checkpoints = [];
   try {
