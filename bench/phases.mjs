@@ -5,11 +5,10 @@
  * Parts: glean's own config work (reloadConfig() with nothing changed), the watcher (a config
  * write until glean starts reading it, default debounce and 0), a cold worker thread (raw `Worker`),
  * a cold piscina pool (glean's options), importing the small plugin in a thread already running,
- * registering tsx in a thread already running and importing a `.ts` plugin through it, a cold
- * glean version (`loadSymbol`) of `.mjs` and `.ts`, and the end of each (terminate, destroy,
- * release); and, as an alternative to tsx in every worker, esbuild transforming the `.ts` plugin
- * on the host (esbuild comes with tsx). The estimates add medians of these parts; they are
- * estimates, not measurements.
+ * esbuild transforming the `.ts` plugin on the host (what glean's host does for every TypeScript
+ * module), a cold glean version (`loadSymbol`) of `.mjs` and `.ts`, and the end of each
+ * (terminate, destroy, release). The estimates add medians of these parts; they are estimates, not
+ * measurements.
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -85,11 +84,7 @@ async function startParts(scratch, reads) {
   await scratch.write('plugin.mjs', timelinePluginSource(false));
   const tsSource = timelinePluginSource(true);
   await scratch.write('plugin.ts', tsSource);
-  // A second TypeScript file, to see what one more costs once tsx is registered.
-  await scratch.write('other.ts', timelinePluginSource(true).replace('which()', 'other()'));
   const mjsUrl = pathToFileURL(scratch.file('plugin.mjs')).href;
-  const tsUrl = pathToFileURL(scratch.file('plugin.ts')).href;
-  const otherTsUrl = pathToFileURL(scratch.file('other.ts')).href;
 
   const gleans = [];
   /** A Glean of its own, in a folder of its own, serving the small `.mjs` plugin. */
@@ -230,17 +225,6 @@ async function startParts(scratch, reads) {
         }),
     },
     {
-      key: 'tsx',
-      label: 'thread already running: register tsx, then import .ts plugins',
-      measure: () =>
-        withSpare(async (worker) => {
-          const register = await ask(worker, { op: 'tsx' });
-          const firstTs = await ask(worker, { op: 'import', url: tsUrl });
-          const secondTs = await ask(worker, { op: 'import', url: otherTsUrl });
-          return { register, firstTs, secondTs };
-        }),
-    },
-    {
       key: 'transform-ts',
       label: 'host: esbuild transform of the .ts plugin to JS with an inline source map',
       measure: async () => {
@@ -249,6 +233,7 @@ async function startParts(scratch, reads) {
         await transform(tsSource, {
           loader: 'ts',
           format: 'esm',
+          platform: 'node',
           sourcemap: 'inline',
           sourcefile: scratch.file('plugin.ts'),
         });
@@ -294,9 +279,6 @@ const FIGURES = {
   terminate: 'terminate() until the thread exited',
   destroy: 'destroy()',
   release: 'release() (drain, terminate)',
-  register: 'tsx register (ESM + CommonJS hooks)',
-  firstTs: 'first .ts import after it',
-  secondTs: 'a second .ts import',
 };
 
 export async function run({ quick, log }) {
@@ -333,7 +315,7 @@ export async function run({ quick, log }) {
 }
 
 /**
- * Reloads as sums of part medians: today's path, and the path if threads (and tsx) were ready
+ * Reloads as sums of part medians: the path with cold threads, and with a spare thread ready
  * before the change. "tail" is what glean does after the import: load() returns with the descriptions, the
  * handle, the first call (from the cold glean version).
  */
@@ -357,21 +339,16 @@ function estimates(results) {
     ],
     ['.ts, reloadConfig(), cold threads: config + cold glean version', config + p50('glean-ts', 'total')],
     [
-      '.ts, reloadConfig(), spare thread, tsx registered on demand',
-      config + p50('tsx', 'register') + p50('tsx', 'firstTs') + tail('glean-ts'),
-    ],
-    // A spare registers tsx and imports a tiny .ts module through it (packages/worker/src/load.ts): the plugin's is the second .ts import.
-    [
-      '.ts, reloadConfig(), spare thread with tsx registered and warmed',
-      config + p50('tsx', 'secondTs') + tail('glean-ts'),
+      '.ts, reloadConfig(), spare thread: config + host transform + import + tail',
+      config + p50('transform-ts', 'total') + p50('import-mjs', 'total') + tail('glean-ts'),
     ],
     [
-      '.ts, reloadConfig(), spare thread, .ts transformed on the host',
-      config + p50('transform-ts', 'total') + p50('import-mjs', 'total') + tail('glean-mjs'),
-    ],
-    [
-      '.ts, config write (default debounce), spare thread with tsx warmed',
-      p50('watch-default', 'toRead') + config + p50('tsx', 'secondTs') + tail('glean-ts'),
+      '.ts, config write (default debounce), spare thread',
+      p50('watch-default', 'toRead') +
+        config +
+        p50('transform-ts', 'total') +
+        p50('import-mjs', 'total') +
+        tail('glean-ts'),
     ],
   ];
   return rows.map(([label, ms]) => ({ label, ms }));

@@ -75,7 +75,7 @@ const PHASES = [
 
 async function startContender(spec, reads, starts) {
   const scratch = await scratchFolder(`reload-${spec.key}`);
-  // A modern project: ESM, so `.ts` goes through tsx's ESM hooks, as `.mjs` goes through Node's.
+  // A modern project: ESM, so `.ts` is compiled on the host as an ES module, as `.mjs` is served as one.
   await scratch.write('package.json', '{ "type": "module" }\n');
   await scratch.write(`plugin.${spec.ext}`, timelinePluginSource(spec.ext === 'ts'));
   const configPath = scratch.file('plugin.json');
@@ -278,7 +278,7 @@ export function tables(figures) {
       'trigger → config read: the watcher (fs event, debounce), or nothing for reloadConfig().',
       "→ new thread: reading, validating and hashing, the diff, a new piscina pool, until the new thread's Node environment exists (0 with a spare:",
       'then all of that is in the next phase). → plugin evaluated: with a spare, the config work above, comlink load() and the import; with a',
-      "new thread, piscina's worker script, glean's worker entry, the serve task, tsx registration (.ts), comlink load() and the import.",
+      "new thread, piscina's worker script, glean's worker entry, the serve task, the host's compile (.ts), comlink load() and the import.",
       '→ committed: the descriptions load() returned, the kind check, the generation switch (the old version drains from here; glean stops its',
       'threads 10 ms later, RETIRE_DELAY_MS, off the answer path). → answered: the first call on the new thread.',
     ].join('\n'),
@@ -287,7 +287,7 @@ export function tables(figures) {
     title: 'What each part costs: median over rounds of the difference between two contenders in the same round, ms',
     columns: ['difference', 'ms'],
     rows: [
-      ['.ts − .mjs, reloadConfig() (tsx in a new worker)', fixed(differences.tsOverMjsReloadConfig, 1)],
+      ['.ts − .mjs, reloadConfig() (compiled on the host)', fixed(differences.tsOverMjsReloadConfig, 1)],
       ['.ts − .mjs, config write', fixed(differences.tsOverMjsWrite, 1)],
       ['config write − reloadConfig(), .mjs (the watcher)', fixed(differences.writeOverReloadConfigMjs, 1)],
       ['default debounce − debounceMs 0, config write, .mjs', fixed(differences.debounceDefaultOverDebounce0, 1)],
