@@ -3,7 +3,7 @@
  * Node's own rules for the file named, plus what TypeScript authors write (`./x.js` for `x.ts`,
  * extensionless imports), as TypeScript's `bundler` and `node16` resolution and tsx allow. Pure.
  */
-import { extname } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 
 /** The extensions tried for an import without one, in order. */
 export const EXTENSIONLESS = ['.js', '.json', '.ts', '.tsx', '.mjs', '.mts', '.cjs', '.cts'] as const;
@@ -37,6 +37,18 @@ export function candidatesFor(base: string, loose: boolean): string[] {
     const folder = base.endsWith('/') ? base : `${base}/`;
     for (const next of EXTENSIONLESS) found.push(`${folder}index${next}`);
   }
+  return found;
+}
+
+/**
+ * The files a folder's package.json `main` may mean, in Node's CommonJS order (LOAD_AS_FILE, then
+ * LOAD_INDEX of `main`): tried for a `require` (or a loose import) of a folder before its own index files.
+ */
+export function mainCandidates(folder: string, main: string): string[] {
+  const target = resolve(folder, main);
+  const found = [target];
+  if (!MODULE_EXTENSIONS.has(extname(target))) for (const next of EXTENSIONLESS) found.push(target + next);
+  for (const next of EXTENSIONLESS) found.push(join(target, `index${next}`));
   return found;
 }
 

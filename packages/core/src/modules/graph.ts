@@ -25,7 +25,7 @@ import { ErrorCode, GleanError, isGleanError } from '../errors.js';
 import { type PluginRef, describePlugin, pluginError } from '../plugin-ref.js';
 import { MAX_PLUGIN_FILE_BYTES, readRegularFile } from '../read-file.js';
 import { confine, readConfined } from '../root.js';
-import { candidatesFor, isPathSpecifier } from './candidates.js';
+import { EXTENSIONLESS, candidatesFor, isPathSpecifier, mainCandidates } from './candidates.js';
 import { compileTypeScript, syntaxErrorIn } from './compile.js';
 import { detectFormat, formatByName, unknownExtension } from './format.js';
 import { Lookups } from './lookups.js';
@@ -346,7 +346,17 @@ export class ModuleGraph {
     }
     const loose = require || aliased || isTypeScriptFile(from);
     for (const base of bases) {
-      for (const candidate of candidatesFor(base, loose)) {
+      const candidates = candidatesFor(base, loose);
+      // A loose lookup ends with the folder's index files; its package.json `main` comes first, as Node's require has it.
+      const folderAt = loose ? candidates.length - EXTENSIONLESS.length : candidates.length;
+      for (const [at, candidate] of candidates.entries()) {
+        if (at === folderAt) {
+          const main = await this.#folderMain(base);
+          for (const inMain of main === undefined ? [] : mainCandidates(base, main)) {
+            const real = await this.#existing(inMain, specifier, from);
+            if (real !== undefined) return pathToFileURL(real).href + suffix;
+          }
+        }
         const real = await this.#existing(candidate, specifier, from);
         if (real !== undefined) return pathToFileURL(real).href + suffix;
       }
@@ -354,6 +364,16 @@ export class ModuleGraph {
     if (aliased) return undefined;
     const code = require ? 'MODULE_NOT_FOUND' : 'ERR_MODULE_NOT_FOUND';
     throw new ModuleFailure(code, `Cannot find module '${bases[0]}' imported from ${from}`);
+  }
+
+  /** The `main` of the package.json in the folder `base`, when `base` is a folder inside the root that has one. */
+  async #folderMain(base: string): Promise<string | undefined> {
+    const { root, plugin } = this.#options;
+    const folder = await confine(base, root, { id: plugin.id, version: plugin.version }, await this.#realRoot()).catch(
+      () => undefined,
+    );
+    if (folder === undefined || (await stat(folder).catch(() => undefined))?.isDirectory() !== true) return undefined;
+    return this.#lookups.packageMain(folder);
   }
 
   /** The real path of `candidate` if it is a file inside the root; `undefined` (and noted as absent) if there is none. */

@@ -142,6 +142,21 @@ export class Lookups {
     return type;
   }
 
+  /** The `main` of `folder`'s own package.json (not a parent's), as Node's `require` of a folder reads it; `undefined` without one. */
+  async packageMain(folder: string): Promise<string | undefined> {
+    const file = join(folder, 'package.json');
+    const text = await this.#readConfig(file);
+    if (text === undefined) return undefined;
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw this.#events.error(`${file} is not valid JSON: ${(error as Error).message}`, error);
+    }
+    const main = (data as { main?: unknown } | null)?.main;
+    return typeof main === 'string' && main !== '' ? main : undefined;
+  }
+
   /** The TypeScript settings for modules in `folder`: its nearest tsconfig.json's, or none. */
   settings(folder: string): Promise<TypeScriptSettings | undefined> {
     let settings = this.#typescript.get(folder);
