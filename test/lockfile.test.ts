@@ -4,7 +4,7 @@
  * it does not list is refused, and so is a helper under `requireIntegrity` with no lockfile.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type GleanError } from '@glean/core';
@@ -163,5 +163,38 @@ describe('requireIntegrity without a lockfile', () => {
       requireIntegrity: true,
     });
     expect(await (await g.reloadAndWatch<(name: string) => string>('Hello'))('gp')).toBe('Hi, gp');
+  });
+});
+
+describe('a lockfile in a Kubernetes ConfigMap layout', () => {
+  it("keys modules by the root's own links (plugins/…), so a lockfile written in a flat folder holds across ConfigMap updates", async () => {
+    const flat = await plugin();
+    expect((await glean(['lock', 'plugin.json', '--add', 'p/lib/later.ts'], flat.dir)).code).toBe(0);
+    const lock = JSON.parse(readFileSync(flat.path('glean.lock.json'), 'utf8')) as { modules: object };
+    expect(Object.keys(lock.modules).sort()).toEqual(['p/index.ts', 'p/lib/fmt.ts', 'p/lib/later.ts']);
+
+    // The same files, mounted as a ConfigMap does: p -> ..data/p, ..data -> ..2026_…_0 (then _1).
+    const mount = await tempDir();
+    const publish = async (stamp: string): Promise<void> => {
+      await mount.write(`${stamp}/p/index.ts`, INDEX);
+      await mount.write(`${stamp}/p/lib/fmt.ts`, fmt('Hello'));
+      await mount.write(`${stamp}/p/lib/later.ts`, LATER);
+      await mount.write(`${stamp}/plugin.json`, [{ id: 'Hello', file: 'p/index.ts', name: 'hello' }]);
+      symlinkSync(stamp, mount.path('..data_tmp'));
+      renameSync(mount.path('..data_tmp'), mount.path('..data'));
+    };
+    await publish('..2026_12_01_0');
+    symlinkSync('..data/p', mount.path('p'));
+    symlinkSync('..data/plugin.json', mount.path('plugin.json'));
+    copyFileSync(flat.path('glean.lock.json'), mount.path('glean.lock.json'));
+
+    const { glean: g } = await startGlean({ temp: mount, configPath: mount.path('plugin.json'), load: false });
+    await g.loadConfig();
+    const hello = await g.reloadAndWatch<(name: string) => string>('Hello');
+    expect(await hello('gp')).toBe('Hello, gp');
+    await publish('..2026_12_01_1');
+    await g.reloadConfig();
+    expect(await hello('gp')).toBe('Hello, gp');
+    expect(g.status()['Hello']!.lastError).toBeUndefined();
   });
 });

@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GleanEngine } from './engine.js';
 import { isPluginOwned } from '@glean/worker/protocol';
-import { LOCKFILE_NAME, lockKey, lockText } from './lockfile.js';
-import { readConfined, realRootOf, rootURLOf } from './root.js';
+import { LOCKFILE_NAME, lockKeysFor, lockText } from './lockfile.js';
+import { readConfined, rootURLOf } from './root.js';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_INTEGRITY_ALGORITHM, IntegrityAlgorithm, hashForIntegrity } from './integrity.js';
 import { MAX_PLUGIN_FILE_BYTES, RefusedFileError, formatLimit, readRegularFile } from './read-file.js';
@@ -160,13 +160,14 @@ async function lock(configPath: string, options: LockOptions, output: CliOutput)
   );
   try {
     await engine.loadConfig();
-    const entries = engine.lockEntries();
+    const entries = await engine.lockEntries();
     const rootURL = rootURLOf(root);
+    const key = await lockKeysFor(root);
     for (const file of options.add) {
       const { realPath, bytes } = await readConfined(resolve(file), root);
       if (!isPluginOwned(pathToFileURL(realPath).href, rootURL))
         throw new Error(`${file} is inside a node_modules folder: packages are not locked`);
-      entries.set(lockKey(realPath, realRootOf(rootURL)), hashForIntegrity(bytes));
+      entries.set(key(realPath), hashForIntegrity(bytes));
     }
     const target = resolve(options.output ?? join(dirname(config), LOCKFILE_NAME));
     // Written aside and renamed over, so a Glean watching it never reads half a lockfile.

@@ -4,7 +4,7 @@ import type { GleanEvents } from './events.js';
 import { applyGeneration, versionInfo } from './generation.js';
 import type { Binding, HandleOwner } from './handle.js';
 import type { Logger } from './logger.js';
-import { LOCKFILE_NAME, lockKey } from './lockfile.js';
+import { LOCKFILE_NAME, lockKeysFor } from './lockfile.js';
 import { useCompiler } from './modules/compile.js';
 import { ReloadLoop } from './reload-loop.js';
 import { isInside, realRootOf, rootURLOf } from './root.js';
@@ -132,13 +132,12 @@ export class GleanEngine {
   }
 
   /** Every plugin-owned module the serving versions loaded, by lockfile key (see lockfile.ts), with its integrity value. */
-  lockEntries(): Map<string, string> {
-    const realRoot = realRootOf(this.#rootURL);
+  async lockEntries(): Promise<Map<string, string>> {
+    const key = await lockKeysFor(this.#root);
     const entries = new Map<string, string>();
     for (const id of this.#registry.ids()) {
       const version = this.#registry.serving(id)?.binding.pluginVersion;
-      for (const { realPath, integrity } of version?.graph.modules() ?? [])
-        entries.set(lockKey(realPath, realRoot), integrity);
+      for (const { realPath, integrity } of version?.graph.modules() ?? []) entries.set(key(realPath), integrity);
     }
     return entries;
   }

@@ -2,15 +2,15 @@
  * One generation: read the config and every plugin file, compare with what serves, start what is
  * new, then switch every touched id in one synchronous step — or change nothing.
  */
+import { stat } from 'node:fs/promises';
 import { ConfigIssueCode, type GleanConfig, readConfig } from './config.js';
 import { diffPlugins, type PluginSpec, versionKey } from './diff.js';
 import { ErrorCode, GleanError, isGleanError } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
 import type { Binding } from './handle.js';
-import { readLock } from './lockfile.js';
+import { lockKeysFor, readLock } from './lockfile.js';
 import type { ModuleIntegrity } from './module-integrity.js';
 import { pluginError } from './plugin-ref.js';
-import { realRootOf } from './root.js';
 import { readPlugins } from './plugin-files.js';
 import type { Registry } from './registry.js';
 import type { Spares } from './spares.js';
@@ -66,7 +66,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   const integrity: ModuleIntegrity = {
     lock: parts.lockfile === undefined ? undefined : await readLock(parts.lockfile),
     required: parts.requireIntegrity,
-    realRoot: realRootOf(parts.rootURL),
+    key: await lockKeysFor(parts.root),
   };
   const read = await readPlugins(config, parts.root, integrity, holdEmpty).catch((error: GleanError) => {
     if (error.id !== undefined) registry.record(error.id).loadError = error;
@@ -80,6 +80,20 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     parts,
     read.map(({ spec }) => spec),
   );
+  // A module written in place is empty for a moment too: held back like an empty plugin file, and looked at again.
+  if (holdEmpty) {
+    const emptied = await firstEmpty([...stale.values()].flat());
+    if (emptied !== undefined) {
+      const [version] = [...stale.keys()];
+      return {
+        heldBack: pluginError(
+          ErrorCode.LOAD_FAILED,
+          version?.spec ?? { file: emptied, version: '' },
+          `${emptied} is empty`,
+        ),
+      };
+    }
+  }
   const found = diffPlugins(
     registry.specs(),
     read.map(({ spec }) => spec),
@@ -232,6 +246,15 @@ export function versionInfo(version: PluginVersion): VersionInfo {
   return { file, version: text, contentHash, modules: version.graph.size, graphHash: version.graph.hash };
 }
 
+/** The first of `files` that is an empty regular file now, if any. */
+async function firstEmpty(files: readonly string[]): Promise<string | undefined> {
+  for (const file of files) {
+    const stats = await stat(file).catch(() => undefined);
+    if (stats?.isFile() === true && stats.size === 0) return file;
+  }
+  return undefined;
+}
+
 function servingVersion(registry: Registry, id: string): PluginVersion | undefined {
   return registry.serving(id)?.binding.pluginVersion;
 }
@@ -247,8 +270,9 @@ async function staleVersions(
 ): Promise<Map<PluginVersion, readonly string[]>> {
   const candidates = new Set<PluginVersion>();
   for (const spec of latest) {
+    // A failed one too: it is never reused, but the reload that replaces it says what changed.
     const serving = servingVersion(registry, spec.id);
-    if (serving !== undefined && serving.state === VersionState.READY) candidates.add(serving);
+    if (serving !== undefined) candidates.add(serving);
     const shared = versions.reusable(versionKey(spec));
     if (shared !== undefined) candidates.add(shared);
   }

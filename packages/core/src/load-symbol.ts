@@ -49,7 +49,7 @@ export async function loadSymbol<T = unknown>(
       bytes: load.bytes,
       root: '/',
       rootURL: rootURLOf('/'),
-      integrity: { lock: undefined, required: false, realRoot: '/' },
+      integrity: { lock: undefined, required: false, key: (realPath) => realPath },
     },
     {
       onCrash: ({ error }) => logger.warn(`glean: ${error.message}`),

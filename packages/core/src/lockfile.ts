@@ -9,7 +9,8 @@
  * ```
  * Keys are paths relative to the plugin root's real path, with `/` between folders.
  */
-import { relative, sep } from 'node:path';
+import { readdir, realpath } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ErrorCode, GleanError } from './errors.js';
 import { integrityProblem } from './integrity.js';
@@ -77,6 +78,35 @@ export async function readLock(file: string): Promise<Lock | undefined> {
 /** A module's key in a lockfile: its real path relative to the root's real path, `/` between folders. */
 export function lockKey(realPath: string, realRoot: string): string {
   return relative(realRoot, realPath).split(sep).join('/');
+}
+
+/** How a module's real path becomes its lockfile key, for one root (see {@link lockKeysFor}). */
+export type LockKeys = (realPath: string) => string;
+
+/**
+ * The lockfile keys of `root`'s modules: a module's path as reached through the root's own top-level
+ * symlinks to folders inside it, the deepest such link first, else its real path relative to the
+ * root's. In a Kubernetes ConfigMap (`plugins -> ..data/plugins`, `..data -> ..2026_…`), a module is
+ * `plugins/index.mjs`, not `..2026_…/plugins/index.mjs`: the same key after every update, and the same
+ * as in the flat folder the lockfile was written in.
+ */
+export async function lockKeysFor(root: string): Promise<LockKeys> {
+  const realRoot = await realpath(root).catch(() => resolve(root));
+  const links: { readonly target: string; readonly name: string }[] = [];
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isSymbolicLink()) continue;
+    const target = await realpath(join(root, entry.name)).catch(() => undefined);
+    if (target !== undefined && target !== realRoot && target.startsWith(realRoot + sep))
+      links.push({ target, name: entry.name });
+  }
+  links.sort((a, b) => b.target.length - a.target.length);
+  return (realPath) => {
+    const through = links.find(({ target }) => realPath.startsWith(target + sep));
+    return through === undefined
+      ? lockKey(realPath, realRoot)
+      : [through.name, ...relative(through.target, realPath).split(sep)].join('/');
+  };
 }
 
 /** The text of a lockfile listing `modules` (key → integrity), keys sorted, one a line. */

@@ -6,7 +6,7 @@
  */
 import { ErrorCode, type GleanError } from './errors.js';
 import { checkIntegrity } from './integrity.js';
-import { type Lock, lockKey } from './lockfile.js';
+import type { Lock, LockKeys } from './lockfile.js';
 import { type PluginRef, pluginError } from './plugin-ref.js';
 
 /** What a version's modules are checked against. */
@@ -15,8 +15,8 @@ export interface ModuleIntegrity {
   readonly lock: Lock | undefined;
   /** `requireIntegrity`: a module with nothing to check it against is refused. */
   readonly required: boolean;
-  /** The plugin root's real path, which lockfile keys are relative to. */
-  readonly realRoot: string;
+  /** A module's key in the lockfile (see `lockKeysFor`). */
+  readonly key: LockKeys;
 }
 
 /**
@@ -25,8 +25,8 @@ export interface ModuleIntegrity {
  * list it or, without one, when `required`. `plugin` names the version in the errors.
  */
 export function checkModule(bytes: Uint8Array, realPath: string, plugin: PluginRef, rule: ModuleIntegrity): void {
-  const { lock, required, realRoot } = rule;
-  const key = lockKey(realPath, realRoot);
+  const { lock, required } = rule;
+  const key = rule.key(realPath);
   const expected = lock?.modules.get(key);
   if (expected !== undefined) {
     checkIntegrity(bytes, { ...plugin, file: realPath, integrity: expected, from: lock?.file });

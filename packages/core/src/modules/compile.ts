@@ -114,7 +114,7 @@ function serviceEnded(error: unknown): boolean {
 /**
  * Counts one more user of the compiler (a glean, a standalone handle's version); the returned
  * function counts it out, and ends esbuild's service process once no user is left (the next
- * compile starts it again), so a host that closed every glean has no process of glean's. Idempotent.
+ * compile starts it again), so a host that closed every glean has no process of glean's once esbuild's has exited, moments after. Idempotent.
  */
 export function useCompiler(): () => Promise<void> {
   users++;
