@@ -3,10 +3,10 @@
  * Which compiler glean's host should turn plugin TypeScript into JavaScript with: esbuild (async and
  * sync), oxc-transform, @swc/core (async and sync), amaro and Node's own `module.stripTypeScriptTypes`.
  *
- *   GLEAN_BENCH_COMPILERS=/tmp/glean-compilers node bench/compilers.mjs [--quick]
+ *   BENCH_COMPILERS_DIR=/tmp/glean-compilers node bench/compilers.mjs [--quick]
  *
  * esbuild comes with the checkout; the others are not glean dependencies and are looked for in the
- * folder `GLEAN_BENCH_COMPILERS` names first (`npm install --prefix /tmp/glean-compilers oxc-transform
+ * folder `BENCH_COMPILERS_DIR` names first (`npm install --prefix /tmp/glean-compilers oxc-transform
  * @swc/core amaro @oxc-project/runtime`), then in the checkout; one that is missing is skipped with a
  * line saying how to install it. Needs no build of glean. Measures, for each compiler:
  *

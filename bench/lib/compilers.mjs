@@ -4,7 +4,7 @@
  * inline source map, the way glean's host would call it.
  *
  * esbuild comes from the checkout's node_modules. The others are not glean dependencies: install
- * them for a measurement into a folder of their own and name it in `GLEAN_BENCH_COMPILERS`
+ * them for a measurement into a folder of their own and name it in `BENCH_COMPILERS_DIR`
  * (`npm install --prefix /tmp/glean-compilers oxc-transform @swc/core amaro @oxc-project/runtime`), or with
  * `npm install --no-save` in the checkout (which the next `npm ci` removes). A package is looked for
  * in that folder first, then in the checkout.
@@ -29,10 +29,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const CHECKOUT = createRequire(import.meta.url);
-const EXTRA = process.env.GLEAN_BENCH_COMPILERS;
+const EXTRA = process.env.BENCH_COMPILERS_DIR;
 const FOLDER = EXTRA === undefined ? undefined : createRequire(path.join(path.resolve(EXTRA), 'noop.js'));
 
-/** The path `name` resolves to, from `GLEAN_BENCH_COMPILERS` first, then the checkout; undefined if neither has it. */
+/** The path `name` resolves to, from `BENCH_COMPILERS_DIR` first, then the checkout; undefined if neither has it. */
 export function resolvePackage(name) {
   for (const require of [FOLDER, CHECKOUT]) {
     if (require === undefined) continue;
@@ -56,7 +56,7 @@ const requirePackage = (name) => CHECKOUT(resolvePackage(name));
 
 const notInstalled = (name) => () =>
   resolvePackage(name) === undefined
-    ? `${name} is not installed: npm install --prefix <folder> ${name}, then GLEAN_BENCH_COMPILERS=<folder>`
+    ? `${name} is not installed: npm install --prefix <folder> ${name}, then BENCH_COMPILERS_DIR=<folder>`
     : undefined;
 
 const isTsx = (file) => file.endsWith('.tsx');
