@@ -277,7 +277,6 @@ export class Slot {
       // Compiled before the worker asks for it; its format says where the worker finds the exports.
       const commonJS = (await graph.entryFormat()) === 'commonjs';
       this.#modules.serve(graph);
-      graph.takeRefusal(); // one a call's import met earlier is not this load's
       const loaded = await this.#race(
         () => this.#control.load(file, commonJS, names, env),
         loadTimeoutMs,
@@ -298,8 +297,8 @@ export class Slot {
       // Not stopped here: a version's failed start stops all its threads at once (stopSlots), and a lone
       // replacement is terminated by its version.
       this.expectEnd('load failed');
-      // A module refused for being outside the root says so, whatever the import made of it.
-      const refusal = this.#load.graph?.takeRefusal();
+      // A module refused for being outside the root (or its integrity) says so, whatever the import made of it.
+      const refusal = this.#modules.refusal;
       if (refusal !== undefined) throw refusal;
       throw await this.#withSyntaxErrorPlace(loadError(this.#plugin, error, this.#deathDetail));
     }

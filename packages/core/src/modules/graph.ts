@@ -88,7 +88,6 @@ export class ModuleGraph {
   readonly #resolved = new Map<string, Promise<string | undefined>>();
   /** What decided how its modules resolve and compile (see lookups.ts). */
   readonly #lookups: Lookups;
-  #refusal: GleanError | undefined;
   #sealed = false;
   #rootReal: Promise<string | undefined> | undefined;
 
@@ -137,13 +136,6 @@ export class ModuleGraph {
     this.#sealed = true;
   }
 
-  /** A refusal (`GLEAN_OUTSIDE_ROOT`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`) answered since the last call, to report instead of the import's own failure. */
-  takeRefusal(): GleanError | undefined {
-    const refusal = this.#refusal;
-    this.#refusal = undefined;
-    return refusal;
-  }
-
   /**
    * The first JavaScript module served that does not parse, as `file:line:column: why`: what a load
    * that failed with V8's `SyntaxError` (which names no file) failed on. TypeScript modules are not
@@ -163,8 +155,12 @@ export class ModuleGraph {
     return (await this.#module(this.#options.entry.realPath)).format;
   }
 
-  /** Answers one request of a worker's. Never rejects: a failure is an answer with an `error`. */
-  async answer(request: ModuleRequest): Promise<ModuleAnswer> {
+  /**
+   * Answers one request of a worker's. Never rejects: a failure is an answer with an `error`; when the
+   * host refused the module (`GLEAN_OUTSIDE_ROOT`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`),
+   * `refusal` is that error, for the worker's load to report as it is rather than as the import's failure.
+   */
+  async answer(request: ModuleRequest): Promise<ModuleAnswer & { readonly refusal?: GleanError }> {
     const { seq } = request;
     try {
       if (request.op === 'load') {
@@ -176,9 +172,11 @@ export class ModuleGraph {
       const url = await this.#resolve(request.specifier, request.parent, request.require);
       return url === undefined ? { seq, next: true } : { seq, url };
     } catch (error) {
-      if (REFUSALS.some((code) => isGleanError(error, code))) this.#refusal ??= error as GleanError;
       const code = error instanceof ModuleFailure || error instanceof GleanError ? error.code : ErrorCode.LOAD_FAILED;
-      return { seq, error: { code, message: error instanceof Error ? error.message : String(error) } };
+      const answer = { seq, error: { code, message: error instanceof Error ? error.message : String(error) } };
+      return REFUSALS.some((refused) => isGleanError(error, refused))
+        ? { ...answer, refusal: error as GleanError }
+        : answer;
     }
   }
 

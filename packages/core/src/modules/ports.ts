@@ -13,7 +13,7 @@ import {
   type ModuleChannelEnd,
   type ModuleRequest,
 } from '@glean/worker/protocol';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, type GleanError } from '../errors.js';
 import type { ModuleGraph } from './graph.js';
 
 /** A worker's module channels, host side. */
@@ -24,6 +24,7 @@ export class ModulePorts {
   readonly #ports: MessagePort[] = [];
   readonly #onBreach: (what: string) => void;
   #graph: ModuleGraph | undefined;
+  #refusal: GleanError | undefined;
 
   /** `onBreach`: the worker sent what no glean worker sends; the slot ends it. */
   constructor(onBreach: (what: string) => void) {
@@ -48,6 +49,12 @@ export class ModulePorts {
   /** From now on, requests are answered from `graph`: the version this worker loads. */
   serve(graph: ModuleGraph): void {
     this.#graph = graph;
+    this.#refusal = undefined;
+  }
+
+  /** The first module this worker was refused since {@link ModulePorts.serve} (outside the root, integrity), to report as the load's failure. */
+  get refusal(): GleanError | undefined {
+    return this.#refusal;
   }
 
   /** Closes the host's ends: the worker ended. */
@@ -82,8 +89,10 @@ export class ModulePorts {
     void answering.then((answer) => this.#send(channel, request, answer));
   }
 
-  #send(channel: Channel, request: ModuleRequest, answer: ModuleAnswer): void {
+  #send(channel: Channel, request: ModuleRequest, answered: ModuleAnswer & { readonly refusal?: GleanError }): void {
     channel.busy = false;
+    const { refusal, ...answer } = answered;
+    this.#refusal ??= refusal;
     // A port closed meanwhile (the worker ended) drops the answer: nothing waits for it either.
     channel.port.postMessage(answer);
     Atomics.store(channel.view, 0, request.seq);
