@@ -28,6 +28,7 @@ import { confine, readConfined } from '../root.js';
 import { EXTENSIONLESS, candidatesFor, isPathSpecifier, mainCandidates } from './candidates.js';
 import { compileTypeScript, syntaxErrorIn } from './compile.js';
 import { detectFormat, formatByName, unknownExtension } from './format.js';
+import * as lexer from 'es-module-lexer';
 import { Lookups } from './lookups.js';
 import { matchPaths } from './tsconfig.js';
 
@@ -277,7 +278,39 @@ export class ModuleGraph {
       }
     }
     const format = byName === 'detect' ? await detectFormat(source, file) : byName;
+    if (format === 'module') this.#prefetch(file, source);
     return { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
+  }
+
+  /**
+   * Starts reading the plugin-owned modules an ES module imports statically, while the worker is
+   * still on its way to asking for them: Node links every static import before it evaluates, so they
+   * are this version's modules whatever comes, and the worker's requests for them then find them read
+   * and compiled, instead of waiting for each in turn. What fails here is left for the worker's own
+   * request to meet (and report).
+   */
+  #prefetch(file: string, source: string): void {
+    const parent = pathToFileURL(file).href;
+    void (async () => {
+      await lexer.init;
+      let imports: readonly { readonly n?: string | undefined; readonly d: number }[];
+      try {
+        [imports] = lexer.parse(source);
+      } catch {
+        return;
+      }
+      for (const { n: specifier, d: kind } of imports) {
+        if (kind !== -1 || specifier === undefined) continue;
+        void this.#resolve(specifier, parent, false)
+          .then((url) => {
+            if (url === undefined || !isPluginOwned(url, this.#options.rootURL)) return;
+            const path = fileURLToPath(url);
+            if (!this.#modules.has(path) && this.#modules.size < MAX_PLUGIN_MODULES)
+              void this.#module(path).catch(() => {});
+          })
+          .catch(() => {});
+      }
+    })();
   }
 
   /**
