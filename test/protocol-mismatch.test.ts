@@ -12,7 +12,7 @@ import { tempDir } from './helpers/index.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 /** What the two packages need at run time, linked from the workspace's install. */
-const DEPENDENCIES = ['piscina', 'comlink', 'zod', 'chokidar', 'tsx', 'readdirp', 'esbuild', 'get-tsconfig'];
+const DEPENDENCIES = ['piscina', 'comlink', 'zod', 'chokidar', 'readdirp', 'esbuild', 'es-module-lexer'];
 
 /** An application folder with copies of both built packages, the worker's protocol version changed to `protocol`. */
 async function installMismatched(dir: string, protocol: number): Promise<void> {
