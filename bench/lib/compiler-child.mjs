@@ -23,6 +23,7 @@ import { compilerByKey } from './compilers.mjs';
 import { cpuSince } from './cpu.mjs';
 import { descendants, threadCount } from './processes.mjs';
 import { quantile } from './stats.mjs';
+import { collectedMemory } from './collected.mjs';
 
 const [mode, key, iterationsText] = process.argv.slice(2);
 
@@ -34,19 +35,9 @@ const SMALL = request('small');
 const largeFor = (compiler) => (compiler.erasableOnly ? LARGE_MODULE_ERASABLE : LARGE_MODULE);
 
 const sum = (values) => values.reduce((a, b) => a + b, 0);
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Heap and RSS after collecting until nothing more goes. */
+/** Heap and RSS after collecting until nothing more goes (lib/collected.mjs). */
 async function collected() {
-  let previous = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 10; i++) {
-    globalThis.gc();
-    await turn();
-    const { heapUsed } = process.memoryUsage();
-    if (i >= 2 && heapUsed >= previous - 1024) break;
-    previous = heapUsed;
-  }
-  const { heapUsed, rss, external } = process.memoryUsage();
+  const { heapUsed, rss, external } = await collectedMemory();
   return { heapUsed, rss, external };
 }
 
