@@ -128,38 +128,44 @@ describe('a config found empty', () => {
 });
 
 describe('watching plugin files', () => {
-  it('reloads a plugin file emptied and then written in place, with no error for the moment it was empty', async () => {
-    const temp = await tempDir();
-    await plugins(temp);
-    const { glean, greet } = await watching(await temp.write('plugin.json', entry('one.mjs')));
-    const errors: GleanError[] = [];
-    glean.on('error', (error) => errors.push(error));
-    const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
-    // Several events while it is empty, as a slow save can raise.
-    for (let i = 0; i < 5; i++) await temp.write('one.mjs', '');
-    await temp.write('one.mjs', plugin('rewritten'));
-    await reloaded;
-    expect(await greet('x')).toBe('rewritten:x');
-    expect(errors).toEqual([]);
-  });
-
-  it('holds back an empty read of a plugin file with integrity too, rather than report the empty bytes as a mismatch', async () => {
-    const temp = await tempDir();
-    await plugins(temp);
-    const integrity = [plugin('one'), plugin('rewritten')].map((text) => hashForIntegrity(Buffer.from(text))).join(' ');
-    const { glean, greet } = await watching(
-      await temp.write('plugin.json', [{ id: 'G', file: 'one.mjs', name: 'Greet', integrity }]),
-    );
-    const errors: GleanError[] = [];
-    glean.on('error', (error) => errors.push(error));
-    const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
-    for (let i = 0; i < 5; i++) await temp.write('one.mjs', '');
-    await temp.write('one.mjs', plugin('rewritten'));
-    await reloaded;
-    expect(await greet('x')).toBe('rewritten:x');
-    expect(errors).toEqual([]);
-    expect(glean.status()['G']?.lastError).toBeUndefined();
-  });
+  // A plugin file, one with integrity (whose empty bytes would read as a mismatch), and a helper it imports.
+  it.each([
+    { what: 'a plugin file', integrity: false, file: 'one.mjs' },
+    { what: 'a plugin file with integrity', integrity: true, file: 'one.mjs' },
+    { what: 'a helper the plugin file imports', integrity: false, file: 'helper.mjs' },
+  ])(
+    'reloads $what emptied and then written in place, with no error for the moment it was empty',
+    async ({ integrity, file }) => {
+      const temp = await tempDir();
+      await plugins(temp);
+      await temp.write('helper.mjs', "export const tag = 'one';\n");
+      await temp.write(
+        'via.mjs',
+        "import { tag } from './helper.mjs';\nexport const Greet = (name) => tag + ':' + name;\n",
+      );
+      const rewritten = file === 'helper.mjs' ? "export const tag = 'rewritten';\n" : plugin('rewritten');
+      const hashes = [plugin('one'), rewritten].map((text) => hashForIntegrity(Buffer.from(text))).join(' ');
+      const config = [
+        {
+          id: 'G',
+          file: file === 'helper.mjs' ? 'via.mjs' : 'one.mjs',
+          name: 'Greet',
+          ...(integrity ? { integrity: hashes } : {}),
+        },
+      ];
+      const { glean, greet } = await watching(await temp.write('plugin.json', config));
+      const errors: GleanError[] = [];
+      glean.on('error', (error) => errors.push(error));
+      const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
+      // Several events while it is empty, as a slow save can raise.
+      for (let i = 0; i < 5; i++) await temp.write(file, '');
+      await temp.write(file, rewritten);
+      await reloaded;
+      expect(await greet('x')).toBe('rewritten:x');
+      expect(errors).toEqual([]);
+      expect(glean.status()['G']?.lastError).toBeUndefined();
+    },
+  );
 
   it('reloads when a plugin file is written in place or renamed over', async () => {
     const temp = await tempDir();
