@@ -91,15 +91,15 @@ export class ModuleGraph {
   readonly #lookups: Lookups;
   #sealed = false;
   #rootReal: Promise<string | undefined> | undefined;
+  /** {@link ModuleGraph.hash}, until the graph grows. */
+  #hash: string | undefined;
 
   constructor(options: ModuleGraphOptions) {
     this.#options = options;
     this.#lookups = new Lookups({
       error: (message, cause) => this.#error(message, cause),
       // A file that joins after the first load is watched too: once changed (or created), it is a new version.
-      grew: () => {
-        if (this.#sealed) this.#options.onGrow?.();
-      },
+      grew: () => this.#grew(),
     });
   }
 
@@ -110,10 +110,19 @@ export class ModuleGraph {
 
   /** The identity of what the version runs: SHA-256 over every module's bytes and every file that decided how one resolves or compiles. */
   get hash(): string {
-    const lines: string[] = [];
-    for (const served of this.#served.values()) lines.push(`m\0${served.realPath}\0${served.hash}`);
-    lines.push(...this.#lookups.identity());
-    return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
+    if (this.#hash === undefined) {
+      const lines: string[] = [];
+      for (const served of this.#served.values()) lines.push(`m\0${served.realPath}\0${served.hash}`);
+      lines.push(...this.#lookups.identity());
+      this.#hash = createHash('sha256').update(lines.sort().join('\n')).digest('hex');
+    }
+    return this.#hash;
+  }
+
+  /** Something joined the graph: its hash is taken anew, and once the version loaded, its watch follows. */
+  #grew(): void {
+    this.#hash = undefined;
+    if (this.#sealed) this.#options.onGrow?.();
   }
 
   /** Each module loaded so far: its real path and integrity value, for a lockfile. */
@@ -239,7 +248,7 @@ export class ModuleGraph {
       served.then(
         (done) => {
           this.#served.set(file, done);
-          if (this.#sealed) this.#options.onGrow?.();
+          this.#grew();
         },
         () => this.#modules.delete(file),
       );

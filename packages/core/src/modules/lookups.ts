@@ -206,7 +206,7 @@ export class Lookups {
 
   /** Notes a file that decided how a module resolves or compiles: its hash, or `null` for absent. */
   #consult(file: string, hash: string | null): void {
-    const known = this.#consulted.has(file);
+    const known = this.#consulted.has(file) && this.#consulted.get(file) === hash;
     this.#consulted.set(file, hash);
     // A later import that found nothing is watched too: the file it tried, once created, is a new version.
     if (!known) this.#events.grew();
