@@ -240,6 +240,21 @@ describe('a helper that does not load', () => {
     expect(await api.tag()).toBe('v3');
   });
 
+  it('a syntax error in the plugin file index.ts: the reload rejects GLEAN_LOAD_FAILED from its compile, and the old version serves', async () => {
+    const { glean, temp, api, reloads } = await start();
+    await temp.write('index.ts', 'export const Api = { tag: (: string => 1 };\n');
+    const error = await rejectionOf(glean.reloadConfig());
+    expect(error.code).toBe('GLEAN_LOAD_FAILED');
+    expect(error.message).toContain(`cannot compile ${temp.path('index.ts')}`);
+    // The compile's own error, as before the worker was asked, not the import's report of it.
+    expect(
+      error.message.startsWith(`plugin "Api" (${temp.path('index.ts')}): cannot compile ${temp.path('index.ts')}: `),
+    ).toBe(true);
+    expect((error.cause as Error).message).toMatch(/^Transform failed with 1 error/);
+    expect(reloads).toEqual([]);
+    expect(await api.tag()).toBe('v1');
+  });
+
   it('a syntax error in a JavaScript helper: GLEAN_LOAD_FAILED names the helper and the place, which V8 does not', async () => {
     const temp = await tempDir();
     await temp.write('index.mjs', "import { tag } from './lib/helper.mjs';\nexport const T = () => tag();\n");

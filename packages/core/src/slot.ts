@@ -274,7 +274,7 @@ export class Slot {
       await this.#greeting(START_TIMEOUT_MS);
       const { file, graph, env = threadEnv() } = this.#load;
       if (graph === undefined) throw new Error('glean: a slot started with no module graph');
-      // Compiled before the worker asks for it; its format says where the worker finds the exports.
+      // Its compile starts now, beside the load below; its format says where the worker finds the exports.
       const commonJS = (await graph.entryFormat()) === 'commonjs';
       this.#modules.serve(graph);
       const loaded = await this.#race(
@@ -298,7 +298,7 @@ export class Slot {
       // replacement is terminated by its version.
       this.expectEnd('load failed');
       // A module refused for being outside the root (or its integrity) says so, whatever the import made of it.
-      const refusal = this.#modules.refusal;
+      const refusal = this.#modules.refusal ?? this.#load.graph?.entryFailure();
       if (refusal !== undefined) throw refusal;
       throw await this.#withSyntaxErrorPlace(loadError(this.#plugin, error, this.#deathDetail));
     }

@@ -90,6 +90,8 @@ export class ModuleGraph {
   /** What decided how its modules resolve and compile (see lookups.ts). */
   readonly #lookups: Lookups;
   #sealed = false;
+  /** Why the plugin file's read or compile, as {@link entryFormat} started it, failed. */
+  #entryFailure: GleanError | undefined;
   #rootReal: Promise<string | undefined> | undefined;
   /** {@link ModuleGraph.hash}, until the graph grows. */
   #hash: string | undefined;
@@ -160,9 +162,30 @@ export class ModuleGraph {
     return undefined;
   }
 
-  /** How the workers load the plugin file: compiled and ready before the first worker asks. Rejects `GLEAN_LOAD_FAILED` when it cannot compile. */
+  /**
+   * How the workers load the plugin file. Its read and compile start now; when its name and package
+   * type decide the format, the answer does not wait for them, so a TypeScript compile runs while the
+   * worker is on its way to asking for the module (the worker's request then waits for the same
+   * compile). Only a file whose syntax decides its format waits for it here. Rejects
+   * `GLEAN_LOAD_FAILED` when that wait fails; otherwise a failed read or compile is what
+   * {@link entryFailure} gives.
+   */
   async entryFormat(): Promise<ModuleFormat> {
-    return (await this.#module(this.#options.entry.realPath)).format;
+    const file = this.#options.entry.realPath;
+    const served = this.#module(file);
+    served.catch((error: unknown) => {
+      if (error instanceof GleanError) this.#entryFailure = error;
+    });
+    const byName = formatByName(
+      file,
+      /\.[jt]sx?$/.test(file) ? await this.#lookups.packageType(dirname(file)) : undefined,
+    );
+    return byName === 'detect' ? (await served).format : byName;
+  }
+
+  /** Why the plugin file could not be read or compiled, once that attempt (started by {@link entryFormat}) has failed; else `undefined`. */
+  entryFailure(): GleanError | undefined {
+    return this.#entryFailure;
   }
 
   /**
@@ -265,30 +288,39 @@ export class ModuleGraph {
     // The plugin file was checked with the config; every other module is checked here, before a byte of it runs.
     if (!isEntry) checkModule(bytes, file, plugin, this.#options.integrity);
     const hash = hashBytes(bytes);
+    let compiled: { byName: ModuleFormat | 'detect'; source: string };
+    try {
+      compiled = await this.#compiled(file, bytes);
+    } catch (error) {
+      throw this.#error(`cannot compile ${file}: ${(error as Error).message}`, error);
+    }
+    const { byName, source } = compiled;
+    const format = byName === 'detect' ? await detectFormat(source, file) : byName;
+    if (format === 'module') this.#prefetch(file, source);
+    return { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
+  }
+
+  /**
+   * The source the workers get for `bytes` of `file`, and the format its name and package type give:
+   * the text without a byte order mark (Node drops one before it compiles; so must the host), compiled
+   * if it is TypeScript with the settings of its tsconfig chain. Rejects with the compiler's error.
+   */
+  async #compiled(file: string, bytes: Uint8Array): Promise<{ byName: ModuleFormat | 'detect'; source: string }> {
     let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    // Node drops a byte order mark before it compiles; so must the host, for the source it hands over.
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     const byName = formatByName(
       file,
       /\.[jt]sx?$/.test(file) ? await this.#lookups.packageType(dirname(file)) : undefined,
     );
-    let source = text;
-    if (isTypeScriptFile(file)) {
-      const settings = await this.#lookups.settings(dirname(file));
-      try {
-        source = await compileTypeScript({
-          file,
-          source: text,
-          format: byName === 'detect' || byName === 'json' ? undefined : byName,
-          compilerOptions: settings?.compilerOptions ?? {},
-        });
-      } catch (error) {
-        throw this.#error(`cannot compile ${file}: ${(error as Error).message}`, error);
-      }
-    }
-    const format = byName === 'detect' ? await detectFormat(source, file) : byName;
-    if (format === 'module') this.#prefetch(file, source);
-    return { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
+    if (!isTypeScriptFile(file)) return { byName, source: text };
+    const settings = await this.#lookups.settings(dirname(file));
+    const source = await compileTypeScript({
+      file,
+      source: text,
+      format: byName === 'detect' || byName === 'json' ? undefined : byName,
+      compilerOptions: settings?.compilerOptions ?? {},
+    });
+    return { byName, source };
   }
 
   /**
