@@ -67,6 +67,9 @@ export async function compileTypeScript(request: CompileRequest): Promise<string
     // 'node': CommonJS output then carries the annotation Node's export detection reads (named imports of a .cts).
     platform: 'node' as const,
     sourcemap: 'inline' as const,
+    // Mappings only: stacks need no more (Node maps them from the mappings), and the TypeScript source
+    // inside every map doubled what the host keeps per module (docs/benchmarks.md, section 7).
+    sourcesContent: false,
     sourcefile: request.file,
     tsconfigRaw: { compilerOptions },
     logLevel: 'silent' as const,
