@@ -70,6 +70,8 @@ describe('accepted shapes', () => {
       timeoutMs: undefined,
       loadTimeoutMs: 10_000,
       drainTimeoutMs: 30_000,
+      disposeTimeoutMs: 5000,
+      handover: 'overlap',
       maxQueue: Infinity,
       concurrency: Infinity,
       resourceLimits: { maxOldGenerationSizeMb: 1024 },

@@ -83,6 +83,7 @@ export class GleanEngine {
       onRetire: (retired) => this.#onRetire(retired),
       onGraphGrew: () => this.#watchPluginFiles(),
       onStuck: (stuck, threadIds) => this.#onStuck(stuck, threadIds),
+      onDisposeFailed: (version, error) => this.#onDisposeFailed(version, error),
     };
     this.#loop = new ReloadLoop({
       apply: (holdEmpty) => this.#apply(holdEmpty),
@@ -283,6 +284,14 @@ export class GleanEngine {
 
   #onStuck(version: PluginVersion, threadIds: readonly number[]): void {
     this.#out.logger.warn(stuckThreadsMessage({ file: version.spec.file, version: version.spec.version }, threadIds));
+  }
+
+  /** Said as an `error` event, and kept as the last error of the ids the version served (status()). */
+  #onDisposeFailed(version: PluginVersion, error: GleanError): void {
+    const ids = new Set(this.#registry.idsOf(version));
+    if (error.id !== undefined) ids.add(error.id);
+    for (const id of ids) this.#registry.record(id).stats.lastError = error;
+    this.#emitError(error);
   }
 
   #emitError(error: GleanError): void {

@@ -103,6 +103,19 @@ export const ErrorCode = {
    */
   CLOSED: 'GLEAN_CLOSED',
   /**
+   * A plugin's cleanup (its `dispose` export, or a function registered with `onDispose`) threw, rejected, or was
+   * still running `disposeTimeoutMs` after it began, in one worker of a version that was ending (retired, closed,
+   * or replaced while alive); the plugin's error is the `cause`. The worker ended anyway; no call failed.
+   * Do: Fix the plugin's cleanup, or raise `disposeTimeoutMs`.
+   */
+  DISPOSE_FAILED: 'GLEAN_DISPOSE_FAILED',
+  /**
+   * The config (or `loadSymbol`) names `dispose`, the export glean calls as the plugin's cleanup when its workers
+   * end; no handle may call it.
+   * Do: Name another export; keep `dispose` for cleanup.
+   */
+  RESERVED_EXPORT: 'GLEAN_RESERVED_EXPORT',
+  /**
    * The worker runtime speaks another protocol version than the core: `@glean/core` and `@glean/worker` are of
    * different releases.
    * Do: Install matching versions of `@glean/core` and `@glean/worker`.

@@ -10,7 +10,8 @@ import type { GleanEvents, VersionInfo } from './events.js';
 import type { Binding } from './handle.js';
 import { lockKeysFor, readLock } from './lockfile.js';
 import type { ModuleIntegrity } from './module-integrity.js';
-import { pluginError } from './plugin-ref.js';
+import { drainFirstVersions, type IdMove } from './handover.js';
+import { forId, pluginError } from './plugin-ref.js';
 import { readPlugins } from './plugin-files.js';
 import type { Registry } from './registry.js';
 import type { Spares } from './spares.js';
@@ -152,12 +153,15 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   for (const spec of incoming) registry.record(spec.id).loading = true;
   const failures: GleanError[] = [];
   const started: PluginVersion[] = [];
+  const handedOver = drainFirstVersions(idMoves(registry, plan, diff.removed, fresh));
   try {
     // Closed while spares were taken: close() stopped the new versions it saw; stop the rest.
     if (parts.closing()) {
       await Promise.all([...fresh.values()].map(({ version }) => version.retire()));
       throw parts.closedError();
     }
+    // drain-first: the old versions end (drain, cleanup, threads) before the new ones start; calls wait in their queues.
+    await Promise.all(handedOver.map((version) => version.handOver()));
     await Promise.all(
       [...fresh.values()].map(({ version, names }) =>
         version.start([...names]).then(
@@ -177,16 +181,46 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     }
     if (failures.length > 0 || parts.closing()) {
       await Promise.all(started.map((version) => version.retire()));
+      // Nothing changed, and nothing stays down: a version handed over starts again from its own bytes.
+      if (!parts.closing())
+        await Promise.all(
+          handedOver.map((version) => version.resume().catch((error: GleanError) => void failures.push(error))),
+        );
       for (const failure of failures) if (failure.id !== undefined) registry.record(failure.id).loadError = failure;
       if (parts.closing()) throw parts.closedError();
       throw failures.length === 1 ? failures[0] : combined(failures);
     }
-    return { events: commit(parts, plan, bindings, diff.removed, stale) };
+    return { events: commit(parts, plan, bindings, diff.removed, stale, handedOver) };
   } finally {
     for (const spec of incoming) registry.record(spec.id).loading = false;
     for (const { version } of fresh.values()) versions.settled(version);
     parts.afterStart();
   }
+}
+
+/** Every id the change moves off the version serving it (or removes), for the handover rule. */
+function idMoves(
+  registry: Registry,
+  plan: readonly { spec: PluginSpec; version: PluginVersion }[],
+  removed: readonly PluginSpec[],
+  fresh: ReadonlyMap<string, { version: PluginVersion }>,
+): IdMove<PluginVersion>[] {
+  const moves: IdMove<PluginVersion>[] = [];
+  for (const { spec, version } of plan) {
+    const from = servingVersion(registry, spec.id);
+    if (from === undefined) continue;
+    moves.push({
+      from,
+      to: version,
+      fresh: fresh.get(version.spec.key)?.version === version,
+      drainFirst: spec.options.handover === 'drain-first',
+    });
+  }
+  for (const spec of removed) {
+    const from = servingVersion(registry, spec.id);
+    if (from !== undefined) moves.push({ from, to: undefined, fresh: false, drainFirst: false });
+  }
+  return moves;
 }
 
 /** Describes the id's export on its new version; a handle cannot change kind. */
@@ -210,6 +244,7 @@ function commit(
   bindings: ReadonlyMap<string, Binding>,
   removed: readonly PluginSpec[],
   stale: ReadonlyMap<PluginVersion, readonly string[]>,
+  handedOver: readonly PluginVersion[],
 ): SwitchEvent[] {
   const released: PluginVersion[] = [];
   const events: SwitchEvent[] = [];
@@ -235,6 +270,21 @@ function commit(
     registry.set(spec.id, undefined);
     released.push(before.binding.pluginVersion);
     events.push(['remove', { id: spec.id, from: versionInfo(before.binding.pluginVersion) }]);
+  }
+  // The calls that waited through a drain-first handover go to their ids' new versions, in order.
+  for (const version of handedOver) {
+    version.passQueued(
+      (id) => {
+        const binding = bindings.get(id);
+        return binding === undefined ? undefined : { version: binding.pluginVersion, name: binding.name };
+      },
+      (id) =>
+        pluginError(
+          ErrorCode.NOT_CONFIGURED,
+          forId(version.spec, id),
+          `"${id}" was removed from the config while the call waited for its drain-first handover; the call never ran`,
+        ),
+    );
   }
   for (const version of released) versions.release(version);
   return events;

@@ -57,6 +57,7 @@ export async function loadSymbol<T = unknown>(
       // Nothing watches a standalone plugin.
       onGraphGrew: () => {},
       onStuck: (_version, threadIds) => logger.warn(stuckThreadsMessage({ file: absolute, version: text }, threadIds)),
+      onDisposeFailed: (_version, error) => logger.warn(`glean: ${error.message}`, error.cause),
     },
   );
   try {

@@ -123,7 +123,9 @@ export class Registry {
       if (query.kind !== undefined && description.kind !== query.kind) continue;
       if (
         methods.length > 0 &&
-        (description.kind !== 'object' || !methods.every((method) => description.methods.includes(method)))
+        (description.kind !== 'object' ||
+          // A lifecycle hook (a CommonJS module.exports' `dispose`) is no handle's method, but matches when named.
+          !methods.every((method) => description.methods.includes(method) || description.lifecycle?.includes(method)))
       )
         continue;
       found.push(id);
@@ -150,7 +152,13 @@ export class Registry {
 function statusOf({ id, serving, stats, loadError, loading }: IdRecord & { serving: Serving }): PluginStatus {
   const { spec, binding } = serving;
   const version = binding.pluginVersion;
-  const state = loading ? 'loading' : version.state === VersionState.RETIRED ? 'draining' : version.state;
+  // Handing over (drain-first): the id's calls wait for a version to load.
+  const state =
+    loading || version.state === VersionState.HANDING_OVER
+      ? 'loading'
+      : version.state === VersionState.RETIRED
+        ? 'draining'
+        : version.state;
   return {
     id,
     file: spec.file,

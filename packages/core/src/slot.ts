@@ -8,7 +8,9 @@ import {
   describeThrown,
   describeValue,
   findUncloneable,
+  deserializeError,
   isDescribeResult,
+  isDisposeResult,
   isLoadResult,
   isResult,
   carriesPort,
@@ -37,7 +39,7 @@ import {
  * Written here, not imported: the constant imported at run time would be the installed worker's own,
  * and a worker of another version would always agree with itself.
  */
-export const HOST_PROTOCOL = 5;
+export const HOST_PROTOCOL = 6;
 
 /**
  * How long a worker thread has to start (its serve task running, its hello said) before it counts as
@@ -73,6 +75,8 @@ export interface SlotLoad {
   readonly graph: ModuleGraph | undefined;
   /** The worker's `process.env` while it serves; a thread started ahead of time gets it at load. Default: as the thread started. */
   readonly env?: Readonly<Record<string, string>> | undefined;
+  /** How long the plugin's cleanup may run when the worker ends (see {@link Slot.cleanUp}); default 5000. */
+  readonly disposeTimeoutMs?: number | undefined;
 }
 
 /** What a slot tells its version. */
@@ -81,6 +85,8 @@ export interface SlotHooks {
   onSettle(slot: Slot): void;
   /** The worker died without being asked to: every call on it has been rejected already. */
   onDeath(slot: Slot, error: GleanError): void;
+  /** The plugin's cleanup in this worker threw, rejected or ran out of time: `GLEAN_DISPOSE_FAILED`. */
+  onDisposeFailed?(slot: Slot, error: GleanError): void;
 }
 
 type SlotState = 'starting' | 'ready' | 'stopping' | 'dead';
@@ -132,6 +138,12 @@ export class Slot {
   #stopRequested = false;
   #unresponsiveAfterAbort = false;
   #poolDestroyed = false;
+  /** The plugin loaded in this worker: its cleanup is due when the worker ends. */
+  #loaded = false;
+  /** The worker's event loop did not answer a ping: nothing more is asked of it, its cleanup neither. */
+  #unresponsive = false;
+  #controlClosed = false;
+  #cleanup: Promise<void> | undefined;
 
   /**
    * Starts a worker thread with these options, whose plugin-owned modules are those inside `root`
@@ -154,7 +166,10 @@ export class Slot {
     this.#controlPort.on('message', (data: unknown) => {
       if (carriesPort(data)) this.#misbehaved('sent a MessagePort on the control port');
     });
-    this.#controlPort.on('close', () => this.#onPortClosed('control'));
+    this.#controlPort.on('close', () => {
+      this.#controlClosed = true;
+      this.#onPortClosed('control');
+    });
     this.#modules = new ModulePorts((what) => this.#misbehaved(what));
     const task: ServeTask = { callPort: calls.port2, controlPort: control.port2, root, modules: this.#modules.task };
     let run: Promise<unknown>;
@@ -291,6 +306,7 @@ export class Slot {
         if (!answer.ok) throw failureToError(answer.failure, this.#plugin);
         return answer.description;
       });
+      this.#loaded = true;
       if (this.#state === 'starting') this.#state = 'ready';
       return descriptions;
     } catch (error) {
@@ -397,6 +413,64 @@ export class Slot {
     if (this.#state === 'dead' || this.#state === 'stopping') return;
     this.#state = 'stopping';
     this.#endReason = reason;
+  }
+
+  /**
+   * The first step of a worker's end (see {@link stopSlots}): the worker takes no more calls and runs
+   * its plugin's cleanup (`dispose`, then `onDispose` functions), at most `disposeTimeoutMs`. Skipped
+   * for a worker that never loaded the plugin, has ended, or whose event loop or control port is gone.
+   * A throw or the timeout is reported (`onDisposeFailed`, `GLEAN_DISPOSE_FAILED`); never rejects.
+   * Idempotent: returns the same promise.
+   */
+  cleanUp(reason: string): Promise<void> {
+    this.expectEnd(reason);
+    this.#cleanup ??= this.#runCleanup();
+    return this.#cleanup;
+  }
+
+  async #runCleanup(): Promise<void> {
+    if (!this.#loaded || this.#unresponsive || this.#controlClosed || this.#endError !== undefined) return;
+    const timeoutMs = this.#load.disposeTimeoutMs ?? 5000;
+    let failure: GleanError | undefined;
+    try {
+      const answer = await this.#race(
+        () => this.#control.dispose(),
+        timeoutMs,
+        `the plugin's cleanup (dispose) was still running after disposeTimeoutMs ${timeoutMs} ms`,
+      );
+      if (!isDisposeResult(answer)) {
+        failure = pluginError(
+          ErrorCode.DISPOSE_FAILED,
+          this.#plugin,
+          `the worker answered dispose with a malformed message: ${describeValue(answer)}`,
+        );
+      } else if (!answer.ok) {
+        const cause = deserializeError(answer.error);
+        failure = pluginError(
+          ErrorCode.DISPOSE_FAILED,
+          this.#plugin,
+          `the plugin's cleanup (dispose) failed in worker thread ${this.#threadId}: ${describeThrown(cause)}`,
+          { cause },
+        );
+      }
+    } catch (error) {
+      // Its deadline, or the worker's end while it ran.
+      const timedOut = error instanceof GleanError && error.code === ErrorCode.TIMEOUT;
+      failure = pluginError(
+        ErrorCode.DISPOSE_FAILED,
+        this.#plugin,
+        timedOut
+          ? `the plugin's cleanup (dispose) in worker thread ${this.#threadId} was still running after disposeTimeoutMs (${timeoutMs} ms); the worker was ended`
+          : `the worker thread ${this.#threadId} ended during the plugin's cleanup (dispose): ${describeThrown(error)}`,
+        { cause: timedOut ? undefined : error },
+      );
+    }
+    if (failure === undefined) return;
+    try {
+      this.#hooks.onDisposeFailed?.(this, failure);
+    } catch {
+      // A listener's throw must not hold the worker's end.
+    }
   }
 
   /** Stops the worker now, booting or serving: calls still in flight reject `GLEAN_PLUGIN_CRASHED` with `reason`. Idempotent; resolves once the thread has exited. */
@@ -545,10 +619,18 @@ export class Slot {
   #misbehaved(what: string): GleanError {
     const error = protocolBreach(this.#plugin, this.#threadId, what);
     if (!this.alive) return error;
-    this.#endReason = `terminated: it broke glean's protocol: it ${what}`;
+    const reason = `terminated: it broke glean's protocol: it ${what}`;
+    this.#endReason = reason;
+    const served = this.#state === 'ready';
     // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
-    this.#state = this.#state === 'ready' ? 'dead' : 'stopping';
-    this.#abort.abort(new Error(this.#endReason));
+    this.#state = served ? 'dead' : 'stopping';
+    // Still alive: its plugin cleans up before it is ended and replaced (an unanswered control port ends that at disposeTimeoutMs).
+    if (served && this.#loaded) {
+      this.#cleanup ??= this.#runCleanup();
+      void this.#cleanup.then(() => this.#abort.abort(new Error(reason)));
+    } else {
+      this.#abort.abort(new Error(reason));
+    }
     return error;
   }
 
@@ -583,6 +665,7 @@ export class Slot {
         // Replaced either way: a worker that does not answer serves no one. After an abort it is not the
         // plugin's crash (the caller gave up on a long call), so it does not count towards a crash loop.
         this.#unresponsiveAfterAbort = after === 'was aborted';
+        this.#unresponsive = true;
         this.#endReason = `its event loop was blocked: no answer to a ping within ${LIVENESS_GRACE_MS} ms after a call ${after}`;
         this.#state = 'dead';
         this.#abort.abort(new Error(this.#endReason));
@@ -668,11 +751,15 @@ export class Slot {
 }
 
 /**
- * Stops the threads of `slots` at once and waits for them to exit, at most {@link EXIT_TIMEOUT_MS}.
+ * The end of workers, every step in this order, all workers at once:
+ * 1. the plugin's cleanup in each worker ({@link Slot.cleanUp}: `dispose`, then `onDispose` functions), each
+ *    bounded by its `disposeTimeoutMs`; skipped where the plugin never loaded or the worker cannot answer;
+ * 2. the threads, terminated, each waited for at most {@link EXIT_TIMEOUT_MS}.
  * Resolves with the thread ids of those still running then (blocked in a system call, which no
  * termination interrupts): nothing waits for them.
  */
 export async function stopSlots(slots: readonly Slot[], reason: string): Promise<number[]> {
+  await Promise.all(slots.map((slot) => slot.cleanUp(reason)));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(slots.map((slot) => slot.terminate(reason))),

@@ -2,7 +2,7 @@ import type { ExportDescription } from '@glean/worker/protocol';
 import type { PluginOptions } from './config.js';
 import { ErrorCode, type GleanError } from './errors.js';
 import type { CallOptions } from './call-options.js';
-import { CallQueue } from './call-queue.js';
+import { CallQueue, type QueuedCall } from './call-queue.js';
 import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import type { ModuleIntegrity } from './module-integrity.js';
@@ -11,13 +11,21 @@ import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
 import { threadEnv } from './thread.js';
 
+/** The export a plugin's workers call as its cleanup when they end; never a handle's (see @glean/worker's cleanup.ts). */
+export const DISPOSE_EXPORT = 'dispose';
+
 /** How long after its last reference goes a version's drain starts: the switch and the first calls on the new version go first. */
 export const RETIRE_DELAY_MS = 10;
 
-/** The life of a plugin version: loading → ready → draining → retired; `failed` after a crash loop. */
+/**
+ * The life of a plugin version: loading → ready → draining → retired; `failed` after a crash loop;
+ * `handing-over` while a drain-first change has ended its threads and its successor loads (it takes
+ * no calls, they queue, and it may start again: see {@link PluginVersion.handOver}).
+ */
 export const VersionState = {
   LOADING: 'loading',
   READY: 'ready',
+  HANDING_OVER: 'handing-over',
   DRAINING: 'draining',
   RETIRED: 'retired',
   FAILED: 'failed',
@@ -61,6 +69,8 @@ export interface VersionHooks {
   onGraphGrew(version: PluginVersion): void;
   /** Threads of this version that did not exit within EXIT_TIMEOUT_MS of being terminated: no longer waited for. */
   onStuck(version: PluginVersion, threadIds: readonly number[]): void;
+  /** The plugin's cleanup failed in one worker as it ended (`GLEAN_DISPOSE_FAILED`); the worker ended anyway. */
+  onDisposeFailed(version: PluginVersion, error: GleanError): void;
 }
 
 /** Per-thread numbers in `status()`. */
@@ -93,6 +103,8 @@ export class PluginVersion {
   #retiring: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
   #drained: (() => void) | undefined;
+  /** Retired while handing over (glean closed): its queued calls were waiting for a successor. */
+  #wasHandingOver = false;
   restarts = 0;
   lastError: GleanError | undefined;
 
@@ -117,6 +129,11 @@ export class PluginVersion {
     return this.#state;
   }
 
+  /** Whether it serves calls now (state `ready`). */
+  get ready(): boolean {
+    return this.#state === VersionState.READY;
+  }
+
   /** Ids and pinned handles that hold this version; it retires when they drop to zero. */
   get refs(): number {
     return this.#refs;
@@ -125,6 +142,7 @@ export class PluginVersion {
   /** Starts every thread, imports the file and describes `names`. Rejects with a coded error and leaves no thread running if any of it fails. */
   async start(names: readonly string[]): Promise<void> {
     const { threads, loadTimeoutMs } = this.spec.options;
+    for (const name of names) this.#refuseReserved(name, this.spec.id);
     while (this.#slots.length < threads) this.#slots.push(this.#newSlot());
     try {
       const results = await Promise.all(this.#slots.map((slot) => slot.start(names, loadTimeoutMs)));
@@ -146,6 +164,7 @@ export class PluginVersion {
 
   /** Describes one more export of the already imported module (an id added on a version that runs); `id` is named in errors. */
   async ensureExport(name: string, id = this.spec.id): Promise<ExportDescription> {
+    this.#refuseReserved(name, id);
     const known = this.#descriptions.get(name);
     if (known !== undefined) return known;
     const slot = this.#slots.find((candidate) => candidate.ready);
@@ -154,6 +173,16 @@ export class PluginVersion {
     const description = freezeDescription(await slot.describe(name, this.spec.options.loadTimeoutMs, id));
     this.#descriptions.set(name, description);
     return description;
+  }
+
+  /** `dispose` is the plugin's cleanup, which glean calls as its workers end: no handle may call it. */
+  #refuseReserved(name: string, id: string | undefined): void {
+    if (name !== DISPOSE_EXPORT) return;
+    throw pluginError(
+      ErrorCode.RESERVED_EXPORT,
+      forId(this.spec, id),
+      `export "${name}" is the plugin's cleanup, which glean calls when a worker ends; it cannot be loaded as a handle: name another export`,
+    );
   }
 
   ref(): void {
@@ -226,6 +255,70 @@ export class PluginVersion {
   }
 
   /**
+   * The first half of a drain-first handover: the version stops taking calls (new ones wait in its
+   * queue, bounded by `maxQueue` and each by its `timeoutMs`), lets the calls running finish (those
+   * still running after `drainTimeoutMs` reject `GLEAN_DRAIN_TIMEOUT`), then ends every worker as
+   * retirement does: the plugin's cleanup, then the threads. Its module graph and bytes stay: then
+   * either {@link passQueued} hands the waiting calls to its successor and it retires, or
+   * {@link resume} starts it again. Only for a ready version.
+   */
+  async handOver(): Promise<void> {
+    if (this.#state !== VersionState.READY) return;
+    this.#state = VersionState.HANDING_OVER;
+    for (const timer of this.#restartTimers) clearTimeout(timer);
+    this.#restartTimers.clear();
+    await this.#drainSlots(0);
+    const stuck = await stopSlots([...this.#threads], 'its version hands over (drain-first)');
+    if (stuck.length > 0) {
+      this.#hooks.onStuck(this, stuck);
+      for (const slot of [...this.#threads]) if (stuck.includes(slot.threadId)) this.#threads.delete(slot);
+    }
+    this.#slots.length = 0;
+  }
+
+  /**
+   * A drain-first handover whose successor failed to load: starts `threads` workers again from this
+   * version's own bytes (its module graph; nothing is read from disk) and serves the calls that
+   * waited. Rejects with the coded error of a start that fails too; the version is then `failed`.
+   */
+  async resume(): Promise<void> {
+    if (this.#state !== VersionState.HANDING_OVER) return;
+    const { threads, loadTimeoutMs } = this.spec.options;
+    while (this.#slots.length < threads) this.#slots.push(this.#newSlot());
+    try {
+      await Promise.all(this.#slots.map((slot) => slot.start([], loadTimeoutMs)));
+    } catch (error) {
+      await stopSlots(this.#slots, 'load failed');
+      this.lastError = error as GleanError;
+      if (this.#state === VersionState.HANDING_OVER) this.#fail();
+      throw error;
+    }
+    // Retired meanwhile (glean closed): its retirement stops the threads just started.
+    if (this.#state !== VersionState.HANDING_OVER) return;
+    this.#state = VersionState.READY;
+    this.#onSettle();
+  }
+
+  /**
+   * The second half of a drain-first handover that succeeded: every call waiting in this version's
+   * queue goes, in order, to `next(id)` (the call's id's new version and export), keeping what is
+   * left of its `timeoutMs` and its signal; a call whose id has none now rejects with `gone(id)`.
+   */
+  passQueued(
+    next: (id: string) => { version: PluginVersion; name: string } | undefined,
+    gone: (id: string) => GleanError,
+  ): void {
+    for (let queued = this.#queue.shift(); queued !== undefined; queued = this.#queue.shift()) {
+      const target = next(queued.id);
+      if (target === undefined) {
+        queued.reject(gone(queued.id));
+        continue;
+      }
+      pass(queued, target);
+    }
+  }
+
+  /**
    * Takes no new work, lets calls already running finish, then terminates every thread. Calls still
    * running after `drainTimeoutMs` reject `GLEAN_DRAIN_TIMEOUT`. Idempotent: returns the same promise.
    * `delayMs` (default 0): wait this long, draining, before the drain is checked and the threads stopped.
@@ -236,35 +329,50 @@ export class PluginVersion {
   }
 
   async #drainAndDestroy(delayMs: number): Promise<void> {
+    this.#wasHandingOver = this.#state === VersionState.HANDING_OVER;
     if (this.#state !== VersionState.RETIRED) this.#state = VersionState.DRAINING;
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     // Stopping threads costs the main thread and a CPU: let the new version's first calls go first.
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (!this.#slots.some((slot) => slot.alive)) this.#queue.rejectAll((id) => this.#neverRan(id));
-    if (this.inFlight > 0) {
-      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
-      let timer: NodeJS.Timeout | undefined;
-      const { drainTimeoutMs } = this.spec.options;
-      // Counted from the retirement, the delay included.
-      const timedOut = new Promise<'timeout'>(
-        (resolve) => (timer = setTimeout(resolve, Math.max(0, drainTimeoutMs - delayMs), 'timeout')),
-      );
-      if ((await Promise.race([drained, timedOut])) === 'timeout') {
-        const error = (id: string): GleanError =>
-          pluginError(
-            ErrorCode.DRAIN_TIMEOUT,
-            forId(this.spec, id),
-            `call still running ${drainTimeoutMs} ms after its version was replaced`,
-          );
-        this.#queue.rejectAll(error);
-        for (const slot of this.#slots) slot.rejectAll(error);
-      }
-      clearTimeout(timer);
-    }
+    await this.#drainSlots(delayMs);
     await this.#destroy();
     this.#state = VersionState.RETIRED;
     this.#hooks.onRetire(this);
+  }
+
+  /**
+   * Waits until no call is in flight (queued calls count, unless the version hands over: those wait
+   * for its successor), at most `drainTimeoutMs` from `delayMs` ago; then the rest reject
+   * `GLEAN_DRAIN_TIMEOUT`.
+   */
+  async #drainSlots(delayMs: number): Promise<void> {
+    if (this.#draining === 0) return;
+    const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const { drainTimeoutMs } = this.spec.options;
+    // Counted from the retirement, the delay included.
+    const timedOut = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(resolve, Math.max(0, drainTimeoutMs - delayMs), 'timeout')),
+    );
+    if ((await Promise.race([drained, timedOut])) === 'timeout') {
+      const error = (id: string): GleanError =>
+        pluginError(
+          ErrorCode.DRAIN_TIMEOUT,
+          forId(this.spec, id),
+          `call still running ${drainTimeoutMs} ms after its version was replaced`,
+        );
+      if (this.#state !== VersionState.HANDING_OVER) this.#queue.rejectAll(error);
+      for (const slot of this.#slots) slot.rejectAll(error);
+    }
+    clearTimeout(timer);
+    this.#drained = undefined;
+  }
+
+  /** The calls a drain waits for: those on workers, and the queued ones unless they wait for a handover's end. */
+  get #draining(): number {
+    return this.#state === VersionState.HANDING_OVER ? this.inFlight - this.#queue.length : this.inFlight;
   }
 
   /**
@@ -305,8 +413,20 @@ export class PluginVersion {
   #adopt(slot: Slot): Slot {
     slot.bind(
       forId(this.spec, this.spec.id),
-      { onSettle: () => this.#onSettle(), onDeath: (dead, error) => this.#onDeath(dead, error) },
-      { file: this.spec.realFile, graph: this.graph, env: this.#env },
+      {
+        onSettle: () => this.#onSettle(),
+        onDeath: (dead, error) => this.#onDeath(dead, error),
+        onDisposeFailed: (_slot, error) => {
+          this.lastError = error;
+          this.#hooks.onDisposeFailed(this, error);
+        },
+      },
+      {
+        file: this.spec.realFile,
+        graph: this.graph,
+        env: this.#env,
+        disposeTimeoutMs: this.spec.options.disposeTimeoutMs,
+      },
     );
     this.#threads.add(slot);
     void slot.exited.then(() => this.#threads.delete(slot));
@@ -329,12 +449,14 @@ export class PluginVersion {
 
   /** A retirement waiting for the drain learns when the last call settled. */
   #checkDrained(): void {
-    if (this.#drained !== undefined && this.inFlight === 0) this.#drained();
+    if (this.#drained !== undefined && this.#draining === 0) this.#drained();
   }
 
   /** `loading`: a replacement died before it served (its load failed, or it was stopped while loading). */
   #onDeath(slot: Slot, error: GleanError, loading = false): void {
     this.lastError = error;
+    // Handing over: its calls wait for the successor, or for its own resume().
+    if (this.#state === VersionState.HANDING_OVER) return;
     if (this.#state !== VersionState.READY || !this.#slots.includes(slot)) {
       // Draining: no restart, so calls queued for a worker that is gone would wait for nothing.
       if (!this.#slots.some((other) => other.alive)) this.#queue.rejectAll((id) => this.#neverRan(id));
@@ -401,6 +523,12 @@ export class PluginVersion {
 
   /** For calls queued for a worker that died, when no worker will come back for them: they never ran, so a retry is safe. */
   #neverRan(id: string): GleanError {
+    if (this.#wasHandingOver)
+      return pluginError(
+        ErrorCode.UNAVAILABLE,
+        forId(this.spec, id),
+        'the call waited for a drain-first handover that was stopped (glean closed) before a version served it; the call never ran',
+      );
     return pluginError(
       ErrorCode.PLUGIN_CRASHED,
       forId(this.spec, id),
@@ -426,4 +554,14 @@ function freezeDescription(description: ExportDescription): ExportDescription {
   // proxy's ownKeys trap that returns a name twice throws in the host (Object.keys, spread, inspect).
   if (description.kind === 'object') return { ...description, methods: [...new Set(description.methods)] };
   return description;
+}
+
+/** A queued call of a version handed over goes to its successor, with what is left of its deadline. */
+function pass(queued: QueuedCall, target: { version: PluginVersion; name: string }): void {
+  target.version
+    .call(queued.id, target.name, queued.member, queued.args, {
+      timeoutMs: queued.remainingMs(),
+      signal: queued.signal,
+    })
+    .then(queued.resolve, queued.reject);
 }

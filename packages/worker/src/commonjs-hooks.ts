@@ -8,6 +8,7 @@
 import Module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ModuleChannel, moduleError } from './module-channel.js';
+import { RUNTIME_SPECIFIER, RUNTIME_URL } from './module-hooks.js';
 import { isPluginOwned } from './protocol.js';
 
 interface CommonJSModule {
@@ -51,7 +52,10 @@ export function serveCommonJS(channel: ModuleChannel, root: string): void {
   for (const [extension, handler] of Object.entries(loader._extensions))
     loader._extensions[extension] = fromHost(handler);
   const resolveFilename = loader._resolveFilename;
+  const runtime = fileURLToPath(RUNTIME_URL);
   loader._resolveFilename = function (this: unknown, request, parent, ...rest) {
+    // The worker's own runtime, as the module hooks give it to an import (module-hooks.ts).
+    if (request === RUNTIME_SPECIFIER) return runtime;
     const from = parent?.filename;
     if (typeof from !== 'string' || !owned(from) || Module.isBuiltin(request))
       return resolveFilename.call(this, request, parent, ...rest);

@@ -10,6 +10,8 @@
  */
 import { MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
+import { startDisposeRegistry } from './dispose.js';
+import { runCleanup } from './cleanup.js';
 import { describeExport, findExport, importPlugin, installModuleHooks, type PluginModule } from './load.js';
 import {
   PROTOCOL_VERSION,
@@ -42,9 +44,11 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   const { callPort, controlPort } = task;
   // Before anything of a plugin's can load: its modules come from the host from the first import on.
   installModuleHooks(task);
+  startDisposeRegistry();
   let file = '';
   let commonJS = false;
   let module: PluginModule | undefined;
+  let cleanup: ReturnType<typeof runCleanup> | undefined;
 
   // Which call each of the latest call-port messages answered (the hello is message 1), for replyAt().
   const replyLog = new Float64Array(REPLY_LOG_SIZE);
@@ -179,6 +183,10 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       return describeExport(module, name, commonJS);
     },
     ping: () => Date.now(),
+    dispose() {
+      cleanup ??= runCleanup(module, commonJS);
+      return cleanup;
+    },
     replyAt(seq) {
       return Number.isSafeInteger(seq) && seq > 0 && seq <= posted && posted - seq < REPLY_LOG_SIZE
         ? replyLog[seq % REPLY_LOG_SIZE]

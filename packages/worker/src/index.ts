@@ -6,3 +6,5 @@
  */
 export { TRANSFER, transfer } from './protocol.js';
 export type { Transferable } from './protocol.js';
+export { onDispose } from './dispose.js';
+export type { DisposeFn } from './dispose.js';

@@ -150,7 +150,12 @@ function describeFound(module: PluginModule, name: string, commonJS: boolean): D
   if (typeof value === 'function') {
     description = { kind: 'function', name };
   } else if (value !== null && typeof value === 'object' && listMethods(value).length > 0) {
-    description = { kind: 'object', name, methods: listMethods(value) };
+    const methods = listMethods(value);
+    // CommonJS `module.exports = { …, dispose }`: its `dispose` is the plugin's cleanup hook, which no handle calls.
+    const hook = commonJS && value === module['default'] && methods.includes('dispose');
+    description = hook
+      ? { kind: 'object', name, methods: methods.filter((method) => method !== 'dispose'), lifecycle: ['dispose'] }
+      : { kind: 'object', name, methods };
   } else {
     // Arrays, maps, dates and plain records are values: one snapshot per version.
     try {

@@ -63,6 +63,17 @@ function isNodes(specifier: string): boolean {
   return isBuiltin(specifier) || (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !specifier.startsWith('file:'));
 }
 
+/** The specifier plugins import glean's worker API by (`onDispose`, `transfer`). */
+export const RUNTIME_SPECIFIER = '@glean/worker';
+
+/**
+ * The worker runtime's own `@glean/worker` entry, this file's sibling: what every import of
+ * {@link RUNTIME_SPECIFIER} in a worker gets, from a plugin module or a package, whether the plugin's
+ * node_modules hold a copy of their own, the host's would be found, or none at all. One module
+ * instance per thread, so what a plugin registers (`onDispose`) is what the serve task runs.
+ */
+export const RUNTIME_URL = new URL('./index.js', import.meta.url).href;
+
 /** The hooks for one worker: plugin-owned modules through `channel`, everything else through Node. */
 export function createModuleHooks(data: ModuleHooksData): ModuleHooks {
   const channel = new ModuleChannel(data);
@@ -70,6 +81,7 @@ export function createModuleHooks(data: ModuleHooksData): ModuleHooks {
   const owned = (url: string): boolean => isPluginOwned(url, root);
   return {
     resolve(specifier, context, nextResolve) {
+      if (specifier === RUNTIME_SPECIFIER) return { url: RUNTIME_URL, shortCircuit: true };
       const parent = context.parentURL;
       if (parent === undefined || !owned(parent) || isNodes(specifier)) return nextResolve(specifier, context);
       const require = context.conditions?.includes('require') === true;

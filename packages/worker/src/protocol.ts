@@ -47,7 +47,7 @@ export function isTypeScriptFile(file: string): boolean {
  * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
  * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -277,7 +277,11 @@ export function isExportDescription(value: unknown): value is ExportDescription 
     case 'function':
       return true;
     case 'object':
-      return Array.isArray(value['methods']) && value['methods'].every(isString);
+      return (
+        Array.isArray(value['methods']) &&
+        value['methods'].every(isString) &&
+        (value['lifecycle'] === undefined || (Array.isArray(value['lifecycle']) && value['lifecycle'].every(isString)))
+      );
     case 'value':
       return 'value' in value;
     default:
@@ -321,13 +325,35 @@ export type ExportKind = (typeof ExportKind)[keyof typeof ExportKind];
 /** A loaded export, as the worker saw it. */
 export type ExportDescription =
   | { readonly kind: 'function'; readonly name: string }
-  | { readonly kind: 'object'; readonly name: string; readonly methods: readonly string[] }
+  | {
+      readonly kind: 'object';
+      readonly name: string;
+      readonly methods: readonly string[];
+      /**
+       * Members left out of `methods` because they are the plugin's lifecycle hooks (`dispose`, when
+       * this object is the CommonJS `module.exports` the hook is found on): no handle calls them, and
+       * `findAll` matches them only when named.
+       */
+      readonly lifecycle?: readonly string[];
+    }
   | { readonly kind: 'value'; readonly name: string; readonly value: unknown };
 
 /** Answer of {@link ControlApi.describe}. */
 export type DescribeResult =
   | { readonly ok: true; readonly description: ExportDescription }
   | { readonly ok: false; readonly failure: WireFailure };
+
+/**
+ * Answer of {@link ControlApi.dispose}: the plugin's cleanup ran (`dispose`, then `onDispose`
+ * functions); `error` is what it threw (an `AggregateError` when several did).
+ */
+export type DisposeResult = { readonly ok: true } | { readonly ok: false; readonly error: SerializedError };
+
+/** Whether `value` is a {@link DisposeResult}. */
+export function isDisposeResult(value: unknown): value is DisposeResult {
+  if (!isRecord(value)) return false;
+  return value['ok'] === true || (value['ok'] === false && isSerializedError(value['error']));
+}
 
 /** Answer of {@link ControlApi.load}. */
 export type LoadResult =
@@ -358,6 +384,12 @@ export interface ControlApi {
   describe(name: string): DescribeResult;
   /** Answers at once if the worker's event loop is free. */
   ping(): number;
+  /**
+   * Runs the plugin's cleanup, once per worker: the plugin file's `dispose` export, then every
+   * function registered with `onDispose`, last registered first, each awaited. Later asks answer as
+   * the first did. The host bounds it by `disposeTimeoutMs`, then ends the thread either way.
+   */
+  dispose(): Promise<DisposeResult>;
   /**
    * The call id of the `seq`-th message this worker posted on the call port (the hello is 1), while it
    * is among the last {@link REPLY_LOG_SIZE}; `0` for the hello, `undefined` when forgotten. The host

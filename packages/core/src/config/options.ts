@@ -49,6 +49,20 @@ export const LIMIT_KEYS = Object.keys(RESOURCE_LIMIT_RANGES) as (keyof ResourceL
  */
 export type EnvOption = 'inherit' | 'none' | Readonly<Record<string, string>>;
 
+/**
+ * How an id moves to a new version on a change: `'overlap'`, the new version starts and takes calls
+ * while the old one drains; `'drain-first'`, the old version stops taking calls, drains, runs its
+ * cleanup and ends its threads, and only then does the new one start (for a plugin that holds
+ * something only one may: a port, a lock). Calls made meanwhile wait in the queue.
+ */
+export type HandoverOption = 'overlap' | 'drain-first';
+
+/** The {@link HandoverOption} values, as a table. */
+export const Handover = { OVERLAP: 'overlap', DRAIN_FIRST: 'drain-first' } as const satisfies Record<
+  string,
+  HandoverOption
+>;
+
 /** How one plugin version runs; see {@link DEFAULT_PLUGIN_OPTIONS} for the defaults. */
 export interface PluginOptions {
   /** Worker threads for this version, 1..256; default 1. */
@@ -59,6 +73,10 @@ export interface PluginOptions {
   loadTimeoutMs: number;
   /** Time calls on a retired version may still run before its workers are terminated, in ms; default 30000. */
   drainTimeoutMs: number;
+  /** Time each worker's cleanup (`dispose`, then `onDispose` functions) may take when it ends, in ms; default 5000. */
+  disposeTimeoutMs: number;
+  /** How an id moves to a new version of this plugin, see {@link HandoverOption}; default `'overlap'`. */
+  handover: HandoverOption;
   /** Calls that may wait for a worker; default `Infinity`. */
   maxQueue: number;
   /** Calls in flight per worker; default `Infinity`. */
@@ -77,6 +95,8 @@ export const DEFAULT_PLUGIN_OPTIONS: Readonly<PluginOptions> = Object.freeze({
   timeoutMs: undefined,
   loadTimeoutMs: 10_000,
   drainTimeoutMs: 30_000,
+  disposeTimeoutMs: 5000,
+  handover: 'overlap',
   maxQueue: Infinity,
   concurrency: Infinity,
   // A leaking plugin dies alone at 1 GiB of heap instead of growing with the host's limit.
@@ -108,6 +128,8 @@ export function mergeOptions(defaults: OptionLayer | undefined, own: OptionLayer
     timeoutMs: own.timeoutMs ?? defaults?.timeoutMs ?? base.timeoutMs,
     loadTimeoutMs: own.loadTimeoutMs ?? defaults?.loadTimeoutMs ?? base.loadTimeoutMs,
     drainTimeoutMs: own.drainTimeoutMs ?? defaults?.drainTimeoutMs ?? base.drainTimeoutMs,
+    disposeTimeoutMs: own.disposeTimeoutMs ?? defaults?.disposeTimeoutMs ?? base.disposeTimeoutMs,
+    handover: own.handover ?? defaults?.handover ?? base.handover,
     maxQueue: own.maxQueue ?? defaults?.maxQueue ?? base.maxQueue,
     concurrency: own.concurrency ?? defaults?.concurrency ?? base.concurrency,
     resourceLimits: Object.keys(limits).length > 0 ? Object.freeze(limits) : undefined,

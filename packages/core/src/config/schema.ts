@@ -112,6 +112,16 @@ const OPTIONS_SHAPE = {
   drainTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`)
     .optional()
     .describe('drain timeout in ms; default 30000'),
+  disposeTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe("each worker's cleanup (dispose) timeout in ms; default 5000"),
+  handover: z
+    .enum(['overlap', 'drain-first'], {
+      error: (issue) =>
+        `expected "overlap" or "drain-first", received ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : typeName(issue.input)}`,
+    })
+    .optional()
+    .describe('"overlap" (default): the new version starts while the old drains; "drain-first": the old ends first'),
   maxQueue: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer')
     .optional()
     .describe('calls waiting for a worker; default unlimited'),
