@@ -25,6 +25,8 @@ const BENCHMARKS = {
   payload: () => import('./payload.mjs'),
   /** From a config write, or reloadConfig(), to the first call the new version answers. */
   reload: () => import('./reload.mjs'),
+  /** What a drain-first swap costs against overlap: reloadConfig() and the slowest call under a steady caller. */
+  handover: () => import('./handover.mjs'),
   /** Where reload time goes: each part on its own, and estimates of faster paths. */
   phases: () => import('./phases.mjs'),
   /** Heap and RSS over many reloads, glean against cache-busting import(), in child processes. */

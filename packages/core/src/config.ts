@@ -15,6 +15,7 @@ export {
   optionsKey,
   pluginOptionsEqual,
   type EnvOption,
+  type HandoverOption,
   type PluginOptions,
   type ResourceLimits,
 } from './config/options.js';

@@ -15,7 +15,7 @@ export type { FindQuery, PluginStatus } from './registry.js';
 export type { Logger } from './logger.js';
 export { loadSymbol, release } from './load-symbol.js';
 export type { LoadSymbolOptions } from './load-symbol.js';
-export type { EnvOption, PluginOptions, ResourceLimits } from './config.js';
+export type { EnvOption, HandoverOption, PluginOptions, ResourceLimits } from './config.js';
 export { ErrorCode, GleanError, isGleanError } from './errors.js';
 export type { GleanErrorOptions } from './errors.js';
 export { ConfigIssueCode } from './config.js';

@@ -57,12 +57,6 @@ export type EnvOption = 'inherit' | 'none' | Readonly<Record<string, string>>;
  */
 export type HandoverOption = 'overlap' | 'drain-first';
 
-/** The {@link HandoverOption} values, as a table. */
-export const Handover = { OVERLAP: 'overlap', DRAIN_FIRST: 'drain-first' } as const satisfies Record<
-  string,
-  HandoverOption
->;
-
 /** How one plugin version runs; see {@link DEFAULT_PLUGIN_OPTIONS} for the defaults. */
 export interface PluginOptions {
   /** Worker threads for this version, 1..256; default 1. */

@@ -6,7 +6,15 @@
  * @module @glean/core/config
  */
 export { ConfigFileSchema, ConfigIssueCode, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from '../config.js';
-export type { ConfigIssue, EnvOption, GleanConfig, PluginEntry, PluginOptions, ResourceLimits } from '../config.js';
+export type {
+  ConfigIssue,
+  EnvOption,
+  GleanConfig,
+  HandoverOption,
+  PluginEntry,
+  PluginOptions,
+  ResourceLimits,
+} from '../config.js';
 export { diffPlugins } from '../diff.js';
 export type { PluginDiff, PluginSpec } from '../diff.js';
 export { MAX_CONFIG_BYTES } from '../read-file.js';
