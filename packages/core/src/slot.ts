@@ -428,8 +428,16 @@ export class Slot {
     return this.#cleanup;
   }
 
-  async #runCleanup(): Promise<void> {
+  /** `probe`: first make sure the worker still answers a ping within LIVENESS_GRACE_MS (after a breach, its control port may be what broke). */
+  async #runCleanup(probe = false): Promise<void> {
     if (!this.#loaded || this.#unresponsive || this.#controlClosed || this.#endError !== undefined) return;
+    if (probe) {
+      try {
+        await this.#race(() => this.#control.ping(), LIVENESS_GRACE_MS, 'no answer to a ping');
+      } catch {
+        return;
+      }
+    }
     const timeoutMs = this.#load.disposeTimeoutMs ?? 5000;
     let failure: GleanError | undefined;
     try {
@@ -624,9 +632,11 @@ export class Slot {
     const served = this.#state === 'ready';
     // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
     this.#state = served ? 'dead' : 'stopping';
-    // Still alive: its plugin cleans up before it is ended and replaced (an unanswered control port ends that at disposeTimeoutMs).
+    // Still alive: its plugin cleans up before it is ended and replaced. Its calls do not wait for that.
     if (served && this.#loaded) {
-      this.#cleanup ??= this.#runCleanup();
+      const end = { verb: 'crashed' as const, how: reason, cause: undefined, exitCode: undefined };
+      this.rejectAll((id) => endError(forId(this.#plugin, id), this.#threadId, end, true));
+      this.#cleanup ??= this.#runCleanup(true);
       void this.#cleanup.then(() => this.#abort.abort(new Error(reason)));
     } else {
       this.#abort.abort(new Error(reason));
