@@ -3,7 +3,15 @@
  * data is read from `value`; every handle has the `Symbol.asyncDispose` control.
  */
 import { describe, expectTypeOf, test } from 'vitest';
-import { loadSymbol, type Glean, type Handle, type HandleControls, type ValueHandle } from '@glean/core';
+import type { Readable } from 'node:stream';
+import {
+  loadSymbol,
+  type Glean,
+  type Handle,
+  type HandleControls,
+  type ResultStream,
+  type ValueHandle,
+} from '@glean/core';
 
 declare const glean: Glean;
 declare function add(a: number, b: number): number;
@@ -22,6 +30,27 @@ describe('function exports', () => {
     expectTypeOf<H>().returns.toEqualTypeOf<Promise<{ ok: boolean }>>();
     expectTypeOf<Handle<() => Promise<Promise<number>>>>().returns.toEqualTypeOf<Promise<number>>();
     expectTypeOf<Handle<() => PromiseLike<string>>>().returns.toEqualTypeOf<Promise<string>>();
+  });
+});
+
+describe('streamed results', () => {
+  test('a function returning AsyncIterable<T> (an async generator, a ReadableStream) resolves to an AsyncIterable<T>', () => {
+    type Gen = Handle<(n: number) => AsyncGenerator<number, void>>;
+    expectTypeOf<Gen>().returns.toEqualTypeOf<Promise<ResultStream<number>>>();
+    expectTypeOf<Awaited<ReturnType<Gen>>>().toExtend<AsyncIterable<number>>();
+    expectTypeOf<Handle<() => Promise<ReadableStream<string>>>>().returns.toEqualTypeOf<
+      Promise<ResultStream<string>>
+    >();
+    expectTypeOf<Handle<() => Readable>>().returns.toEqualTypeOf<Promise<ResultStream<any>>>();
+    expectTypeOf<Handle<{ rows(): AsyncIterable<{ id: string }> }>['rows']>().returns.toEqualTypeOf<
+      Promise<ResultStream<{ id: string }>>
+    >();
+  });
+
+  test('a result that is not an async iterable is left as it was: strings, arrays, sync iterables', () => {
+    expectTypeOf<Handle<() => string>>().returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf<Handle<() => number[]>>().returns.toEqualTypeOf<Promise<number[]>>();
+    expectTypeOf<Handle<() => Iterable<number>>>().returns.toEqualTypeOf<Promise<Iterable<number>>>();
   });
 });
 

@@ -45,6 +45,8 @@ const ENTRIES = {
     'MAX_PLUGIN_FILE_BYTES',
     'MAX_RESTART_DELAY_MS',
     'START_TIMEOUT_MS',
+    'STREAM_IDLE_TIMEOUT_MS',
+    'STREAM_WINDOW',
   ],
 } as const;
 
@@ -64,6 +66,8 @@ describe('public API', () => {
       LIVENESS_GRACE_MS: 1_000,
       MAX_CONFIG_BYTES: 16 * 1024 * 1024,
       MAX_PLUGIN_FILE_BYTES: 64 * 1024 * 1024,
+      STREAM_IDLE_TIMEOUT_MS: 60_000,
+      STREAM_WINDOW: 64,
     });
   });
 });

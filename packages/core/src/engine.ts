@@ -146,6 +146,13 @@ export class GleanEngine {
   /** See {@link Glean.close}. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // A stream is read for as long as its reader likes: close() ends it at once rather than wait (its finally still runs).
+      this.#versions.endStreams(
+        (id) =>
+          new GleanError(ErrorCode.CLOSED, `glean for ${this.configPath} closed while "${id}" streamed a result`, {
+            id,
+          }),
+      );
       this.#loop.stop();
       // A load under way would otherwise hold close() up to its loadTimeoutMs.
       this.#versions.stopStarting();

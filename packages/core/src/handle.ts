@@ -4,10 +4,29 @@ import { countCall, type CallStats } from './call-stats.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { forId } from './plugin-ref.js';
 import { snapshotForHandle } from './snapshot.js';
+import type { HostStream } from './stream.js';
 import type { PluginVersion } from './version.js';
 
-/** `(...a: A) => R` becomes `(...a: A) => Promise<Awaited<R>>`: every call crosses a thread. */
-export type AsyncFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+/**
+ * A streamed result as its caller reads it: the items of the plugin's async iterable, pulled from the
+ * worker as they are read. `return()` (what `break` calls) stops the iterator in the worker and
+ * resolves once its `finally` ran.
+ */
+export interface ResultStream<T> extends AsyncIterableIterator<T> {
+  next(): Promise<IteratorResult<T, undefined>>;
+  return(): Promise<IteratorReturnResult<undefined>>;
+}
+
+/**
+ * What a call's result is on the host: an async iterable (an async generator, a `ReadableStream`, a
+ * Node `Readable`) streams, and arrives as a {@link ResultStream} of its items; anything else as it is.
+ */
+export type Streamed<R> = R extends AsyncIterable<infer T> ? ResultStream<T> : R;
+
+/** `(...a: A) => R` becomes `(...a: A) => Promise<Streamed<Awaited<R>>>`: every call crosses a thread, and async iterables stream. */
+export type AsyncFunction<F> = F extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<Streamed<Awaited<R>>>
+  : never;
 
 /** The keys of `T` whose values are functions. */
 export type MethodKeys<T> = {
@@ -78,6 +97,8 @@ export class HandleState {
   readonly owner: HandleOwner;
   #pinned: Binding | undefined;
   #released = false;
+  /** Streamed results of this handle's calls that can still be read: `release()` ends them. */
+  readonly streams = new Set<HostStream>();
 
   constructor(id: string, kind: ExportKind, owner: HandleOwner, pinned: Binding | undefined) {
     this.id = id;
@@ -125,6 +146,12 @@ export class HandleState {
   release(): Promise<void> {
     if (this.#released) return Promise.resolve();
     this.#released = true;
+    for (const stream of [...this.streams])
+      stream.end(
+        new GleanError(ErrorCode.RELEASED, `handle of "${this.id}" was released while its stream was read`, {
+          id: this.id,
+        }),
+      );
     return this.follow();
   }
 }
@@ -184,7 +211,7 @@ function send(
       ),
     );
   }
-  return binding.pluginVersion.call(state.id, binding.name, member, args, options);
+  return binding.pluginVersion.call(state.id, binding.name, member, args, options, state.streams);
 }
 
 /**

@@ -31,7 +31,16 @@ export type {
   VersionInfo,
 } from './events.js';
 export { withOptions } from './handle.js';
-export type { AsyncFunction, Handle, HandleControls, MethodKeys, ObjectHandle, ValueHandle } from './handle.js';
+export type {
+  AsyncFunction,
+  Handle,
+  HandleControls,
+  MethodKeys,
+  ObjectHandle,
+  ResultStream,
+  Streamed,
+  ValueHandle,
+} from './handle.js';
 export type { CallOptions } from './call-options.js';
 export { ExportKind, TRANSFER, transfer } from '@glean/worker/protocol';
 export type { Transferable } from '@glean/worker/protocol';

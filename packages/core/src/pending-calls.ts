@@ -3,6 +3,7 @@
  * its timeout, its signal, or the worker's end; a call settled early stays on the books until the
  * worker answers it or ends, since the worker may still be running it.
  */
+import type { HostStream } from './stream.js';
 
 /** One call sent to a worker. */
 export interface PendingCall {
@@ -16,6 +17,10 @@ export interface PendingCall {
   onAbort: (() => void) | undefined;
   /** Settled early (timed out, aborted or drained away); the worker may still be running it. */
   settled: boolean;
+  /** The call's `timeoutMs`, which also bounds each wait for an item of the stream it may return. */
+  timeoutMs: number | undefined;
+  /** The streams of the handle that made the call, which `release()` ends; a stream it returns joins them. */
+  readonly owner: Set<HostStream> | undefined;
 }
 
 /** What the calls on one worker report to it. */
@@ -58,6 +63,7 @@ export class PendingCalls {
     resolve: PendingCall['resolve'],
     reject: PendingCall['reject'],
     signal?: AbortSignal,
+    owner?: Set<HostStream>,
   ): PendingCall {
     const call: PendingCall = {
       id,
@@ -67,6 +73,8 @@ export class PendingCalls {
       signal: undefined,
       onAbort: undefined,
       settled: false,
+      timeoutMs: undefined,
+      owner,
     };
     if (signal !== undefined) {
       call.signal = signal;
@@ -85,6 +93,7 @@ export class PendingCalls {
 
   /** The call was posted: booked, with its deadline. */
   sent(callId: number, call: PendingCall, timeoutMs: number | undefined): void {
+    call.timeoutMs = timeoutMs;
     if (timeoutMs !== undefined) {
       call.timer = setTimeout(() => {
         call.timer = undefined;

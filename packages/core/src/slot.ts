@@ -14,12 +14,18 @@ import {
   isLoadResult,
   isResult,
   carriesPort,
+  decodeValue,
   transferListOf,
   type CallMessage,
+  type CancelMessage,
   type ControlApi,
+  type ErrorMessage,
   type ExportDescription,
+  type PullMessage,
   type ServeTask,
+  type StreamReply,
 } from '@glean/worker/protocol';
+import { HostStream, STREAM_WINDOW, type StreamPort, type StreamSettings } from './stream.js';
 import { ErrorCode, GleanError } from './errors.js';
 import type { ModuleGraph } from './modules/graph.js';
 import { ModulePorts } from './modules/ports.js';
@@ -120,6 +126,8 @@ export class Slot {
   #hasExited = false;
   /** Control calls waiting for an answer: rejected at once when the control port cannot carry one. */
   readonly #controlWaits = new Set<(error: GleanError) => void>();
+  /** Streamed results the worker still has, by the id of the call that returned each, with the plugin id it was for. */
+  readonly #streams = new Map<number, { readonly stream: HostStream; readonly id: string }>();
   /** Messages that arrived on the call port, readable or not: the worker numbers its posts the same way. */
   #received = 0;
   #nextId = 0;
@@ -231,6 +239,11 @@ export class Slot {
   /** Calls not yet settled for their callers; what counts against `concurrency` and for least-busy dispatch. */
   get unsettled(): number {
     return this.#pending.unsettled;
+  }
+
+  /** Streamed results the worker still has: each counts as a call in flight for a drain until it ends. */
+  get streams(): number {
+    return this.#streams.size;
   }
 
   get ready(): boolean {
@@ -374,13 +387,14 @@ export class Slot {
     args: readonly unknown[],
     timeoutMs: number | undefined,
     signal?: AbortSignal,
+    streams?: Set<HostStream>,
   ): Promise<unknown> {
     if (signal?.aborted === true) return Promise.reject(this.#aborted(id, signal));
     // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.
     const callId = this.#nextId + 1;
     return new Promise((resolve, reject) => {
       // Listening before posting: a signal that throws here leaves nothing sent and nothing on the books.
-      const pending = this.#pending.open(callId, id, resolve, reject, signal);
+      const pending = this.#pending.open(callId, id, resolve, reject, signal, streams);
       try {
         this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferListOf(args));
       } catch (error) {
@@ -404,6 +418,12 @@ export class Slot {
    */
   rejectAll(error: (id: string) => GleanError): void {
     this.#pending.rejectAll(error);
+    this.endStreams(error);
+  }
+
+  /** Ends every stream the worker still has with `error` (see {@link HostStream.end}); each still counts until the worker has returned its iterator. */
+  endStreams(error: (id: string) => GleanError): void {
+    for (const open of [...this.#streams.values()]) open.stream.end(error(open.id));
   }
 
   /**
@@ -515,7 +535,7 @@ export class Slot {
         this.#misbehaved(`answered call ${message[0]}, which it was not sent or had answered`);
         return;
       }
-      this.#pending.settle(pending, message[1], undefined);
+      this.#pending.settle(pending, decodeValue(message[1]), undefined);
       return;
     }
     if (message.type === 'hello') {
@@ -533,15 +553,87 @@ export class Slot {
       this.#saidHello();
       return;
     }
+    if (message.type !== 'error') {
+      this.#takeStream(message);
+      return;
+    }
     const pending = this.#pending.get(message.id);
     if (pending === undefined) {
-      this.#misbehaved(`sent an error for call ${message.id}, which it was not sent or had answered`);
+      this.#streamFailed(message);
       return;
     }
     // Built before the call leaves the books: if building it throws, the call is still there to reject.
     const failure = callFailure(message.error, forId(this.#plugin, pending.id));
     this.#pending.take(message.id);
     this.#pending.settle(pending, undefined, failure);
+  }
+
+  /** A message about a stream: its start (the call's answer), its items, its end. Anything out of turn is a breach. */
+  #takeStream(message: StreamReply): void {
+    if (message.type === 'stream') {
+      const pending = this.#pending.get(message.id);
+      if (pending === undefined) {
+        this.#misbehaved(`started a stream for call ${message.id}, which it was not sent or had answered`);
+        return;
+      }
+      this.#pending.take(message.id);
+      const stream = new HostStream(this.#streamPort(message.id), {
+        errors: streamErrors(forId(this.#plugin, pending.id)),
+        timeoutMs: pending.timeoutMs,
+        signal: pending.signal,
+        owner: pending.owner,
+      });
+      this.#streams.set(message.id, { stream, id: pending.id });
+      // The caller gave up already (timeout, abort): nobody will read it.
+      if (pending.settled) stream.end(undefined);
+      this.#pending.settle(
+        pending,
+        message.key === null ? stream : withStream(message.value, message.key, stream),
+        undefined,
+      );
+      return;
+    }
+    const open = this.#streams.get(message.id);
+    if (open === undefined) {
+      const what = message.type === 'items' ? `sent ${message.items.length} items` : 'ended';
+      this.#misbehaved(`${what} for stream ${message.id}, which is not open`);
+      return;
+    }
+    if (message.type === 'end') open.stream.finish(undefined);
+    else if (!open.stream.deliver(message.items.map(decodeValue)))
+      this.#misbehaved(
+        `sent ${message.items.length} items for stream ${message.id}, more than it was granted (a window of ${STREAM_WINDOW})`,
+      );
+  }
+
+  /** An error for no call in flight: the failure of a stream, or a breach. */
+  #streamFailed(message: ErrorMessage): void {
+    const open = this.#streams.get(message.id);
+    if (open === undefined) {
+      this.#misbehaved(`sent an error for call ${message.id}, which it was not sent or had answered`);
+      return;
+    }
+    open.stream.finish(callFailure(message.error, forId(this.#plugin, open.id)));
+  }
+
+  /** What a stream asks of this worker, on the call port. */
+  #streamPort(callId: number): StreamPort {
+    const post = (message: PullMessage | CancelMessage): void => {
+      if (!this.alive) return;
+      try {
+        this.#callPort.postMessage(message);
+      } catch {
+        // The port closed with the worker: its end settles the stream.
+      }
+    };
+    return {
+      pull: (n) => post({ type: 'pull', id: callId, n }),
+      cancel: () => post({ type: 'cancel', id: callId }),
+      done: () => {
+        if (this.#streams.delete(callId)) this.#hooks.onSettle(this);
+      },
+      stalled: () => void this.#checkAlive('timed out'),
+    };
   }
 
   /**
@@ -737,7 +829,11 @@ export class Slot {
     const crash = endError(this.#plugin, this.#threadId, end);
     this.#endError = crash;
     for (const fail of [...this.#controlWaits]) fail(crash);
-    this.rejectAll((id) => endError(forId(this.#plugin, id), this.#threadId, end, true));
+    this.#pending.rejectAll((id) => endError(forId(this.#plugin, id), this.#threadId, end, true));
+    // A stream gets the items that arrived before the worker's end first.
+    for (const open of [...this.#streams.values()])
+      open.stream.finish(endError(forId(this.#plugin, open.id), this.#threadId, end, true));
+    this.#streams.clear();
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
@@ -758,6 +854,22 @@ export class Slot {
     }
     return crash;
   }
+}
+
+/** The object around a stream (`{ ...value, [key]: stream }`, as an HttpResponse's `body`); defined, so a key "__proto__" stays a key. */
+function withStream(value: unknown, key: string, stream: HostStream): unknown {
+  const result = decodeValue(value) as Record<string, unknown>;
+  Object.defineProperty(result, key, { value: stream, enumerable: true, writable: true, configurable: true });
+  return result;
+}
+
+/** The errors a stream ends with when the host ends it, naming the plugin. */
+function streamErrors(plugin: PluginRef): StreamSettings['errors'] {
+  return {
+    timedOut: (ms) => pluginError(ErrorCode.TIMEOUT, plugin, `stream waited over ${ms} ms for its next item`),
+    idle: (ms) => pluginError(ErrorCode.TIMEOUT, plugin, `stream ended: nobody asked for its next item for ${ms} ms`),
+    aborted: (signal) => abortedError(plugin, signal),
+  };
 }
 
 /**

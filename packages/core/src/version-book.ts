@@ -1,3 +1,4 @@
+import type { GleanError } from './errors.js';
 import { type PluginVersion, VersionState } from './version.js';
 
 /**
@@ -53,6 +54,11 @@ export class VersionBook {
   /** Stops the versions of a change under way, at once, even mid-import. */
   stopStarting(): void {
     for (const version of this.#starting) void version.retire();
+  }
+
+  /** Ends the open streams of every live version with `error` (close()), before they drain. */
+  endStreams(error: (id: string) => GleanError): void {
+    for (const version of this.#live) version.endStreams(error);
   }
 
   /** Retires every live version (each drains up to its `drainTimeoutMs`); resolves once all have. */

@@ -9,6 +9,7 @@ import type { ModuleIntegrity } from './module-integrity.js';
 import { ModuleGraph } from './modules/graph.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
+import type { HostStream } from './stream.js';
 import { threadEnv } from './thread.js';
 
 /** The export a plugin's workers call as its cleanup when they end; never a handle's (see @glean/worker's cleanup.ts). */
@@ -208,11 +209,12 @@ export class PluginVersion {
     member: string | null,
     args: readonly unknown[],
     options: CallOptions = {},
+    streams?: Set<HostStream>,
   ): Promise<unknown> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.spec.options.timeoutMs;
     const slot = this.#pick();
-    if (slot !== undefined) return slot.call(id, name, member, args, timeoutMs, signal);
+    if (slot !== undefined) return slot.call(id, name, member, args, timeoutMs, signal, streams);
     const plugin = forId(this.spec, id);
     if (this.#state === VersionState.FAILED) return Promise.reject(this.#unavailable(id));
     if (this.#state === VersionState.RETIRED)
@@ -235,17 +237,23 @@ export class PluginVersion {
       args,
       timeoutMs,
       signal,
+      streams,
       timedOut: () =>
         pluginError(ErrorCode.TIMEOUT, plugin, `call timed out after ${timeoutMs} ms waiting for a worker`),
       aborted: () => abortedError(plugin, signal as AbortSignal),
     });
   }
 
-  /** Calls not yet settled, queued or running. */
+  /** Calls not yet settled, queued or running, and streamed results not yet ended. */
   get inFlight(): number {
     let count = this.#queue.length;
-    for (const slot of this.#slots) count += slot.unsettled;
+    for (const slot of this.#slots) count += slot.unsettled + slot.streams;
     return count;
+  }
+
+  /** Ends every open stream of this version's workers with `error` (`close()`); each still counts until its worker returned its iterator. */
+  endStreams(error: (id: string) => GleanError): void {
+    for (const slot of this.#slots) slot.endStreams(error);
   }
 
   get threads(): ThreadStatus[] {
@@ -441,7 +449,7 @@ export class PluginVersion {
       const queued = this.#queue.shift();
       if (queued === undefined) break;
       slot
-        .call(queued.id, queued.name, queued.member, queued.args, queued.remainingMs(), queued.signal)
+        .call(queued.id, queued.name, queued.member, queued.args, queued.remainingMs(), queued.signal, queued.streams)
         .then(queued.resolve, queued.reject);
     }
     this.#checkDrained();

@@ -17,17 +17,21 @@ import {
   PROTOCOL_VERSION,
   REPLY_LOG_SIZE,
   describeThrown,
+  encodeValue,
   findUncloneable,
   serializeError,
   transferablesOf,
   type CallMessage,
   type HelloMessage,
+  type HostMessage,
   type ControlApi,
   type LoadResult,
   type ReplyMessage,
   type ServeTask,
+  type StreamReply,
   type WireFailure,
 } from './protocol.js';
+import { WorkerStreams, findStream, type FoundStream } from './stream.js';
 
 /** Taken before any plugin code runs: a plugin that patches these sees none of glean's messages. */
 const post = MessagePort.prototype.postMessage;
@@ -53,16 +57,34 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   // Which call each of the latest call-port messages answered (the hello is message 1), for replyAt().
   const replyLog = new Float64Array(REPLY_LOG_SIZE);
   let posted = 0;
-  const send = (message: HelloMessage | ReplyMessage, id: number, transfer?: readonly unknown[]): void => {
+  const send = (
+    message: HelloMessage | ReplyMessage | StreamReply,
+    id: number,
+    transfer?: readonly unknown[],
+  ): void => {
     apply(post, callPort, transfer === undefined ? [message] : [message, transfer]);
     posted++;
     replyLog[posted % REPLY_LOG_SIZE] = id;
   };
 
   const reply = (id: number, value: unknown): void => {
+    let stream: FoundStream | undefined;
+    try {
+      stream = findStream(value);
+    } catch (error) {
+      fail(id, {
+        reason: 'not-cloneable',
+        message: `the result cannot be copied to the host: ${describeThrown(error)}`,
+      });
+      return;
+    }
+    if (stream !== undefined) {
+      openStream(id, stream);
+      return;
+    }
     try {
       const moved = transferablesOf(value);
-      send([id, value], id, moved);
+      send([id, encodeValue(value)], id, moved);
     } catch (error) {
       // A value that cannot be copied, or whose getters or traps throw while it is: this call fails alone.
       const where = findUncloneable(value, 'result');
@@ -94,11 +116,31 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
 
   const threw = (id: number, thrown: unknown): void => fail(id, { reason: 'thrown', error: serializeError(thrown) });
 
+  // Results that are async iterables stream, as far as the host pulls (stream.ts).
+  const streams = new WorkerStreams({ send, fail, threw });
+  const openStream = (id: number, stream: FoundStream): void => {
+    try {
+      streams.open(id, stream);
+    } catch (error) {
+      const where = findUncloneable(stream.value, 'result');
+      fail(id, {
+        reason: 'not-cloneable',
+        message: `${where ?? 'the result'} cannot be copied to the host: ${describeThrown(error)}`,
+      });
+    }
+  };
+
   // The module never changes inside a worker: resolve each export (and method) once.
   const callables = new Map<string, Callable | string>();
   // Call ids are consecutive in the order the host posts them: the message after call n is call n + 1.
   let lastCallId = 0;
-  const onCall = ([id, name, member, args]: CallMessage): void => {
+  const onCall = (message: HostMessage): void => {
+    // Calls are tuples; a stream's pull or cancel is an object (stream.ts).
+    if (!Array.isArray(message)) {
+      streams.control(message as Exclude<HostMessage, CallMessage>);
+      return;
+    }
+    const [id, name, member, args] = message as CallMessage;
     lastCallId = id;
     const key = member === null ? name : `${name}\0${member}`;
     let target = callables.get(key);

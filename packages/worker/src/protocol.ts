@@ -8,6 +8,10 @@
  *   writes no property names for them, which is measurable on every call (bench/, docs/benchmarks.md);
  * - the **control port**: the rare operations (load, describe, ping), exposed
  *   with comlink as a {@link ControlApi}.
+ *
+ * A call whose result is an async iterable streams it on the call port (protocol 6): a
+ * {@link StreamMessage} instead of the result, then {@link ItemsMessage}s as the host grants room
+ * ({@link PullMessage}), and an {@link EndMessage} or an {@link ErrorMessage} last.
  */
 import { MessagePort } from 'node:worker_threads';
 
@@ -36,6 +40,35 @@ export function transferablesOf(value: unknown): readonly Transferable[] | undef
   return value !== null && typeof value === 'object'
     ? (value as { [TRANSFER]?: readonly Transferable[] })[TRANSFER]
     : undefined;
+}
+
+/**
+ * A value as it goes on the wire: a call's result, the object around a stream, each item of a stream.
+ * The worker encodes every value it sends through this one function and the host decodes it through
+ * {@link decodeValue}, so a rule for carrying a kind of value applies to results and stream items
+ * alike. Today the identity: structured clone carries the value, and what it marks with
+ * {@link transfer} moves ({@link transferablesOf}).
+ */
+export function encodeValue(value: unknown): unknown {
+  return value;
+}
+
+/** The value {@link encodeValue} put on the wire, as the caller gets it. */
+export function decodeValue(wire: unknown): unknown {
+  return wire;
+}
+
+/**
+ * Whether a result streams: an object with a `Symbol.asyncIterator` method (an async generator, a
+ * `ReadableStream`, a Node `Readable`). Never throws: a getter or trap that does makes it no stream.
+ */
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a plugin file is TypeScript (`.ts`, `.mts`, `.cts`, `.tsx`): the host compiles it before a worker gets it. */
@@ -195,8 +228,59 @@ export interface HelloMessage {
 
 export type ReplyMessage = ResultMessage | ErrorMessage;
 
+/**
+ * Worker → main: the call `id` returned an async iterable (an async generator, a `ReadableStream`, a
+ * Node `Readable`), now the open stream `id`. With `key` `null` the result is the stream itself;
+ * otherwise it is `value` (a plain object) with the stream as its property `key`, as an
+ * `HttpResponse`'s `body`. Nothing of the iterable runs before the host's first {@link PullMessage}.
+ */
+export interface StreamMessage {
+  readonly type: 'stream';
+  readonly id: number;
+  readonly key: string | null;
+  readonly value: unknown;
+}
+
+/** Worker → main: the next items of the stream `id`, in order; never more than the host granted and has not received. */
+export interface ItemsMessage {
+  readonly type: 'items';
+  readonly id: number;
+  readonly items: readonly unknown[];
+}
+
+/**
+ * Worker → main: the stream `id` is over: its iterator said `done`, or, after a {@link CancelMessage},
+ * its `return()` settled (a generator's `finally` has run). Its failure is an {@link ErrorMessage} instead.
+ */
+export interface EndMessage {
+  readonly type: 'end';
+  readonly id: number;
+}
+
+/** Everything about streams the worker posts on the call port. */
+export type StreamReply = StreamMessage | ItemsMessage | EndMessage;
+
+/** Main → worker: the stream `id` may send `n` more items. */
+export interface PullMessage {
+  readonly type: 'pull';
+  readonly id: number;
+  readonly n: number;
+}
+
+/** Main → worker: the host wants no more of the stream `id`: call its iterator's `return()`, then say {@link EndMessage}. */
+export interface CancelMessage {
+  readonly type: 'cancel';
+  readonly id: number;
+}
+
+/** Everything the host posts on the call port: calls (tuples), and what steers streams (objects). */
+export type HostMessage = CallMessage | PullMessage | CancelMessage;
+
 /** Everything the worker posts on the call port. */
-export type WorkerMessage = HelloMessage | ReplyMessage;
+export type WorkerMessage = HelloMessage | ReplyMessage | StreamReply;
+
+/** The longest property name a {@link StreamMessage} may put its stream under. */
+export const MAX_STREAM_KEY_LENGTH = 1024;
 
 /** Whether a call-port message from the worker is a result (the tuple), not an error or the hello. */
 export function isResult(message: WorkerMessage): message is ResultMessage {
@@ -224,6 +308,23 @@ export function checkWorkerMessage(message: unknown): WorkerMessage | undefined 
     return isCallId(id) && isWireFailure(error) && Object.keys(message).length === 3
       ? (message as ErrorMessage)
       : undefined;
+  }
+  return checkStreamReply(message as Record<string, unknown>, type);
+}
+
+function checkStreamReply(message: Record<string, unknown>, type: unknown): StreamReply | undefined {
+  if (!isCallId(message['id'])) return undefined;
+  const keys = Object.keys(message).length;
+  if (type === 'items') {
+    const { items } = message;
+    return Array.isArray(items) && items.length > 0 && keys === 3 ? (message as unknown as ItemsMessage) : undefined;
+  }
+  if (type === 'end') return keys === 2 ? (message as unknown as EndMessage) : undefined;
+  if (type === 'stream') {
+    const { key, value } = message;
+    const whole = key === null && value === null;
+    const part = typeof key === 'string' && key.length <= MAX_STREAM_KEY_LENGTH && isRecord(value);
+    return (whole || part) && keys === 4 ? (message as unknown as StreamMessage) : undefined;
   }
   return undefined;
 }

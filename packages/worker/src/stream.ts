@@ -1,0 +1,231 @@
+/**
+ * The worker's side of streamed results: a call whose result is an async iterable (an async
+ * generator, a `ReadableStream`, a Node `Readable`, or a plain object with one such property, as an
+ * `HttpResponse`'s `body`) becomes an open stream, read only as far as the host has granted room
+ * ({@link PullMessage}): the worker never runs ahead of the consumer by more than the host's window.
+ * Items read in one turn of the event loop go in one message.
+ */
+import {
+  describeThrown,
+  encodeValue,
+  findUncloneable,
+  isAsyncIterable,
+  transferablesOf,
+  type CancelMessage,
+  type PullMessage,
+  type StreamReply,
+  type WireFailure,
+} from './protocol.js';
+
+/** Where a result's stream is: the result itself (`key` `null`), or its property `key` with the rest in `value`. */
+export interface FoundStream {
+  readonly iterable: AsyncIterable<unknown>;
+  readonly key: string | null;
+  readonly value: Record<string, unknown> | null;
+}
+
+/**
+ * The stream a result carries, if any: the result itself when it is an async iterable, or the one
+ * own enumerable property of a plain object that is. `undefined` for every other result. Throws
+ * (for the caller to report as a value that cannot be carried) for an object with two such properties.
+ */
+export function findStream(result: unknown): FoundStream | undefined {
+  if (isAsyncIterable(result)) return { iterable: result, key: null, value: null };
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
+  const proto = Object.getPrototypeOf(result);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  let found: FoundStream | undefined;
+  for (const key of Object.keys(result)) {
+    const property = (result as Record<string, unknown>)[key];
+    if (!isAsyncIterable(property)) continue;
+    if (found !== undefined)
+      throw new Error(`properties "${found.key}" and "${key}" are both streams; a result carries one at most`);
+    const rest: Record<string, unknown> = {};
+    for (const other of Object.keys(result)) {
+      if (other !== key)
+        Object.defineProperty(rest, other, {
+          value: (result as Record<string, unknown>)[other],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+    }
+    found = { iterable: property, key, value: rest };
+  }
+  return found;
+}
+
+/** How the streams post: `send` a message about stream `id` (with what it moves), `fail` it with a failure. */
+export interface StreamOutput {
+  send(message: StreamReply, id: number, transfer?: readonly unknown[]): void;
+  fail(id: number, failure: WireFailure): void;
+  threw(id: number, thrown: unknown): void;
+}
+
+interface OpenStream {
+  readonly iterable: AsyncIterable<unknown>;
+  iterator: AsyncIterator<unknown> | undefined;
+  /** Items the host granted and this side has not read yet. */
+  credit: number;
+  /** Items read and not yet posted. */
+  batch: unknown[];
+  /** Items posted so far, to name one that cannot be copied. */
+  posted: number;
+  flush: NodeJS.Immediate | undefined;
+  reading: boolean;
+  /** Ended: its iterator said done or threw, an item could not be posted, or the host cancelled it. */
+  over: boolean;
+}
+
+/** The open streams of this worker, by the id of the call that returned each. */
+export class WorkerStreams {
+  readonly #open = new Map<number, OpenStream>();
+  readonly #out: StreamOutput;
+
+  constructor(out: StreamOutput) {
+    this.#out = out;
+  }
+
+  /** The call `id` returned `found`: say so, and wait for the host's pulls. Throws when the head cannot be copied. */
+  open(id: number, found: FoundStream): void {
+    this.#out.send(
+      { type: 'stream', id, key: found.key, value: found.value === null ? null : encodeValue(found.value) },
+      id,
+      found.value === null ? undefined : transferablesOf(found.value),
+    );
+    this.#open.set(id, {
+      iterable: found.iterable,
+      iterator: undefined,
+      credit: 0,
+      batch: [],
+      posted: 0,
+      flush: undefined,
+      reading: false,
+      over: false,
+    });
+  }
+
+  /** A message the host sent about a stream: room for more items, or a cancel. One for a stream that is over is ignored. */
+  control(message: PullMessage | CancelMessage): void {
+    const stream = this.#open.get(message.id);
+    if (stream === undefined) return;
+    if (message.type === 'cancel') {
+      void this.#cancel(message.id, stream);
+      return;
+    }
+    if (!Number.isSafeInteger(message.n) || message.n <= 0) return;
+    stream.credit += message.n;
+    if (!stream.reading) void this.#read(message.id, stream);
+  }
+
+  async #read(id: number, stream: OpenStream): Promise<void> {
+    stream.reading = true;
+    try {
+      while (stream.credit > 0 && !stream.over) {
+        let done: unknown;
+        let value: unknown;
+        try {
+          stream.iterator ??= stream.iterable[Symbol.asyncIterator]();
+          const step = await stream.iterator.next();
+          done = step.done;
+          value = done === true ? undefined : step.value;
+        } catch (error) {
+          if (stream.over || !this.#post(id, stream)) return;
+          this.#close(id, stream);
+          this.#out.threw(id, error);
+          return;
+        }
+        // Cancelled while the iterator was busy: its return() runs after this next(), and ends the stream.
+        if (stream.over) return;
+        if (done === true) {
+          if (!this.#post(id, stream)) return;
+          this.#close(id, stream);
+          this.#out.send({ type: 'end', id }, id);
+          return;
+        }
+        stream.batch.push(value);
+        stream.credit--;
+        if (stream.credit === 0) {
+          if (!this.#post(id, stream)) return;
+        } else {
+          // Items read in this turn of the event loop travel together; one that waits for I/O goes at the next.
+          stream.flush ??= setImmediate(() => {
+            stream.flush = undefined;
+            if (!stream.over) this.#post(id, stream);
+          });
+        }
+      }
+    } finally {
+      stream.reading = false;
+    }
+  }
+
+  /** Posts the items read; `false` when they could not be copied, which ends the stream (its `finally` runs) with a failure. */
+  #post(id: number, stream: OpenStream): boolean {
+    if (stream.flush !== undefined) clearImmediate(stream.flush);
+    stream.flush = undefined;
+    const items = stream.batch;
+    if (items.length === 0) return true;
+    stream.batch = [];
+    const transfer: unknown[] = [];
+    const wire = items.map((item) => {
+      const moved = transferablesOf(item);
+      if (moved !== undefined) transfer.push(...moved);
+      return encodeValue(item);
+    });
+    try {
+      this.#out.send({ type: 'items', id, items: wire }, id, transfer.length === 0 ? undefined : transfer);
+      stream.posted += items.length;
+      return true;
+    } catch {
+      // One of them cannot be copied: the ones before it go, one by one, and it fails the stream.
+    }
+    for (let i = 0; i < items.length; i++) {
+      try {
+        this.#out.send({ type: 'items', id, items: [wire[i]] }, id, transferablesOf(items[i]));
+        stream.posted++;
+      } catch (error) {
+        const where = findUncloneable(items[i], `stream item ${stream.posted}`);
+        this.#close(id, stream);
+        const failure: WireFailure = {
+          reason: 'not-cloneable',
+          message: `${where ?? `stream item ${stream.posted}`} cannot be copied to the host: ${describeThrown(error)}`,
+        };
+        // Its finally runs first; what it throws is lost to the failure that ended it.
+        const report = (): void => this.#out.fail(id, failure);
+        this.#return(stream).then(report, report);
+        return false;
+      }
+    }
+    // Copied one by one, though not together (a getter that throws once): all went.
+    return true;
+  }
+
+  /** The host wants no more: the iterator's `return()` runs (a generator's `finally`), then the host hears the end. */
+  async #cancel(id: number, stream: OpenStream): Promise<void> {
+    this.#close(id, stream);
+    try {
+      await this.#return(stream);
+    } catch (error) {
+      this.#out.threw(id, error);
+      return;
+    }
+    this.#out.send({ type: 'end', id }, id);
+  }
+
+  #return(stream: OpenStream): Promise<unknown> {
+    return (async () => {
+      // A stream nobody read yet is opened to be closed: a Readable or ReadableStream lets go of its source that way.
+      stream.iterator ??= stream.iterable[Symbol.asyncIterator]();
+      await stream.iterator.return?.();
+    })();
+  }
+
+  #close(id: number, stream: OpenStream): void {
+    stream.over = true;
+    stream.batch = [];
+    if (stream.flush !== undefined) clearImmediate(stream.flush);
+    stream.flush = undefined;
+    this.#open.delete(id);
+  }
+}
