@@ -82,6 +82,17 @@ const payload = fc.oneof(
     id: fc.oneof(fc.integer({ min: -2, max: 40 }), fc.string()),
     error: fc.anything(),
   }),
+  // Stream messages (protocol 6): for calls in flight or not, streams open or not, beyond any window.
+  fc.record(
+    {
+      type: fc.constantFrom('stream', 'items', 'end'),
+      id: fc.oneof(fc.integer({ min: -2, max: 40 }), fc.string()),
+      key: fc.oneof(fc.constant(null), fc.string(), fc.integer()),
+      value: fc.anything(),
+      items: fc.oneof(fc.array(fc.integer(), { maxLength: 200 }), fc.anything()),
+    },
+    { requiredKeys: ['type', 'id'] },
+  ),
   fc.tuple(fc.oneof(fc.integer({ min: -2, max: 40 }), fc.double(), fc.string(), fc.constant(2 ** 60)), fc.anything()),
   fc.record({ taskId: fc.integer({ min: 0, max: 5 }), result: fc.anything(), error: fc.anything() }),
   fc.record({

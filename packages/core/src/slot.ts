@@ -724,6 +724,9 @@ export class Slot {
     const served = this.#state === 'ready';
     // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
     this.#state = served ? 'dead' : 'stopping';
+    // Nothing more it sends on a stream can be trusted: each ends now, after the items that came before.
+    for (const open of [...this.#streams.values()])
+      open.stream.finish(protocolBreach(forId(this.#plugin, open.id), this.#threadId, what));
     // Still alive: its plugin cleans up before it is ended and replaced. Its calls do not wait for that.
     if (served && this.#loaded) {
       const end = { verb: 'crashed' as const, how: reason, cause: undefined, exitCode: undefined };
