@@ -41,7 +41,7 @@ describe('streamed results', () => {
     expectTypeOf<Handle<() => Promise<ReadableStream<string>>>>().returns.toEqualTypeOf<
       Promise<ResultStream<string>>
     >();
-    expectTypeOf<Handle<() => Readable>>().returns.toEqualTypeOf<Promise<ResultStream<any>>>();
+    expectTypeOf<Awaited<ReturnType<Handle<() => Readable>>>>().toExtend<ResultStream<unknown>>();
     expectTypeOf<Handle<{ rows(): AsyncIterable<{ id: string }> }>['rows']>().returns.toEqualTypeOf<
       Promise<ResultStream<{ id: string }>>
     >();

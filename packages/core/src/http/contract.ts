@@ -12,6 +12,12 @@ export type HttpResponseHeaders = Readonly<Record<string, string | number | read
 /** A response body: text (sent as UTF-8) or bytes. */
 export type HttpBody = string | Uint8Array;
 
+/**
+ * A streamed response body: an async iterable (an async generator, a `ReadableStream`, a Node
+ * `Readable`) of text or byte chunks, written as they come, each after the client took the last.
+ */
+export type HttpBodyStream = AsyncIterable<string | Uint8Array>;
+
 /** The plain request a hot HTTP handler gets. */
 export interface HttpRequest {
   /** `GET`, `POST`, … */
@@ -33,14 +39,18 @@ export interface HttpResponse {
   readonly status?: number;
   /**
    * Default none; `content-type` defaults to `text/plain; charset=utf-8` for a text body and
-   * `application/octet-stream` for bytes; `content-length` is set from the body.
+   * `application/octet-stream` for bytes or a stream; `content-length` is set from the body, except
+   * for a stream, which is sent chunked unless the handler set `content-length` itself (then the
+   * stream must be exactly that long, or the connection is cut).
    */
   readonly headers?: HttpResponseHeaders;
   /**
    * Default empty. Bytes a plugin hands back with `transfer(response, [body.buffer])` (or the
-   * `Symbol.for('glean.transfer')` key) move to the main thread instead of being copied.
+   * `Symbol.for('glean.transfer')` key) move to the main thread instead of being copied. A stream
+   * ({@link HttpBodyStream}) is pulled from the worker as the client takes it; a client that goes
+   * away stops it (a generator's `finally` runs).
    */
-  readonly body?: HttpBody | null;
+  readonly body?: HttpBody | HttpBodyStream | null;
 }
 
 /**

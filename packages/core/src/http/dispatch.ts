@@ -2,7 +2,15 @@ import { transfer } from '@glean/worker/protocol';
 import type { Logger } from '../logger.js';
 import type { HttpHandler, HttpRequest } from './contract.js';
 import { statusOf } from './errors.js';
-import { errorResponse, prepareResponse, type PreparedResponse } from './response.js';
+import {
+  cancel,
+  errorResponse,
+  isPreparedStream,
+  prepareResponse,
+  type PreparedResponse,
+  type PreparedStream,
+} from './response.js';
+import { openBody } from './stream.js';
 
 /** Options of every HTTP adapter (`httpListener`, `expressHandler`, `fastifyHandler`, `gleanFastify`). */
 export interface HttpAdapterOptions {
@@ -66,10 +74,42 @@ export async function dispatch(
   request: HttpRequest,
   options: ResolvedHttpOptions,
 ): Promise<PreparedResponse> {
+  let response: unknown;
+  let prepared: PreparedResponse | PreparedStream;
   try {
-    return prepareResponse(await handler(movable(request)));
+    response = await handler(movable(request));
+    prepared = prepareResponse(response);
+  } catch (error) {
+    // A streamed body that will not be sent is stopped, so its generator does not wait for a reader.
+    void cancel((response as { body?: unknown } | undefined)?.body);
+    return failed(error, request, options);
+  }
+  if (!isPreparedStream(prepared)) return prepared;
+  // Its first chunk before the headers: a stream that fails at once (GLEAN_TIMEOUT, a plugin error) is still answered by its code.
+  const { body, length, ...head } = prepared;
+  try {
+    const chunks = await openBody(body, length, (error) => reportCutStream(error, request, options, head.status));
+    return { ...head, body: chunks };
   } catch (error) {
     return failed(error, request, options);
+  }
+}
+
+/** A streamed body failed after its status was sent: the connection is cut, and the error goes where 5xx errors go. */
+function reportCutStream(
+  error: unknown,
+  request: Pick<HttpRequest, 'method' | 'url'>,
+  options: ResolvedHttpOptions,
+  status: number,
+): void {
+  options.logger?.error(
+    `glean: ${request.method} ${request.url}: the streamed body failed after status ${status} was sent; the connection was cut:`,
+    error,
+  );
+  try {
+    options.onError?.(error, { status, method: request.method, url: request.url });
+  } catch (listenerError) {
+    options.logger?.error('glean: an HTTP onError callback threw', listenerError);
   }
 }
 

@@ -4,6 +4,7 @@
  *
  * @module @glean/core/fastify
  */
+import { Readable } from 'node:stream';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { bodyFromParsed, readBody } from './body.js';
 import type { HttpHandler } from './contract.js';
@@ -95,10 +96,14 @@ function handlerOf(
     } else {
       prepared = await dispatch(handler, { method, url, headers, body }, options);
     }
+    const out = prepared.body;
     const payload =
-      typeof prepared.body === 'string'
-        ? prepared.body
-        : Buffer.from(prepared.body.buffer, prepared.body.byteOffset, prepared.body.byteLength);
+      typeof out === 'string'
+        ? out
+        : out instanceof Uint8Array
+          ? Buffer.from(out.buffer, out.byteOffset, out.byteLength)
+          : // Fastify pipes a stream and destroys it when the client goes away, which returns the plugin's.
+            Readable.from(out, { objectMode: false });
     return reply.code(prepared.status).headers(prepared.headers).send(payload);
   };
 }

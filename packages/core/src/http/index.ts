@@ -14,6 +14,7 @@ export type { PreparedResponse } from './response.js';
 export { GleanHttpError, HttpErrorCode, STATUS_OF_CODE } from './errors.js';
 export type {
   HttpBody,
+  HttpBodyStream,
   HttpHandler,
   HttpRequest,
   HttpRequestHeaders,

@@ -3,6 +3,7 @@ import { readBody } from './body.js';
 import type { HttpHandler } from './contract.js';
 import { dispatch, resolveHttpOptions, type HttpAdapterOptions, type ResolvedHttpOptions } from './dispatch.js';
 import { errorResponse, type PreparedResponse } from './response.js';
+import { writeStreamed } from './stream.js';
 
 /** A `node:http` (or `node:https`) request listener, as `createServer` takes. */
 export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -49,9 +50,18 @@ export async function serveNode(
   );
 }
 
-/** Writes a prepared response, unless the client is already gone or something else answered. */
+/** Writes a prepared response, unless the client is already gone or something else answered (a streamed body is then stopped). */
 export function writeNodeResponse(response: ServerResponse, prepared: PreparedResponse): void {
-  if (response.headersSent || response.writableEnded || response.destroyed) return;
-  response.writeHead(prepared.status, prepared.headers);
-  response.end(prepared.body);
+  const { status, headers, body } = prepared;
+  const whole = typeof body === 'string' || body instanceof Uint8Array;
+  if (response.headersSent || response.writableEnded || response.destroyed) {
+    if (!whole) void body.return?.();
+    return;
+  }
+  if (!whole) {
+    void writeStreamed(response, status, headers, body);
+    return;
+  }
+  response.writeHead(status, headers);
+  response.end(body);
 }

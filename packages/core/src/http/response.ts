@@ -1,12 +1,27 @@
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { isAsyncIterable } from '@glean/worker/protocol';
 import type { HttpResponse } from './contract.js';
 import { GleanHttpError, HttpErrorCode } from './errors.js';
 
-/** A response checked and ready to write: lower-case header names, `content-type` and `content-length` set. */
+/**
+ * A response checked and ready to write: lower-case header names, `content-type` set, and
+ * `content-length` set unless the body is a stream the handler gave no length: then write it chunked.
+ */
 export interface PreparedResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[]>;
-  readonly body: string | Uint8Array;
+  /**
+   * The body; a streamed one as checked bytes, its first chunk already read. Read it to its end, or
+   * call its `return()` when the client goes away, so the plugin's stream stops.
+   */
+  readonly body: string | Uint8Array | AsyncIterableIterator<Uint8Array>;
+}
+
+/** A prepared response whose body streams and is not read yet (see dispatch.ts, which reads its first chunk). */
+export interface PreparedStream extends Omit<PreparedResponse, 'body'> {
+  readonly body: AsyncIterable<unknown>;
+  /** The `content-length` the handler set, which the stream must match. */
+  readonly length: number | undefined;
 }
 
 /** Statuses that carry no body, whatever the handler returned. */
@@ -20,7 +35,7 @@ const FRAMING = new Set(['content-length', 'transfer-encoding']);
  * naming the offending part when it is not an {@link HttpResponse}, so it is answered 500 instead of
  * failing halfway through writing.
  */
-export function prepareResponse(value: unknown): PreparedResponse {
+export function prepareResponse(value: unknown): PreparedResponse | PreparedStream {
   if (value === null || typeof value !== 'object')
     throw invalid(`expected an object { status, headers, body }, got ${describe(value)}`);
   const { status = 200, headers = {} } = value as HttpResponse;
@@ -31,9 +46,18 @@ export function prepareResponse(value: unknown): PreparedResponse {
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
     throw invalid(`headers must be an object, got ${describe(headers)}`);
 
+  const streamed = isAsyncIterable(body);
+  let declared: number | undefined;
   const prepared: Record<string, string | string[]> = {};
   for (const [name, raw] of Object.entries(headers)) {
     const key = name.toLowerCase();
+    if (streamed && key === 'content-length') {
+      const text = headerValue(raw);
+      if (typeof text !== 'string' || !/^\d{1,15}$/.test(text))
+        throw invalid(`header "${name}" of a streamed body must be a whole number of bytes, got ${describe(raw)}`);
+      declared = Number(text);
+      continue;
+    }
     if (FRAMING.has(key)) continue;
     const header = headerValue(raw);
     if (header === undefined)
@@ -47,12 +71,21 @@ export function prepareResponse(value: unknown): PreparedResponse {
     prepared[key] = header;
   }
 
+  if (streamed) {
+    if (BODYLESS.has(status)) {
+      void cancel(body);
+      return { status, headers: prepared, body: '' };
+    }
+    prepared['content-type'] ??= 'application/octet-stream';
+    if (declared !== undefined) prepared['content-length'] = String(declared);
+    return { status, headers: prepared, body, length: declared };
+  }
   let payload: string | Uint8Array;
   if (body === undefined || body === null) payload = '';
   else if (typeof body === 'string') payload = body;
   else if (body instanceof Uint8Array) payload = body;
   else if (ArrayBuffer.isView(body)) payload = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  else throw invalid(`body must be a string or a Uint8Array, got ${describe(body)}`);
+  else throw invalid(`body must be a string, a Uint8Array or an async iterable of them, got ${describe(body)}`);
 
   if (BODYLESS.has(status)) return { status, headers: prepared, body: '' };
   const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
@@ -61,6 +94,21 @@ export function prepareResponse(value: unknown): PreparedResponse {
   }
   prepared['content-length'] = String(length);
   return { status, headers: prepared, body: payload };
+}
+
+/** Whether a prepared response's body still has to be read from its stream. */
+export function isPreparedStream(prepared: PreparedResponse | PreparedStream): prepared is PreparedStream {
+  return 'length' in prepared;
+}
+
+/** Stops a streamed body that will not be sent (a response refused, a status without a body). Never rejects. */
+export async function cancel(body: unknown): Promise<void> {
+  if (!isAsyncIterable(body)) return;
+  try {
+    await body[Symbol.asyncIterator]().return?.();
+  } catch {
+    // Nothing is sent of it either way.
+  }
 }
 
 /** The answer for an error: the status's reason phrase as text, never the error itself. */
