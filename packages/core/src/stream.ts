@@ -85,6 +85,8 @@ export class HostStream<T = unknown> implements ResultStream<T> {
   #read = 0;
   #itemTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** Since when nobody asked for an item (`Date.now()`); `undefined` while a reader waits. */
+  #idleSince: number | undefined;
   #onAbort: (() => void) | undefined;
   /** Resolved when the worker is done with the stream: what `return()` waits for. */
   readonly #workerDone: Promise<void>;
@@ -202,6 +204,7 @@ export class HostStream<T = unknown> implements ResultStream<T> {
 
   /** Hands waiting readers what there is: items first, then the end or the error. */
   #settle(): void {
+    const waited = this.#waiters.length > 0;
     while (this.#waiters.length > 0) {
       if (this.#buffer.length > 0) this.#waiters.shift()!.resolve(this.#take());
       else if (this.#final !== undefined) {
@@ -209,7 +212,8 @@ export class HostStream<T = unknown> implements ResultStream<T> {
         this.#finish().then(waiter.resolve, waiter.reject);
       } else break;
     }
-    if (this.#waiters.length === 0 && this.#state === 'open') this.#armIdle();
+    // Items arriving are no reading: idle starts again only once a reader that waited was served.
+    if (waited && this.#waiters.length === 0 && this.#state === 'open') this.#armIdle();
     else if (this.#waiters.length > 0) this.#armItemTimer();
   }
 
@@ -255,24 +259,41 @@ export class HostStream<T = unknown> implements ResultStream<T> {
     this.#itemTimer = undefined;
   }
 
+  /**
+   * Idle from now. One timer for the stream's life, not one per item: when it fires it looks at the
+   * last read, and sleeps again for what is left if the reader came since (or is waiting).
+   */
   #armIdle(): void {
+    this.#idleSince = Date.now();
     if (this.#idleTimer !== undefined || this.#state !== 'open') return;
-    const idleMs = this.#settings.idleMs ?? STREAM_IDLE_TIMEOUT_MS;
+    this.#sleepIdle(this.#settings.idleMs ?? STREAM_IDLE_TIMEOUT_MS);
+  }
+
+  #sleepIdle(ms: number): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      this.end(this.#settings.errors.idle(idleMs));
-    }, idleMs);
+      if (this.#state !== 'open') return;
+      const idleMs = this.#settings.idleMs ?? STREAM_IDLE_TIMEOUT_MS;
+      const idle = this.#idleSince === undefined ? 0 : Date.now() - this.#idleSince;
+      if (this.#idleSince !== undefined && idle >= idleMs) this.end(this.#settings.errors.idle(idleMs));
+      else this.#sleepIdle(this.#idleSince === undefined ? idleMs : idleMs - idle);
+    }, ms);
     this.#idleTimer.unref();
   }
 
+  /** A reader is waiting: not idle (the item's own timeout applies). */
   #disarmIdle(): void {
+    this.#idleSince = undefined;
+  }
+
+  #stopIdle(): void {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
   }
 
   #stopTimers(): void {
     this.#clearItemTimer();
-    this.#disarmIdle();
+    this.#stopIdle();
     if (this.#onAbort !== undefined) this.#settings.signal?.removeEventListener('abort', this.#onAbort);
     this.#onAbort = undefined;
   }
