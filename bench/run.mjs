@@ -33,6 +33,8 @@ const BENCHMARKS = {
   memory: () => import('./memory.mjs'),
   /** CPU-bound calls over `threads` from 1 to the CPUs available (only 1 under --pin). */
   scaling: () => import('./scaling.mjs'),
+  /** Items per second of a streamed result, glean against a raw MessagePort stream with the same window. */
+  stream: () => import('./stream.mjs'),
   /** Serving a plugin's modules from the host: .ts against .mjs, 50 modules against 1, CPU against a bare Worker, memory per plugin. */
   graph: () => import('./graph.mjs'),
 };
