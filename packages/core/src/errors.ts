@@ -60,7 +60,7 @@ export const ErrorCode = {
    */
   PLUGIN_THREW: 'GLEAN_PLUGIN_THREW',
   /**
-   * The call ran, or waited for a worker, longer than its `timeoutMs`.
+   * The call ran, or waited for a worker, longer than its `timeoutMs`; or a streamed result waited that long for its next item, or was not read for `STREAM_IDLE_TIMEOUT_MS`.
    * Do: Retry if the call is idempotent (it may have run), or raise `timeoutMs`.
    */
   TIMEOUT: 'GLEAN_TIMEOUT',
@@ -70,7 +70,7 @@ export const ErrorCode = {
    */
   ABORTED: 'GLEAN_ABORTED',
   /**
-   * The call was still running (or waiting for a worker) `drainTimeoutMs` after its version stopped being current;
+   * The call was still running (or waiting for a worker, or its streamed result still open) `drainTimeoutMs` after its version stopped being current;
    * the version's workers were terminated.
    * Do: Retry on the current version if the call is idempotent; raise `drainTimeoutMs` for long calls.
    */
