@@ -4,7 +4,7 @@
  * the order of items and ends, and the bound on a stream nobody reads.
  */
 import { describe, expect, it } from 'vitest';
-import { HostStream, STREAM_WINDOW, type StreamPort } from '../packages/core/src/stream.js';
+import { HostStream, STREAM_WINDOW, StreamOwner, type StreamPort } from '../packages/core/src/stream.js';
 
 /** A worker's side as the stream sees it: what it was asked, in order. */
 function recordingPort(): StreamPort & { asked: string[] } {
@@ -117,6 +117,18 @@ describe('HostStream', () => {
     const { port, stream: s } = stream({ timeoutMs: 30 });
     await expect(s.next()).rejects.toThrow('no item in 30 ms');
     expect(port.asked).toEqual([`pull ${STREAM_WINDOW}`, 'cancel', 'stalled']);
+  });
+
+  it('is ended by its owner (a released handle), and a stream that starts after that ends at once', async () => {
+    const owner = new StreamOwner();
+    const released = () => Object.assign(new Error('released'), { code: 'GLEAN_RELEASED' });
+    const before = new HostStream<number>(recordingPort(), { errors, owner });
+    owner.endAll(released);
+    await expect(before.next()).rejects.toMatchObject({ code: 'GLEAN_RELEASED' });
+    const port = recordingPort();
+    const after = new HostStream<number>(port, { errors, owner });
+    await expect(after.next()).rejects.toMatchObject({ code: 'GLEAN_RELEASED' });
+    expect(port.asked).toEqual(['cancel']);
   });
 
   it("ends with the signal's error when it aborts", async () => {

@@ -53,6 +53,7 @@ export const Streams = {
     return new ReadableStream({ pull(controller) { if (i < n) controller.enqueue({ i: i++ }); else controller.close(); } });
   },
   withBody(n) { return { status: 201, body: Streams.count(n) }; },
+  async later(ms) { await new Promise((resolve) => setTimeout(resolve, ms)); return Streams.endless(); },
   twoStreams() { return { a: Streams.count(1), b: Streams.count(1) }; },
   state() { return { ...state }; },
 };
@@ -68,6 +69,7 @@ interface StreamsApi {
   readable(n: number): AsyncIterable<string>;
   webStream(n: number): ReadableStream<{ i: number }>;
   withBody(n: number): { status: number; body: AsyncGenerator<number> };
+  later(ms: number): Promise<AsyncGenerator<number>>;
   twoStreams(): unknown;
   state(): { produced: number; finallyRan: number };
 }
@@ -207,6 +209,18 @@ describe('a streamed result', () => {
     const closing = glean.close();
     rejectedWith(await settledWithin(closed.next(), 5000), ErrorCode.CLOSED);
     await closing;
+  });
+
+  it('ends GLEAN_RELEASED a stream whose call was on its way when its handle was released', async () => {
+    const { glean, streams } = await setup();
+    const other = await glean.reloadAndWatch<StreamsApi>('Streams');
+    const call = streams.later(200);
+    await glean.release(streams);
+    const stream = await call;
+    rejectedWith(await settledWithin(stream.next(), 5000), ErrorCode.RELEASED);
+    await until(() => glean.status()['Streams']!.inFlight === 0, 'the stream off the books');
+    // It never ran: a generator nobody pulled from has no finally to run.
+    expect(await other.state()).toMatchObject({ produced: 0, finallyRan: 0 });
   });
 
   it('holds its version while it is read after a swap, then the version retires; a stream still read after drainTimeoutMs ends GLEAN_DRAIN_TIMEOUT', async () => {

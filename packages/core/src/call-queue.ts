@@ -2,7 +2,7 @@
  * Calls waiting for a worker of one version: bounded, each leaving on its own timeout or abort, in
  * arrival order. No threads: the version hands a taken call to a worker.
  */
-import type { HostStream } from './stream.js';
+import type { StreamOwner } from './stream.js';
 
 /** A call waiting for a worker. */
 export interface QueuedCall {
@@ -13,7 +13,7 @@ export interface QueuedCall {
   readonly args: readonly unknown[];
   readonly signal: AbortSignal | undefined;
   /** The streams of the handle that made the call, which a stream it returns joins. */
-  readonly streams?: Set<HostStream> | undefined;
+  readonly streams?: StreamOwner | undefined;
   /** `timeoutMs` left when the call leaves the queue, counted from the call, never below 1; `undefined` for none. */
   remainingMs(): number | undefined;
   readonly resolve: (value: unknown) => void;
@@ -29,7 +29,7 @@ export interface QueueEntry {
   readonly timeoutMs: number | undefined;
   readonly signal: AbortSignal | undefined;
   /** The streams of the handle that made the call, which a stream it returns joins. */
-  readonly streams?: Set<HostStream> | undefined;
+  readonly streams?: StreamOwner | undefined;
   /** The error the call rejects with when `timeoutMs` runs out in the queue. */
   readonly timedOut: () => Error;
   /** The error the call rejects with when its signal aborts in the queue. */

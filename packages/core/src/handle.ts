@@ -4,7 +4,7 @@ import { countCall, type CallStats } from './call-stats.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { forId } from './plugin-ref.js';
 import { snapshotForHandle } from './snapshot.js';
-import type { HostStream } from './stream.js';
+import { StreamOwner } from './stream.js';
 import type { PluginVersion } from './version.js';
 
 /**
@@ -98,7 +98,7 @@ export class HandleState {
   #pinned: Binding | undefined;
   #released = false;
   /** Streamed results of this handle's calls that can still be read: `release()` ends them. */
-  readonly streams = new Set<HostStream>();
+  readonly streams = new StreamOwner();
 
   constructor(id: string, kind: ExportKind, owner: HandleOwner, pinned: Binding | undefined) {
     this.id = id;
@@ -146,12 +146,12 @@ export class HandleState {
   release(): Promise<void> {
     if (this.#released) return Promise.resolve();
     this.#released = true;
-    for (const stream of [...this.streams])
-      stream.end(
+    this.streams.endAll(
+      () =>
         new GleanError(ErrorCode.RELEASED, `handle of "${this.id}" was released while its stream was read`, {
           id: this.id,
         }),
-      );
+    );
     return this.follow();
   }
 }

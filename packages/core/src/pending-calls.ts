@@ -3,7 +3,7 @@
  * its timeout, its signal, or the worker's end; a call settled early stays on the books until the
  * worker answers it or ends, since the worker may still be running it.
  */
-import type { HostStream } from './stream.js';
+import type { StreamOwner } from './stream.js';
 
 /** One call sent to a worker. */
 export interface PendingCall {
@@ -20,7 +20,7 @@ export interface PendingCall {
   /** The call's `timeoutMs`, which also bounds each wait for an item of the stream it may return. */
   timeoutMs: number | undefined;
   /** The streams of the handle that made the call, which `release()` ends; a stream it returns joins them. */
-  readonly owner: Set<HostStream> | undefined;
+  readonly owner: StreamOwner | undefined;
 }
 
 /** What the calls on one worker report to it. */
@@ -63,7 +63,7 @@ export class PendingCalls {
     resolve: PendingCall['resolve'],
     reject: PendingCall['reject'],
     signal?: AbortSignal,
-    owner?: Set<HostStream>,
+    owner?: StreamOwner,
   ): PendingCall {
     const call: PendingCall = {
       id,

@@ -25,7 +25,7 @@ import {
   type ServeTask,
   type StreamReply,
 } from '@glean/worker/protocol';
-import { HostStream, STREAM_WINDOW, type StreamPort, type StreamSettings } from './stream.js';
+import { HostStream, STREAM_WINDOW, type StreamOwner, type StreamPort, type StreamSettings } from './stream.js';
 import { ErrorCode, GleanError } from './errors.js';
 import type { ModuleGraph } from './modules/graph.js';
 import { ModulePorts } from './modules/ports.js';
@@ -387,7 +387,7 @@ export class Slot {
     args: readonly unknown[],
     timeoutMs: number | undefined,
     signal?: AbortSignal,
-    streams?: Set<HostStream>,
+    streams?: StreamOwner,
   ): Promise<unknown> {
     if (signal?.aborted === true) return Promise.reject(this.#aborted(id, signal));
     // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.

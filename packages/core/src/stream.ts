@@ -54,7 +54,31 @@ export interface StreamSettings {
   /** Default {@link STREAM_IDLE_TIMEOUT_MS}. */
   readonly idleMs?: number;
   /** The streams of the handle that made the call, which `release()` ends: this one is in it while it can be read. */
-  readonly owner?: Set<HostStream> | undefined;
+  readonly owner?: StreamOwner | undefined;
+}
+
+/**
+ * The streams of one handle's calls that can still be read. {@link endAll} ends them (`release()`),
+ * and any that starts after it (a call that was on its way) at once.
+ */
+export class StreamOwner {
+  readonly #open = new Set<HostStream>();
+  #ended: (() => Error) | undefined;
+
+  add(stream: HostStream): void {
+    if (this.#ended !== undefined) stream.end(this.#ended());
+    else this.#open.add(stream);
+  }
+
+  delete(stream: HostStream): void {
+    this.#open.delete(stream);
+  }
+
+  /** Ends every stream with `error()`, now and from now on. */
+  endAll(error: () => Error): void {
+    this.#ended = error;
+    for (const stream of [...this.#open]) stream.end(error());
+  }
 }
 
 /**
@@ -97,13 +121,14 @@ export class HostStream<T = unknown> implements ResultStream<T> {
     this.#settings = settings;
     this.#window = settings.window ?? STREAM_WINDOW;
     this.#workerDone = new Promise((resolve) => (this.#markWorkerDone = resolve));
-    settings.owner?.add(this as HostStream);
     const { signal } = settings;
     if (signal !== undefined) {
       this.#onAbort = () => this.end(settings.errors.aborted(signal));
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
     this.#armIdle();
+    // Last: a handle released while the call was on its way ends the stream right here.
+    settings.owner?.add(this as HostStream);
   }
 
   [Symbol.asyncIterator](): this {

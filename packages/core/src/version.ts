@@ -9,7 +9,7 @@ import type { ModuleIntegrity } from './module-integrity.js';
 import { ModuleGraph } from './modules/graph.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
-import type { HostStream } from './stream.js';
+import type { StreamOwner } from './stream.js';
 import { threadEnv } from './thread.js';
 
 /** The export a plugin's workers call as its cleanup when they end; never a handle's (see @glean/worker's cleanup.ts). */
@@ -209,7 +209,7 @@ export class PluginVersion {
     member: string | null,
     args: readonly unknown[],
     options: CallOptions = {},
-    streams?: Set<HostStream>,
+    streams?: StreamOwner,
   ): Promise<unknown> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.spec.options.timeoutMs;

@@ -32,27 +32,32 @@ export interface FoundStream {
 export function findStream(result: unknown): FoundStream | undefined {
   if (isAsyncIterable(result)) return { iterable: result, key: null, value: null };
   if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
-  const proto = Object.getPrototypeOf(result);
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  let found: FoundStream | undefined;
-  for (const key of Object.keys(result)) {
-    const property = (result as Record<string, unknown>)[key];
-    if (!isAsyncIterable(property)) continue;
-    if (found !== undefined)
-      throw new Error(`properties "${found.key}" and "${key}" are both streams; a result carries one at most`);
-    const rest: Record<string, unknown> = {};
-    for (const other of Object.keys(result)) {
-      if (other !== key)
-        Object.defineProperty(rest, other, {
-          value: (result as Record<string, unknown>)[other],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+  let key: string | undefined;
+  let iterable: AsyncIterable<unknown> | undefined;
+  try {
+    const proto = Object.getPrototypeOf(result);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    // Data properties only: a getter runs once, when the result is copied, not a second time here.
+    for (const [name, property] of Object.entries(Object.getOwnPropertyDescriptors(result))) {
+      if (!property.enumerable || !('value' in property) || !isAsyncIterable(property.value)) continue;
+      if (key !== undefined) return twoStreams(key, name);
+      key = name;
+      iterable = property.value;
     }
-    found = { iterable: property, key, value: rest };
+  } catch {
+    // A Proxy whose traps throw: no stream; copying it fails with the place named, as for any result.
+    return undefined;
   }
-  return found;
+  if (key === undefined || iterable === undefined) return undefined;
+  const value: Record<string, unknown> = {};
+  for (const [name, property] of Object.entries(Object.getOwnPropertyDescriptors(result))) {
+    if (name !== key && property.enumerable) Object.defineProperty(value, name, { ...property, configurable: true });
+  }
+  return { iterable, key, value };
+}
+
+function twoStreams(first: string, second: string): never {
+  throw new Error(`properties "${first}" and "${second}" are both streams; a result carries one at most`);
 }
 
 /** How the streams post: `send` a message about stream `id` (with what it moves), `fail` it with a failure. */
