@@ -9,7 +9,7 @@
  * - the **control port**: the rare operations (load, describe, ping), exposed
  *   with comlink as a {@link ControlApi}.
  *
- * A call whose result is an async iterable streams it on the call port (protocol 6): a
+ * A call whose result is an async iterable streams it on the call port (protocol 7): a
  * {@link StreamMessage} instead of the result, then {@link ItemsMessage}s as the host grants room
  * ({@link PullMessage}), and an {@link EndMessage} or an {@link ErrorMessage} last.
  */
@@ -80,7 +80,7 @@ export function isTypeScriptFile(file: string): boolean {
  * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
  * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
