@@ -36,6 +36,8 @@ const ENTRIES = {
     'verifyIntegrity',
   ],
   '@glean/core/limits': [
+    'CHILD_GRACE_MS',
+    'CHILD_KILL_WAIT_MS',
     'CRASH_LIMIT',
     'CRASH_WINDOW_MS',
     'EXIT_TIMEOUT_MS',
@@ -44,6 +46,7 @@ const ENTRIES = {
     'MAX_CONFIG_BYTES',
     'MAX_PLUGIN_FILE_BYTES',
     'MAX_RESTART_DELAY_MS',
+    'REAP_WAIT_MS',
     'START_TIMEOUT_MS',
     'STREAM_IDLE_TIMEOUT_MS',
     'STREAM_WINDOW',
@@ -60,6 +63,8 @@ describe('public API', () => {
   test('the limits are the numbers the docs give', async () => {
     const limits = await import('@glean/core/limits');
     expect(limits).toMatchObject({
+      CHILD_GRACE_MS: 2_000,
+      CHILD_KILL_WAIT_MS: 1_000,
       CRASH_LIMIT: 5,
       CRASH_WINDOW_MS: 60_000,
       EXIT_TIMEOUT_MS: 1_000,

@@ -146,8 +146,9 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   /**
-   * Stops watching, lets calls in flight finish (each version up to its `drainTimeoutMs`), then
-   * terminates every worker. A reload under way is not applied: its new workers are stopped at once,
+   * Stops watching, lets calls in flight finish (each version up to its `drainTimeoutMs`), ends the
+   * child processes plugins started (SIGTERM, SIGKILL after `CHILD_GRACE_MS`) and waits for them to
+   * be reaped, then terminates every worker. A reload under way is not applied: its new workers are stopped at once,
    * even mid-import, with no `error` event; a waiting `reloadConfig()` rejects `GLEAN_CLOSED`.
    * Idempotent: returns the same promise. Afterwards every method and handle rejects `GLEAN_CLOSED`.
    */

@@ -15,6 +15,7 @@ import {
   isResult,
   carriesPort,
   decodeValue,
+  checkChildReport,
   transferListOf,
   type CallMessage,
   type CancelMessage,
@@ -26,7 +27,10 @@ import {
   type StreamReply,
 } from '@glean/worker/protocol';
 import { HostStream, STREAM_WINDOW, type StreamOwner, type StreamPort, type StreamSettings } from './stream.js';
+import { CHILD_KILL_WAIT_MS } from '@glean/worker/proc';
+import { ChildProcesses } from './child-processes.js';
 import { ErrorCode, GleanError } from './errors.js';
+import { interruptWorker } from './interrupt.js';
 import type { ModuleGraph } from './modules/graph.js';
 import { ModulePorts } from './modules/ports.js';
 import { type PluginRef, abortedError, describePlugin, forId, pluginError } from './plugin-ref.js';
@@ -45,7 +49,7 @@ import {
  * Written here, not imported: the constant imported at run time would be the installed worker's own,
  * and a worker of another version would always agree with itself.
  */
-export const HOST_PROTOCOL = 7;
+export const HOST_PROTOCOL = 8;
 
 /**
  * How long a worker thread has to start (its serve task running, its hello said) before it counts as
@@ -64,6 +68,12 @@ export const LIVENESS_GRACE_MS = 1000;
  * `process.exit()`: such a process ends only once the call returns, or when it is killed.
  */
 export const EXIT_TIMEOUT_MS = 1000;
+
+/**
+ * How long the host lets a worker's event loop reap its ended child processes before it takes the
+ * loop for blocked and interrupts the JavaScript running there (interrupt.ts).
+ */
+export const REAP_WAIT_MS = 250;
 
 /** The report of threads that did not exit within {@link EXIT_TIMEOUT_MS}, for the logger. */
 export function stuckThreadsMessage(plugin: PluginRef, threadIds: readonly number[]): string {
@@ -152,6 +162,9 @@ export class Slot {
   #unresponsive = false;
   #controlClosed = false;
   #cleanup: Promise<void> | undefined;
+  /** The child processes the worker reported starting, as checked against /proc (child-processes.ts). */
+  readonly #children = new ChildProcesses();
+  #threadReported = false;
 
   /**
    * Starts a worker thread with these options, whose plugin-owned modules are those inside `root`
@@ -173,6 +186,7 @@ export class Slot {
     // glean's control answers never carry ports (no comlink proxies): one that does moves a port of glean's.
     this.#controlPort.on('message', (data: unknown) => {
       if (carriesPort(data)) this.#misbehaved('sent a MessagePort on the control port');
+      else this.#onChildReport(data);
     });
     this.#controlPort.on('close', () => {
       this.#controlClosed = true;
@@ -213,6 +227,63 @@ export class Slot {
       () => this.#onEnd(undefined),
       (error: unknown) => this.#onEnd(error),
     );
+    void this.#exited.then(() => this.#children.releaseThread());
+  }
+
+  /** A child-process report on the control port (see ChildReport in the protocol); comlink's answers pass by. */
+  #onChildReport(data: unknown): void {
+    const report = checkChildReport(data);
+    if (report === undefined) return;
+    if (report === 'malformed') {
+      this.#misbehaved(`sent a malformed child process report on the control port: ${describeValue(data)}`);
+      return;
+    }
+    if (report.type === 'child') {
+      this.#children.report(report.pid);
+      return;
+    }
+    // glean's runtime posts it before any plugin code runs: a later one is plugin code's, and changes nothing.
+    if (this.#threadReported) return;
+    this.#threadReported = true;
+    this.#children.claimThread(report.tid);
+  }
+
+  /**
+   * Ends the child processes the worker's plugin started and that still run, while the thread is
+   * alive, so that its own event loop reaps them: SIGTERM, SIGKILL after `CHILD_GRACE_MS`, then,
+   * when the loop does not reap them within {@link REAP_WAIT_MS} (a call keeps it busy), the
+   * JavaScript running there is interrupted so it turns. At once when the worker reported none.
+   * Never rejects.
+   */
+  async endChildren(): Promise<void> {
+    if (!this.#children.any) return;
+    try {
+      await this.#children.end();
+      if (this.#children.zombies === 0 || this.#hasExited) return;
+      if (await this.#reaped(REAP_WAIT_MS)) return;
+      if (await interruptWorker(this.#threadId)) await this.#reaped(CHILD_KILL_WAIT_MS);
+    } catch {
+      // /proc or the inspector failed us: the thread still ends, and what it leaves is said in the docs.
+    }
+  }
+
+  /** Waits up to `timeoutMs` for the thread's loop to reap its ended children; whether it did. */
+  async #reaped(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#children.zombies > 0 && !this.#hasExited) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return this.#children.zombies === 0;
+  }
+
+  /** Stops the thread through its task's signal (piscina terminates it), once its children are ended. */
+  #abortThread(reason: string): void {
+    if (!this.#children.any) {
+      this.#abort.abort(new Error(reason));
+      return;
+    }
+    void this.endChildren().finally(() => this.#abort.abort(new Error(reason)));
   }
 
   /** Once: piscina's destroy() is not idempotent while a thread it terminated has not exited. */
@@ -506,6 +577,8 @@ export class Slot {
     if (this.#state !== 'dead' && !this.#stopRequested) {
       this.#stopRequested = true;
       this.expectEnd(reason);
+      // Its child processes, then its thread (stopSlots runs the plugin's cleanup before both).
+      await this.endChildren();
       // Destroying the thread's pool terminates the thread and rejects its serve task.
       this.#destroyPool();
     }
@@ -732,9 +805,9 @@ export class Slot {
       const end = { verb: 'crashed' as const, how: reason, cause: undefined, exitCode: undefined };
       this.rejectAll((id) => endError(forId(this.#plugin, id), this.#threadId, end, true));
       this.#cleanup ??= this.#runCleanup(true);
-      void this.#cleanup.then(() => this.#abort.abort(new Error(reason)));
+      void this.#cleanup.then(() => this.#abortThread(reason));
     } else {
-      this.#abort.abort(new Error(reason));
+      this.#abortThread(reason);
     }
     return error;
   }
@@ -773,7 +846,7 @@ export class Slot {
         this.#unresponsive = true;
         this.#endReason = `its event loop was blocked: no answer to a ping within ${LIVENESS_GRACE_MS} ms after a call ${after}`;
         this.#state = 'dead';
-        this.#abort.abort(new Error(this.#endReason));
+        this.#abortThread(this.#endReason);
       }
     } finally {
       this.#probing = false;
@@ -841,6 +914,9 @@ export class Slot {
     this.#callPort.close();
     this.#controlPort.close();
     this.#modules.close();
+    // Children still running once the thread is gone (it crashed, or started one as it was stopped) are ended
+    // here; nothing can reap them any more (docs/architecture.md, "Child processes").
+    void this.#children.end();
     // comlink's FinalizationRegistry holds the control port, and with it every listener on it and every
     // control call left unanswered, until the proxy is released: without this, no ended slot is freed.
     this.#control[releaseProxy]();
@@ -879,12 +955,15 @@ function streamErrors(plugin: PluginRef): StreamSettings['errors'] {
  * The end of workers, every step in this order, all workers at once:
  * 1. the plugin's cleanup in each worker ({@link Slot.cleanUp}: `dispose`, then `onDispose` functions), each
  *    bounded by its `disposeTimeoutMs`; skipped where the plugin never loaded or the worker cannot answer;
- * 2. the threads, terminated, each waited for at most {@link EXIT_TIMEOUT_MS}.
+ * 2. the child processes each worker's plugin started and that still run ({@link Slot.endChildren}:
+ *    SIGTERM, SIGKILL after `CHILD_GRACE_MS`, reaped by the worker's own loop); at once where there are none;
+ * 3. the threads, terminated, each waited for at most {@link EXIT_TIMEOUT_MS}.
  * Resolves with the thread ids of those still running then (blocked in a system call, which no
  * termination interrupts): nothing waits for them.
  */
 export async function stopSlots(slots: readonly Slot[], reason: string): Promise<number[]> {
   await Promise.all(slots.map((slot) => slot.cleanUp(reason)));
+  await Promise.all(slots.map((slot) => slot.endChildren()));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(slots.map((slot) => slot.terminate(reason))),

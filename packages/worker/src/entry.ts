@@ -8,8 +8,10 @@
  * piscina's task port is closed before the plugin loads, replies go through the `postMessage` of
  * Node's own prototype as it was before any plugin ran, and the host checks every message anyway.
  */
+import { readlinkSync } from 'node:fs';
 import { MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
+import { threadEnding, trackChildProcesses } from './children.js';
 import { startDisposeRegistry } from './dispose.js';
 import { runCleanup } from './cleanup.js';
 import { describeExport, findExport, importPlugin, installModuleHooks, type PluginModule } from './load.js';
@@ -142,6 +144,8 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     }
     const [id, name, member, args] = message as CallMessage;
     lastCallId = id;
+    // Ending while its child processes end (children.ts): the host rejects this call when the thread is gone.
+    if (threadEnding()) return;
     const key = member === null ? name : `${name}\0${member}`;
     let target = callables.get(key);
     if (target === undefined) {
@@ -237,6 +241,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   closeForeignPorts(callPort, controlPort);
+  reportChildProcesses(controlPort);
   callPort.on('message', onCall);
   callPort.on('messageerror', onUnreadableCall);
   // First word on the call port: the serve task runs, in this thread, speaking this protocol (the host checks both).
@@ -249,6 +254,24 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   setInterval(() => {}, 2 ** 30);
   // Never settles: piscina rejecting this task when the thread ends is how the host learns of it.
   await new Promise<never>(() => {});
+}
+
+/**
+ * Before any plugin code runs: tells the host this thread's OS thread id, then each child process
+ * plugin code starts here, so the host can end them when this thread cannot (see children.ts).
+ */
+function reportChildProcesses(controlPort: MessagePort): void {
+  let tid = 0;
+  try {
+    // "<pid>/task/<tid>": the thread that forks a child is its parent task in /proc.
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    // No /proc (not Linux): 0, and the host, which cannot check a report, takes none.
+  }
+  // Always posted, and first: the host takes the first thread report alone, so plugin code cannot post one in its place.
+  if (!Number.isSafeInteger(tid) || tid < 0) tid = 0;
+  apply(post, controlPort, [{ type: 'thread', tid }]);
+  trackChildProcesses(tid, (pid) => apply(post, controlPort, [{ type: 'child', pid }]));
 }
 
 /**

@@ -80,7 +80,7 @@ export function isTypeScriptFile(file: string): boolean {
  * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
  * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -699,4 +699,33 @@ export function carriesPort(value: unknown): boolean {
     return children.some((child) => visit(child, depth + 1));
   };
   return visit(value, 0);
+}
+
+/**
+ * Worker → host, on the control port beside comlink's answers (which comlink tells apart by their
+ * `id`; these have none): what the host needs to end the worker's child processes when the thread
+ * cannot (see docs/architecture.md, "Child processes").
+ * - `thread`: the worker's OS thread id (0 when it cannot tell), posted by glean's runtime before
+ *   any plugin code runs, so it is the first of these on the port: the host takes the first alone;
+ * - `child`: plugin code started the child process `pid` in this thread. Untrusted like every
+ *   message: the host keeps it only if `/proc` lists `pid` as a child of that thread.
+ */
+export type ChildReport =
+  | { readonly type: 'thread'; readonly tid: number }
+  | { readonly type: 'child'; readonly pid: number };
+
+/**
+ * What the host makes of a control-port message: a {@link ChildReport}, every field checked;
+ * `'malformed'` for a message tagged as one that is not; `undefined` for anything else (comlink's).
+ */
+export function checkChildReport(message: unknown): ChildReport | 'malformed' | undefined {
+  if (!isRecord(message)) return undefined;
+  const type = message['type'];
+  if (type !== 'thread' && type !== 'child') return undefined;
+  const value = message[type === 'thread' ? 'tid' : 'pid'];
+  return Object.keys(message).length === 2 &&
+    Number.isSafeInteger(value) &&
+    (value as number) >= (type === 'thread' ? 0 : 1)
+    ? (message as unknown as ChildReport)
+    : 'malformed';
 }
