@@ -244,8 +244,16 @@ describe('a worker that calls process.exit between calls', () => {
 
 describe('arguments and results that cannot be cloned', () => {
   it.each([
-    ['a function', { user: 'ada', onDone: function onDone() {} }, 'args[0].onDone (function onDone)'],
-    ['a symbol', { tags: ['a', Symbol('b')] }, 'args[0].tags[1] (Symbol(b))'],
+    [
+      'a function',
+      { user: 'ada', onDone: function onDone() {} },
+      'args[0].onDone (function onDone) cannot be sent to the worker: a function cannot be copied to another thread',
+    ],
+    [
+      'a symbol',
+      { tags: ['a', Symbol('b')] },
+      'args[0].tags[1] (Symbol(b)) cannot be sent to the worker: a symbol cannot be copied to another thread',
+    ],
   ])(
     'an argument holding %s rejects GLEAN_NOT_CLONEABLE naming its path, before anything is sent',
     async (_what, argument, path) => {
@@ -257,9 +265,7 @@ describe('arguments and results that cannot be cloned', () => {
       expect(error).toBeInstanceOf(GleanError);
       expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
       expect(error).toMatchObject({ id: 'Faulty', file: s.temp.path('faulty.mjs') });
-      expect(stable(error, s.temp.dir)).toBe(
-        `plugin "Faulty" (<dir>/faulty.mjs): ${path} cannot be sent to the worker`,
-      );
+      expect(stable(error, s.temp.dir)).toBe(`plugin "Faulty" (<dir>/faulty.mjs): ${path}`);
 
       // The worker never saw the call (raised by postMessage on the host), and it is the same worker.
       expect(await s.faulty.received()).toBe(receivedBefore + 1);

@@ -47,6 +47,12 @@ export const ErrorCode = {
    */
   KIND_CHANGED: 'GLEAN_KIND_CHANGED',
   /**
+   * The export a config entry names, or a method of an object export, is a class: a handle calls its export, and a
+   * class cannot be called without `new`; the load is refused.
+   * Do: Export an instance of the class (a handle calls its methods), or a function that makes and uses one.
+   */
+  CLASS_EXPORT: 'GLEAN_CLASS_EXPORT',
+  /**
    * The worker running the call died (`process.exit`, an uncaught exception, out of memory) or was terminated as
    * unresponsive or for breaking glean's protocol (posting on or closing glean's ports); every call in flight on
    * it rejects; `exitCode` when it exited.
@@ -76,9 +82,10 @@ export const ErrorCode = {
    */
   DRAIN_TIMEOUT: 'GLEAN_DRAIN_TIMEOUT',
   /**
-   * An argument or a result cannot cross a thread boundary: a function, a symbol, a throwing getter, a value
-   * nested too deeply for the other thread to read.
-   * Do: Send and return plain data.
+   * An argument, a result or a value export holds what cannot cross threads as it is: a function, a symbol, a class
+   * instance, a symbol key, a property added to a Map, Set, Date or RegExp, a throwing getter, a value nested too
+   * deeply to read; the message names its place.
+   * Do: Send and return plain data (README, "Values: what a call's arguments and result become").
    */
   NOT_CLONEABLE: 'GLEAN_NOT_CLONEABLE',
   /**

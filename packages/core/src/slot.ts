@@ -7,14 +7,12 @@ import {
   checkWorkerMessage,
   describeThrown,
   describeValue,
-  findUncloneable,
   deserializeError,
   isDescribeResult,
   isDisposeResult,
   isLoadResult,
   isResult,
   carriesPort,
-  decodeValue,
   checkChildReport,
   transferListOf,
   type CallMessage,
@@ -29,6 +27,7 @@ import {
 import { HostStream, STREAM_WINDOW, type StreamOwner, type StreamPort, type StreamSettings } from './stream.js';
 import { CHILD_KILL_WAIT_MS } from '@glean/worker/proc';
 import { ChildProcesses } from './child-processes.js';
+import { decodeValue, describeRefusal, encodeValue } from '@glean/worker/values';
 import { ErrorCode, GleanError } from './errors.js';
 import { interruptWorker } from './interrupt.js';
 import type { ModuleGraph } from './modules/graph.js';
@@ -49,7 +48,7 @@ import {
  * Written here, not imported: the constant imported at run time would be the installed worker's own,
  * and a worker of another version would always agree with itself.
  */
-export const HOST_PROTOCOL = 8;
+export const HOST_PROTOCOL = 9;
 
 /**
  * How long a worker thread has to start (its serve task running, its hello said) before it counts as
@@ -388,7 +387,7 @@ export class Slot {
         throw this.#misbehaved(`described ${loaded.descriptions.length} exports, asked for ${names.length}`);
       const descriptions = loaded.descriptions.map((answer) => {
         if (!answer.ok) throw failureToError(answer.failure, this.#plugin);
-        return answer.description;
+        return this.#decoded(answer.description, this.#plugin);
       });
       this.#loaded = true;
       if (this.#state === 'starting') this.#state = 'ready';
@@ -442,7 +441,21 @@ export class Slot {
     if (!answer.ok) throw failureToError(answer.failure, plugin);
     if (answer.description.name !== name)
       throw this.#misbehaved(`described export "${answer.description.name}", asked for "${name}"`);
-    return answer.description;
+    return this.#decoded(answer.description, plugin);
+  }
+
+  /** A value export's snapshot as the worker encoded it (a URL, a Buffer…), rebuilt; `GLEAN_NOT_CLONEABLE` when it cannot be. */
+  #decoded(description: ExportDescription, plugin: PluginRef): ExportDescription {
+    if (description.kind !== 'value' || description.specials === undefined) return description;
+    try {
+      return { kind: 'value', name: description.name, value: decodeValue(description.value, description.specials) };
+    } catch (error) {
+      throw pluginError(
+        ErrorCode.NOT_CLONEABLE,
+        plugin,
+        `export "${description.name}" is a value whose encoding the host cannot read: ${describeThrown(error)}`,
+      );
+    }
   }
 
   /**
@@ -461,20 +474,36 @@ export class Slot {
     streams?: StreamOwner,
   ): Promise<unknown> {
     if (signal?.aborted === true) return Promise.reject(this.#aborted(id, signal));
+    // What structured clone would change is encoded (a URL, a Buffer, an Error…) or refused with its place, before anything is sent.
+    const encoding = encodeValue(args, 'args');
+    if (encoding !== undefined && 'refused' in encoding)
+      return Promise.reject(
+        pluginError(
+          ErrorCode.NOT_CLONEABLE,
+          forId(this.#plugin, id),
+          describeRefusal(encoding.refused, 'cannot be sent to the worker'),
+        ),
+      );
+    const message: CallMessage =
+      encoding === undefined
+        ? [this.#nextId + 1, name, member, args]
+        : [this.#nextId + 1, name, member, encoding.value as unknown[], encoding.specials];
     // Numbered only once posted: the worker counts what it receives, and names a call it could not read by that count.
     const callId = this.#nextId + 1;
     return new Promise((resolve, reject) => {
       // Listening before posting: a signal that throws here leaves nothing sent and nothing on the books.
       const pending = this.#pending.open(callId, id, resolve, reject, signal, streams);
       try {
-        this.#callPort.postMessage([callId, name, member, args] satisfies CallMessage, transferListOf(args));
+        this.#callPort.postMessage(message, transferListOf(args));
       } catch (error) {
         this.#pending.unsent(pending);
-        const path = findUncloneable(args, 'args') ?? 'an argument';
         reject(
-          pluginError(ErrorCode.NOT_CLONEABLE, forId(this.#plugin, id), `${path} cannot be sent to the worker`, {
-            cause: error,
-          }),
+          pluginError(
+            ErrorCode.NOT_CLONEABLE,
+            forId(this.#plugin, id),
+            `the arguments cannot be sent to the worker: ${describeThrown(error)}`,
+            { cause: error },
+          ),
         );
         return;
       }
@@ -608,7 +637,18 @@ export class Slot {
         this.#misbehaved(`answered call ${message[0]}, which it was not sent or had answered`);
         return;
       }
-      this.#pending.settle(pending, decodeValue(message[1]), undefined);
+      if (message.length === 2) {
+        this.#pending.settle(pending, message[1], undefined);
+        return;
+      }
+      let value: unknown;
+      try {
+        value = decodeValue(message[1], message[2]);
+      } catch (error) {
+        this.#pending.settle(pending, undefined, this.#unreadableEncoding(pending.id, 'result', error));
+        return;
+      }
+      this.#pending.settle(pending, value, undefined);
       return;
     }
     if (message.type === 'hello') {
@@ -636,7 +676,13 @@ export class Slot {
       return;
     }
     // Built before the call leaves the books: if building it throws, the call is still there to reject.
-    const failure = callFailure(message.error, forId(this.#plugin, pending.id));
+    let failure: Error;
+    try {
+      const error = message.specials === undefined ? message.error : decodeValue(message.error, message.specials);
+      failure = callFailure(error as typeof message.error, forId(this.#plugin, pending.id));
+    } catch (error) {
+      failure = this.#unreadableEncoding(pending.id, 'error', error);
+    }
     this.#pending.take(message.id);
     this.#pending.settle(pending, undefined, failure);
   }
@@ -649,6 +695,17 @@ export class Slot {
         this.#misbehaved(`started a stream for call ${message.id}, which it was not sent or had answered`);
         return;
       }
+      let head: unknown = null;
+      if (message.key !== null) {
+        try {
+          head = message.specials === undefined ? message.value : decodeValue(message.value, message.specials);
+        } catch (error) {
+          // The stream never opens here: the worker's side of it is left to the worker's end or its next breach.
+          this.#pending.take(message.id);
+          this.#pending.settle(pending, undefined, this.#unreadableEncoding(pending.id, 'result', error));
+          return;
+        }
+      }
       this.#pending.take(message.id);
       const stream = new HostStream(this.#streamPort(message.id), {
         errors: streamErrors(forId(this.#plugin, pending.id)),
@@ -659,11 +716,7 @@ export class Slot {
       this.#streams.set(message.id, { stream, id: pending.id });
       // The caller gave up already (timeout, abort): nobody will read it.
       if (pending.settled) stream.end(undefined);
-      this.#pending.settle(
-        pending,
-        message.key === null ? stream : withStream(message.value, message.key, stream),
-        undefined,
-      );
+      this.#pending.settle(pending, message.key === null ? stream : withStream(head, message.key, stream), undefined);
       return;
     }
     const open = this.#streams.get(message.id);
@@ -672,8 +725,20 @@ export class Slot {
       this.#misbehaved(`${what} for stream ${message.id}, which is not open`);
       return;
     }
-    if (message.type === 'end') open.stream.finish(undefined);
-    else if (!open.stream.deliver(message.items.map(decodeValue)))
+    if (message.type === 'end') {
+      open.stream.finish(undefined);
+      return;
+    }
+    let items = message.items;
+    if (message.specials !== undefined) {
+      try {
+        items = decodeValue(items, message.specials) as unknown[];
+      } catch (error) {
+        open.stream.finish(this.#unreadableEncoding(open.id, 'result', error));
+        return;
+      }
+    }
+    if (!open.stream.deliver(items))
       this.#misbehaved(
         `sent ${message.items.length} items for stream ${message.id}, more than it was granted (a window of ${STREAM_WINDOW})`,
       );
@@ -707,6 +772,15 @@ export class Slot {
       },
       stalled: () => void this.#checkAlive('timed out'),
     };
+  }
+
+  /** An encoded result or error that cannot be rebuilt (only a worker whose plugin forged it sends one): that call fails alone. */
+  #unreadableEncoding(id: string, what: 'result' | 'error', error: unknown): GleanError {
+    return pluginError(
+      ErrorCode.NOT_CLONEABLE,
+      forId(this.#plugin, id),
+      `the ${what} arrived encoded, and its encoding cannot be read on the host: ${describeThrown(error)}`,
+    );
   }
 
   /**
@@ -937,7 +1011,7 @@ export class Slot {
 
 /** The object around a stream (`{ ...value, [key]: stream }`, as an HttpResponse's `body`); defined, so a key "__proto__" stays a key. */
 function withStream(value: unknown, key: string, stream: HostStream): unknown {
-  const result = decodeValue(value) as Record<string, unknown>;
+  const result = value as Record<string, unknown>;
   Object.defineProperty(result, key, { value: stream, enumerable: true, writable: true, configurable: true });
   return result;
 }

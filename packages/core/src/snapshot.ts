@@ -1,8 +1,10 @@
 /**
  * Value exports' snapshots: frozen once when their version loads, and shared by every handle of
  * the version, unless they hold something freezing cannot protect (a Map's or Set's contents, a
- * Date, bytes): such a snapshot is copied for each handle, so what one reader changes no other sees.
+ * Date, bytes, a URL's or Headers' setters and methods): such a snapshot is copied for each handle,
+ * under the table of values a call follows, so what one reader changes no other sees.
  */
+import { cloneValue } from '@glean/worker/values';
 
 /** Root snapshots that hold a Map, a Set, a Date or bytes somewhere. */
 const mutable = new WeakSet<object>();
@@ -18,7 +20,8 @@ export function freezeSnapshot(value: unknown): void {
   while (stack.length > 0) {
     const node = stack.pop();
     if (node === null || typeof node !== 'object' || Object.isFrozen(node)) continue;
-    if (node instanceof Map || node instanceof Set || node instanceof Date) unfreezable = true;
+    if (node instanceof Map || node instanceof Set || node instanceof Date || keepsStateInside(node))
+      unfreezable = true;
     // Typed arrays and buffers cannot be frozen; maps and sets stay mutable through their methods.
     if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) {
       unfreezable = true;
@@ -40,9 +43,19 @@ export function snapshotForHandle(snapshot: unknown, copies: WeakMap<object, unk
   if (snapshot === null || typeof snapshot !== 'object' || !mutable.has(snapshot)) return snapshot;
   let copy = copies.get(snapshot);
   if (copy === undefined) {
-    copy = structuredClone(snapshot);
+    copy = cloneValue(snapshot);
     freezeSnapshot(copy);
     copies.set(snapshot, copy);
   }
   return copy;
+}
+
+/** A URL, URLSearchParams or Headers: their state is not in properties, so freezing leaves their setters and methods working. */
+function keepsStateInside(node: object): boolean {
+  // Headers by its tag: looking up the global would load undici into the host for nothing.
+  return (
+    node instanceof URL ||
+    node instanceof URLSearchParams ||
+    Object.prototype.toString.call(node) === '[object Headers]'
+  );
 }

@@ -13,6 +13,8 @@ export function failureToError(failure: WireFailure, plugin: PluginRef): GleanEr
       return pluginError(ErrorCode.SYMBOL_NOT_FOUND, plugin, failure.message);
     case 'not-cloneable':
       return pluginError(ErrorCode.NOT_CLONEABLE, plugin, failure.message);
+    case 'class-export':
+      return pluginError(ErrorCode.CLASS_EXPORT, plugin, failure.message);
     case 'load-failed':
       return pluginError(ErrorCode.LOAD_FAILED, plugin, failure.message, { cause: deserializeError(failure.error) });
     case 'thrown':

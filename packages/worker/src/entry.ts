@@ -19,8 +19,6 @@ import {
   PROTOCOL_VERSION,
   REPLY_LOG_SIZE,
   describeThrown,
-  encodeValue,
-  findUncloneable,
   serializeError,
   transferablesOf,
   type CallMessage,
@@ -31,9 +29,11 @@ import {
   type ReplyMessage,
   type ServeTask,
   type StreamReply,
+  type Specials,
   type WireFailure,
 } from './protocol.js';
 import { WorkerStreams, findStream, type FoundStream } from './stream.js';
+import { decodeValue, describeRefusal, encodeValue, isCarried } from './values.js';
 
 /** Taken before any plugin code runs: a plugin that patches these sees none of glean's messages. */
 const post = MessagePort.prototype.postMessage;
@@ -84,22 +84,32 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       openStream(id, stream);
       return;
     }
+    // What structured clone would change is encoded (a URL, a Buffer, an Error…) or refused with its place.
+    const encoding = encodeValue(value, 'result');
+    if (encoding !== undefined && 'refused' in encoding) {
+      fail(id, { reason: 'not-cloneable', message: describeRefusal(encoding.refused, 'cannot be copied to the host') });
+      return;
+    }
     try {
       const moved = transferablesOf(value);
-      send([id, encodeValue(value)], id, moved);
+      send(encoding === undefined ? [id, value] : [id, encoding.value, encoding.specials], id, moved);
     } catch (error) {
-      // A value that cannot be copied, or whose getters or traps throw while it is: this call fails alone.
-      const where = findUncloneable(value, 'result');
+      // A value that cannot be copied all the same (a Proxy, a MessagePort not transferred), or whose getters throw while it is: this call fails alone.
       fail(id, {
         reason: 'not-cloneable',
-        message: `${where ?? 'the result'} cannot be copied to the host: ${describeThrown(error)}`,
+        message: `the result cannot be copied to the host: ${describeThrown(error)}`,
       });
     }
   };
 
-  const fail = (id: number, failure: WireFailure): void => {
+  const fail = (id: number, failure: WireFailure, specials?: Specials): void => {
     try {
-      send({ type: 'error', id, error: failure }, id);
+      send(
+        specials === undefined
+          ? { type: 'error', id, error: failure }
+          : { type: 'error', id, error: failure, specials },
+        id,
+      );
     } catch (error) {
       // An error property that could be cloned alone but not with the rest: say so without it.
       send(
@@ -116,20 +126,24 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
     }
   };
 
-  const threw = (id: number, thrown: unknown): void => fail(id, { reason: 'thrown', error: serializeError(thrown) });
+  // A thrown error keeps what a returned one keeps: the properties the value table carries, encoded as a result's are.
+  const threw = (id: number, thrown: unknown): void => {
+    const failure: WireFailure = { reason: 'thrown', error: serializeError(thrown, 0, isCarried) };
+    const encoding = encodeValue(failure, 'error');
+    if (encoding === undefined || 'refused' in encoding) fail(id, failure);
+    else fail(id, encoding.value as WireFailure, encoding.specials);
+  };
 
   // Results that are async iterables stream, as far as the host pulls (stream.ts).
   const streams = new WorkerStreams({ send, fail, threw });
   const openStream = (id: number, stream: FoundStream): void => {
+    let refused: string | undefined;
     try {
-      streams.open(id, stream);
+      refused = streams.open(id, stream);
     } catch (error) {
-      const where = findUncloneable(stream.value, 'result');
-      fail(id, {
-        reason: 'not-cloneable',
-        message: `${where ?? 'the result'} cannot be copied to the host: ${describeThrown(error)}`,
-      });
+      refused = `the result cannot be copied to the host: ${describeThrown(error)}`;
     }
+    if (refused !== undefined) fail(id, { reason: 'not-cloneable', message: refused });
   };
 
   // The module never changes inside a worker: resolve each export (and method) once.
@@ -142,10 +156,23 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
       streams.control(message as Exclude<HostMessage, CallMessage>);
       return;
     }
-    const [id, name, member, args] = message as CallMessage;
+    const call = message as CallMessage;
+    const [id, name, member] = call;
+    let args = call[3];
     lastCallId = id;
     // Ending while its child processes end (children.ts): the host rejects this call when the thread is gone.
     if (threadEnding()) return;
+    if (call.length === 5) {
+      try {
+        args = decodeValue(args, call[4]) as unknown[];
+      } catch (error) {
+        fail(id, {
+          reason: 'not-cloneable',
+          message: `the arguments cannot be read in the worker: ${describeThrown(error)}`,
+        });
+        return;
+      }
+    }
     const key = member === null ? name : `${name}\0${member}`;
     let target = callables.get(key);
     if (target === undefined) {

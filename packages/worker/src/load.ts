@@ -10,6 +10,7 @@ import {
   type ExportDescription,
   type ServeTask,
 } from './protocol.js';
+import { describeRefusal, encodeValue } from './values.js';
 
 /** `module.registerHooks` (Node 22.15+, 24): synchronous hooks in this thread, for `import` and `require` alike. */
 type RegisterHooks = (hooks: {
@@ -148,18 +149,32 @@ function describeFound(module: PluginModule, name: string, commonJS: boolean): D
   const { value } = found;
   let description: ExportDescription;
   if (typeof value === 'function') {
+    if (isClass(value)) return classRefused(`export "${name}" is ${describeClass(value)}`, value);
     description = { kind: 'function', name };
   } else if (value !== null && typeof value === 'object' && listMethods(value).length > 0) {
     const methods = listMethods(value);
+    for (const method of methods) {
+      const member = (value as Record<string, unknown>)[method];
+      if (typeof member === 'function' && isClass(member))
+        return classRefused(`method "${method}" of export "${name}" is ${describeClass(member)}`, member);
+    }
     // CommonJS `module.exports = { …, dispose }`: its `dispose` is the plugin's cleanup hook, which no handle calls.
     const hook = commonJS && value === module['default'] && methods.includes('dispose');
     description = hook
       ? { kind: 'object', name, methods: methods.filter((method) => method !== 'dispose'), lifecycle: ['dispose'] }
       : { kind: 'object', name, methods };
   } else {
-    // Arrays, maps, dates and plain records are values: one snapshot per version.
+    // Arrays, maps, dates and plain records are values: one snapshot per version, under the table of values a result follows.
+    const encoding = encodeValue(value, 'value');
+    if (encoding !== undefined && 'refused' in encoding) {
+      const message = `export "${name}" is a value that cannot be copied to the host: ${describeRefusal(encoding.refused, 'cannot cross')}`;
+      return { ok: false, failure: { reason: 'not-cloneable', message } };
+    }
     try {
-      description = { kind: 'value', name, value: structuredClone(value) };
+      description =
+        encoding === undefined
+          ? { kind: 'value', name, value: structuredClone(value) }
+          : { kind: 'value', name, ...structuredClone({ value: encoding.value, specials: encoding.specials }) };
     } catch (error) {
       return {
         ok: false,
@@ -171,4 +186,37 @@ function describeFound(module: PluginModule, name: string, commonJS: boolean): D
     }
   }
   return { ok: true, description };
+}
+
+/**
+ * Whether `fn` is a class: a handle calls its export, and a class throws a TypeError when called
+ * without `new`. Only `class` syntax is told apart; a constructor written as a function is a function.
+ */
+export function isClass(fn: object): boolean {
+  try {
+    return /^class\b/.test(Function.prototype.toString.call(fn));
+  } catch {
+    return false;
+  }
+}
+
+function nameOf(fn: object): string {
+  const name = (fn as { name?: unknown }).name;
+  return typeof name === 'string' ? name : '';
+}
+
+function describeClass(fn: object): string {
+  return nameOf(fn) === '' ? 'a class' : `a class (${nameOf(fn)})`;
+}
+
+/** The refusal of a class at load: what a handle would do with it is undefined, so say what to export instead. */
+function classRefused(what: string, fn: object): DescribeResult {
+  const noun = /^[A-Za-z_$][\w$]*$/.test(nameOf(fn)) ? nameOf(fn) : 'TheClass';
+  return {
+    ok: false,
+    failure: {
+      reason: 'class-export',
+      message: `${what}, which a handle cannot call: export an instance (\`new ${noun}(…)\`), whose methods a handle calls, or a function that makes and uses one`,
+    },
+  };
 }

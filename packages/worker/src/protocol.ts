@@ -43,22 +43,6 @@ export function transferablesOf(value: unknown): readonly Transferable[] | undef
 }
 
 /**
- * A value as it goes on the wire: a call's result, the object around a stream, each item of a stream.
- * The worker encodes every value it sends through this one function and the host decodes it through
- * {@link decodeValue}, so a rule for carrying a kind of value applies to results and stream items
- * alike. Today the identity: structured clone carries the value, and what it marks with
- * {@link transfer} moves ({@link transferablesOf}).
- */
-export function encodeValue(value: unknown): unknown {
-  return value;
-}
-
-/** The value {@link encodeValue} put on the wire, as the caller gets it. */
-export function decodeValue(wire: unknown): unknown {
-  return wire;
-}
-
-/**
  * Whether a result streams: an object with a `Symbol.asyncIterator` method (an async generator, a
  * `ReadableStream`, a Node `Readable`). Never throws: a getter or trap that does makes it no stream.
  */
@@ -80,7 +64,7 @@ export function isTypeScriptFile(file: string): boolean {
  * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
  * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
  */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -200,18 +184,36 @@ export interface MessagePortLike {
 
 /**
  * Main → worker, the only message the worker takes on the call port: call the export `name` (or its
- * method `member`, `null` for the export itself) with `args`.
+ * method `member`, `null` for the export itself) with `args`. `specials` is there only when an argument
+ * holds a value structured clone would change (a URL, a Buffer, an Error…): `args` is then encoded,
+ * and {@link Specials} says how to read it (`@glean/worker/values`).
  */
-export type CallMessage = readonly [id: number, name: string, member: string | null, args: readonly unknown[]];
+export type CallMessage =
+  | readonly [id: number, name: string, member: string | null, args: readonly unknown[]]
+  | readonly [id: number, name: string, member: string | null, args: readonly unknown[], specials: Specials];
 
-/** Worker → main: the call `id` returned `value`. The only array the worker posts on the call port. */
-export type ResultMessage = readonly [id: number, value: unknown];
+/**
+ * Worker → main: the call `id` returned `value`. The only array the worker posts on the call port.
+ * With a third element the value is encoded (it holds a URL, a Buffer, an Error…; see {@link Specials}).
+ */
+export type ResultMessage =
+  | readonly [id: number, value: unknown]
+  | readonly [id: number, value: unknown, specials: Specials];
 
-/** Worker → main: the call `id` failed. */
+/**
+ * The placeholders an encoded value holds, each in the place of a value structured clone would change
+ * (`{ t: 'url', href }`, `{ t: 'buffer', bytes }`, `{ t: 'error', error }`…), found again by identity,
+ * which structured clone keeps within a message. Written and read by `@glean/worker/values` alone;
+ * what arrives from a worker is read as untrusted (a malformed one fails that call `GLEAN_NOT_CLONEABLE`).
+ */
+export type Specials = readonly object[];
+
+/** Worker → main: the call `id` failed. `specials` as for {@link ResultMessage}, when the error's properties hold such values. */
 export interface ErrorMessage {
   readonly type: 'error';
   readonly id: number;
   readonly error: WireFailure;
+  readonly specials?: Specials;
 }
 
 /**
@@ -239,6 +241,8 @@ export interface StreamMessage {
   readonly id: number;
   readonly key: string | null;
   readonly value: unknown;
+  /** As for {@link ResultMessage}: `value` is encoded (it holds a URL, a Buffer, an Error…). */
+  readonly specials?: Specials;
 }
 
 /** Worker → main: the next items of the stream `id`, in order; never more than the host granted and has not received. */
@@ -246,6 +250,8 @@ export interface ItemsMessage {
   readonly type: 'items';
   readonly id: number;
   readonly items: readonly unknown[];
+  /** As for {@link ResultMessage}: `items` (the list as a whole) is encoded. */
+  readonly specials?: Specials;
 }
 
 /**
@@ -294,7 +300,9 @@ export function isResult(message: WorkerMessage): message is ResultMessage {
  */
 export function checkWorkerMessage(message: unknown): WorkerMessage | undefined {
   if (Array.isArray(message))
-    return message.length === 2 && isCallId(message[0]) ? (message as unknown as ResultMessage) : undefined;
+    return isCallId(message[0]) && (message.length === 2 || (message.length === 3 && Array.isArray(message[2])))
+      ? (message as unknown as ResultMessage)
+      : undefined;
   if (message === null || typeof message !== 'object') return undefined;
   const { type } = message as { type?: unknown };
   if (type === 'hello') {
@@ -304,8 +312,9 @@ export function checkWorkerMessage(message: unknown): WorkerMessage | undefined 
       : undefined;
   }
   if (type === 'error') {
-    const { id, error } = message as { id?: unknown; error?: unknown };
-    return isCallId(id) && isWireFailure(error) && Object.keys(message).length === 3
+    const { id, error, specials } = message as { id?: unknown; error?: unknown; specials?: unknown };
+    const keys = specials === undefined ? 3 : Array.isArray(specials) ? 4 : -1;
+    return isCallId(id) && isWireFailure(error) && Object.keys(message).length === keys
       ? (message as ErrorMessage)
       : undefined;
   }
@@ -314,12 +323,14 @@ export function checkWorkerMessage(message: unknown): WorkerMessage | undefined 
 
 function checkStreamReply(message: Record<string, unknown>, type: unknown): StreamReply | undefined {
   if (!isCallId(message['id'])) return undefined;
-  const keys = Object.keys(message).length;
+  const { specials } = message;
+  // An encoded value's placeholders come as one more field, a list (checked as it is read, values.ts).
+  const keys = Object.keys(message).length - (specials === undefined ? 0 : Array.isArray(specials) ? 1 : 99);
   if (type === 'items') {
     const { items } = message;
     return Array.isArray(items) && items.length > 0 && keys === 3 ? (message as unknown as ItemsMessage) : undefined;
   }
-  if (type === 'end') return keys === 2 ? (message as unknown as EndMessage) : undefined;
+  if (type === 'end') return keys === 2 && specials === undefined ? (message as unknown as EndMessage) : undefined;
   if (type === 'stream') {
     const { key, value } = message;
     const whole = key === null && value === null;
@@ -349,6 +360,7 @@ export function isWireFailure(value: unknown): value is WireFailure {
       return isSerializedError(value['error']);
     case 'not-found':
     case 'not-cloneable':
+    case 'class-export':
       return isString(value['message']);
     case 'load-failed':
       return isString(value['message']) && isSerializedError(value['error']);
@@ -360,14 +372,16 @@ export function isWireFailure(value: unknown): value is WireFailure {
 /** Whether `value` is a {@link SerializedError}, causes included (at most {@link MAX_CAUSES} deep). */
 export function isSerializedError(value: unknown, depth = 0): value is SerializedError {
   if (!isRecord(value) || depth > MAX_CAUSES) return false;
-  const { isError, name, message, stack, props, cause } = value;
+  const { isError, name, message, stack, props, cause, className, errors } = value;
   return (
     typeof isError === 'boolean' &&
     isString(name) &&
     isString(message) &&
     (stack === undefined || isString(stack)) &&
     isRecord(props) &&
-    (cause === undefined || isSerializedError(cause, depth + 1))
+    (cause === undefined || isSerializedError(cause, depth + 1)) &&
+    (className === undefined || isString(className)) &&
+    (errors === undefined || (Array.isArray(errors) && errors.every((error) => isSerializedError(error, depth + 1))))
   );
 }
 
@@ -384,7 +398,7 @@ export function isExportDescription(value: unknown): value is ExportDescription 
         (value['lifecycle'] === undefined || (Array.isArray(value['lifecycle']) && value['lifecycle'].every(isString)))
       );
     case 'value':
-      return 'value' in value;
+      return 'value' in value && (value['specials'] === undefined || Array.isArray(value['specials']));
     default:
       return false;
   }
@@ -413,6 +427,8 @@ export type WireFailure =
   | { readonly reason: 'thrown'; readonly error: SerializedError }
   | { readonly reason: 'not-found'; readonly message: string }
   | { readonly reason: 'not-cloneable'; readonly message: string }
+  /** The export (or a method of an object export) is a class, which a handle cannot call: refused at load. */
+  | { readonly reason: 'class-export'; readonly message: string }
   | { readonly reason: 'load-failed'; readonly message: string; readonly error: SerializedError };
 
 /** What kind of thing an export is; it decides the shape of its handle. */
@@ -437,7 +453,8 @@ export type ExportDescription =
        */
       readonly lifecycle?: readonly string[];
     }
-  | { readonly kind: 'value'; readonly name: string; readonly value: unknown };
+  /** `specials` when the snapshot is encoded (it holds a URL, a Buffer…), as for {@link ResultMessage}. */
+  | { readonly kind: 'value'; readonly name: string; readonly value: unknown; readonly specials?: Specials };
 
 /** Answer of {@link ControlApi.describe}. */
 export type DescribeResult =
@@ -511,9 +528,16 @@ export interface SerializedError {
   readonly name: string;
   readonly message: string;
   readonly stack: string | undefined;
-  /** Own enumerable properties (`code`, `status`, …) that can be cloned. */
+  /** Own enumerable properties (`code`, `status`, …) that can be carried. */
   readonly props: Readonly<Record<string, unknown>>;
   readonly cause: SerializedError | undefined;
+  /**
+   * The constructor's name, unless it is the built-in class `name` says (`class HttpError extends Error {}`
+   * keeps the name `Error`, and its class is told by this).
+   */
+  readonly className?: string;
+  /** An `AggregateError`'s `errors`, each serialized (at most {@link MAX_CAUSES} deep). */
+  readonly errors?: readonly SerializedError[];
   /** For a thrown non-Error: the value itself if it can be cloned. */
   readonly value?: unknown;
 }
@@ -526,6 +550,7 @@ const BUILTIN_ERRORS: Readonly<Record<string, ErrorConstructor>> = {
   ReferenceError,
   EvalError,
   URIError,
+  AggregateError: AggregateError as unknown as ErrorConstructor,
 };
 
 function cloneable(value: unknown): boolean {
@@ -554,9 +579,13 @@ function attempt<T>(read: () => T, fallback: T): T {
  * properties and `cause`. Never throws, whatever the value: a getter or a Proxy trap that throws
  * costs that field only.
  */
-export function serializeError(thrown: unknown, depth = 0): SerializedError {
+export function serializeError(
+  thrown: unknown,
+  depth = 0,
+  keep: (value: unknown) => boolean = cloneable,
+): SerializedError {
   if (!attempt(() => thrown instanceof Error, false)) {
-    const plain = cloneable(thrown);
+    const plain = keep(thrown);
     return {
       isError: false,
       name: attempt(() => typeof thrown, 'object'),
@@ -572,8 +601,7 @@ export function serializeError(thrown: unknown, depth = 0): SerializedError {
   for (const key of attempt(() => Object.keys(error), [])) {
     if (key === 'cause') continue;
     const value = attempt(() => error[key], undefined);
-    if (cloneable(value))
-      Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
+    if (keep(value)) Object.defineProperty(props, key, { value, enumerable: true, writable: true, configurable: true });
   }
   const text = (read: () => unknown, fallback: string): string =>
     attempt(() => {
@@ -581,38 +609,110 @@ export function serializeError(thrown: unknown, depth = 0): SerializedError {
       return typeof value === 'string' ? value : fallback;
     }, fallback);
   const cause = attempt(() => ('cause' in error ? error.cause : undefined), undefined);
+  const name = text(() => error.name, 'Error');
+  const className = text(() => (error.constructor as { name?: unknown } | undefined)?.name, name);
+  const errors = attempt(
+    () =>
+      error instanceof AggregateError && Array.isArray(error.errors) && depth < MAX_CAUSES
+        ? (error.errors as unknown[]).map((each) => serializeError(each, depth + 1, keep))
+        : undefined,
+    undefined,
+  );
   return {
     isError: true,
-    name: text(() => error.name, 'Error'),
+    name,
     message: text(() => error.message, ''),
     stack: attempt(() => (typeof error.stack === 'string' ? error.stack : undefined), undefined),
     props,
-    cause: cause !== undefined && depth < MAX_CAUSES ? serializeError(cause, depth + 1) : undefined,
+    cause: cause !== undefined && depth < MAX_CAUSES ? serializeError(cause, depth + 1, keep) : undefined,
+    // A built-in class under its own name is rebuilt as itself; any other class travels by name.
+    ...(className !== '' && !(className === name && Object.hasOwn(BUILTIN_ERRORS, name)) ? { className } : {}),
+    ...(errors !== undefined ? { errors } : {}),
   };
 }
 
-/** Rebuilds an Error from {@link SerializedError}: the same name, message, stack, `code`, own properties and cause. */
+/** Rebuilds an Error from {@link SerializedError}: the same name, class name, message, stack, `code`, own properties, cause and `errors`. */
 export function deserializeError(data: SerializedError): Error {
-  // Own properties only: a plugin may name its error "hasOwnProperty" or "__proto__".
-  const Ctor = Object.hasOwn(BUILTIN_ERRORS, data.name) ? BUILTIN_ERRORS[data.name]! : Error;
-  const error = new Ctor(data.message);
-  if (error.name !== data.name) {
-    Object.defineProperty(error, 'name', { value: data.name, configurable: true, writable: true, enumerable: false });
+  return fillError(errorShell(data), data);
+}
+
+/**
+ * The first half of {@link deserializeError}: the Error of the right class, with its name, message and
+ * stack, but none of its properties, cause or `errors` yet. Apart so that a value whose properties lead
+ * back to the error itself can be rebuilt (`@glean/worker/values`).
+ */
+export function errorShell(data: SerializedError): Error {
+  let error: Error;
+  if (data.className === 'DOMException' && typeof DOMException === 'function') {
+    // Its name is read from the instance's internal slot, and decides its `code`.
+    error = new DOMException(data.message, data.name);
+  } else {
+    // Own properties only: a plugin may name its error "hasOwnProperty" or "__proto__".
+    const base = Object.hasOwn(BUILTIN_ERRORS, data.name)
+      ? BUILTIN_ERRORS[data.name]!
+      : data.className !== undefined && Object.hasOwn(BUILTIN_ERRORS, data.className)
+        ? BUILTIN_ERRORS[data.className]!
+        : Error;
+    const Ctor = data.className === undefined || data.className === base.name ? base : namedClass(base, data.className);
+    error =
+      base === (AggregateError as unknown) || base.prototype instanceof AggregateError
+        ? new (Ctor as unknown as AggregateErrorConstructor)([], data.message)
+        : new Ctor(data.message);
+    if (error.name !== data.name) {
+      Object.defineProperty(error, 'name', { value: data.name, configurable: true, writable: true, enumerable: false });
+    }
   }
   Object.defineProperty(error, 'stack', { value: data.stack, configurable: true, writable: true, enumerable: false });
+  return error;
+}
+
+/** The second half of {@link deserializeError}: `data`'s own properties, cause and `errors` onto `error`. */
+export function fillError(error: Error, data: SerializedError): Error {
   // Defined, not assigned: a property named "__proto__" must stay a property, not replace the prototype.
   for (const [key, value] of Object.entries(data.props)) {
     Object.defineProperty(error, key, { value, configurable: true, writable: true, enumerable: true });
   }
   if (data.cause !== undefined) {
     Object.defineProperty(error, 'cause', {
-      value: data.cause.isError ? deserializeError(data.cause) : (data.cause.value ?? data.cause.message),
+      value: rebuilt(data.cause),
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  }
+  if (data.errors !== undefined) {
+    Object.defineProperty(error, 'errors', {
+      value: data.errors.map(rebuilt),
       configurable: true,
       writable: true,
       enumerable: false,
     });
   }
   return error;
+}
+
+function rebuilt(data: SerializedError): unknown {
+  return data.isError ? deserializeError(data) : (data.value ?? data.message);
+}
+
+/** Classes made for errors whose class is not a built-in one, by base and name: bounded, since names come from workers. */
+const NAMED_CLASSES = new Map<string, ErrorConstructor>();
+const MAX_NAMED_CLASSES = 256;
+
+/**
+ * A subclass of `base` named `name`, so that a rebuilt error's `constructor.name` is its class's
+ * (`HttpError`) while `instanceof` its built-in base still holds. A name that is no identifier keeps `base`.
+ */
+function namedClass(base: ErrorConstructor, name: string): ErrorConstructor {
+  if (!/^[A-Za-z_$][\w$]{0,127}$/.test(name)) return base;
+  const key = `${base.name} ${name}`;
+  let made = NAMED_CLASSES.get(key);
+  if (made === undefined) {
+    // The class takes its name from the key it is defined under.
+    made = { [name]: class extends base {} }[name] as ErrorConstructor;
+    if (NAMED_CLASSES.size < MAX_NAMED_CLASSES) NAMED_CLASSES.set(key, made);
+  }
+  return made;
 }
 
 /** What went wrong, for a message: an Error's message, or a safe rendering of anything else thrown. Never throws. */
@@ -636,42 +736,6 @@ function describeAny(value: unknown): string {
   } catch {
     return Object.prototype.toString.call(value);
   }
-}
-
-/**
- * Finds where a value stops being cloneable: `args[1].onDone` for a function nested in an argument.
- * Returns `undefined` when the whole value clones. Walks plain objects and arrays only, so it is cheap
- * and is only run after a clone already failed.
- */
-export function findUncloneable(value: unknown, path: string): string | undefined {
-  // A throwing getter or trap, or a value nested deeper than the stack, ends the search: no place to name.
-  return attempt(() => findIn(value, path, new Set()), undefined);
-}
-
-function findIn(value: unknown, path: string, seen: Set<unknown>): string | undefined {
-  if (typeof value === 'function' || typeof value === 'symbol') return `${path} (${describeValue(value)})`;
-  if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
-  seen.add(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findIn(value[i], `${path}[${i}]`, seen);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    return cloneable(value) ? undefined : `${path} (${Object.prototype.toString.call(value)})`;
-  }
-  for (const [key, child] of Object.entries(value)) {
-    const found = findIn(
-      child,
-      /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
-      seen,
-    );
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 /** The transferables marked on any argument, or `undefined` (the common case: nothing to scan further). */

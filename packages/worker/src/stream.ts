@@ -7,8 +7,6 @@
  */
 import {
   describeThrown,
-  encodeValue,
-  findUncloneable,
   isAsyncIterable,
   transferablesOf,
   type CancelMessage,
@@ -16,6 +14,7 @@ import {
   type StreamReply,
   type WireFailure,
 } from './protocol.js';
+import { describeRefusal, encodeValue } from './values.js';
 
 /** Where a result's stream is: the result itself (`key` `null`), or its property `key` with the rest in `value`. */
 export interface FoundStream {
@@ -91,10 +90,19 @@ export class WorkerStreams {
     this.#out = out;
   }
 
-  /** The call `id` returned `found`: say so, and wait for the host's pulls. Throws when the head cannot be copied. */
-  open(id: number, found: FoundStream): void {
+  /**
+   * The call `id` returned `found`: say so, and wait for the host's pulls. Answers why not when the
+   * object around the stream holds what the table of values refuses (values.ts); throws when it
+   * cannot be copied all the same.
+   */
+  open(id: number, found: FoundStream): string | undefined {
+    const encoding = found.value === null ? undefined : encodeValue(found.value, 'result');
+    if (encoding !== undefined && 'refused' in encoding)
+      return describeRefusal(encoding.refused, 'cannot be copied to the host');
     this.#out.send(
-      { type: 'stream', id, key: found.key, value: found.value === null ? null : encodeValue(found.value) },
+      encoding === undefined
+        ? { type: 'stream', id, key: found.key, value: found.value }
+        : { type: 'stream', id, key: found.key, value: encoding.value, specials: encoding.specials },
       id,
       found.value === null ? undefined : transferablesOf(found.value),
     );
@@ -108,6 +116,7 @@ export class WorkerStreams {
       reading: false,
       over: false,
     });
+    return undefined;
   }
 
   /** A message the host sent about a stream: room for more items, or a cancel. One for a stream that is over is ignored. */
@@ -173,37 +182,54 @@ export class WorkerStreams {
     if (items.length === 0) return true;
     stream.batch = [];
     const transfer: unknown[] = [];
-    const wire = items.map((item) => {
-      const moved = transferablesOf(item);
-      if (moved !== undefined) transfer.push(...moved);
-      return encodeValue(item);
-    });
-    try {
-      this.#out.send({ type: 'items', id, items: wire }, id, transfer.length === 0 ? undefined : transfer);
-      stream.posted += items.length;
-      return true;
-    } catch {
-      // One of them cannot be copied: the ones before it go, one by one, and it fails the stream.
-    }
+    // Each item under the table of values (values.ts): as it is, encoded, or refused where it is.
+    const wire: unknown[] = [];
+    const specials: object[][] = [];
+    let refused: string | undefined;
     for (let i = 0; i < items.length; i++) {
+      const encoding = encodeValue(items[i], `stream item ${stream.posted + i}`);
+      if (encoding !== undefined && 'refused' in encoding) {
+        refused = describeRefusal(encoding.refused, 'cannot be copied to the host');
+        items.length = i;
+        break;
+      }
+      const moved = transferablesOf(items[i]);
+      if (moved !== undefined) transfer.push(...moved);
+      wire.push(encoding === undefined ? items[i] : encoding.value);
+      specials.push(encoding === undefined ? [] : [...encoding.specials]);
+    }
+    const message = (from: number, to: number): StreamReply => {
+      const listed = specials.slice(from, to).flat();
+      return listed.length === 0
+        ? { type: 'items', id, items: wire.slice(from, to) }
+        : { type: 'items', id, items: wire.slice(from, to), specials: listed };
+    };
+    let sent = items.length === 0;
+    if (!sent) {
       try {
-        this.#out.send({ type: 'items', id, items: [wire[i]] }, id, transferablesOf(items[i]));
-        stream.posted++;
-      } catch (error) {
-        const where = findUncloneable(items[i], `stream item ${stream.posted}`);
-        this.#close(id, stream);
-        const failure: WireFailure = {
-          reason: 'not-cloneable',
-          message: `${where ?? `stream item ${stream.posted}`} cannot be copied to the host: ${describeThrown(error)}`,
-        };
-        // Its finally runs first; what it throws is lost to the failure that ended it.
-        const report = (): void => this.#out.fail(id, failure);
-        this.#return(stream).then(report, report);
-        return false;
+        this.#out.send(message(0, items.length), id, transfer.length === 0 ? undefined : transfer);
+        stream.posted += items.length;
+        sent = true;
+      } catch {
+        // One of them cannot be copied: the ones before it go, one by one, and it fails the stream.
       }
     }
-    // Copied one by one, though not together (a getter that throws once): all went.
-    return true;
+    for (let i = 0; !sent && i < items.length; i++) {
+      try {
+        this.#out.send(message(i, i + 1), id, transferablesOf(items[i]));
+        stream.posted++;
+      } catch (error) {
+        refused = `stream item ${stream.posted} cannot be copied to the host: ${describeThrown(error)}`;
+        break;
+      }
+    }
+    if (refused === undefined) return true;
+    this.#close(id, stream);
+    const failure: WireFailure = { reason: 'not-cloneable', message: refused };
+    // Its finally runs first; what it throws is lost to the failure that ended it.
+    const report = (): void => this.#out.fail(id, failure);
+    this.#return(stream).then(report, report);
+    return false;
   }
 
   /** The host wants no more: the iterator's `return()` runs (a generator's `finally`), then the host hears the end. */
