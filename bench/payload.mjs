@@ -4,6 +4,11 @@
  * in, `Symbol.for('glean.transfer')` on the way out). glean against a raw MessagePort doing the same,
  * interleaved round by round in one process, one mode after the other; each glean path is compared
  * with the raw path of the same mode as measured in the same round.
+ *
+ * Then result shapes (fixtures/shapes.mjs), what glean's check of a value (the table of values,
+ * @glean/worker/values) costs: a small object, arrays of 1,000 and 10,000 small records, and 1,000
+ * records holding a URL each (encoded by glean; the raw floor carries their text), each against the
+ * raw port returning the same shape in the same round.
  */
 import { fileURLToPath } from 'node:url';
 import { loadSymbol, release, transfer } from '@glean/core';
@@ -29,6 +34,20 @@ const PLANS = {
 };
 
 const ECHO = fileURLToPath(new URL('./fixtures/echo.mjs', import.meta.url));
+const SHAPES = fileURLToPath(new URL('./fixtures/shapes.mjs', import.meta.url));
+
+/** The shapes, the one the raw floor returns for each (it cannot carry a URL), and calls per round. */
+const SHAPE_PLANS = {
+  full: { warmupRounds: 2, rounds: 12, calls: { small: 2000, records: 200, many: 20, urls: 100 } },
+  quick: { warmupRounds: 1, rounds: 6, calls: { small: 500, records: 60, many: 8, urls: 30 } },
+};
+const RAW_SHAPE = { small: 'small', records: 'records', many: 'many', urls: 'hrefs' };
+const SHAPE_LABELS = {
+  small: 'a small object (4 fields)',
+  records: '1,000 records (5 fields each)',
+  many: '10,000 records',
+  urls: '1,000 records with a URL each',
+};
 
 const newBody = () => new Uint8Array(BODY_BYTES).fill(7);
 
@@ -133,9 +152,47 @@ export async function run({ quick, log }) {
       bodyBytes: BODY_BYTES,
       contenders: contenders.map(({ key, label, floor }) => ({ key, label, floor })),
       results,
+      shapes: await runShapes(quick ? SHAPE_PLANS.quick : SHAPE_PLANS.full, log),
     };
   } finally {
     await Promise.allSettled(contenders.map((contender) => contender.close()));
+  }
+}
+
+/** Each shape returned by the raw port and by a glean handle, interleaved round by round, shape after shape. */
+async function runShapes(plan, log) {
+  const raw = await startRawPort(SHAPES, 'shape');
+  const handle = await loadSymbol(SHAPES, 'shape', { logger: false });
+  try {
+    const results = {};
+    for (const [shape, calls] of Object.entries(plan.calls)) {
+      const glean = await handle(shape);
+      if (!Array.isArray(glean) && shape !== 'small') throw new Error(`glean: shape ${shape} did not come back`);
+      // A glean from before values kept their meaning (run for a comparison) returns {} or refuses: said, not fatal.
+      if (shape === 'urls' && !(glean[0].home instanceof URL))
+        log('payload: this glean returns a URL as something else');
+      const group = [
+        { key: 'raw', call: () => raw.call([RAW_SHAPE[shape]]) },
+        { key: 'glean', call: () => handle(shape) },
+      ];
+      log(
+        `payload: ${SHAPE_LABELS[shape]}, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${calls} calls per contender`,
+      );
+      const perRound = { raw: { p50: [], p99: [], cpu: [] }, glean: { p50: [], p99: [], cpu: [] } };
+      const scratch = new Float64Array(calls);
+      await interleave(group, plan, async ({ key, call }, round) => {
+        const cpu = await timeSequential(call, calls, scratch);
+        if (round < 0) return;
+        const { p50, p99 } = summarize(scratch);
+        perRound[key].p50.push(p50);
+        perRound[key].p99.push(p99);
+        perRound[key].cpu.push(cpu);
+      });
+      results[shape] = { raw: latencyOf(perRound.raw, perRound.raw), glean: latencyOf(perRound.glean, perRound.raw) };
+    }
+    return { plan, results };
+  } finally {
+    await Promise.allSettled([raw.close(), release(handle)]);
   }
 }
 
@@ -173,5 +230,26 @@ export function tables(figures) {
         'MiB/s: two MiB (in and out) per call at the p50. CPU µs/call: user + system time of the whole process (host and workers).',
       ].join('\n'),
     },
+    ...(figures.shapes === undefined ? [] : [shapesTable(figures.shapes)]),
   ];
+}
+
+function shapesTable({ plan, results }) {
+  return {
+    title: `Result shapes, one call at a time: µs per call, medians of the per-round p50 and p99 (${plan.rounds} rounds, after ${plan.warmupRounds} warm-up)`,
+    columns: ['result', 'raw p50 µs', 'glean p50 µs', 'p50 × raw', 'raw CPU µs/call', 'glean CPU µs/call', 'CPU × raw'],
+    rows: Object.entries(results).map(([shape, { raw, glean }]) => [
+      SHAPE_LABELS[shape],
+      fixed(raw.p50Us, 1),
+      fixed(glean.p50Us, 1),
+      times(glean.p50VsFloor),
+      fixed(raw.cpuUsPerCall, 1),
+      fixed(glean.cpuUsPerCall, 1),
+      times(glean.cpuUsPerCall / raw.cpuUsPerCall),
+    ]),
+    note: [
+      '× raw: median over rounds of the ratio to the raw MessagePort returning the same shape in the same round (for the URLs, their text: it cannot carry a URL).',
+      'CPU µs/call: user + system time of the whole process (host and workers), median over rounds.',
+    ].join('\n'),
+  };
 }

@@ -83,7 +83,7 @@ export const ErrorCode = {
   DRAIN_TIMEOUT: 'GLEAN_DRAIN_TIMEOUT',
   /**
    * An argument, a result or a value export holds what cannot cross threads as it is: a function, a symbol, a class
-   * instance, a symbol key, a property added to a Map, Set, Date or RegExp, a throwing getter, a value nested too
+   * instance, a Promise, a property added to a Map, Set, Date or RegExp, a throwing getter, a value nested too
    * deeply to read; the message names its place.
    * Do: Send and return plain data (README, "Values: what a call's arguments and result become").
    */

@@ -4,8 +4,9 @@
  * (README "Values", docs/architecture.md): structured clone carries most values as they are; the ones it
  * would change are encoded here and rebuilt on the other side (URL, URLSearchParams, Headers, Buffer,
  * File, Error, a RegExp's lastIndex, a null-prototype object), and the ones it cannot carry faithfully
- * are refused with the place they are at (functions, symbols, class instances, symbol keys, properties
- * added to a Map or a Date). Nothing is changed silently.
+ * are refused with the place they are at (functions, symbols, class instances, properties added to a
+ * Map or a Date). Nothing is changed silently; what is not part of a value (non-enumerable properties,
+ * symbol keys: what JSON and structured clone leave out too) is not sent.
  *
  * {@link encodeValue} walks the value once without copying and answers `undefined` for the common case
  * (send it as it is; a primitive costs one `typeof`); only a value that holds something to encode is
@@ -15,7 +16,6 @@
 import { Blob, Buffer, File } from 'node:buffer';
 import { MessagePort } from 'node:worker_threads';
 import {
-  TRANSFER,
   describeThrown,
   describeValue,
   errorShell,
@@ -58,13 +58,23 @@ export function describeRefusal(refusal: Refusal, verb: string): string {
 export function encodeValue(value: unknown, root: string): Encoding {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol'))
     return undefined;
-  const scan = newWalk(false);
+  // Most values are small trees of plain objects and arrays of primitives: told apart with no state at all.
+  if (isSmallPlainTree(value)) return undefined;
+  // The checking walk is reused from call to call (nothing to allocate on the hot path), unless this is a nested use.
+  const scan = scanning ? newWalk(false) : SCAN;
+  const reused = scan === SCAN;
+  if (reused) scanning = true;
+  let refusal: Refusal | undefined;
   try {
     child(value, scan);
   } catch (error) {
-    return { refused: refusalOf(error, scan, root) };
+    refusal = refusalOf(error, scan, root);
+  } finally {
+    if (reused) resetScan();
   }
+  if (refusal !== undefined) return { refused: refusal };
   if (!scan.encode) return undefined;
+  scan.encode = false;
   const walk = newWalk(true);
   let copy: unknown;
   try {
@@ -109,13 +119,62 @@ export function cloneValue(value: unknown): unknown {
 
 // ---- encoding -------------------------------------------------------------------------------------
 
+/** How many objects and arrays the quick check looks at before it leaves a value to the full walk. */
+const SMALL_TREE_NODES = 64;
+let smallTreeBudget = 0;
+
+/**
+ * Whether `value` is plain objects and arrays down to primitives, with no more than
+ * {@link SMALL_TREE_NODES} of them: what structured clone carries as it is. Needs no memory of what it
+ * saw (a cycle or a shared reference only spends the budget), so it allocates nothing for the values
+ * most calls pass and return. Anything else (or a getter that throws) is for the full walk to judge.
+ */
+function isSmallPlainTree(value: unknown): boolean {
+  smallTreeBudget = SMALL_TREE_NODES;
+  try {
+    return plainTree(value as object);
+  } catch {
+    return false;
+  }
+}
+
+function plainTree(value: object): boolean {
+  if (--smallTreeBudget < 0) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    if (array.length > DENSE_WALK_LIMIT) return false;
+    for (let i = 0; i < array.length; i++) if (!plainLeaf(array[i])) return false;
+    return true;
+  }
+  if (proto !== Object.prototype) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!plainLeaf(record[key])) return false;
+  return true;
+}
+
+function plainLeaf(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'object':
+      return plainTree(value);
+    case 'function':
+    case 'symbol':
+      return false;
+    default:
+      return true;
+  }
+}
+
 /** A step of the path to a refused value: a property, an index, or a Map's or a Set's member. */
 type Step = string | number | { readonly label: string };
 
 interface Walk {
   /** The second pass: build the copy, with placeholders. The first only checks. */
   readonly copy: boolean;
-  /** What each object met became: itself while checking, its copy or placeholder while copying. Keeps shared references and cycles. */
+  /** The containers met while checking: each is looked at once, so cycles end and shared references cost once. */
+  readonly visited: Set<object>;
+  /** What each container met became while copying: its copy or placeholder. Keeps shared references and cycles. */
   readonly seen: Map<object, unknown>;
   readonly path: Step[];
   readonly specials: object[];
@@ -124,7 +183,16 @@ interface Walk {
 }
 
 function newWalk(copy: boolean): Walk {
-  return { copy, seen: new Map(), path: [], specials: [], encode: false };
+  return { copy, visited: new Set(), seen: new Map(), path: [], specials: [], encode: false };
+}
+
+const SCAN = newWalk(false);
+let scanning = false;
+
+function resetScan(): void {
+  SCAN.visited.clear();
+  SCAN.path.length = 0;
+  scanning = false;
 }
 
 /** Thrown inside a walk for a value the table refuses; the walk's path says where. */
@@ -215,8 +283,12 @@ function at(walk: Walk, step: Step, value: unknown): unknown {
 }
 
 function visit(value: object, walk: Walk): unknown {
-  const known = walk.seen.get(value);
-  if (known !== undefined) return known;
+  if (walk.copy) {
+    const known = walk.seen.get(value);
+    if (known !== undefined) return known;
+  } else if (walk.visited.has(value)) {
+    return value;
+  }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype)
     return record(value, walk, walk.copy ? {} : (value as Record<string, unknown>), undefined);
@@ -247,29 +319,35 @@ function visit(value: object, walk: Walk): unknown {
   );
 }
 
-function kept(value: object, walk: Walk): object {
-  walk.seen.set(value, value);
+/** Carried as it is: nothing inside to look at, so nothing to remember (structured clone keeps a shared one shared). */
+function kept(value: object, _walk: Walk): object {
   return value;
+}
+
+/** Notes a container before its children are looked at, so a cycle back to it ends there. */
+function remember(walk: Walk, value: object, as: unknown): void {
+  if (walk.copy) walk.seen.set(value, as);
+  else walk.visited.add(value);
 }
 
 /** A placeholder (the copy pass) for a value that needs encoding; the checking pass only notes that one is needed. */
 function encoded(value: object, walk: Walk, make: () => Placeholder): unknown {
   walk.encode = true;
-  if (!walk.copy) return kept(value, walk);
+  if (!walk.copy) return value;
   const placeholder = make();
-  walk.seen.set(value, placeholder);
+  remember(walk, value, placeholder);
   walk.specials.push(placeholder);
   return placeholder;
 }
 
 function record(value: object, walk: Walk, target: Record<string, unknown>, memo: object | undefined): unknown {
-  walk.seen.set(value, memo ?? target);
+  remember(walk, value, memo ?? target);
   const source = value as Record<string, unknown>;
+  // Own enumerable string keys, as structured clone and JSON take them: symbol keys are not part of the value.
   for (const key of Object.keys(source)) {
     const out = at(walk, key, source[key]);
     if (walk.copy) define(target, key, out);
   }
-  noSymbolKeys(value, walk);
   return memo ?? target;
 }
 
@@ -279,7 +357,7 @@ const DENSE_WALK_LIMIT = 1 << 20;
 function array(value: unknown[], walk: Walk): unknown {
   const length = value.length;
   const target: unknown[] = walk.copy ? new Array(length) : value;
-  walk.seen.set(value, target);
+  remember(walk, value, target);
   if (length > DENSE_WALK_LIMIT) {
     for (const key of Object.keys(value)) {
       const out = at(walk, /^\d+$/.test(key) ? Number(key) : key, (value as unknown as Record<string, unknown>)[key]);
@@ -315,7 +393,7 @@ function array(value: unknown[], walk: Walk): unknown {
 function map(value: Map<unknown, unknown>, walk: Walk): unknown {
   noProperties(value, 'a Map', walk);
   const target = walk.copy ? new Map<unknown, unknown>() : value;
-  walk.seen.set(value, target);
+  remember(walk, value, target);
   let index = 0;
   for (const [key, item] of value) {
     const k = at(walk, { label: `.keys()[${index}]` }, key);
@@ -329,7 +407,7 @@ function map(value: Map<unknown, unknown>, walk: Walk): unknown {
 function set(value: Set<unknown>, walk: Walk): unknown {
   noProperties(value, 'a Set', walk);
   const target = walk.copy ? new Set<unknown>() : value;
-  walk.seen.set(value, target);
+  remember(walk, value, target);
   let index = 0;
   for (const item of value) {
     const out = at(walk, { label: `.values()[${index}]` }, item);
@@ -355,9 +433,9 @@ function nullObject(value: object, walk: Walk): unknown {
  */
 function error(value: Error, walk: Walk): unknown {
   walk.encode = true;
-  if (!walk.copy) return kept(value, walk);
+  if (!walk.copy) return value;
   const placeholder: Record<string, unknown> & { t: string } = { t: 'error', error: undefined };
-  walk.seen.set(value, placeholder);
+  remember(walk, value, placeholder);
   walk.specials.push(placeholder);
   placeholder['error'] = child(serializeError(value, 0, isCarried), walk);
   return placeholder;
@@ -369,16 +447,6 @@ function noProperties(value: object, what: string, walk: Walk): void {
   if (keys.length === 0) return;
   walk.path.push(keys[0]!);
   throw new Refused(`a property of ${what}`, `structured clone drops the properties added to ${what}`);
-}
-
-function noSymbolKeys(value: object, walk: Walk): void {
-  const symbols = Object.getOwnPropertySymbols(value);
-  for (const symbol of symbols) {
-    // glean's own mark of what to transfer is read before the value is sent.
-    if (symbol === TRANSFER || !Object.prototype.propertyIsEnumerable.call(value, symbol)) continue;
-    walk.path.push({ label: `[${symbol.toString()}]` });
-    throw new Refused('a symbol-keyed property', 'structured clone drops symbol keys; use a string key');
-  }
 }
 
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
