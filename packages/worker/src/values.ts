@@ -119,18 +119,25 @@ export function cloneValue(value: unknown): unknown {
 
 // ---- encoding -------------------------------------------------------------------------------------
 
-/** How many objects and arrays the quick check looks at before it leaves a value to the full walk. */
-const SMALL_TREE_NODES = 64;
-let smallTreeBudget = 0;
+/**
+ * How many objects and arrays the quick check looks at, and how deep, before it leaves a value to the
+ * full walk: past these a value may be a cycle, or share one object many times over.
+ */
+const PLAIN_TREE_NODES = 100_000;
+const PLAIN_TREE_DEPTH = 100;
+let plainTreeBudget = 0;
+let plainTreeDepth = 0;
 
 /**
- * Whether `value` is plain objects and arrays down to primitives, with no more than
- * {@link SMALL_TREE_NODES} of them: what structured clone carries as it is. Needs no memory of what it
- * saw (a cycle or a shared reference only spends the budget), so it allocates nothing for the values
- * most calls pass and return. Anything else (or a getter that throws) is for the full walk to judge.
+ * Whether `value` is plain objects and arrays down to primitives and data structured clone carries as
+ * it is (typed arrays, ArrayBuffers…), within {@link PLAIN_TREE_NODES} and {@link PLAIN_TREE_DEPTH}:
+ * what most calls pass and return. It keeps no memory of what it saw, so it allocates nothing and
+ * costs a prototype lookup and the keys of each object; a cycle or a shared object only spends its
+ * budget. Anything else (a Date, a Map, a URL, a getter that throws) is for the full walk to judge.
  */
 function isSmallPlainTree(value: unknown): boolean {
-  smallTreeBudget = SMALL_TREE_NODES;
+  plainTreeBudget = PLAIN_TREE_NODES;
+  plainTreeDepth = PLAIN_TREE_DEPTH;
   try {
     return plainTree(value as object);
   } catch {
@@ -139,17 +146,25 @@ function isSmallPlainTree(value: unknown): boolean {
 }
 
 function plainTree(value: object): boolean {
-  if (--smallTreeBudget < 0) return false;
+  if (--plainTreeBudget < 0 || --plainTreeDepth < 0) return false;
   const proto: unknown = Object.getPrototypeOf(value);
+  const plain =
+    proto === Array.prototype || proto === Object.prototype ? plainChildren(value, proto) : AS_IS.has(proto);
+  plainTreeDepth++;
+  return plain;
+}
+
+function plainChildren(value: object, proto: unknown): boolean {
   if (proto === Array.prototype) {
     const array = value as unknown[];
     if (array.length > DENSE_WALK_LIMIT) return false;
     for (let i = 0; i < array.length; i++) if (!plainLeaf(array[i])) return false;
     return true;
   }
-  if (proto !== Object.prototype) return false;
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!plainLeaf(record[key])) return false;
+  // for-in, not Object.keys: no array per object. It would also list an enumerable key someone put on
+  // Object.prototype; looking at that one too costs nothing but its check.
+  for (const key in record) if (!plainLeaf(record[key])) return false;
   return true;
 }
 
