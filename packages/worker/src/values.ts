@@ -614,8 +614,20 @@ class Decoder {
       return value;
     }
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value;
-    // By keys, also for arrays: what arrived may be sparse, and its length says nothing of its size.
+    if (proto === Object.prototype) {
+      // for-in: no array of keys per object (what structured clone made has no inherited enumerable keys).
+      const record = value as Record<string, unknown>;
+      for (const key in record) {
+        const item = record[key];
+        if (item === null || typeof item !== 'object') continue;
+        const out = this.read(item);
+        if (out !== item) define(record, key, out);
+      }
+      return value;
+    }
+    if (proto !== Array.prototype && proto !== null) return value;
+    // By keys: what arrived may be a sparse array whose length says nothing of its size, and an array's
+    // own non-index properties come with it.
     const target = value as Record<string, unknown>;
     for (const key of Object.keys(target)) {
       const item = target[key];
