@@ -65,16 +65,17 @@ export function encodeValue(value: unknown, root: string): Encoding {
   const reused = scan === SCAN;
   if (reused) scanning = true;
   let refusal: Refusal | undefined;
+  let encode = false;
   try {
     child(value, scan);
   } catch (error) {
     refusal = refusalOf(error, scan, root);
   } finally {
+    encode = scan.encode;
     if (reused) resetScan();
   }
   if (refusal !== undefined) return { refused: refusal };
-  if (!scan.encode) return undefined;
-  scan.encode = false;
+  if (!encode) return undefined;
   const walk = newWalk(true);
   let copy: unknown;
   try {
@@ -207,6 +208,7 @@ let scanning = false;
 function resetScan(): void {
   SCAN.visited.clear();
   SCAN.path.length = 0;
+  SCAN.encode = false;
   scanning = false;
 }
 
