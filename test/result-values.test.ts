@@ -558,3 +558,50 @@ export const Faulty = {
     expect(error.message).toContain('the result arrived encoded, and its encoding cannot be read on the host');
   });
 });
+
+describe('a streamed result', () => {
+  const PLUGIN = `
+export async function* values() { yield new URL('https://a.test/'); yield { at: Buffer.from('x'), when: new Date(5) }; }
+export async function* refused() { yield 1; class Point {} yield { p: new Point() }; }
+export const withHead = () => ({ status: 200, where: new URL('https://h.test/'), body: (async function* () { yield 'a'; })() });
+`;
+  const started = sharedGlean({
+    files: { 'streams.mjs': PLUGIN },
+    config: [
+      { id: 'Values', file: 'streams.mjs', name: 'values' },
+      { id: 'Refused', file: 'streams.mjs', name: 'refused' },
+      { id: 'Head', file: 'streams.mjs', name: 'withHead' },
+    ],
+  });
+
+  it('carries its items by the same table: a URL as a URL, a Buffer as a Buffer', async () => {
+    const values = await started.glean.reloadAndWatch<() => AsyncIterable<unknown>>('Values');
+    const items: unknown[] = [];
+    for await (const item of await values()) items.push(item);
+    expect(items[0]).toBeInstanceOf(URL);
+    expect(Buffer.isBuffer((items[1] as { at: unknown }).at)).toBe(true);
+    expect((items[1] as { when: unknown }).when).toEqual(new Date(5));
+  });
+
+  it('fails at an item the table refuses, naming it, after the items before it', async () => {
+    const refused = await started.glean.reloadAndWatch<() => AsyncIterable<unknown>>('Refused');
+    const items: unknown[] = [];
+    const error = await rejectionOf(
+      (async () => {
+        for await (const item of await refused()) items.push(item);
+      })(),
+    );
+    expect(items).toEqual([1]);
+    expect(error.code).toBe(ErrorCode.NOT_CLONEABLE);
+    expect(error.message).toContain('stream item 1.p (an instance of Point) cannot be copied to the host');
+  });
+
+  it('carries the object around the stream by the same table', async () => {
+    const head = await started.glean.reloadAndWatch<() => { where: URL; body: AsyncIterable<string> }>('Head');
+    const result = await head();
+    expect(result.where).toBeInstanceOf(URL);
+    const body: string[] = [];
+    for await (const chunk of result.body) body.push(chunk);
+    expect(body).toEqual(['a']);
+  });
+});
