@@ -65,6 +65,7 @@ interface FaultyApi {
 
 const FAULTY = `
 import { MessagePort, threadId } from 'node:worker_threads';
+import { onNextMessage } from './glean-ports.mjs';
 
 /** The messages of each attack; 'malformed error' names the call in flight when the plugin can see it. */
 const messages = (attack, callId) => {
@@ -93,9 +94,6 @@ function strike(ports, attacks, callId) {
   }
 }
 
-// Node 20 delivers port messages through this internal method of EventTarget, not dispatchEvent.
-const hybridDispatch = Object.getOwnPropertySymbols(EventTarget.prototype).find((symbol) => symbol.description === 'nodejs.internal.kHybridDispatch');
-
 export const Faulty = {
   threadId() { return threadId; },
   slow(ms) { return new Promise((resolve) => setTimeout(resolve, ms, threadId)); },
@@ -115,26 +113,10 @@ export const Faulty = {
     return 'armed';
   },
   viaDispatch(attacks) {
-    const dispatchEvent = EventTarget.prototype.dispatchEvent;
-    const hybrid = hybridDispatch === undefined ? undefined : EventTarget.prototype[hybridDispatch];
-    let struck = false;
-    const onArrival = (target, data) => {
-      if (struck || !(target instanceof MessagePort)) return;
-      struck = true;
-      EventTarget.prototype.dispatchEvent = dispatchEvent;
-      if (hybrid !== undefined) EventTarget.prototype[hybridDispatch] = hybrid;
-      strike([target], attacks, Array.isArray(data) ? data[0] : 1);
-    };
-    EventTarget.prototype.dispatchEvent = function (event) {
-      onArrival(this, event?.data);
-      return dispatchEvent.call(this, event);
-    };
-    if (hybrid !== undefined) {
-      EventTarget.prototype[hybridDispatch] = function (data, ...rest) {
-        onArrival(this, data);
-        return hybrid.call(this, data, ...rest);
-      };
-    }
+    onNextMessage(
+      (target) => target instanceof MessagePort,
+      (target, data) => strike([target], attacks, Array.isArray(data) ? data[0] : 1),
+    );
     return 'armed';
   },
 };

@@ -457,6 +457,8 @@ export function OldStyle() { return 'called'; }
 
 describe('a worker that forges an encoded value', () => {
   const FORGER = `
+import { onNextMessage } from './glean-ports.mjs';
+
 /** The forged message for the call that just arrived, whose id is 'id'. */
 const forged = (attack, id) => {
   const self = { t: 'object', props: {} };
@@ -483,33 +485,14 @@ const forged = (attack, id) => {
   }
 };
 
-// Node 20 delivers port messages through this internal method of EventTarget, not dispatchEvent.
-const hybridDispatch = Object.getOwnPropertySymbols(EventTarget.prototype).find((symbol) => symbol.description === 'nodejs.internal.kHybridDispatch');
-
 export const Faulty = {
   target() { return 'genuine'; },
   /** The next call to arrive is answered first by the forged message, posted on glean's call port. */
   arm(attack) {
-    const dispatchEvent = EventTarget.prototype.dispatchEvent;
-    const hybrid = hybridDispatch === undefined ? undefined : EventTarget.prototype[hybridDispatch];
-    let struck = false;
-    const onArrival = (target, data) => {
-      if (struck || !Array.isArray(data)) return;
-      struck = true;
-      EventTarget.prototype.dispatchEvent = dispatchEvent;
-      if (hybrid !== undefined) EventTarget.prototype[hybridDispatch] = hybrid;
-      target.postMessage(forged(attack, data[0]));
-    };
-    EventTarget.prototype.dispatchEvent = function (event) {
-      onArrival(this, event?.data);
-      return dispatchEvent.call(this, event);
-    };
-    if (hybrid !== undefined) {
-      EventTarget.prototype[hybridDispatch] = function (data, ...rest) {
-        onArrival(this, data);
-        return hybrid.call(this, data, ...rest);
-      };
-    }
+    onNextMessage(
+      (target, data) => Array.isArray(data),
+      (target, data) => target.postMessage(forged(attack, data[0])),
+    );
     return 'armed';
   },
 };

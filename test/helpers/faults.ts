@@ -2,6 +2,7 @@
  * Helpers of the fault tests (crash, faults, timeout): a Glean serving a faulty plugin beside a
  * healthy one, recorded events, rejections, and the thread count after close().
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, expect } from 'vitest';
 import { GleanError, type CrashEvent, type Glean, type GleanEvents, type GleanOptions, type Handle } from '@glean/core';
 import { threadCount, threadsBackTo, type TempDir } from './index.js';
@@ -24,6 +25,9 @@ export function failOnHostUnhandledRejections(): void {
 
 /** The plugin beside the faulty one: it must answer whatever the other does. */
 const HEALTHY = `export function echo(value) { return value; }`;
+
+/** test/fixtures/hostile/glean-ports.mjs, written beside every faulty plugin for it to import (`gleanPorts`, `onNextMessage`). */
+const GLEAN_PORTS = readFileSync(new URL('../fixtures/hostile/glean-ports.mjs', import.meta.url), 'utf8');
 
 /** A Glean serving a faulty plugin as `Faulty` and a healthy one as `Healthy`, each in workers of its own. */
 export interface FaultySetup<Api> {
@@ -49,7 +53,7 @@ export async function faultySetup<Api>(
   gleanOptions: GleanOptions = {},
 ): Promise<FaultySetup<Api>> {
   const { temp, glean, baseline } = await startGlean({
-    files: { 'faulty.mjs': source, 'healthy.mjs': HEALTHY },
+    files: { 'faulty.mjs': source, 'healthy.mjs': HEALTHY, 'glean-ports.mjs': GLEAN_PORTS },
     config: [
       { id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', ...options },
       { id: 'Healthy', file: 'healthy.mjs', name: 'echo' },
