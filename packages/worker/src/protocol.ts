@@ -35,11 +35,19 @@ export function transfer<T extends object>(value: T, transferables: readonly Tra
   return value;
 }
 
-/** The transferables marked on `value` (see {@link transfer}), if any. */
+/**
+ * The transferables marked on `value` (see {@link transfer}), if any: an array of glean's own. Never
+ * throws: a value from a plugin may carry anything under the key, or a getter or a Proxy trap that
+ * throws (no marks then: copying the value fails where it is reported, for that call or item alone).
+ */
 export function transferablesOf(value: unknown): readonly Transferable[] | undefined {
-  return value !== null && typeof value === 'object'
-    ? (value as { [TRANSFER]?: readonly Transferable[] })[TRANSFER]
-    : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  try {
+    const marked: unknown = (value as { [TRANSFER]?: unknown })[TRANSFER];
+    return Array.isArray(marked) ? ([...marked] as Transferable[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

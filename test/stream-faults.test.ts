@@ -1,0 +1,59 @@
+/**
+ * A streamed result's faults stay its own: an item that cannot even be looked at fails that stream
+ * alone, not its worker and the other calls on it.
+ */
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '@glean/core';
+import { startGlean } from './helpers/glean.js';
+import { failOnHostUnhandledRejections, recordEvents, settledWithin } from './helpers/faults.js';
+
+failOnHostUnhandledRejections();
+
+const PLUGIN = `
+export const Streams = {
+  // Its symbol lookups throw: the one glean makes for transfer() marks, say.
+  async *trapItem() {
+    yield 1;
+    yield new Proxy({}, { get(_, key) { if (typeof key === 'symbol') throw new Error('symbol trap'); return undefined; } });
+  },
+  async slow(ms) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return 'slow done';
+  },
+  ping: () => 'pong',
+};
+`;
+
+interface StreamsApi {
+  trapItem(): AsyncGenerator<unknown>;
+  slow(ms: number): Promise<string>;
+  ping(): string;
+}
+
+async function setup() {
+  const { glean } = await startGlean({
+    files: { 'streams.mjs': PLUGIN },
+    config: [{ id: 'Streams', file: 'streams.mjs', name: 'Streams' }],
+  });
+  return { glean, streams: await glean.reloadAndWatch<StreamsApi>('Streams') };
+}
+
+describe("a stream's faults", () => {
+  it('an item whose lookups throw fails its stream GLEAN_NOT_CLONEABLE after the items before it; the worker and its other calls go on', async () => {
+    const { glean, streams } = await setup();
+    const crashes = recordEvents(glean, 'crash');
+    const slow = streams.slow(300);
+    const items: unknown[] = [];
+    let error: unknown;
+    try {
+      for await (const item of await streams.trapItem()) items.push(item);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(items).toEqual([1]);
+    expect(error).toMatchObject({ code: ErrorCode.NOT_CLONEABLE });
+    expect((error as Error).message).toContain('stream item 1');
+    expect(await settledWithin(slow, 5000)).toEqual({ value: 'slow done' });
+    expect(crashes).toEqual([]);
+  });
+});
