@@ -119,6 +119,17 @@ describe('HostStream', () => {
     expect(port.asked).toEqual([`pull ${STREAM_WINDOW}`, 'cancel', 'stalled']);
   });
 
+  it('gives up a return() the worker does not answer within timeoutMs and asks whether the worker is alive; one answered asks nothing', async () => {
+    const { port, stream: s } = stream({ timeoutMs: 30 });
+    await s.return();
+    expect(port.asked).toEqual(['cancel', 'stalled']);
+    const { port: answered, stream: quick } = stream({ timeoutMs: 1000 });
+    const returning = quick.return();
+    quick.finish(undefined);
+    await returning;
+    expect(answered.asked).toEqual(['cancel', 'done']);
+  });
+
   it('is ended by its owner (a released handle), and a stream that starts after that ends at once', async () => {
     const owner = new StreamOwner();
     const released = () => Object.assign(new Error('released'), { code: 'GLEAN_RELEASED' });

@@ -1,9 +1,12 @@
 /**
  * A streamed result's faults stay its own: an item that cannot even be looked at fails that stream
- * alone, not its worker and the other calls on it.
+ * alone, not its worker and the other calls on it; a generator whose `finally` blocks its worker's
+ * event loop gets the worker probed and replaced once the reader's `return()` gave up on it, as a
+ * call's timeout does, instead of holding the worker and its version.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '@glean/core';
+import { ErrorCode, withOptions } from '@glean/core';
+import { nextEvent, until } from './helpers/index.js';
 import { startGlean } from './helpers/glean.js';
 import { failOnHostUnhandledRejections, recordEvents, settledWithin } from './helpers/faults.js';
 
@@ -16,6 +19,9 @@ export const Streams = {
     yield 1;
     yield new Proxy({}, { get(_, key) { if (typeof key === 'symbol') throw new Error('symbol trap'); return undefined; } });
   },
+  async *stuckFinally() {
+    try { for (;;) yield 1; } finally { for (;;) {} }
+  },
   async slow(ms) {
     await new Promise((resolve) => setTimeout(resolve, ms));
     return 'slow done';
@@ -26,6 +32,7 @@ export const Streams = {
 
 interface StreamsApi {
   trapItem(): AsyncGenerator<unknown>;
+  stuckFinally(): AsyncGenerator<number>;
   slow(ms: number): Promise<string>;
   ping(): string;
 }
@@ -55,5 +62,18 @@ describe("a stream's faults", () => {
     expect((error as Error).message).toContain('stream item 1');
     expect(await settledWithin(slow, 5000)).toEqual({ value: 'slow done' });
     expect(crashes).toEqual([]);
+  });
+
+  it("a generator whose finally blocks the worker: once the reader's return() gave up (timeoutMs), the worker is probed and replaced", async () => {
+    const { glean, streams } = await setup();
+    const crashed = nextEvent(glean, 'crash');
+    for await (const _ of await withOptions(streams, { timeoutMs: 200 }).stuckFinally()) break;
+    // Not held until a drain or close() runs out: the blocked worker answers no ping, and is replaced.
+    const crash = (await crashed) as { error: { code: string; message: string }; restarting: boolean };
+    expect(crash.error.code).toBe(ErrorCode.PLUGIN_CRASHED);
+    expect(crash.error.message).toContain('its event loop was blocked');
+    expect(crash.restarting).toBe(true);
+    await until(() => glean.status()['Streams']!.inFlight === 0, 'the stream off the books', 5000);
+    expect(await settledWithin(streams.ping(), 5000)).toEqual({ value: 'pong' });
   });
 });

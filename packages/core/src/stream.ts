@@ -165,17 +165,21 @@ export class HostStream<T = unknown> implements ResultStream<T> {
   /**
    * Ends the stream: no more items, the worker's iterator is returned (a generator's `finally` runs),
    * and a `next()` waiting resolves `done`. Resolves once the worker says its iterator returned,
-   * or the worker is gone, waiting at most the call's `timeoutMs`.
+   * or the worker is gone, waiting at most the call's `timeoutMs`; past it the worker is probed, as
+   * after an item's timeout (a `finally` that blocks its event loop gets it replaced).
    */
   async return(): Promise<IteratorReturnResult<undefined>> {
     this.end(undefined);
     let timer: NodeJS.Timeout | undefined;
     const { timeoutMs } = this.#settings;
-    await Promise.race([
-      this.#workerDone,
-      ...(timeoutMs === undefined ? [] : [new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]),
+    const returned = await Promise.race([
+      this.#workerDone.then(() => true),
+      ...(timeoutMs === undefined
+        ? []
+        : [new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)))]),
     ]);
     clearTimeout(timer);
+    if (!returned) this.#port.stalled();
     return DONE;
   }
 
