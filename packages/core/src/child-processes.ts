@@ -31,6 +31,11 @@ export class ChildProcesses {
   /** The worker's OS thread, from the report glean's runtime posts before any plugin code runs. */
   #tid: number | undefined;
   readonly #known = new Map<number, ProcessIdentity>();
+  /**
+   * The thread's children as last read, kept for the rest of this turn of the host's loop: a burst of
+   * reports (a plugin starting children in a loop) reads the children file once, not once per report.
+   */
+  #seen: Set<number> | undefined;
 
   /** Takes the worker's OS thread id: once, and only a thread of this process no other slot claimed. */
   claimThread(tid: number): void {
@@ -49,12 +54,20 @@ export class ChildProcesses {
   /** The worker says it started child `pid`: kept if `/proc` agrees. */
   report(pid: number): void {
     if (this.#tid === undefined) return;
-    this.#prune();
-    if (this.#known.size >= MAX_TRACKED_CHILDREN) return;
-    if (!(childrenOfTask(process.pid, this.#tid) ?? []).includes(pid)) return;
+    // Pruned only when full: pruning reads /proc for every child known, and so did each report (1 s of the host's loop for 500).
+    if (this.#known.size >= MAX_TRACKED_CHILDREN) this.#prune();
+    if (this.#known.size >= MAX_TRACKED_CHILDREN || !this.#isChildOfThread(this.#tid, pid)) return;
     const stat = readStat(pid);
     if (stat === undefined || stat.ppid !== process.pid) return;
     this.#known.set(pid, { pid, startTime: stat.startTime });
+  }
+
+  /** Whether `pid` is listed in `/proc/<host>/task/<tid>/children`: as read this turn, or read again when it is not there. */
+  #isChildOfThread(tid: number, pid: number): boolean {
+    if (this.#seen?.has(pid) === true) return true;
+    if (this.#seen === undefined) setImmediate(() => (this.#seen = undefined));
+    this.#seen = new Set(childrenOfTask(process.pid, tid) ?? []);
+    return this.#seen.has(pid);
   }
 
   /** Whether any child it was told of has not been reaped yet: running, or a zombie. */
