@@ -1,8 +1,9 @@
 /**
  * A streamed result's faults stay its own: an item that cannot even be looked at fails that stream
- * alone, not its worker and the other calls on it; a generator whose `finally` blocks its worker's
- * event loop gets the worker probed and replaced once the reader's `return()` gave up on it, as a
- * call's timeout does, instead of holding the worker and its version.
+ * alone, not its worker and the other calls on it; large items do not pile up in the worker's heap
+ * before they are posted; a generator whose `finally` blocks its worker's event loop gets the worker
+ * probed and replaced once the reader's `return()` gave up on it, as a call's timeout does, instead
+ * of holding the worker and its version.
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, withOptions } from '@glean/core';
@@ -27,6 +28,10 @@ export const Streams = {
     return 'slow done';
   },
   ping: () => 'pong',
+  // 200 MB in all, 4 MB at a time, read at once: a worker whose heap is 64 MB holds a few of them.
+  async *large() {
+    for (let i = 0; i < 50; i++) yield String(i).padEnd(4 * 1024 * 1024, '.');
+  },
 };
 `;
 
@@ -35,12 +40,13 @@ interface StreamsApi {
   stuckFinally(): AsyncGenerator<number>;
   slow(ms: number): Promise<string>;
   ping(): string;
+  large(): AsyncGenerator<string>;
 }
 
-async function setup() {
+async function setup(options: Record<string, unknown> = {}) {
   const { glean } = await startGlean({
     files: { 'streams.mjs': PLUGIN },
-    config: [{ id: 'Streams', file: 'streams.mjs', name: 'Streams' }],
+    config: [{ id: 'Streams', file: 'streams.mjs', name: 'Streams', ...options }],
   });
   return { glean, streams: await glean.reloadAndWatch<StreamsApi>('Streams') };
 }
@@ -75,5 +81,18 @@ describe("a stream's faults", () => {
     expect(crash.restarting).toBe(true);
     await until(() => glean.status()['Streams']!.inFlight === 0, 'the stream off the books', 5000);
     expect(await settledWithin(streams.ping(), 5000)).toEqual({ value: 'pong' });
+  });
+
+  it('large items go as they are read, not 64 to a message: 4 MB strings stream whole from a worker with a 64 MB heap', async () => {
+    const { glean, streams } = await setup({ resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const crashes = recordEvents(glean, 'crash');
+    let count = 0;
+    let bytes = 0;
+    for await (const item of await streams.large()) {
+      count++;
+      bytes += item.length;
+    }
+    expect({ count, bytes }).toEqual({ count: 50, bytes: 50 * 4 * 1024 * 1024 });
+    expect(crashes).toEqual([]);
   });
 });

@@ -16,6 +16,15 @@ import {
 } from './protocol.js';
 import { describeRefusal, encodeValue } from './values.js';
 
+/**
+ * How many bytes of strings and binary data one message of items holds at most: past it the batch
+ * goes at once. The window counts items, and a batch of 64 large ones (strings of 4 MB under a 64 MB
+ * heap, of 32 MB under the default 1 GiB) exhausted the worker's heap before it could post them,
+ * where posted one by one each is garbage once copied; an out-of-memory death of that kind can take
+ * the whole process down (SECURITY.md, "Resource limits").
+ */
+export const STREAM_BATCH_BYTES = 1 << 20;
+
 /** Where a result's stream is: the result itself (`key` `null`), or its property `key` with the rest in `value`. */
 export interface FoundStream {
   readonly iterable: AsyncIterable<unknown>;
@@ -73,6 +82,8 @@ interface OpenStream {
   credit: number;
   /** Items read and not yet posted. */
   batch: unknown[];
+  /** The strings and binary data in `batch`, in bytes (about: a string counts its length). */
+  batchBytes: number;
   /** Items posted so far, to name one that cannot be copied. */
   posted: number;
   flush: NodeJS.Immediate | undefined;
@@ -111,6 +122,7 @@ export class WorkerStreams {
       iterator: undefined,
       credit: 0,
       batch: [],
+      batchBytes: 0,
       posted: 0,
       flush: undefined,
       reading: false,
@@ -158,8 +170,9 @@ export class WorkerStreams {
           return;
         }
         stream.batch.push(value);
+        stream.batchBytes += bytesOf(value);
         stream.credit--;
-        if (stream.credit === 0) {
+        if (stream.credit === 0 || stream.batchBytes >= STREAM_BATCH_BYTES) {
           if (!this.#post(id, stream)) return;
         } else {
           // Items read in this turn of the event loop travel together; one that waits for I/O goes at the next.
@@ -181,6 +194,7 @@ export class WorkerStreams {
     const items = stream.batch;
     if (items.length === 0) return true;
     stream.batch = [];
+    stream.batchBytes = 0;
     const transfer: unknown[] = [];
     // Each item under the table of values (values.ts): as it is, encoded, or refused where it is.
     const wire: unknown[] = [];
@@ -255,8 +269,20 @@ export class WorkerStreams {
   #close(id: number, stream: OpenStream): void {
     stream.over = true;
     stream.batch = [];
+    stream.batchBytes = 0;
     if (stream.flush !== undefined) clearImmediate(stream.flush);
     stream.flush = undefined;
     this.#open.delete(id);
   }
+}
+
+/** The size a stream item adds to its batch: a string's length, a buffer's bytes; other values count nothing. Never throws. */
+function bytesOf(item: unknown): number {
+  if (typeof item === 'string') return item.length;
+  try {
+    if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) return item.byteLength;
+  } catch {
+    // A Proxy's trap, or a getter of a subclass, that throws: its copy fails where it is posted.
+  }
+  return 0;
 }
