@@ -17,11 +17,11 @@ export interface PluginStatus {
   readonly version: string;
   /** What the export is: `function`, `object` or `value`. */
   readonly kind: ExportKind;
-  /** `loading` while a new version for the id is being prepared; `failed` after a crash loop. */
+  /** `loading` while a new version for the id is being prepared (under `handover: "drain-first"`, from the old version's end on); `failed` after a crash loop. */
   readonly state: 'loading' | 'ready' | 'draining' | 'failed';
   /** One entry per live worker thread of the version: its thread id, calls in flight on it, and whether it takes calls (a replacement does once loaded). */
   readonly threads: readonly { readonly threadId: number; readonly inFlight: number; readonly ready: boolean }[];
-  /** Calls not yet settled on the id's version (shared with other ids of the same version). */
+  /** Calls not yet settled on the id's version, and its streamed results not yet ended (shared with other ids of the same version). */
   readonly inFlight: number;
   /** Calls made through this id's handles since it was first configured. */
   readonly calls: number;
@@ -33,7 +33,7 @@ export interface PluginStatus {
   readonly modules: number;
   /** SHA-256 (hex) over everything the version runs: its modules by content and the files that decided how they resolve and compile. */
   readonly graphHash: string;
-  /** The latest failure concerning the id: a failed reload, a crash, a rejected call. */
+  /** The latest failure concerning the id: a failed reload, a crash, a rejected call, a failed cleanup (`GLEAN_DISPOSE_FAILED`). */
   readonly lastError: Error | undefined;
 }
 
