@@ -150,6 +150,22 @@ describe('handover: "drain-first"', () => {
     expect(await first).toEqual({ value: 'v1' });
     expect(await beyond).toEqual({ code: ErrorCode.QUEUE_FULL });
   });
+
+  it('rejects the calls waiting for a handover GLEAN_CLOSED when close() stops it, as it does the reload (the calls never ran)', async () => {
+    const temp = await tempDir();
+    const port = await freePort();
+    const { glean, config } = await start(temp, port, { handover: 'drain-first' });
+    const hello = await glean.reloadAndWatch<() => Promise<string>>('P');
+    // The new version never finishes loading: the calls below wait until close().
+    await temp.write('v1.mjs', `await new Promise(() => {});\n${portPlugin(port, 'v1')}`);
+    await config('v1.mjs');
+    const reloading = rejectionOf(glean.reloadConfig());
+    await handingOver(glean);
+    const waiting = [outcomeOf(hello()), outcomeOf(hello())];
+    await glean.close();
+    expect((await reloading).code).toBe(ErrorCode.CLOSED);
+    expect(await Promise.all(waiting)).toEqual([{ code: ErrorCode.CLOSED }, { code: ErrorCode.CLOSED }]);
+  });
 });
 
 /** Resolves once the id's version hands over (status says loading, its calls queue). */

@@ -531,11 +531,12 @@ export class PluginVersion {
 
   /** For calls queued for a worker that died, when no worker will come back for them: they never ran, so a retry is safe. */
   #neverRan(id: string): GleanError {
+    // Only close() retires a version while it hands over: the call is glean's closing, as any made after it.
     if (this.#wasHandingOver)
       return pluginError(
-        ErrorCode.UNAVAILABLE,
+        ErrorCode.CLOSED,
         forId(this.spec, id),
-        'the call waited for a drain-first handover that was stopped (glean closed) before a version served it; the call never ran',
+        'glean closed while the call waited for a drain-first handover, before a version served it; the call never ran',
       );
     return pluginError(
       ErrorCode.PLUGIN_CRASHED,
