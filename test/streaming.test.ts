@@ -223,6 +223,22 @@ describe('a streamed result', () => {
     expect(await other.state()).toMatchObject({ produced: 0, finallyRan: 0 });
   });
 
+  it('ends GLEAN_RELEASED, on release(), a stream whose call waited through a drain-first handover', async () => {
+    const { glean, temp, streams } = await setup({ handover: 'drain-first' });
+    const other = await glean.reloadAndWatch<StreamsApi>('Streams');
+    // The new version loads slowly: the call below waits in the old one's queue, then goes to it.
+    await temp.write('streams.mjs', `await new Promise((resolve) => setTimeout(resolve, 200));\n${PLUGIN}`);
+    const reloading = glean.reloadConfig();
+    await until(() => glean.status()['Streams']!.state === 'loading', 'the handover to begin');
+    const call = streams.endless();
+    await reloading;
+    const stream = await call;
+    expect((await stream.next()).value).toBe(0);
+    await glean.release(streams);
+    rejectedWith(await settledWithin(stream.next(), 5000), ErrorCode.RELEASED);
+    await until(async () => (await other.state()).finallyRan === 1, "the released stream's finally");
+  });
+
   it('holds its version while it is read after a swap, then the version retires; a stream still read after drainTimeoutMs ends GLEAN_DRAIN_TIMEOUT', async () => {
     const { glean, temp, streams } = await setup({ drainTimeoutMs: 1000 });
     const read = await streams.count(300);

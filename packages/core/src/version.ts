@@ -565,12 +565,16 @@ function freezeDescription(description: ExportDescription): ExportDescription {
   return description;
 }
 
-/** A queued call of a version handed over goes to its successor, with what is left of its deadline. */
+/** A queued call of a version handed over goes to its successor, with what is left of its deadline, and its handle's streams. */
 function pass(queued: QueuedCall, target: { version: PluginVersion; name: string }): void {
   target.version
-    .call(queued.id, target.name, queued.member, queued.args, {
-      timeoutMs: queued.remainingMs(),
-      signal: queued.signal,
-    })
+    .call(
+      queued.id,
+      target.name,
+      queued.member,
+      queued.args,
+      { timeoutMs: queued.remainingMs(), signal: queued.signal },
+      queued.streams,
+    )
     .then(queued.resolve, queued.reject);
 }
