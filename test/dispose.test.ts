@@ -12,6 +12,7 @@ import { onDispose } from '@glean/worker';
 import { nextEvent, tempDir, until, type TempDir } from './helpers/index.js';
 import { rejectionOf, thrownBy } from './helpers/errors.js';
 import { startGlean } from './helpers/glean.js';
+import { recordEvents } from './helpers/faults.js';
 
 const gleanPorts = readFileSync(new URL('./fixtures/hostile/glean-ports.mjs', import.meta.url), 'utf8');
 
@@ -218,6 +219,25 @@ describe('a cleanup that fails', () => {
       expect(await onClose).toMatchObject({ id: 'P', version: '3.0' });
     },
   );
+});
+
+describe('disposeTimeoutMs: 0', () => {
+  it('runs no cleanup and reports none: a worker without time for its cleanup is not a failed one', async () => {
+    const temp = await tempDir();
+    const { glean } = await startGlean({
+      temp,
+      files: { 'a.mjs': plugin(temp, 'a'), 'b.mjs': plugin(temp, 'b') },
+      config: [{ id: 'P', file: 'a.mjs', name: 'run', threads: 2, disposeTimeoutMs: 0 }],
+    });
+    const errors = recordEvents(glean, 'error');
+    const retired = nextEvent<RetireEvent>(glean, 'retire');
+    await temp.write('plugin.json', [{ id: 'P', file: 'b.mjs', name: 'run', threads: 2, disposeTimeoutMs: 0 }]);
+    await glean.reloadConfig();
+    await retired;
+    await glean.close();
+    expect(errors).toEqual([]);
+    expect(lines(temp).filter((line) => line.startsWith('dispose'))).toEqual([]);
+  });
 });
 
 describe('dispose is not a handle', () => {

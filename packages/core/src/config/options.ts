@@ -67,7 +67,7 @@ export interface PluginOptions {
   loadTimeoutMs: number;
   /** Time calls on a retired version may still run before its workers are terminated, in ms; default 30000. */
   drainTimeoutMs: number;
-  /** Time each worker's cleanup (`dispose`, then `onDispose` functions) may take when it ends, in ms; default 5000. */
+  /** Time each worker's cleanup (`dispose`, then `onDispose` functions) may take when it ends, in ms; default 5000; `0`: no cleanup runs. */
   disposeTimeoutMs: number;
   /** How an id moves to a new version of this plugin, see {@link HandoverOption}; default `'overlap'`. */
   handover: HandoverOption;

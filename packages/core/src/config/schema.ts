@@ -114,7 +114,7 @@ const OPTIONS_SHAPE = {
     .describe('drain timeout in ms; default 30000'),
   disposeTimeoutMs: integer(0, MAX_TIMER_MS, `an integer from 0 to ${MAX_TIMER_MS}`)
     .optional()
-    .describe("each worker's cleanup (dispose) timeout in ms; default 5000"),
+    .describe("each worker's cleanup (dispose) timeout in ms; default 5000; 0: no cleanup runs"),
   handover: z
     .enum(['overlap', 'drain-first'], {
       error: (issue) =>
