@@ -221,6 +221,22 @@ describe('a cleanup that fails', () => {
   );
 });
 
+describe('a cleanup that ends its worker', () => {
+  it('process.exit() in dispose: GLEAN_DISPOSE_FAILED saying the worker exited with its code, and close() is not held', async () => {
+    const temp = await tempDir();
+    const { glean } = await startGlean({
+      temp,
+      files: { 'a.mjs': plugin(temp, 'a', 'process.exit(7);') },
+      config: [{ id: 'P', file: 'a.mjs', name: 'run' }],
+    });
+    const failed = nextEvent<GleanError>(glean, 'error', (error) => error.code === ErrorCode.DISPOSE_FAILED);
+    await glean.close();
+    const error = await failed;
+    expect(error.message).toMatch(/worker thread \d+ exited with code 7 during the plugin's cleanup \(dispose\)/);
+    expect(error.cause).toMatchObject({ code: ErrorCode.PLUGIN_CRASHED, exitCode: 7 });
+  });
+});
+
 describe('disposeTimeoutMs: 0', () => {
   it('runs no cleanup and reports none: a worker without time for its cleanup is not a failed one', async () => {
     const temp = await tempDir();

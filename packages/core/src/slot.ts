@@ -584,14 +584,15 @@ export class Slot {
         );
       }
     } catch (error) {
-      // Its deadline, or the worker's end while it ran.
+      // Its deadline, or the worker's end while it ran (the plugin's process.exit(), or a termination for not answering a ping).
       const timedOut = error instanceof GleanError && error.code === ErrorCode.TIMEOUT;
+      const exited = this.#exitCode === undefined ? 'ended' : `exited with code ${this.#exitCode}`;
       failure = pluginError(
         ErrorCode.DISPOSE_FAILED,
         this.#plugin,
         timedOut
           ? `the plugin's cleanup (dispose) in worker thread ${this.#threadId} was still running after disposeTimeoutMs (${timeoutMs} ms); the worker was ended`
-          : `the worker thread ${this.#threadId} ended during the plugin's cleanup (dispose): ${describeThrown(error)}`,
+          : `worker thread ${this.#threadId} ${exited} during the plugin's cleanup (dispose)`,
         { cause: timedOut ? undefined : error },
       );
     }
