@@ -24,14 +24,17 @@ async function installMismatched(dir: string, protocol: number): Promise<void> {
       filter: (source) => !source.includes('/src') && !source.includes('tsbuildinfo'),
     });
   }
-  const protocolFile = join(modules, '@glean', 'worker', 'dist', 'protocol.js');
-  const text = await readFile(protocolFile, 'utf8');
-  const changed = text.replace(
-    `export const PROTOCOL_VERSION = ${PROTOCOL_VERSION};`,
-    `export const PROTOCOL_VERSION = ${protocol};`,
-  );
-  if (protocol !== PROTOCOL_VERSION) expect(changed).not.toBe(text);
-  await writeFile(protocolFile, changed);
+  // The protocol module, and the bundle a worker thread runs (dist/worker.js, which inlines it).
+  for (const [file, declaration] of [
+    ['protocol.js', 'export const PROTOCOL_VERSION'],
+    ['worker.js', 'var PROTOCOL_VERSION'],
+  ] as const) {
+    const protocolFile = join(modules, '@glean', 'worker', 'dist', file);
+    const text = await readFile(protocolFile, 'utf8');
+    const changed = text.replace(`${declaration} = ${PROTOCOL_VERSION};`, `${declaration} = ${protocol};`);
+    if (protocol !== PROTOCOL_VERSION) expect(changed, file).not.toBe(text);
+    await writeFile(protocolFile, changed);
+  }
   for (const name of DEPENDENCIES) await symlink(join(REPO, 'node_modules', name), join(modules, name));
 }
 

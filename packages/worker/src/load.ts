@@ -37,7 +37,8 @@ export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): v
     return;
   }
   const data: ModuleHooksData = { ...hooksEnd, root: task.root, commonJSThroughLoader: true };
-  nodeModule.register(new URL('./module-hooks.js', import.meta.url), {
+  // dist/hooks.js: module-hooks.ts bundled into one file (scripts/bundle-worker.mjs).
+  nodeModule.register(new URL('./hooks.js', import.meta.url), {
     data,
     transferList: [hooksEnd.port as never],
   });

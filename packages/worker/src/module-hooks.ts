@@ -67,12 +67,13 @@ function isNodes(specifier: string): boolean {
 export const RUNTIME_SPECIFIER = '@glean/worker';
 
 /**
- * The worker runtime's own `@glean/worker` entry, this file's sibling: what every import of
- * {@link RUNTIME_SPECIFIER} in a worker gets, from a plugin module or a package, whether the plugin's
- * node_modules hold a copy of their own, the host's would be found, or none at all. One module
- * instance per thread, so what a plugin registers (`onDispose`) is what the serve task runs.
+ * The worker runtime itself, `dist/worker.js` beside this file (the bundle of runtime.ts, which the
+ * thread runs): what every import of {@link RUNTIME_SPECIFIER} in a worker gets, from a plugin module
+ * or a package, whether the plugin's node_modules hold a copy of their own, the host's would be
+ * found, or none at all. One module instance per thread, so what a plugin registers (`onDispose`) is
+ * what the serve task runs.
  */
-export const RUNTIME_URL = new URL('./index.js', import.meta.url).href;
+export const RUNTIME_URL = new URL('./worker.js', import.meta.url).href;
 
 /** The hooks for one worker: plugin-owned modules through `channel`, everything else through Node. */
 export function createModuleHooks(data: ModuleHooksData): ModuleHooks {

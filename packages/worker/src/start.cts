@@ -10,9 +10,14 @@
  */
 import type { ServeTask } from './protocol.js';
 
+/** dist/worker.js: runtime.ts bundled into one module by `npm run build` (scripts/bundle-worker.mjs). */
+const RUNTIME = './worker.js';
+
 let serve: Promise<(task: ServeTask) => Promise<void>> | undefined;
 
 module.exports = async function start(task: ServeTask): Promise<void> {
-  serve ??= import('./entry.js').then((entry) => entry.default as unknown as (task: ServeTask) => Promise<void>);
+  serve ??= (import(RUNTIME) as Promise<typeof import('./runtime.js')>).then(
+    (entry) => entry.default as unknown as (task: ServeTask) => Promise<void>,
+  );
   return (await serve)(task);
 };
