@@ -16,15 +16,12 @@ import {
   checkChildReport,
   transferListOf,
   type CallMessage,
-  type CancelMessage,
   type ControlApi,
-  type ErrorMessage,
   type ExportDescription,
-  type PullMessage,
   type ServeTask,
-  type StreamReply,
 } from '@glean/worker/protocol';
-import { HostStream, STREAM_WINDOW, type StreamOwner, type StreamPort, type StreamSettings } from './stream.js';
+import type { StreamOwner } from './stream.js';
+import { SlotStreams } from './slot-streams.js';
 import { CHILD_KILL_WAIT_MS } from '@glean/worker/proc';
 import { ChildProcesses } from './child-processes.js';
 import { decodeValue, describeRefusal, encodeValue } from '@glean/worker/values';
@@ -135,8 +132,23 @@ export class Slot {
   #hasExited = false;
   /** Control calls waiting for an answer: rejected at once when the control port cannot carry one. */
   readonly #controlWaits = new Set<(error: GleanError) => void>();
-  /** Streamed results the worker still has, by the id of the call that returned each, with the plugin id it was for. */
-  readonly #streams = new Map<number, { readonly stream: HostStream; readonly id: string }>();
+  /** Streamed results the worker still has. */
+  readonly #streams = new SlotStreams({
+    pending: this.#pending,
+    plugin: () => this.#plugin,
+    misbehaved: (what) => void this.#misbehaved(what),
+    post: (message) => {
+      if (!this.alive) return;
+      try {
+        this.#callPort.postMessage(message);
+      } catch {
+        // The port closed with the worker: its end settles the stream.
+      }
+    },
+    done: () => this.#hooks.onSettle(this),
+    stalled: () => void this.#checkAlive('timed out'),
+    unreadable: (id, error) => this.#unreadableEncoding(id, 'result', error),
+  });
   /** Messages that arrived on the call port, readable or not: the worker numbers its posts the same way. */
   #received = 0;
   #nextId = 0;
@@ -521,9 +533,9 @@ export class Slot {
     this.endStreams(error);
   }
 
-  /** Ends every stream the worker still has with `error` (see {@link HostStream.end}); each still counts until the worker has returned its iterator. */
+  /** Ends every stream the worker still has with `error` (see SlotStreams.end); each still counts until the worker has returned its iterator. */
   endStreams(error: (id: string) => GleanError): void {
-    for (const open of [...this.#streams.values()]) open.stream.end(error(open.id));
+    this.#streams.end(error);
   }
 
   /**
@@ -670,12 +682,12 @@ export class Slot {
       return;
     }
     if (message.type !== 'error') {
-      this.#takeStream(message);
+      this.#streams.take(message);
       return;
     }
     const pending = this.#pending.get(message.id);
     if (pending === undefined) {
-      this.#streamFailed(message);
+      this.#streams.failed(message);
       return;
     }
     // Built before the call leaves the books: if building it throws, the call is still there to reject.
@@ -691,92 +703,6 @@ export class Slot {
   }
 
   /** A message about a stream: its start (the call's answer), its items, its end. Anything out of turn is a breach. */
-  #takeStream(message: StreamReply): void {
-    if (message.type === 'stream') {
-      const pending = this.#pending.get(message.id);
-      if (pending === undefined) {
-        this.#misbehaved(`started a stream for call ${message.id}, which it was not sent or had answered`);
-        return;
-      }
-      let head: unknown = null;
-      if (message.key !== null) {
-        try {
-          head = message.specials === undefined ? message.value : decodeValue(message.value, message.specials);
-        } catch (error) {
-          // The stream never opens here: the worker's side of it is left to the worker's end or its next breach.
-          this.#pending.take(message.id);
-          this.#pending.settle(pending, undefined, this.#unreadableEncoding(pending.id, 'result', error));
-          return;
-        }
-      }
-      this.#pending.take(message.id);
-      const stream = new HostStream(this.#streamPort(message.id), {
-        errors: streamErrors(forId(this.#plugin, pending.id)),
-        timeoutMs: pending.timeoutMs,
-        signal: pending.signal,
-        owner: pending.owner,
-      });
-      this.#streams.set(message.id, { stream, id: pending.id });
-      // The caller gave up already (timeout, abort): nobody will read it.
-      if (pending.settled) stream.end(undefined);
-      this.#pending.settle(pending, message.key === null ? stream : withStream(head, message.key, stream), undefined);
-      return;
-    }
-    const open = this.#streams.get(message.id);
-    if (open === undefined) {
-      const what = message.type === 'items' ? `sent ${message.items.length} items` : 'ended';
-      this.#misbehaved(`${what} for stream ${message.id}, which is not open`);
-      return;
-    }
-    if (message.type === 'end') {
-      open.stream.finish(undefined);
-      return;
-    }
-    let items = message.items;
-    if (message.specials !== undefined) {
-      try {
-        items = decodeValue(items, message.specials) as unknown[];
-      } catch (error) {
-        open.stream.finish(this.#unreadableEncoding(open.id, 'result', error));
-        return;
-      }
-    }
-    if (!open.stream.deliver(items))
-      this.#misbehaved(
-        `sent ${message.items.length} items for stream ${message.id}, more than it was granted (a window of ${STREAM_WINDOW})`,
-      );
-  }
-
-  /** An error for no call in flight: the failure of a stream, or a breach. */
-  #streamFailed(message: ErrorMessage): void {
-    const open = this.#streams.get(message.id);
-    if (open === undefined) {
-      this.#misbehaved(`sent an error for call ${message.id}, which it was not sent or had answered`);
-      return;
-    }
-    open.stream.finish(callFailure(message.error, forId(this.#plugin, open.id)));
-  }
-
-  /** What a stream asks of this worker, on the call port. */
-  #streamPort(callId: number): StreamPort {
-    const post = (message: PullMessage | CancelMessage): void => {
-      if (!this.alive) return;
-      try {
-        this.#callPort.postMessage(message);
-      } catch {
-        // The port closed with the worker: its end settles the stream.
-      }
-    };
-    return {
-      pull: (n) => post({ type: 'pull', id: callId, n }),
-      cancel: () => post({ type: 'cancel', id: callId }),
-      done: () => {
-        if (this.#streams.delete(callId)) this.#hooks.onSettle(this);
-      },
-      stalled: () => void this.#checkAlive('timed out'),
-    };
-  }
-
   /** An encoded result or error that cannot be rebuilt (only a worker whose plugin forged it sends one): that call fails alone. */
   #unreadableEncoding(id: string, what: 'result' | 'error', error: unknown): GleanError {
     return pluginError(
@@ -875,8 +801,7 @@ export class Slot {
     // A worker still loading reports through start()'s rejection, as when it is stopped; one that served is a crash.
     this.#state = served ? 'dead' : 'stopping';
     // Nothing more it sends on a stream can be trusted: each ends now, after the items that came before.
-    for (const open of [...this.#streams.values()])
-      open.stream.finish(protocolBreach(forId(this.#plugin, open.id), this.#threadId, what));
+    this.#streams.finish((id) => protocolBreach(forId(this.#plugin, id), this.#threadId, what));
     // Still alive: its plugin cleans up before it is ended and replaced. Its calls do not wait for that.
     if (served && this.#loaded) {
       const end = { verb: 'crashed' as const, how: reason, cause: undefined, exitCode: undefined };
@@ -984,9 +909,7 @@ export class Slot {
     for (const fail of [...this.#controlWaits]) fail(crash);
     this.#pending.rejectAll((id) => endError(forId(this.#plugin, id), this.#threadId, end, true));
     // A stream gets the items that arrived before the worker's end first.
-    for (const open of [...this.#streams.values()])
-      open.stream.finish(endError(forId(this.#plugin, open.id), this.#threadId, end, true));
-    this.#streams.clear();
+    this.#streams.finish((id) => endError(forId(this.#plugin, id), this.#threadId, end, true), true);
     this.#pending.clear();
     this.#callPort.close();
     this.#controlPort.close();
@@ -1010,22 +933,6 @@ export class Slot {
     }
     return crash;
   }
-}
-
-/** The object around a stream (`{ ...value, [key]: stream }`, as an HttpResponse's `body`); defined, so a key "__proto__" stays a key. */
-function withStream(value: unknown, key: string, stream: HostStream): unknown {
-  const result = value as Record<string, unknown>;
-  Object.defineProperty(result, key, { value: stream, enumerable: true, writable: true, configurable: true });
-  return result;
-}
-
-/** The errors a stream ends with when the host ends it, naming the plugin. */
-function streamErrors(plugin: PluginRef): StreamSettings['errors'] {
-  return {
-    timedOut: (ms) => pluginError(ErrorCode.TIMEOUT, plugin, `stream waited over ${ms} ms for its next item`),
-    idle: (ms) => pluginError(ErrorCode.TIMEOUT, plugin, `stream ended: nobody asked for its next item for ${ms} ms`),
-    aborted: (signal) => abortedError(plugin, signal),
-  };
 }
 
 /**
