@@ -13,7 +13,18 @@ import type { PluginVersion } from './version.js';
  * resolves once its `finally` ran.
  */
 export interface ResultStream<T> extends AsyncIterableIterator<T> {
+  /**
+   * The next item, asking the worker for more as the window empties. Resolves `{ done: true }` once the
+   * iterator finished (or after the stream ended with an error); rejects with the plugin's error,
+   * `GLEAN_PLUGIN_CRASHED`, `GLEAN_TIMEOUT` (no item within `timeoutMs`, or nobody read for
+   * `STREAM_IDLE_TIMEOUT_MS`), `GLEAN_ABORTED`, `GLEAN_RELEASED`, `GLEAN_CLOSED` or `GLEAN_DRAIN_TIMEOUT`.
+   */
   next(): Promise<IteratorResult<T, undefined>>;
+  /**
+   * Stops the stream: the iterator in the worker is returned (its `finally` runs) and items not read
+   * are dropped. Resolves once the worker's iterator returned or the worker is gone, after `timeoutMs` at
+   * most (then the worker is probed, as after a call's timeout); never rejects.
+   */
   return(): Promise<IteratorReturnResult<undefined>>;
 }
 
