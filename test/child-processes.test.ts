@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { type CrashEvent, ErrorCode, withOptions } from '@glean/core';
+import { type CrashEvent, ErrorCode, type Handle, withOptions } from '@glean/core';
 import { nextEvent, onCleanup, tempDir, until } from './helpers/index.js';
 import { rejectionOf } from './helpers/errors.js';
 import { startGlean } from './helpers/glean.js';
@@ -169,6 +169,14 @@ async function kidsGlean(options: Record<string, unknown> = {}) {
   return { ...started, kids };
 }
 
+/** Starts a child (mark 1) and a shell with a grandchild (mark 2), and waits until /proc shows all three. */
+async function startSpawnAndTree(kids: Handle<KidsApi>, watch: ReturnType<typeof processWatch>): Promise<void> {
+  await kids.start('spawn', watch.mark(1));
+  await kids.start('tree', watch.mark(2));
+  await watch.started(1);
+  await watch.started(2, 2);
+}
+
 describe('child processes of a plugin', () => {
   it('are ended and reaped at each of 10 swaps, whichever way the plugin started them', async () => {
     const watch = processWatch();
@@ -205,10 +213,7 @@ describe('child processes of a plugin', () => {
     async (fault) => {
       const watch = processWatch();
       const { glean, kids } = await kidsGlean();
-      await kids.start('spawn', watch.mark(1));
-      await kids.start('tree', watch.mark(2));
-      await watch.started(1);
-      await watch.started(2, 2);
+      await startSpawnAndTree(kids, watch);
       const crashed = nextEvent<CrashEvent>(glean, 'crash');
       await kids[fault]();
       const event = await crashed;
@@ -226,10 +231,7 @@ describe('child processes of a plugin', () => {
   it('are ended and reaped when plugin code calls process.exit() in a call, and the worker exits with its code', async () => {
     const watch = processWatch();
     const { glean, kids } = await kidsGlean();
-    await kids.start('spawn', watch.mark(1));
-    await kids.start('tree', watch.mark(2));
-    await watch.started(1);
-    await watch.started(2, 2);
+    await startSpawnAndTree(kids, watch);
     const crashed = nextEvent<CrashEvent>(glean, 'crash');
     const error = await rejectionOf(kids.exitNow(3));
     expect(error.code).toBe(ErrorCode.PLUGIN_CRASHED);
@@ -260,10 +262,7 @@ describe('child processes of a plugin', () => {
   it('are ended and reaped when a worker busy for ever is terminated for not answering', async () => {
     const watch = processWatch();
     const { glean, kids } = await kidsGlean({ timeoutMs: 200 });
-    await kids.start('spawn', watch.mark(1));
-    await kids.start('tree', watch.mark(2));
-    await watch.started(1);
-    await watch.started(2, 2);
+    await startSpawnAndTree(kids, watch);
     const crashed = nextEvent<CrashEvent>(glean, 'crash');
     expect((await rejectionOf(kids.busy())).code).toBe(ErrorCode.TIMEOUT);
     await crashed;
