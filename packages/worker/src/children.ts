@@ -22,7 +22,6 @@
  *   SIGKILLs children of a thread that exits anyway.
  */
 import { ChildProcess } from 'node:child_process';
-import { Session } from 'node:inspector';
 import {
   CHILD_GRACE_MS,
   CHILD_KILL_WAIT_MS,
@@ -118,6 +117,8 @@ export function trackChildProcesses(tid: number, report: (pid: number) => void):
  */
 function stopCaller(): void {
   try {
+    // Loaded here, not at the thread's start: only a process.exit() with children alive needs it.
+    const { Session } = process.getBuiltinModule('node:inspector');
     const session = new Session();
     session.connect();
     session.post('Runtime.terminateExecution');
