@@ -51,6 +51,16 @@ const CASES: readonly [what: string, text: string, expected: readonly Pick<Confi
   ],
   ['a repeated id', JSON.stringify([entry, entry]), [{ code: 'duplicate-id', path: [1, 'id'] }]],
   [
+    'a canary with neither weight nor steps',
+    JSON.stringify([{ ...entry, canary: { file: 'foo-2.js', version: '2' } }]),
+    [{ code: 'missing-key', path: [0, 'canary'] }],
+  ],
+  [
+    "a canary with the entry's version",
+    JSON.stringify([{ ...entry, version: '1', canary: { file: 'foo-2.js', version: '1', weight: 5 } }]),
+    [{ code: 'invalid-value', path: [0, 'canary', 'version'] }],
+  ],
+  [
     'several at once, in document order',
     JSON.stringify({ plugins: [{ id: 'Foo', colour: 'red', threads: -1 }, entry, entry] }),
     [

@@ -22,11 +22,13 @@ const ENTRIES = {
   '@glean/core/config': [
     'ConfigFileSchema',
     'ConfigIssueCode',
+    'DEFAULT_CANARY_ANALYSIS',
     'DEFAULT_PLUGIN_OPTIONS',
     'MAX_CONFIG_BYTES',
     'diffPlugins',
     'parseConfig',
     'readConfig',
+    'rolloutKey',
   ],
   '@glean/core/integrity': [
     'DEFAULT_INTEGRITY_ALGORITHM',

@@ -1,7 +1,8 @@
 /**
  * The config file: read it, parse it, validate it. What glean and the tests import; the work is under
- * config/: options.ts (option types, defaults, merging, identity), schema.ts (the zod schema),
- * parse.ts (text to a validated config or every problem), issues.ts (how problems read),
+ * config/: options.ts (option types, defaults, merging, identity), canary.ts (a canary's types,
+ * defaults, merging, rollout identity), schema.ts (the zod schema), parse.ts (text to a validated
+ * config or every problem), canary-rules.ts (a canary's cross-field rules), issues.ts (how problems read),
  * json-positions.ts (where paths and syntax errors sit in the text), near-miss.ts ("did you mean").
  */
 import * as path from 'node:path';
@@ -19,6 +20,12 @@ export {
   type PluginOptions,
   type ResourceLimits,
 } from './config/options.js';
+export {
+  DEFAULT_CANARY_ANALYSIS,
+  rolloutKey,
+  type CanaryEntry,
+  type CanaryRollout,
+} from './config/canary.js';
 export { ConfigFileSchema } from './config/schema.js';
 export { parseConfig, type GleanConfig, type PluginEntry } from './config/parse.js';
 export { ConfigIssueCode, type ConfigIssue } from './config/issues.js';

@@ -1,10 +1,13 @@
 /**
  * Config text to a validated {@link GleanConfig}, or one `GLEAN_CONFIG_INVALID` error listing every
- * problem at its place: JSON syntax, the schema (schema.ts), and what no schema can say (duplicate ids).
+ * problem at its place: JSON syntax, the schema (schema.ts), and what no schema can say (duplicate ids,
+ * and a canary's cross-field rules: canary-rules.ts).
  */
 import * as path from 'node:path';
 import type * as z from 'zod';
 import { ErrorCode, GleanError } from '../errors.js';
+import { canaryEntry, type CanaryEntry } from './canary.js';
+import { canaryIssues } from './canary-rules.js';
 import { ConfigIssueCode, formatIssues, renderPath, type ConfigIssue, type IssuePath } from './issues.js';
 import { findJsonSyntaxError, lineIndex, locateInJson } from './json-positions.js';
 import { nearMiss } from './near-miss.js';
@@ -25,6 +28,8 @@ export interface PluginEntry {
   readonly version: string;
   /** Effective options. */
   readonly options: Readonly<PluginOptions>;
+  /** The entry's `canary`, a second version taking a share of its calls; `undefined` when it has none. */
+  readonly canary: CanaryEntry | undefined;
 }
 
 /** A validated config file. */
@@ -64,9 +69,14 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
   const result = isArray
     ? ArrayFileSchema.safeParse(raw, { reportInput: true })
     : ObjectFileSchema.safeParse(raw, { reportInput: true });
+  const [entriesRaw, defaultsRaw] = isArray
+    ? [raw, undefined]
+    : [(raw as { plugins?: unknown }).plugins, (raw as { defaults?: unknown }).defaults];
+  const prefix = isArray ? [] : ['plugins'];
   const issues = [
     ...(result.success ? [] : result.error.issues.flatMap(toConfigIssues)),
-    ...duplicateIds(isArray ? raw : (raw as { plugins?: unknown }).plugins, isArray ? [] : ['plugins']),
+    ...duplicateIds(entriesRaw, prefix),
+    ...canaryIssues(entriesRaw, prefix, defaultsRaw),
   ];
   if (!result.success || issues.length > 0) throw invalid(placed(source, inDocumentOrder(raw, issues)));
 
@@ -82,6 +92,7 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
         name: entry.name,
         version: entry.version ?? '',
         options: mergeOptions(defaults, entry),
+        canary: entry.canary === undefined ? undefined : canaryEntry(dir, defaults, entry, entry.canary),
       }),
   );
   return Object.freeze({ path: file, dir, plugins: Object.freeze(entries) });

@@ -13,8 +13,8 @@ import {
   type ResourceLimits,
 } from './options.js';
 
-// setTimeout fires at once (with a warning) for delays above 2^31-1 ms, so no timeout may exceed it.
-const MAX_TIMER_MS = 2_147_483_647;
+/** The longest timer value a config may give, in ms: setTimeout fires at once (with a warning) for delays above 2^31-1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** How a value's type is named in messages: `null` and `array` apart from `object`. */
 export function typeName(value: unknown): string {
@@ -137,18 +137,84 @@ const OPTIONS_SHAPE = {
   ),
 } satisfies Record<keyof PluginOptions, z.ZodType>;
 
+const VersionSchema = z.string({
+  error: (issue) =>
+    `expected string, received ${typeName(issue.input)}${typeof issue.input === 'number' ? ' (put the version in quotes)' : ''}`,
+});
+
+/** Whether `value` has at most two decimals: a share of calls is routed in hundredths of a percent. */
+function inHundredths(value: number): boolean {
+  return Math.round(value * 100) / 100 === value;
+}
+
+/** Whether `value` is a share of calls: a percentage with at most two decimals, from 0 (or, `above0`, above it) to 100. */
+function isShare(value: unknown, above0: boolean): boolean {
+  return typeof value === 'number' && (above0 ? value > 0 : value >= 0) && value <= 100 && inHundredths(value);
+}
+
+function share(above0: boolean) {
+  const error = expecting(`a number ${above0 ? 'above 0 and at most' : 'from 0 to'} 100 with at most two decimals`);
+  return z.number({ error }).refine((value) => isShare(value, above0), { error });
+}
+
+const StepsSchema = z
+  .array(share(true), { error: (issue) => `expected an array of numbers, received ${typeName(issue.input)}` })
+  .min(1, { error: 'expected at least one step, received []' })
+  .superRefine((steps, context) => {
+    for (let i = 1; i < steps.length; i++) {
+      const [before, step] = [steps[i - 1], steps[i]];
+      // A step that is no share has its own issue; order is judged between shares only.
+      if (!isShare(before, true) || !isShare(step, true) || step! > before!) continue;
+      const message = `expected steps in strictly ascending order, received ${step} after ${before}`;
+      context.addIssue({ code: 'custom', message, path: [i], input: step });
+    }
+  });
+
+/** A canary's own keys besides the per-plugin options: what it runs, and its rollout (canary.ts has the defaults). */
+const CANARY_SHAPE = {
+  file: nonEmptyString.describe("the canary's plugin file, relative to the config file's folder"),
+  name: nonEmptyString.optional().describe("export name; default the entry's"),
+  version: VersionSchema.optional().describe("the canary's version, other than the entry's; required"),
+  weight: share(false).optional().describe("the canary's share of the id's calls, in percent; or steps"),
+  steps: StepsSchema.optional().describe('shares in percent, strictly ascending, one per stepMs; or weight'),
+  stepMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('ms each step lasts; required with steps, refused without'),
+  intervalMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe("ms between judgements of the canary's figures; default 10000"),
+  minCalls: integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer')
+    .optional()
+    .describe('calls in a window before the canary is judged; default 100'),
+  maxErrorRate: numberFrom(0, 100).optional().describe('error rate in percent above which it fails; default 1'),
+  errorRateMargin: numberFrom(0, 100)
+    .optional()
+    .describe("percentage points over the stable's error rate it must also exceed to fail; default 1"),
+  maxP99Ms: z
+    .number({ error: expecting('a positive number') })
+    .positive({ error: expecting('a positive number') })
+    .optional()
+    .describe('p99 latency in ms above which it fails; default none'),
+  p99Factor: z
+    .number({ error: expecting('a number of at least 1') })
+    .min(1, { error: expecting('a number of at least 1') })
+    .optional()
+    .describe("factor over the stable's p99 above which it fails; default 2"),
+  progressDeadlineMs: integer(1, MAX_TIMER_MS, `an integer from 1 to ${MAX_TIMER_MS}`)
+    .optional()
+    .describe('ms without enough calls to judge before a stalled event; default 600000'),
+};
+
+// Every per-plugin option too, each defaulting to the entry's.
+const CanarySchema = z.strictObject({ ...CANARY_SHAPE, ...OPTIONS_SHAPE });
+
 const PluginEntrySchema = z.strictObject({
   id: nonEmptyString.describe('stable plugin id'),
   file: nonEmptyString.describe("plugin file, relative to the config file's folder"),
   name: nonEmptyString.describe('export name; "default" allowed'),
-  version: z
-    .string({
-      error: (issue) =>
-        `expected string, received ${typeName(issue.input)}${typeof issue.input === 'number' ? ' (put the version in quotes)' : ''}`,
-    })
-    .optional()
-    .describe('free-text version'),
+  version: VersionSchema.optional().describe('free-text version'),
   ...OPTIONS_SHAPE,
+  canary: CanarySchema.optional().describe('a second version taking a share of the calls: see Gradual rollout'),
 });
 
 /** The array form: plugin entries, nothing else. */
@@ -168,12 +234,14 @@ export type RawConfigFile = z.infer<typeof ConfigFileSchema>;
 
 const OPTION_KEYS = Object.keys(OPTIONS_SHAPE);
 const ENTRY_KEYS = Object.keys(PluginEntrySchema.shape);
+const CANARY_KEYS = Object.keys(CanarySchema.shape);
 const ROOT_KEYS = Object.keys(ObjectFileSchema.shape);
 
 /** The keys the schema allows in the object at `where`, for "did you mean" hints on an unknown key there. */
 export function knownKeysAt(where: readonly (string | number)[]): readonly string[] {
   if (where.length === 0) return ROOT_KEYS; // only the object form has keys at the root
   if (where.at(-1) === 'resourceLimits') return LIMIT_KEYS;
+  if (where.at(-1) === 'canary') return CANARY_KEYS; // [i, 'canary'] or ['plugins', i, 'canary']
   if (where.length === 1 && where[0] === 'defaults') return OPTION_KEYS;
   return ENTRY_KEYS;
 }

@@ -5,8 +5,18 @@
  *
  * @module @glean/core/config
  */
-export { ConfigFileSchema, ConfigIssueCode, DEFAULT_PLUGIN_OPTIONS, parseConfig, readConfig } from '../config.js';
+export {
+  ConfigFileSchema,
+  ConfigIssueCode,
+  DEFAULT_CANARY_ANALYSIS,
+  DEFAULT_PLUGIN_OPTIONS,
+  parseConfig,
+  readConfig,
+  rolloutKey,
+} from '../config.js';
 export type {
+  CanaryEntry,
+  CanaryRollout,
   ConfigIssue,
   EnvOption,
   GleanConfig,
