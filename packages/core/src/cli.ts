@@ -9,6 +9,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GleanEngine } from './engine.js';
+import { Log } from './log.js';
 import { isPluginOwned } from '@glean/worker/protocol';
 import { LOCKFILE_NAME, lockKeysFor, lockText } from './lockfile.js';
 import { readConfined, rootURLOf } from './root.js';
@@ -153,7 +154,7 @@ async function lock(configPath: string, options: LockOptions, output: CliOutput)
     config,
     { watch: false, watchFiles: false, debounceMs: 0, prewarm: false, requireIntegrity: false, root, lockfile: false },
     {
-      logger: { warn: () => {}, error: () => {} },
+      log: new Log(false),
       announce: () => {},
       listens: () => false,
     },

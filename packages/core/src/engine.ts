@@ -3,13 +3,13 @@ import { ErrorCode, GleanError } from './errors.js';
 import type { GleanEvents } from './events.js';
 import { applyGeneration, versionInfo } from './generation.js';
 import type { Binding, HandleOwner } from './handle.js';
-import type { Logger } from './logger.js';
+import { EXIT_TIMEOUT_MS } from './slot.js';
+import { type Log, LogLine, errorFields } from './log.js';
 import { LOCKFILE_NAME, lockKeysFor } from './lockfile.js';
 import { useCompiler } from './modules/compile.js';
 import { ReloadLoop } from './reload-loop.js';
 import { isInside, realRootOf, rootURLOf } from './root.js';
 import { type FindQuery, type PluginStatus, Registry } from './registry.js';
-import { stuckThreadsMessage } from './slot.js';
 import { Spares } from './spares.js';
 import { VersionBook } from './version-book.js';
 import type { PluginVersion, VersionCrash, VersionHooks } from './version.js';
@@ -33,7 +33,8 @@ export interface EngineOptions {
 
 /** How the engine speaks to the application: through the facade's events, or its logger. */
 export interface EngineOutput {
-  readonly logger: Logger;
+  /** Where lines go when no event says it (see log.ts). */
+  readonly log: Log;
   /** Calls every listener of `event`; one that throws changes nothing. */
   announce<K extends keyof GleanEvents>(event: K, ...args: GleanEvents[K]): void;
   /** Whether anyone listens to `event`. */
@@ -248,7 +249,7 @@ export class GleanEngine {
     return this.#spares.refillLater(
       delayMs,
       () => (this.#options.prewarm && !this.closed ? this.#registry.specs() : []),
-      (error) => this.#out.logger.warn('glean: starting spare worker threads failed', error),
+      (error) => this.#out.log.write(LogLine.SPARES_FAILED, errorFields(error)),
     );
   }
 
@@ -275,12 +276,14 @@ export class GleanEngine {
 
   #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {
     const ids = this.#registry.idsOf(version);
-    const next = failed
-      ? 'giving up: version failed'
-      : restarting
-        ? 'restarting the worker'
-        : 'not restarted: its version was already replaced';
-    this.#out.logger.warn(`glean: ${error.message} (${next})`);
+    this.#out.log.write(LogLine.WORKER_CRASHED, {
+      ...errorFields(error),
+      id: error.id ?? ids[0],
+      ids,
+      threadId,
+      restarting,
+      failed,
+    });
     this.#out.announce('crash', { ids, version: versionInfo(version), threadId, error, failed, restarting });
   }
 
@@ -290,7 +293,8 @@ export class GleanEngine {
   }
 
   #onStuck(version: PluginVersion, threadIds: readonly number[]): void {
-    this.#out.logger.warn(stuckThreadsMessage({ file: version.spec.file, version: version.spec.version }, threadIds));
+    const { id, file, version: text } = version.spec;
+    this.#out.log.write(LogLine.THREADS_STUCK, { id, version: text, file, threadIds, exitTimeoutMs: EXIT_TIMEOUT_MS });
   }
 
   /** Said as an `error` event, and kept as the last error of the ids the version served (status()). */
@@ -303,7 +307,7 @@ export class GleanEngine {
 
   #emitError(error: GleanError): void {
     if (this.#out.listens('error')) this.#out.announce('error', error);
-    else this.#out.logger.error(`glean: ${error.message}`);
+    else this.#out.log.write(LogLine.UNHANDLED_ERROR, errorFields(error));
   }
 
   #notConfigured(id: string): GleanError {

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { GleanEngine } from './engine.js';
 import type { GleanEvents } from './events.js';
 import { HandleState, createHandle, handleState, type Handle } from './handle.js';
-import { guardLogger, type Logger } from './logger.js';
+import { Log, LogLine } from './log.js';
+import type { Logger } from './logger.js';
 import type { FindQuery, PluginStatus } from './registry.js';
 
 /** Options of {@link Glean}. */
@@ -15,7 +16,11 @@ export interface GleanOptions {
    * loads. Default `true`.
    */
   watchFiles?: boolean;
-  /** Where crashes, and `error` events nobody listens to, are written. Default `console`; `false` for silence. */
+  /**
+   * Where crashes, and `error` events nobody listens to, are written (README, "Logs"). Default `console`;
+   * `false` for silence. A logger with `child()` (pino) is logged through `child({ component: 'glean' })`
+   * with structured fields: `warn({ id, version, file, code, err }, message)`.
+   */
   logger?: Logger | false;
   /**
    * A change on disk is applied at once; changes in the next this many milliseconds are gathered and
@@ -64,7 +69,7 @@ export class Glean extends EventEmitter<GleanEvents> {
    */
   constructor(configPath: string, options: GleanOptions = {}) {
     super();
-    const logger = guardLogger(options.logger);
+    const log = new Log(options.logger);
     this.#engine = new GleanEngine(
       configPath,
       {
@@ -77,8 +82,8 @@ export class Glean extends EventEmitter<GleanEvents> {
         lockfile: options.lockfile,
       },
       {
-        logger,
-        announce: (event, ...args) => this.#announce(logger, event, ...args),
+        log,
+        announce: (event, ...args) => this.#announce(log, event, ...args),
         listens: (event) => this.listenerCount(event) > 0,
       },
     );
@@ -169,8 +174,8 @@ export class Glean extends EventEmitter<GleanEvents> {
    * is reported through the logger and changes nothing, not the outcome of what emitted, nor the
    * listeners after it.
    */
-  #announce<K extends keyof GleanEvents>(logger: Logger, event: K, ...args: GleanEvents[K]): void {
-    const failed = (error: unknown): void => logger.error(`glean: a "${String(event)}" listener threw`, error);
+  #announce<K extends keyof GleanEvents>(log: Log, event: K, ...args: GleanEvents[K]): void {
+    const failed = (error: unknown): void => log.write(LogLine.LISTENER_THREW, { event, err: error });
     for (const listener of this.rawListeners(event)) {
       try {
         const returned: unknown = Reflect.apply(listener, this, args);

@@ -2,18 +2,19 @@ import { resolve } from 'node:path';
 import { DEFAULT_PLUGIN_OPTIONS, type PluginOptions } from './config.js';
 import { checkedLoad, readPluginFile } from './plugin-files.js';
 import { HandleState, createHandle, handleState, type Handle, type HandleOwner } from './handle.js';
-import { guardLogger, type Logger } from './logger.js';
+import { Log, LogLine, errorFields } from './log.js';
+import type { Logger } from './logger.js';
 import { PluginVersion } from './version.js';
 import { newCallStats } from './call-stats.js';
 import { useCompiler } from './modules/compile.js';
 import { rootURLOf } from './root.js';
-import { stuckThreadsMessage } from './slot.js';
+import { EXIT_TIMEOUT_MS } from './slot.js';
 
 /** Options of {@link loadSymbol}: the per-plugin options of a config entry, and a version label. */
 export interface LoadSymbolOptions extends Partial<PluginOptions> {
   /** Free text naming the version in messages and events. Default `''`. */
   version?: string;
-  /** Where worker crashes are written. Default `console`; `false` for silence. */
+  /** Where worker crashes are written, as a Glean's `logger` (README, "Logs"). Default `console`; `false` for silence. */
   logger?: Logger | false;
 }
 
@@ -29,7 +30,7 @@ export async function loadSymbol<T = unknown>(
   options: LoadSymbolOptions = {},
 ): Promise<Handle<T>> {
   const { version: text = '', logger: given, ...overrides } = options;
-  const logger = guardLogger(given);
+  const log = new Log(given);
   const absolute = resolve(file);
   const pluginOptions: PluginOptions = { ...DEFAULT_PLUGIN_OPTIONS, ...definedOnly(overrides) };
   // No root: the caller named the file. Its bytes are read once, checked, and are what its workers run.
@@ -52,12 +53,14 @@ export async function loadSymbol<T = unknown>(
       integrity: { lock: undefined, required: false, key: (realPath) => realPath },
     },
     {
-      onCrash: ({ error }) => logger.warn(`glean: ${error.message}`),
+      onCrash: ({ error, threadId, restarting, failed }) =>
+        log.write(LogLine.WORKER_CRASHED, { ...errorFields(error), threadId, restarting, failed }),
       onRetire: () => void releaseCompiler(),
       // Nothing watches a standalone plugin.
       onGraphGrew: () => {},
-      onStuck: (_version, threadIds) => logger.warn(stuckThreadsMessage({ file: absolute, version: text }, threadIds)),
-      onDisposeFailed: (_version, error) => logger.warn(`glean: ${error.message}`, error.cause),
+      onStuck: (_version, threadIds) =>
+        log.write(LogLine.THREADS_STUCK, { version: text, file: absolute, threadIds, exitTimeoutMs: EXIT_TIMEOUT_MS }),
+      onDisposeFailed: (_version, error) => log.write(LogLine.DISPOSE_FAILED, errorFields(error)),
     },
   );
   try {

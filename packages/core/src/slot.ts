@@ -29,7 +29,7 @@ import { ErrorCode, GleanError } from './errors.js';
 import { interruptWorker } from './interrupt.js';
 import type { ModuleGraph } from './modules/graph.js';
 import { ModulePorts } from './modules/ports.js';
-import { type PluginRef, abortedError, describePlugin, forId, pluginError } from './plugin-ref.js';
+import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import {
   type EndVerb,
   callFailure,
@@ -70,14 +70,6 @@ export const EXIT_TIMEOUT_MS = 1000;
  * loop for blocked and interrupts the JavaScript running there (interrupt.ts).
  */
 export const REAP_WAIT_MS = 250;
-
-/** The report of threads that did not exit within {@link EXIT_TIMEOUT_MS}, for the logger. */
-export function stuckThreadsMessage(plugin: PluginRef, threadIds: readonly number[]): string {
-  return (
-    `glean: ${describePlugin(plugin)}: worker thread${threadIds.length > 1 ? 's' : ''} ${threadIds.join(', ')} did not exit within ${EXIT_TIMEOUT_MS} ms of being terminated ` +
-    '(blocked in a system call?); not waiting for it. The process cannot exit before that call returns: Node waits for every thread at exit'
-  );
-}
 
 /** What a worker imports: the file's real path, and the graph its modules come from. */
 export interface SlotLoad {

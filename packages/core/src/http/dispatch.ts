@@ -1,4 +1,5 @@
 import { transfer } from '@glean/worker/protocol';
+import { Log, LogLine, errorFields } from '../log.js';
 import type { Logger } from '../logger.js';
 import type { HttpHandler, HttpRequest } from './contract.js';
 import { statusOf } from './errors.js';
@@ -20,7 +21,8 @@ export interface HttpAdapterOptions {
   retryAfterSeconds?: number;
   /**
    * Where errors answered 5xx are written, stack and all (the client gets none of it). Default
-   * `console`; `false` for silence. `GLEAN_QUEUE_FULL` is not logged: under overload a line per shed
+   * `console`; `false` for silence; a logger with `child()` (pino) gets structured lines, as a Glean's
+   * `logger` (README, "Logs"). `GLEAN_QUEUE_FULL` is not logged: under overload a line per shed
    * request would only add to the load; `onError` still sees it.
    */
   logger?: Logger | false;
@@ -43,7 +45,8 @@ export const DEFAULT_HTTP_OPTIONS = { bodyLimit: 1_048_576, retryAfterSeconds: 1
 export interface ResolvedHttpOptions {
   readonly bodyLimit: number;
   readonly retryAfterSeconds: number;
-  readonly logger: Logger | undefined;
+  /** Where the adapter's lines go (log.ts); its `child()`, if any, called once per adapter. */
+  readonly log: Log;
   readonly onError: HttpAdapterOptions['onError'];
 }
 
@@ -59,7 +62,7 @@ export function resolveHttpOptions(options: HttpAdapterOptions = {}): ResolvedHt
     throw new RangeError(`bodyLimit must be a whole number of bytes ≥ 0, got ${String(bodyLimit)}`);
   if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 0)
     throw new RangeError(`retryAfterSeconds must be a whole number ≥ 0, got ${String(retryAfterSeconds)}`);
-  return { bodyLimit, retryAfterSeconds, logger: logger === false ? undefined : logger, onError };
+  return { bodyLimit, retryAfterSeconds, log: new Log(logger), onError };
 }
 
 /**
@@ -102,14 +105,12 @@ function reportCutStream(
   options: ResolvedHttpOptions,
   status: number,
 ): void {
-  options.logger?.error(
-    `glean: ${request.method} ${request.url}: the streamed body failed after status ${status} was sent; the connection was cut:`,
-    error,
-  );
+  const { method, url } = request;
+  options.log.write(LogLine.HTTP_STREAM_CUT, { ...errorFields(error), method, url, status });
   try {
-    options.onError?.(error, { status, method: request.method, url: request.url });
+    options.onError?.(error, { status, method, url });
   } catch (listenerError) {
-    options.logger?.error('glean: an HTTP onError callback threw', listenerError);
+    options.log.write(LogLine.HTTP_ON_ERROR_THREW, { method, url, err: listenerError });
   }
 }
 
@@ -125,17 +126,19 @@ export function failed(
   const status = statusOf(error);
   const code = (error as { code?: unknown } | null)?.code;
   if (status >= 500) {
-    const context: HttpErrorContext = { status, method: request.method, url: request.url };
-    if (options.logger !== undefined && code !== 'GLEAN_QUEUE_FULL') {
-      options.logger[status === 500 ? 'error' : 'warn'](
-        `glean: ${request.method} ${request.url} answered ${status}:`,
-        error,
-      );
-    }
+    const { method, url } = request;
+    const context: HttpErrorContext = { status, method, url };
+    if (code !== 'GLEAN_QUEUE_FULL')
+      options.log.write(status === 500 ? LogLine.HTTP_FAILED : LogLine.HTTP_UNAVAILABLE, {
+        ...errorFields(error),
+        method,
+        url,
+        status,
+      });
     try {
       options.onError?.(error, context);
     } catch (listenerError) {
-      options.logger?.error('glean: an HTTP onError callback threw', listenerError);
+      options.log.write(LogLine.HTTP_ON_ERROR_THREW, { method, url, err: listenerError });
     }
   }
   return errorResponse(status, code === 'GLEAN_QUEUE_FULL' ? options.retryAfterSeconds : undefined);
