@@ -156,6 +156,13 @@ describe('the httpserver demo', () => {
     await until(() => demo.reloads() === 1, `the demo to report the swap:\n${demo.output()}`);
     expect(await get(demo.url)).toBe('Hello, gp\n');
     expect(demo.output()).toMatch(/reloaded FooHandlerID: \S+plugin1\/index\.ts → \S+plugin2\/index\.ts/);
+    const status = await fetch(new URL('/glean/status', demo.url));
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({
+      ready: true,
+      generation: expect.stringMatching(/^[0-9a-f]{64}$/),
+      plugins: { FooHandlerID: { state: 'ready', version: '1.0', file: expect.stringMatching(/plugin2\/index\.ts$/) } },
+    });
 
     await stopWithCtrlC(demo);
   });

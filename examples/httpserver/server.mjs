@@ -1,14 +1,15 @@
 /**
  * glean's httpserver example: /foo is served by the hot handle FooHandlerID. Edit plugin.json
  * beside this file (plugin1 → plugin2) while it runs, and the next request is answered by the new
- * code, with no restart.
+ * code, with no restart. GET /glean/status says which version serves (200 once loaded, 503 when
+ * not: a readiness probe's answer).
  *
  *   npm run demo          (PORT overrides the port, 9988 by default; 0 picks a free one)
  */
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Glean } from '@glean/core';
-import { httpListener } from '@glean/core/http';
+import { httpListener, statusHandler } from '@glean/core/http';
 
 const port = Number(process.env.PORT ?? 9988);
 const configPath = fileURLToPath(new URL('plugin.json', import.meta.url));
@@ -22,10 +23,13 @@ await glean.loadConfig();
 
 // A live handle: every request goes to the version FooHandlerID names when it arrives.
 const foo = httpListener(await glean.reloadAndWatch('FooHandlerID'));
+// What each id runs, as JSON: for a readiness probe (200 or 503) and for whoever asks which version serves.
+const status = statusHandler(glean);
 
 const server = createServer((request, response) => {
   const path = request.url?.split('?', 1)[0];
   if (path === '/foo') foo(request, response);
+  else if (path === '/glean/status') status(request, response);
   else response.writeHead(404, { 'content-type': 'text/plain' }).end('try /foo\n');
 });
 
@@ -37,6 +41,7 @@ server.listen(port, () => {
   then, in ${configPath},
   replace plugin1 with plugin2 and save
   curl http://localhost:${bound}/foo                  → Hello, gp   (no restart)
+  curl http://localhost:${bound}/glean/status         → which version serves, as JSON
 
 Ctrl-C stops it.`);
 });

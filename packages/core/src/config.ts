@@ -5,6 +5,7 @@
  * config or every problem), canary-rules.ts (a canary's cross-field rules), issues.ts (how problems read),
  * json-positions.ts (where paths and syntax errors sit in the text), near-miss.ts ("did you mean").
  */
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
 import { MAX_CONFIG_BYTES, RefusedFileError, readRegularFile } from './read-file.js';
@@ -37,10 +38,18 @@ export { ConfigIssueCode, type ConfigIssue } from './config/issues.js';
  * file is ("a FIFO, not a regular file") or its size over the limit.
  */
 export async function readConfig(configPath: string): Promise<GleanConfig> {
+  return (await readHashedConfig(configPath)).config;
+}
+
+/**
+ * {@link readConfig}, with the SHA-256 (hex) of the very bytes it parsed: what a generation that
+ * applies the config keeps as `Glean.generation`. Throws as readConfig does.
+ */
+export async function readHashedConfig(configPath: string): Promise<{ config: GleanConfig; hash: string }> {
   const file = path.resolve(configPath);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = (await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true })).toString('utf8');
+    bytes = await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true });
   } catch (error) {
     if (error instanceof RefusedFileError) {
       throw new GleanError(ErrorCode.CONFIG_UNREADABLE, `config ${file} is unreadable: ${error.reason}`, {
@@ -54,5 +63,8 @@ export async function readConfig(configPath: string): Promise<GleanConfig> {
       cause: error,
     });
   }
-  return parseConfig(text, configPath);
+  return {
+    config: parseConfig(bytes.toString('utf8'), configPath),
+    hash: createHash('sha256').update(bytes).digest('hex'),
+  };
 }

@@ -67,6 +67,10 @@ export class GleanEngine {
   #watcher: Watcher | undefined;
   #loaded: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** The SHA-256 (hex) of the config bytes the last successful generation applied; see {@link Glean.generation}. */
+  #generation: string | undefined;
+  /** loadConfig() has resolved once. */
+  #firstLoadDone = false;
 
   constructor(configPath: string, options: EngineOptions, out: EngineOutput) {
     this.configPath = resolve(configPath);
@@ -102,6 +106,16 @@ export class GleanEngine {
   /** close() has begun. */
   get closed(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /** See {@link Glean.generation}. */
+  get generation(): string | undefined {
+    return this.#generation;
+  }
+
+  /** loadConfig() resolved and close() has not begun: every configured id has a version (the status handler's 200). */
+  get serving(): boolean {
+    return this.#firstLoadDone && !this.closed;
   }
 
   /** The first load: see {@link Glean.loadConfig}. */
@@ -204,6 +218,7 @@ export class GleanEngine {
       this.#watchPluginFiles();
       await this.#watcher.ready();
     }
+    this.#firstLoadDone = true;
   }
 
   async #ready(): Promise<void> {
@@ -238,6 +253,7 @@ export class GleanEngine {
       holdEmpty,
     );
     if ('heldBack' in outcome) return outcome.heldBack;
+    this.#generation = outcome.configHash;
     if (outcome.events.length === 0) return undefined;
     this.#watchPluginFiles();
     for (const [event, ...args] of outcome.events) this.#out.announce(event, ...(args as GleanEvents[typeof event]));

@@ -3,7 +3,7 @@
  * new, then switch every touched id in one synchronous step — or change nothing.
  */
 import { stat } from 'node:fs/promises';
-import { ConfigIssueCode, type GleanConfig, readConfig } from './config.js';
+import { ConfigIssueCode, type GleanConfig, readHashedConfig } from './config.js';
 import { diffPlugins, type PluginSpec, versionKey } from './diff.js';
 import { ErrorCode, GleanError, isGleanError } from './errors.js';
 import type { GleanEvents, VersionInfo } from './events.js';
@@ -42,8 +42,13 @@ export interface GenerationParts {
 /** An event of the switch, announced once the switch is complete. */
 export type SwitchEvent = { [K in keyof GleanEvents]: [K, ...GleanEvents[K]] }[keyof GleanEvents];
 
-/** What a generation came to: the events of its switch (none when nothing changed), or the error an empty file held back. */
-export type GenerationOutcome = { readonly events: SwitchEvent[] } | { readonly heldBack: GleanError };
+/**
+ * What a generation came to: the events of its switch (none when nothing changed) and the SHA-256
+ * (hex) of the config bytes it applied, or the error an empty file held back.
+ */
+export type GenerationOutcome =
+  | { readonly events: SwitchEvent[]; readonly configHash: string }
+  | { readonly heldBack: GleanError };
 
 /**
  * Applies the config and plugin files as they are now. Resolves with the events of the switch (none
@@ -56,8 +61,9 @@ export type GenerationOutcome = { readonly events: SwitchEvent[] } | { readonly 
 export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean): Promise<GenerationOutcome> {
   const { registry, versions } = parts;
   let config: GleanConfig;
+  let configHash: string;
   try {
-    config = await readConfig(parts.configPath);
+    ({ config, hash: configHash } = await readHashedConfig(parts.configPath));
   } catch (error) {
     const empty =
       isGleanError(error, ErrorCode.CONFIG_INVALID) && error.issues?.[0]?.code === ConfigIssueCode.EMPTY_FILE;
@@ -115,7 +121,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   // The config names again what serves these ids: a failed attempt at something else is no longer their news.
   for (const spec of diff.unchanged) if (!failedNow.includes(spec)) registry.record(spec.id).loadError = undefined;
   const incoming = [...diff.added, ...diff.changed.map((change) => change.to), ...failedNow];
-  if (incoming.length === 0 && diff.removed.length === 0) return { events: [] };
+  if (incoming.length === 0 && diff.removed.length === 0) return { events: [], configHash };
 
   const fresh = new Map<string, { version: PluginVersion; names: Set<string> }>();
   const plan: { spec: PluginSpec; version: PluginVersion }[] = [];
@@ -190,7 +196,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
       if (parts.closing()) throw parts.closedError();
       throw failures.length === 1 ? failures[0] : combined(failures);
     }
-    return { events: commit(parts, plan, bindings, diff.removed, stale, handedOver) };
+    return { events: commit(parts, plan, bindings, diff.removed, stale, handedOver), configHash };
   } finally {
     for (const spec of incoming) registry.record(spec.id).loading = false;
     for (const { version } of fresh.values()) versions.settled(version);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { GleanEngine } from './engine.js';
+import { registerEngine } from './engines.js';
 import type { GleanEvents } from './events.js';
 import { HandleState, createHandle, handleState, type Handle } from './handle.js';
 import { Log, LogLine } from './log.js';
@@ -87,11 +88,21 @@ export class Glean extends EventEmitter<GleanEvents> {
         listens: (event) => this.listenerCount(event) > 0,
       },
     );
+    registerEngine(this, this.#engine);
   }
 
   /** The config file, absolute. */
   get configPath(): string {
     return this.#engine.configPath;
+  }
+
+  /**
+   * The config as last applied: the SHA-256 (hex) of the config file's bytes that the latest
+   * successful load or reload read, to compare with `sha256sum plugin.json` or across replicas.
+   * `undefined` before the first load; a change that fails to load leaves it as it was.
+   */
+  get generation(): string | undefined {
+    return this.#engine.generation;
   }
 
   /**

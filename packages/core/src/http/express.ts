@@ -11,6 +11,8 @@ import { failed, dispatch, resolveHttpOptions, type HttpAdapterOptions } from '.
 import { GleanHttpError, HttpErrorCode } from './errors.js';
 import { serveNode, writeNodeResponse } from './node.js';
 import { errorResponse } from './response.js';
+import { type StatusHandlerOptions, statusHandler } from './status.js';
+import type { Glean } from '../glean.js';
 
 /**
  * Express 5 middleware that answers every request reaching it with `handler`, a live handle
@@ -51,5 +53,17 @@ export function expressHandler(handler: HttpHandler, options: HttpAdapterOptions
   };
 }
 
+/**
+ * The status handler (`statusHandler` of `@glean/core/http`) as Express 5 middleware:
+ * `app.get('/glean/status', expressStatusHandler(glean))` (Express answers HEAD through the GET route).
+ * JSON, 200 when the replica serves, 503 otherwise; 405 with `Allow` for methods other than GET and
+ * HEAD (mounted with `app.all`). Throws a `TypeError` when `glean` is not a Glean.
+ */
+export function expressStatusHandler(glean: Glean, options: StatusHandlerOptions = {}): RequestHandler {
+  const listener = statusHandler(glean, options);
+  return (req, res) => listener(req, res);
+}
+
 export type { HttpAdapterOptions, HttpErrorContext } from './dispatch.js';
+export type { StatusHandlerOptions, StatusReport, StatusReportPlugin } from './status.js';
 export type { HttpHandler, HttpRequest, HttpResponse } from './contract.js';

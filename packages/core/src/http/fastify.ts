@@ -11,6 +11,8 @@ import type { HttpHandler } from './contract.js';
 import { dispatch, failed, resolveHttpOptions, type HttpAdapterOptions, type ResolvedHttpOptions } from './dispatch.js';
 import { GleanHttpError, HttpErrorCode } from './errors.js';
 import { errorResponse, type PreparedResponse } from './response.js';
+import { type StatusHandlerOptions, checkGlean, statusResponse } from './status.js';
+import type { Glean } from '../glean.js';
 
 /** Options of {@link gleanFastify}: where to serve, and the {@link HttpAdapterOptions}. */
 export interface GleanFastifyOptions extends HttpAdapterOptions {
@@ -108,5 +110,25 @@ function handlerOf(
   };
 }
 
+/**
+ * The status handler (`statusHandler` of `@glean/core/http`) as a Fastify route handler:
+ * `app.get('/glean/status', fastifyStatusHandler(glean))` (HEAD follows GET, Fastify's
+ * `exposeHeadRoutes`). JSON, 200 when the replica serves, 503 otherwise; 405 with `Allow` for
+ * other methods (a route registered for them with `app.route`). Throws a `TypeError` when `glean`
+ * is not a Glean.
+ */
+export function fastifyStatusHandler(
+  glean: Glean,
+  options: StatusHandlerOptions = {},
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  checkGlean(glean, 'fastifyStatusHandler');
+  const details = options.details ?? true;
+  return async function gleanStatus(request, reply) {
+    const { status, headers, body } = statusResponse(glean, request.method, details);
+    return reply.code(status).headers(headers).send(body);
+  };
+}
+
 export type { HttpAdapterOptions, HttpErrorContext } from './dispatch.js';
+export type { StatusHandlerOptions, StatusReport, StatusReportPlugin } from './status.js';
 export type { HttpHandler, HttpRequest, HttpResponse } from './contract.js';
