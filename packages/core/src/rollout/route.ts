@@ -15,7 +15,7 @@ export const ROUTE_BUCKETS = 10_000;
 /** Buckets a routing key falls into per percent of weight. */
 const BUCKETS_PER_PERCENT = ROUTE_BUCKETS / 100;
 
-/** How far below a whole bucket count `weight × 100` may fall by rounding and still count as it (5.7 × 100 is 570.0000000000001). */
+/** How far past a whole number of buckets `weight × 100` may come out by floating-point rounding and still count as it (5.7 × 100 is 570.0000000000001). */
 const WEIGHT_SLACK = 1e-9;
 
 const C1 = 0xcc9e2d51;
