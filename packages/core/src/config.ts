@@ -28,7 +28,7 @@ export {
   type CanaryRollout,
 } from './config/canary.js';
 export { ConfigFileSchema } from './config/schema.js';
-export { parseConfig, type GleanConfig, type PluginEntry } from './config/parse.js';
+export { parseConfig, type ActivateAt, type GleanConfig, type PluginEntry } from './config/parse.js';
 export { ConfigIssueCode, type ConfigIssue } from './config/issues.js';
 
 /**

@@ -12,6 +12,7 @@ import { ConfigIssueCode, formatIssues, renderPath, type ConfigIssue, type Issue
 import { findJsonSyntaxError, lineIndex, locateInJson } from './json-positions.js';
 import { nearMiss } from './near-miss.js';
 import { mergeOptions, type PluginOptions } from './options.js';
+import { rfc3339EpochMs } from './rfc3339.js';
 import { ArrayFileSchema, ObjectFileSchema, knownKeysAt, typeName, type IssueParams } from './schema.js';
 
 /** One validated plugin entry of the config, with its options merged over `defaults` and the built-ins. */
@@ -40,6 +41,16 @@ export interface GleanConfig {
   readonly dir: string;
   /** The plugin entries, in file order, ids unique. */
   readonly plugins: readonly PluginEntry[];
+  /** The object form's `activateAt`, when it has one: when a change this config makes switches. */
+  readonly activateAt?: ActivateAt;
+}
+
+/** A config's `activateAt`: the time at which the change it makes switches, on every replica reading it. */
+export interface ActivateAt {
+  /** The RFC 3339 time as written (`2026-12-01T21:00:00Z`). */
+  readonly text: string;
+  /** The same time as milliseconds since the epoch (a fraction beyond milliseconds cut off). */
+  readonly epochMs: number;
 }
 
 /** Parses and validates config text; throws GleanError CONFIG_INVALID listing every problem, at its place. */
@@ -80,8 +91,8 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
   ];
   if (!result.success || issues.length > 0) throw invalid(placed(source, inDocumentOrder(raw, issues)));
 
-  const { defaults, plugins } = Array.isArray(result.data)
-    ? { defaults: undefined, plugins: result.data }
+  const { defaults, plugins, activateAt } = Array.isArray(result.data)
+    ? { defaults: undefined, plugins: result.data, activateAt: undefined }
     : result.data;
   const entries = plugins.map(
     (entry): PluginEntry =>
@@ -95,7 +106,14 @@ export function parseConfig(text: string, configPath: string): GleanConfig {
         canary: entry.canary === undefined ? undefined : canaryEntry(dir, defaults, entry, entry.canary),
       }),
   );
-  return Object.freeze({ path: file, dir, plugins: Object.freeze(entries) });
+  return Object.freeze({
+    path: file,
+    dir,
+    plugins: Object.freeze(entries),
+    ...(activateAt !== undefined && {
+      activateAt: Object.freeze({ text: activateAt, epochMs: rfc3339EpochMs(activateAt) }),
+    }),
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { integrityProblem } from '../integrity.js';
+import { rfc3339Problem } from './rfc3339.js';
 import {
   LIMIT_KEYS,
   RESOURCE_LIMIT_RANGES,
@@ -220,10 +221,21 @@ const PluginEntrySchema = z.strictObject({
 /** The array form: plugin entries, nothing else. */
 export const ArrayFileSchema = z.array(PluginEntrySchema);
 
-/** The object form: `{ defaults?, plugins }`. */
+// An RFC 3339 time, checked by hand (rfc3339.ts): zod's z.iso.datetime() takes no lower-case "t" or "z" and names no part at fault.
+const ActivateAtSchema = z
+  .string({ error: (issue) => `expected an RFC 3339 time (a string), received ${typeName(issue.input)}` })
+  .superRefine((value, context) => {
+    const problem = rfc3339Problem(value);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, input: value });
+  });
+
+/** The object form: `{ defaults?, plugins, activateAt? }`. */
 export const ObjectFileSchema = z.strictObject({
   defaults: z.strictObject(OPTIONS_SHAPE).optional(),
   plugins: z.array(PluginEntrySchema),
+  activateAt: ActivateAtSchema.optional().describe(
+    'RFC 3339 time at which a change this config makes switches; default none: it switches once ready',
+  ),
 });
 
 /** zod schema of the raw file: an array of plugin entries, or `{ defaults?, plugins }`. */

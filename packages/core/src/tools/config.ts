@@ -15,6 +15,7 @@ export {
   rolloutKey,
 } from '../config.js';
 export type {
+  ActivateAt,
   CanaryEntry,
   CanaryRollout,
   ConfigIssue,
