@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
-import type { GleanEvents } from './events.js';
+import type { ActivateEvent, GleanEvents } from './events.js';
 import { applyGeneration, versionInfo } from './generation.js';
 import type { Binding, HandleOwner } from './handle.js';
 import { EXIT_TIMEOUT_MS } from './slot.js';
@@ -71,6 +71,10 @@ export class GleanEngine {
   #generation: string | undefined;
   /** loadConfig() has resolved once. */
   #firstLoadDone = false;
+  /** Aborted by close(): a change waiting for its activateAt stops at once. */
+  readonly #closeSignal = new AbortController();
+  /** The last `activate` event. */
+  #activation: ActivateEvent | undefined;
 
   constructor(configPath: string, options: EngineOptions, out: EngineOutput) {
     this.configPath = resolve(configPath);
@@ -91,7 +95,7 @@ export class GleanEngine {
       onDisposeFailed: (version, error) => this.#onDisposeFailed(version, error),
     };
     this.#loop = new ReloadLoop({
-      apply: (holdEmpty) => this.#apply(holdEmpty),
+      apply: (holdEmpty, newer) => this.#apply(holdEmpty, newer),
       closing: () => this.closed,
       closedError: () => this.closedError(),
       report: (error) => this.#emitError(error),
@@ -158,9 +162,15 @@ export class GleanEngine {
     return entries;
   }
 
+  /** See {@link Glean.activation}. */
+  get activation(): ActivateEvent | undefined {
+    return this.#activation;
+  }
+
   /** See {@link Glean.close}. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#closeSignal.abort();
       // A stream is read for as long as its reader likes: close() ends it at once rather than wait (its finally still runs).
       this.#versions.endStreams(
         (id) =>
@@ -232,8 +242,13 @@ export class GleanEngine {
     await this.#loaded;
   }
 
-  /** One generation (see generation.ts); once it switched, the plugin files watched and the switch announced. */
-  async #apply(holdEmpty: boolean): Promise<GleanError | undefined> {
+  /**
+   * One generation (see generation.ts); once it switched, the plugin files watched and the switch
+   * announced. `newer`: a reload's, aborted by a newer change (absent for the first load, which waits
+   * for no activateAt).
+   */
+  async #apply(holdEmpty: boolean, newer?: AbortSignal): Promise<GleanError | undefined> {
+    const superseded = newer === undefined ? undefined : this.#supersededBy(newer);
     const outcome = await applyGeneration(
       {
         configPath: this.configPath,
@@ -249,15 +264,37 @@ export class GleanEngine {
         closedError: () => this.closedError(),
         // In the background: starting threads blocks the main thread for milliseconds, so the new version's first calls go first.
         afterStart: () => void this.#refillSpares(SPARE_DELAY_MS),
+        ...(superseded !== undefined && { superseded: superseded.signal }),
       },
       holdEmpty,
-    );
+    ).finally(() => superseded?.done());
     if ('heldBack' in outcome) return outcome.heldBack;
+    if ('superseded' in outcome) return undefined;
     this.#generation = outcome.configHash;
     if (outcome.events.length === 0) return undefined;
     this.#watchPluginFiles();
-    for (const [event, ...args] of outcome.events) this.#out.announce(event, ...(args as GleanEvents[typeof event]));
+    for (const [event, ...args] of outcome.events) {
+      if (event === 'activate') this.#activation = args[0] as ActivateEvent;
+      this.#out.announce(event, ...(args as GleanEvents[typeof event]));
+    }
     return undefined;
+  }
+
+  /** A signal aborted by `newer` or by close(), and `done()` to let go of both once the generation is over. */
+  #supersededBy(newer: AbortSignal): { signal: AbortSignal; done(): void } {
+    // Its listeners are removed when the generation ends: the close signal, as long-lived as the Glean, gathers none.
+    const either = new AbortController();
+    const abort = (): void => either.abort();
+    if (newer.aborted || this.#closeSignal.signal.aborted) either.abort();
+    newer.addEventListener('abort', abort, { once: true });
+    this.#closeSignal.signal.addEventListener('abort', abort, { once: true });
+    return {
+      signal: either.signal,
+      done: () => {
+        newer.removeEventListener('abort', abort);
+        this.#closeSignal.signal.removeEventListener('abort', abort);
+      },
+    };
   }
 
   /** One spare per thread shape of the running versions after `delayMs`; none when closing or with prewarm off. */

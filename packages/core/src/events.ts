@@ -73,6 +73,23 @@ export interface RemoveEvent {
   readonly from: VersionInfo;
 }
 
+/**
+ * A change whose config carried `activateAt` switched: announced with the switch's `load`, `reload`
+ * and `remove` events, after them.
+ */
+export interface ActivateEvent {
+  /** The config's `activateAt`, as written (an RFC 3339 time). */
+  readonly activateAt: string;
+  /** When the switch was made, in milliseconds since the epoch; never before `activateAt`. */
+  readonly switchedAt: number;
+  /**
+   * 0 when every new version was ready before `activateAt` and the switch waited for it; otherwise
+   * how many milliseconds after `activateAt` the switch came (the config was read, or its versions
+   * ready, after the time).
+   */
+  readonly lateMs: number;
+}
+
 /** The events of a `Glean`, with their payloads. */
 export interface GleanEvents {
   /** An id got its first version. */
@@ -87,6 +104,8 @@ export interface GleanEvents {
   crash: [CrashEvent];
   /** A version drained and its threads ended. */
   retire: [RetireEvent];
+  /** A change with an `activateAt` switched, on time or late. */
+  activate: [ActivateEvent];
 }
 
 /** Event names as a table, for `glean.on(GleanEvent.RELOAD, …)`. */
@@ -103,6 +122,8 @@ export const GleanEvent = {
   CRASH: 'crash',
   /** See {@link RetireEvent}. */
   RETIRE: 'retire',
+  /** See {@link ActivateEvent}. */
+  ACTIVATE: 'activate',
 } as const satisfies Record<string, keyof GleanEvents>;
 /** One of the {@link GleanEvent} names. */
 export type GleanEvent = (typeof GleanEvent)[keyof typeof GleanEvent];

@@ -3,6 +3,7 @@
  * new, then switch every touched id in one synchronous step — or change nothing.
  */
 import { stat } from 'node:fs/promises';
+import { Activation } from './activation.js';
 import { ConfigIssueCode, type GleanConfig, readHashedConfig } from './config.js';
 import { diffPlugins, type PluginSpec, versionKey } from './diff.js';
 import { ErrorCode, GleanError, isGleanError } from './errors.js';
@@ -37,6 +38,12 @@ export interface GenerationParts {
   closedError(): GleanError;
   /** Versions were started for a change, switched to or not: the spares may be refilled. */
   afterStart(): void;
+  /**
+   * Aborts when a newer change is asked for or close() begins: a change waiting for its config's
+   * `activateAt` gives way. Absent: the first load, which switches once ready whatever `activateAt`
+   * says (nothing serves meanwhile, and a replica starting late must not wait to serve).
+   */
+  readonly superseded?: AbortSignal;
 }
 
 /** An event of the switch, announced once the switch is complete. */
@@ -44,11 +51,13 @@ export type SwitchEvent = { [K in keyof GleanEvents]: [K, ...GleanEvents[K]] }[k
 
 /**
  * What a generation came to: the events of its switch (none when nothing changed) and the SHA-256
- * (hex) of the config bytes it applied, or the error an empty file held back.
+ * (hex) of the config bytes it applied, or the error an empty file held back, or `superseded`: a
+ * newer change came while it waited for its activateAt, and it applied nothing.
  */
 export type GenerationOutcome =
   | { readonly events: SwitchEvent[]; readonly configHash: string }
-  | { readonly heldBack: GleanError };
+  | { readonly heldBack: GleanError }
+  | { readonly superseded: true };
 
 /**
  * Applies the config and plugin files as they are now. Resolves with the events of the switch (none
@@ -160,11 +169,18 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   const failures: GleanError[] = [];
   const started: PluginVersion[] = [];
   const handedOver = drainFirstVersions(idMoves(registry, plan, diff.removed, fresh));
+  const activation = new Activation(config.activateAt, parts.superseded);
   try {
     // Closed while spares were taken: close() stopped the new versions it saw; stop the rest.
     if (parts.closing()) {
       await Promise.all([...fresh.values()].map(({ version }) => version.retire()));
       throw parts.closedError();
+    }
+    // A drain-first handover ends the old version before the new one starts: with an activateAt, it begins at that time.
+    if (handedOver.length > 0 && !(await activation.due(false))) {
+      await Promise.all([...fresh.values()].map(({ version }) => version.retire()));
+      if (parts.closing()) throw parts.closedError();
+      return { superseded: true };
     }
     // drain-first: the old versions end (drain, cleanup, threads) before the new ones start; calls wait in their queues.
     await Promise.all(handedOver.map((version) => version.handOver()));
@@ -185,7 +201,9 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
         failures.push(error as GleanError);
       }
     }
-    if (failures.length > 0 || parts.closing()) {
+    // Ready: the current versions serve on until the config's activateAt, if it has one; a newer change replaces this one.
+    const superseded = failures.length === 0 && handedOver.length === 0 && !(await activation.due(true));
+    if (failures.length > 0 || parts.closing() || superseded) {
       await Promise.all(started.map((version) => version.retire()));
       // Nothing changed, and nothing stays down: a version handed over starts again from its own bytes.
       if (!parts.closing())
@@ -194,9 +212,12 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
         );
       for (const failure of failures) if (failure.id !== undefined) registry.record(failure.id).loadError = failure;
       if (parts.closing()) throw parts.closedError();
+      if (superseded) return { superseded: true };
       throw failures.length === 1 ? failures[0] : combined(failures);
     }
-    return { events: commit(parts, plan, bindings, diff.removed, stale, handedOver), configHash };
+    const events = commit(parts, plan, bindings, diff.removed, stale, handedOver);
+    const activated = activation.switched(Date.now());
+    return { events: activated === undefined ? events : [...events, ['activate', activated]], configHash };
   } finally {
     for (const spec of incoming) registry.record(spec.id).loading = false;
     for (const { version } of fresh.values()) versions.settled(version);

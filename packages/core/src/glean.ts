@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { GleanEngine } from './engine.js';
 import { registerEngine } from './engines.js';
-import type { GleanEvents } from './events.js';
+import type { ActivateEvent, GleanEvents } from './events.js';
 import { HandleState, createHandle, handleState, type Handle } from './handle.js';
 import { Log, LogLine } from './log.js';
 import type { Logger } from './logger.js';
@@ -159,6 +159,15 @@ export class Glean extends EventEmitter<GleanEvents> {
   /** Per configured id: its file, version, state, threads, calls in flight, counters and last error. */
   status(): Record<string, PluginStatus> {
     return this.#engine.status();
+  }
+
+  /**
+   * The last switch made for a config's `activateAt` (the payload of its `activate` event: the time,
+   * when it switched, how late), or `undefined` when none has been. The first load waits for no
+   * `activateAt` and sets none.
+   */
+  get activation(): ActivateEvent | undefined {
+    return this.#engine.activation;
   }
 
   /**

@@ -22,6 +22,7 @@ export { ConfigIssueCode } from './config.js';
 export type { ConfigIssue } from './config.js';
 export { GleanEvent } from './events.js';
 export type {
+  ActivateEvent,
   CrashEvent,
   GleanEvents,
   LoadEvent,

@@ -7,9 +7,10 @@ export const EMPTY_RETRY_MS = 50;
 export interface ReloadLoopParts {
   /**
    * Applies one change. `holdEmpty`: the config or a plugin file found empty stops it before anything
-   * loads, and the error it would have been is resolved, not thrown.
+   * loads, and the error it would have been is resolved, not thrown. `newer` aborts when a change
+   * is asked for while it runs: a run waiting for its config's `activateAt` gives way to it.
    */
-  apply(holdEmpty: boolean): Promise<GleanError | undefined>;
+  apply(holdEmpty: boolean, newer: AbortSignal): Promise<GleanError | undefined>;
   /** close() began: no run starts, and what ends a run is not reported. */
   closing(): boolean;
   /** The error a reloadConfig() caller whose run never started rejects with once closed. */
@@ -31,6 +32,8 @@ export class ReloadLoop {
   #asked = false;
   #lastOutcome: GleanError | undefined;
   #emptyRetry: NodeJS.Timeout | undefined;
+  /** Aborted by a change asked for while the run under way applies an earlier one. */
+  #newer: AbortController | undefined;
 
   constructor(parts: ReloadLoopParts) {
     this.#parts = parts;
@@ -48,6 +51,7 @@ export class ReloadLoop {
   schedule(asked = false): Promise<void> {
     this.#dirty = true;
     if (asked) this.#asked = true;
+    this.#newer?.abort();
     this.#running ??= this.#run();
     return this.#running;
   }
@@ -65,8 +69,9 @@ export class ReloadLoop {
         const asked = this.#asked;
         this.#asked = false;
         this.#lastOutcome = undefined;
+        this.#newer = new AbortController();
         try {
-          const heldBack = await parts.apply(!asked);
+          const heldBack = await parts.apply(!asked, this.#newer.signal);
           if (heldBack === undefined) this.#endEmptyWait();
           else {
             this.#lastOutcome = heldBack;
@@ -87,6 +92,7 @@ export class ReloadLoop {
       }
     } finally {
       this.#running = undefined;
+      this.#newer = undefined;
     }
     if (this.#lastOutcome !== undefined) throw this.#lastOutcome;
   }
