@@ -5,6 +5,13 @@
  * not: a readiness probe's answer).
  *
  *   npm run demo          (PORT overrides the port, 9988 by default; 0 picks a free one)
+ *
+ * What the environment may set, for a container or a fleet (examples/kubernetes, bench/fleet.mjs):
+ *   PORT          the port, 9988 by default (0: a free one)
+ *   DEMO_CONFIG   the config file, by default plugin.json beside this file; for a Kubernetes
+ *                 ConfigMap mounted as a folder, the plugin.json link in it (/etc/glean/plugin.json)
+ *   DEMO_ROOT     the plugin root, by default the repository's folder (plugins/ is in it)
+ *   DEMO_EVENTS   "json": also print every reload and activate event as one JSON line on stdout
  */
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +19,19 @@ import { Glean } from '@glean/core';
 import { httpListener, statusHandler } from '@glean/core/http';
 
 const port = Number(process.env.PORT ?? 9988);
-const configPath = fileURLToPath(new URL('plugin.json', import.meta.url));
+const configPath = process.env.DEMO_CONFIG || fileURLToPath(new URL('plugin.json', import.meta.url));
 
 // Plugins load only from inside the plugin root (by default the config's folder); this example's
 // plugins are in the repository's plugins/ folder, beside examples/.
-const glean = new Glean(configPath, { root: fileURLToPath(new URL('../..', import.meta.url)) });
+const root = process.env.DEMO_ROOT || fileURLToPath(new URL('../..', import.meta.url));
+const glean = new Glean(configPath, { root });
 glean.on('reload', ({ id, from, to }) => console.log(`reloaded ${id}: ${from.file} → ${to.file}`));
+if (process.env.DEMO_EVENTS === 'json') {
+  // One line per event, with the wall-clock time it was announced: what a fleet's switch times are read from.
+  const line = (event, fields) => console.log(JSON.stringify({ event, at: Date.now(), pid: process.pid, ...fields }));
+  glean.on('reload', ({ id, from, to }) => line('reload', { id, from: from.version, to: to.version, file: to.file }));
+  glean.on('activate', (activation) => line('activate', activation));
+}
 glean.on('error', (error) => console.error(`reload failed, still serving the previous version: ${error.message}`));
 await glean.loadConfig();
 
