@@ -303,6 +303,7 @@ const seconds = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(3)} s`)
 
 function report(run) {
   console.log(`\n## ${run.name}${run.activateAt === undefined ? '' : ` (activateAt ${run.activateAt})`}\n`);
+  console.log(`health check    ${run.healthCheck} (HAProxy, every 500 ms)`);
   console.log(
     `requests        ${run.requests} (v1 ${run.answers.v1}, v2 ${run.answers.v2}, other ${run.answers.other})`,
   );
