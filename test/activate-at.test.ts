@@ -59,8 +59,11 @@ describe('activateAt', () => {
     // Still before the time: what the test proves holds only if the machine loaded v2 in under 2.5 s.
     expect(Date.now()).toBeLessThan(at.epochMs);
     expect(reloads).toEqual([]);
+    // The id waits for its change: loading, and serving from its current version.
+    expect(glean.status().G).toMatchObject({ state: 'loading', file: temp.path('v1.mjs') });
 
     const event = await activated;
+    expect(glean.status().G).toMatchObject({ state: 'ready', file: temp.path('v2.mjs') });
     expect(event).toEqual({ activateAt: at.text, switchedAt: expect.any(Number), lateMs: 0 });
     expect(event.switchedAt).toBeGreaterThanOrEqual(at.epochMs);
     expect(await greet('b')).toBe('v2:b');
