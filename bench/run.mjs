@@ -33,6 +33,10 @@ const BENCHMARKS = {
   memory: () => import('./memory.mjs'),
   /** CPU-bound calls over `threads` from 1 to the CPUs available (only 1 under --pin). */
   scaling: () => import('./scaling.mjs'),
+  /** CPU per canary routing decision (the hash of a key) against a bare Math.random() draw. */
+  route: () => import('./route.mjs'),
+  /** What routing adds to a call: an id with no canary against one with a canary, keyed and not. */
+  canary: () => import('./canary.mjs'),
   /** Items per second of a streamed result, glean against a raw MessagePort stream with the same window. */
   stream: () => import('./stream.mjs'),
   /** Serving a plugin's modules from the host: .ts against .mjs, 50 modules against 1, CPU against a bare Worker, memory per plugin. */

@@ -104,6 +104,21 @@ describe('a canary parses', () => {
     expect(foo?.canary?.options).toMatchObject({ threads: 8, loadTimeoutMs: 2000, env: 'none' });
   });
 
+  test("takes integrity from its own key or defaults, never from its entry's, which is of another file", () => {
+    const sri = (n: number) => `sha384-${String(n).repeat(64)}`;
+    const [own, inherited] = parse({
+      plugins: [
+        { ...entry, id: 'A', integrity: sri(1), canary: { ...canary, integrity: sri(2) } },
+        { ...entry, id: 'B', integrity: sri(1), canary },
+      ],
+    }).plugins;
+    expect(own?.canary?.options.integrity).toBe(sri(2));
+    expect(inherited?.options.integrity).toBe(sri(1));
+    expect(inherited?.canary?.options.integrity).toBeUndefined();
+    const [fromDefaults] = parse({ defaults: { integrity: sri(3) }, plugins: [{ ...entry, canary }] }).plugins;
+    expect(fromDefaults?.canary?.options.integrity).toBe(sri(3));
+  });
+
   test('a stepped canary with every analysis key set keeps them all', () => {
     const [foo] = parse([
       {

@@ -116,6 +116,48 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     expect([second.status, second.headers.get('x-version'), await second.text()]).toEqual([200, 'v2', 'v2 POST /foo']);
   });
 
+  it("routes by routingKey: each user's requests go to one version, and versionOverride forces one", async () => {
+    const temp = await tempDir();
+    await temp.write('v1.mjs', greeter('v1'));
+    await temp.write('v2.mjs', greeter('v2'));
+    const { glean } = await startGlean({
+      temp,
+      config: [
+        {
+          id: 'Foo',
+          file: 'v1.mjs',
+          name: 'Greet',
+          version: '1',
+          canary: { file: 'v2.mjs', version: '2', weight: 50 },
+        },
+      ],
+      prewarm: false,
+    });
+    const header = (name: string) => (request: HttpRequest) => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const base = await serve(adapter, await glean.reloadAndWatch<HttpHandler>('Foo'), {
+      routingKey: header('x-user-id'),
+      versionOverride: header('x-glean-version'),
+    });
+    const versionFor = async (user: string, extra: Record<string, string> = {}) =>
+      (await fetch(`${base}/`, { headers: { 'x-user-id': user, ...extra } })).headers.get('x-version');
+    const seen = new Map<string, Set<string | null>>();
+    for (let round = 0; round < 4; round++)
+      for (let user = 0; user < 30; user++) {
+        const answers = seen.get(`u${user}`) ?? new Set();
+        answers.add(await versionFor(`u${user}`));
+        seen.set(`u${user}`, answers);
+      }
+    for (const answers of seen.values()) expect(answers.size).toBe(1);
+    const versions = [...seen.values()].map((answers) => [...answers][0]);
+    expect(versions).toContain('v1');
+    expect(versions).toContain('v2');
+    const onStable = [...seen].find(([, answers]) => answers.has('v1'))?.[0] as string;
+    expect(await versionFor(onStable, { 'x-glean-version': '2' })).toBe('v2');
+  });
+
   it('hands the plugin the body as bytes, and sends its bytes back intact', async () => {
     const temp = await tempDir();
     await temp.write('handlers.mjs', HANDLERS);

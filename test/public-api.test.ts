@@ -12,6 +12,7 @@ const ENTRIES = {
     'Glean',
     'GleanError',
     'GleanEvent',
+    'RollbackReason',
     'TRANSFER',
     'isGleanError',
     'loadSymbol',
@@ -38,6 +39,7 @@ const ENTRIES = {
     'verifyIntegrity',
   ],
   '@glean/core/limits': [
+    'CANARY_CRASH_LIMIT',
     'CHILD_GRACE_MS',
     'CHILD_KILL_WAIT_MS',
     'CRASH_LIMIT',
@@ -48,7 +50,9 @@ const ENTRIES = {
     'MAX_CONFIG_BYTES',
     'MAX_PLUGIN_FILE_BYTES',
     'MAX_RESTART_DELAY_MS',
+    'P99_FLOOR_MS',
     'REAP_WAIT_MS',
+    'ROUTE_BUCKETS',
     'START_TIMEOUT_MS',
     'STREAM_IDLE_TIMEOUT_MS',
     'STREAM_WINDOW',
@@ -75,6 +79,9 @@ describe('public API', () => {
       MAX_PLUGIN_FILE_BYTES: 64 * 1024 * 1024,
       STREAM_IDLE_TIMEOUT_MS: 60_000,
       STREAM_WINDOW: 64,
+      CANARY_CRASH_LIMIT: 5,
+      P99_FLOOR_MS: 25,
+      ROUTE_BUCKETS: 10_000,
     });
   });
 });

@@ -105,6 +105,7 @@ describe('statusHandler on node:http', () => {
           errors: 0,
           restarts: 0,
           lastError: null,
+          canary: null,
         },
       },
     });
@@ -309,6 +310,7 @@ describe('the readiness rule (statusReport), without threads', () => {
     modules: 3,
     graphHash: 'h',
     lastError,
+    canary: undefined,
   });
 
   it('is 200 only while serving with no id failed; loading and draining ids keep it 200', () => {
@@ -345,8 +347,18 @@ describe('the readiness rule (statusReport), without threads', () => {
       errors: 1,
       restarts: 0,
       lastError: { code: null, message: 'plain' },
+      canary: null,
     });
     expect(entries['a']!.lastError).toEqual({ code: 'GLEAN_PLUGIN_CRASHED', message: 'it broke' });
+  });
+
+  it("gives an id's canary as its version, weight, state and graph hash; a rolled-back one keeps it 200", () => {
+    const status = plugin('ready');
+    const canary = { version: '2.0', weight: 0, state: 'rolled-back', graphHash: 'c' } as const;
+    const withCanary = { ...status, canary: { ...canary, file: '/srv/y.mjs' } } as unknown as PluginStatus;
+    const { status: code, report } = statusReport({ serving: true, generation: 'g', plugins: { a: withCanary } });
+    expect(code).toBe(200);
+    expect(report.plugins?.['a']?.canary).toEqual(canary);
   });
 
   it('is { ready } alone with details off', () => {

@@ -2,9 +2,12 @@ import { dirname, join, resolve } from 'node:path';
 import { ErrorCode, GleanError } from './errors.js';
 import type { ActivateEvent, GleanEvents } from './events.js';
 import { applyGeneration, versionInfo } from './generation.js';
+import type { CallOptions } from './call-options.js';
 import type { Binding, HandleOwner } from './handle.js';
 import { EXIT_TIMEOUT_MS } from './slot.js';
 import { type Log, LogLine, errorFields } from './log.js';
+import { RollbackReason } from './rollout/analysis.js';
+import type { Canary, CanaryHost } from './rollout/canary.js';
 import { LOCKFILE_NAME, lockKeysFor } from './lockfile.js';
 import { useCompiler } from './modules/compile.js';
 import { ReloadLoop } from './reload-loop.js';
@@ -62,6 +65,7 @@ export class GleanEngine {
   readonly #releaseCompiler = useCompiler();
   readonly #loop: ReloadLoop;
   readonly #hooks: VersionHooks;
+  readonly #canaryHost: CanaryHost;
   /** What handles ask: where an id's calls go now. */
   readonly owner: HandleOwner;
   #watcher: Watcher | undefined;
@@ -94,6 +98,11 @@ export class GleanEngine {
       onStuck: (stuck, threadIds) => this.#onStuck(stuck, threadIds),
       onDisposeFailed: (version, error) => this.#onDisposeFailed(version, error),
     };
+    this.#canaryHost = {
+      announce: (event, ...args) => this.#out.announce(event, ...args),
+      rolledBack: (event) => this.#out.log.write(LogLine.CANARY_ROLLED_BACK, { ...event }),
+      release: (version) => this.#versions.release(version),
+    };
     this.#loop = new ReloadLoop({
       apply: (holdEmpty, newer) => this.#apply(holdEmpty, newer),
       closing: () => this.closed,
@@ -102,7 +111,7 @@ export class GleanEngine {
     });
     this.owner = {
       available: () => (this.closed ? this.closedError() : undefined),
-      current: (id) => this.#registry.serving(id)?.binding ?? this.#notConfigured(id),
+      current: (id, options) => this.#route(id, options),
       stats: (id) => this.#registry.record(id).stats,
     };
   }
@@ -138,9 +147,23 @@ export class GleanEngine {
   /** Where `id`'s calls go now, once the config is loaded; rejects `GLEAN_NOT_CONFIGURED` or `GLEAN_CLOSED`. */
   async bindingFor(id: string): Promise<Binding> {
     await this.#ready();
-    const binding = this.owner.current(id);
-    if (binding instanceof GleanError) throw binding;
-    return binding;
+    if (this.closed) throw this.closedError();
+    // The serving (stable) version, never a canary: a pinned handle holds what the entry names.
+    return this.#registry.serving(id)?.binding ?? Promise.reject(this.#notConfigured(id));
+  }
+
+  /** See {@link Glean.rollback}. */
+  rollback(id: string): Promise<void> {
+    const canary = this.#canaryOf(id, 'roll back');
+    const version = canary.version;
+    canary.rollback(RollbackReason.MANUAL, 'rolled back by glean.rollback()');
+    // Its retirement, unless something else still holds the version (a pinned handle, another id).
+    return version !== undefined && version.refs === 0 ? version.retire() : Promise.resolve();
+  }
+
+  /** See {@link Glean.hold}. */
+  hold(id: string, held: boolean): void {
+    this.#canaryOf(id, held ? 'hold' : 'release the hold on').hold(held);
   }
 
   findAll(query: FindQuery): string[] {
@@ -179,6 +202,8 @@ export class GleanEngine {
           }),
       );
       this.#loop.stop();
+      // Analyses stop: nothing is rolled back or stepped while everything ends.
+      for (const record of this.#registry.entries()) record.canary?.end();
       // A load under way would otherwise hold close() up to its loadTimeoutMs.
       this.#versions.stopStarting();
       await this.#watcher?.close();
@@ -260,6 +285,7 @@ export class GleanEngine {
         versions: this.#versions,
         spares: this.#spares,
         hooks: this.#hooks,
+        canaryHost: this.#canaryHost,
         closing: () => this.closed,
         closedError: () => this.closedError(),
         // In the background: starting threads blocks the main thread for milliseconds, so the new version's first calls go first.
@@ -320,15 +346,22 @@ export class GleanEngine {
     for (const id of this.#registry.ids()) {
       const serving = this.#registry.serving(id);
       if (serving === undefined) continue;
+      const canary = this.#registry.get(id)?.canary;
+      const graphs = [serving.binding.pluginVersion.graph];
       files.add(serving.spec.file);
-      for (const file of serving.binding.pluginVersion.graph.files())
-        if (isInside(file, realRoot) || isInside(file, this.#root)) files.add(file);
+      if (canary !== undefined) {
+        files.add(canary.spec.file);
+        if (canary.version !== undefined) graphs.push(canary.version.graph);
+      }
+      for (const graph of graphs)
+        for (const file of graph.files()) if (isInside(file, realRoot) || isInside(file, this.#root)) files.add(file);
     }
     this.#watcher.setPluginFiles(files);
   }
 
   #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {
-    const ids = this.#registry.idsOf(version);
+    const canaryIds = this.#registry.canaryIdsOf(version);
+    const ids = [...this.#registry.idsOf(version), ...canaryIds];
     this.#out.log.write(LogLine.WORKER_CRASHED, {
       ...errorFields(error),
       id: error.id ?? ids[0],
@@ -338,6 +371,8 @@ export class GleanEngine {
       failed,
     });
     this.#out.announce('crash', { ids, version: versionInfo(version), threadId, error, failed, restarting });
+    // After the crash is said: a fifth in a row rolls the canary back, and its rollback follows the crash.
+    for (const id of canaryIds) this.#registry.get(id)?.canary?.crashed();
   }
 
   #onRetire(version: PluginVersion): void {
@@ -361,6 +396,38 @@ export class GleanEngine {
   #emitError(error: GleanError): void {
     if (this.#out.listens('error')) this.#out.announce('error', error);
     else this.#out.log.write(LogLine.UNHANDLED_ERROR, errorFields(error));
+  }
+
+  /** Where a call to `id` goes: its stable version, or its canary by the call's key and version. */
+  #route(id: string, options: CallOptions | undefined): Binding | GleanError {
+    const record = this.#registry.get(id);
+    const serving = record?.serving;
+    if (serving === undefined) return this.#notConfigured(id);
+    const { canary } = record as NonNullable<typeof record>;
+    if (canary !== undefined) return canary.route(serving.binding, options);
+    const wanted = options?.version;
+    if (wanted === undefined || wanted === serving.spec.version) return serving.binding;
+    return new GleanError(
+      ErrorCode.NOT_CONFIGURED,
+      `"${id}" runs no version ${JSON.stringify(wanted)}; version running: ${JSON.stringify(serving.spec.version)}`,
+      { id, file: serving.spec.file, version: serving.spec.version },
+    );
+  }
+
+  #canaryOf(id: string, what: string): Canary {
+    if (this.closed) throw this.closedError();
+    const record = this.#registry.get(id);
+    if (record?.serving === undefined) throw this.#notConfigured(id);
+    const { canary } = record;
+    if (canary === undefined)
+      throw new GleanError(
+        ErrorCode.NO_CANARY,
+        `cannot ${what} the canary of "${id}": its config entry has no "canary"`,
+        {
+          id,
+        },
+      );
+    return canary;
   }
 
   #notConfigured(id: string): GleanError {

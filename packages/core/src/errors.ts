@@ -28,6 +28,12 @@ export const ErrorCode = {
    */
   NOT_CONFIGURED: 'GLEAN_NOT_CONFIGURED',
   /**
+   * `glean.rollback(id)` or `glean.hold(id)` for an id that runs no canary now (none configured, or already
+   * rolled back).
+   * Do: Check `status()[id].canary`; a canary starts from the config's `canary` key.
+   */
+  NO_CANARY: 'GLEAN_NO_CANARY',
+  /**
    * A plugin version failed to load: its file is unreadable (or not a regular file, or over 64 MiB) or not a
    * module, it threw while imported or was still importing after `loadTimeoutMs`, or its worker died while loading
    * or could not start.

@@ -1,5 +1,7 @@
 import type { ExportKind } from '@glean/worker/protocol';
 import type { GleanError } from './errors.js';
+import type { RollbackReason } from './rollout/analysis.js';
+import type { WindowFigures } from './rollout/window.js';
 
 /** A plugin version as events and `status()` name it. */
 export interface VersionInfo {
@@ -45,7 +47,7 @@ export interface ReloadEvent {
 
 /** A worker thread of a version died; its calls rejected `GLEAN_PLUGIN_CRASHED`. */
 export interface CrashEvent {
-  /** The ids the version serves; empty for a version already replaced (draining). */
+  /** The ids the version serves, or runs the canary of; empty for a version already replaced (draining). */
   readonly ids: readonly string[];
   /** The version whose worker died. */
   readonly version: VersionInfo;
@@ -90,6 +92,58 @@ export interface ActivateEvent {
   readonly lateMs: number;
 }
 
+/** A canary started, or its weight changed (a step, or a config edit); weight 0 when the config dropped it. */
+export interface CanaryEvent {
+  /** The id whose calls the canary shares. */
+  readonly id: string;
+  /** The canary's config `version`. */
+  readonly version: string;
+  /** The canary's plugin file, absolute. */
+  readonly file: string;
+  /** The percentage of the id's calls it gets from now on. */
+  readonly weight: number;
+}
+
+/** A config edit made the canary the id's stable version: its running workers serve every call now, with no reload. */
+export interface PromoteEvent {
+  readonly id: string;
+  /** The promoted version's config `version`. */
+  readonly version: string;
+  readonly file: string;
+}
+
+/** Both versions' figures over the analysis window a verdict was reached on. */
+export interface RolloutFigures {
+  readonly stable: WindowFigures;
+  readonly canary: WindowFigures;
+}
+
+/** A canary was rolled back: it takes no more calls, the ones in flight finish, its workers retire. */
+export interface RollbackEvent {
+  readonly id: string;
+  /** The canary's config `version`. */
+  readonly version: string;
+  readonly file: string;
+  /** Why: `error-rate`, `latency`, `crashes` (its workers crashed `CANARY_CRASH_LIMIT` times in a row) or `manual` (`glean.rollback()`). */
+  readonly reason: RollbackReason;
+  /** The same, as a sentence with the figures. */
+  readonly detail: string;
+  /** The window's figures when it was decided. */
+  readonly figures: RolloutFigures;
+}
+
+/** A canary has had too few calls to be judged for `progressDeadlineMs`: it neither advances nor fails. */
+export interface StalledEvent {
+  readonly id: string;
+  readonly version: string;
+  readonly file: string;
+  /** The canary's weight, unchanged. */
+  readonly weight: number;
+  /** How long it has waited for enough calls: since its last passing analysis (or its start), in ms. */
+  readonly waitedMs: number;
+  readonly figures: RolloutFigures;
+}
+
 /** The events of a `Glean`, with their payloads. */
 export interface GleanEvents {
   /** An id got its first version. */
@@ -106,6 +160,14 @@ export interface GleanEvents {
   retire: [RetireEvent];
   /** A change with an `activateAt` switched, on time or late. */
   activate: [ActivateEvent];
+  /** A canary started, or its weight changed. */
+  canary: [CanaryEvent];
+  /** A canary became the stable version. */
+  promote: [PromoteEvent];
+  /** A canary was rolled back. */
+  rollback: [RollbackEvent];
+  /** A canary has too few calls to be judged. */
+  stalled: [StalledEvent];
 }
 
 /** Event names as a table, for `glean.on(GleanEvent.RELOAD, …)`. */
@@ -124,6 +186,14 @@ export const GleanEvent = {
   RETIRE: 'retire',
   /** See {@link ActivateEvent}. */
   ACTIVATE: 'activate',
+  /** See {@link CanaryEvent}. */
+  CANARY: 'canary',
+  /** See {@link PromoteEvent}. */
+  PROMOTE: 'promote',
+  /** See {@link RollbackEvent}. */
+  ROLLBACK: 'rollback',
+  /** See {@link StalledEvent}. */
+  STALLED: 'stalled',
 } as const satisfies Record<string, keyof GleanEvents>;
 /** One of the {@link GleanEvent} names. */
 export type GleanEvent = (typeof GleanEvent)[keyof typeof GleanEvent];

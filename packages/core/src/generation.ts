@@ -13,7 +13,9 @@ import { lockKeysFor, readLock } from './lockfile.js';
 import type { ModuleIntegrity } from './module-integrity.js';
 import { drainFirstVersions, type IdMove } from './handover.js';
 import { forId, pluginError } from './plugin-ref.js';
-import { readPlugins } from './plugin-files.js';
+import { readPlugins, type EntryRead, type ReadPlugin } from './plugin-files.js';
+import { Canary, type CanaryHost, type CanarySpec, canaryThreads, startWeight } from './rollout/canary.js';
+import { rolloutKey } from './config.js';
 import type { Registry } from './registry.js';
 import type { Spares } from './spares.js';
 import type { VersionBook } from './version-book.js';
@@ -33,6 +35,8 @@ export interface GenerationParts {
   readonly spares: Spares;
   /** What every new version reports to. */
   readonly hooks: VersionHooks;
+  /** What every canary started reports to. */
+  readonly canaryHost: CanaryHost;
   /** close() began: stop, and change nothing. */
   closing(): boolean;
   closedError(): GleanError;
@@ -88,14 +92,17 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     if (error.id !== undefined) registry.record(error.id).loadError = error;
     throw error;
   });
-  const empty = holdEmpty ? read.find((plugin) => plugin.empty) : undefined;
+  const empty = holdEmpty
+    ? read.flatMap((plugin) => [plugin, ...(plugin.canary === undefined ? [] : [plugin.canary])]).find((p) => p.empty)
+    : undefined;
   if (empty !== undefined)
     return { heldBack: pluginError(ErrorCode.LOAD_FAILED, empty.spec, 'the plugin file is empty') };
-  const loads = new Map(read.map(({ spec, load }) => [spec, load]));
-  const stale = await staleVersions(
-    parts,
-    read.map(({ spec }) => spec),
-  );
+  const loads = new Map<PluginSpec, EntryRead>(read.map(({ spec, load }) => [spec, load]));
+  for (const { canary } of read) if (canary !== undefined) loads.set(canary.spec, canary.load);
+  const stale = await staleVersions(parts, [
+    ...read.map(({ spec }) => spec),
+    ...read.flatMap(({ canary }) => (canary === undefined ? [] : [canary.spec])),
+  ]);
   // A module written in place is empty for a moment too: held back like an empty plugin file, and looked at again.
   if (holdEmpty) {
     const emptied = await firstEmpty([...stale.values()].flat());
@@ -130,11 +137,12 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   // The config names again what serves these ids: a failed attempt at something else is no longer their news.
   for (const spec of diff.unchanged) if (!failedNow.includes(spec)) registry.record(spec.id).loadError = undefined;
   const incoming = [...diff.added, ...diff.changed.map((change) => change.to), ...failedNow];
-  if (incoming.length === 0 && diff.removed.length === 0) return { events: [], configHash };
+  const canaryMoves = planCanaries(registry, read, stale);
+  if (incoming.length === 0 && diff.removed.length === 0 && canaryMoves.length === 0) return { events: [], configHash };
 
   const fresh = new Map<string, { version: PluginVersion; names: Set<string> }>();
-  const plan: { spec: PluginSpec; version: PluginVersion }[] = [];
-  for (const spec of incoming) {
+  /** The version `spec` runs on: a running one of its identity, one of this change's, or a new one of `threads` threads. */
+  const versionFor = async (spec: PluginSpec, threads: number): Promise<PluginVersion> => {
     const key = versionKey(spec);
     const running = versions.reusable(key);
     let version = (running !== undefined && !stale.has(running) ? running : undefined) ?? fresh.get(key)?.version;
@@ -156,13 +164,26 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
           integrity,
         },
         parts.hooks,
-        await parts.spares.take(spec),
+        // Spare threads come as many as the options' `threads`: a canary that starts fewer starts its own.
+        threads === spec.options.threads ? await parts.spares.take(spec) : undefined,
+        threads,
       );
       fresh.set(key, { version, names: new Set() });
       versions.starting(version);
     }
     fresh.get(key)?.names.add(spec.name);
-    plan.push({ spec, version });
+    return version;
+  };
+  const plan: { spec: PluginSpec; version: PluginVersion }[] = [];
+  for (const spec of incoming) plan.push({ spec, version: await versionFor(spec, spec.options.threads) });
+  const canaryPlan: { spec: CanarySpec; version: PluginVersion }[] = [];
+  for (const move of canaryMoves) {
+    if (move.kind !== 'start') continue;
+    const { spec } = move;
+    canaryPlan.push({
+      spec,
+      version: await versionFor(spec, canaryThreads(spec.options.threads, startWeight(spec.rollout))),
+    });
   }
 
   for (const spec of incoming) registry.record(spec.id).loading = true;
@@ -201,6 +222,15 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
         failures.push(error as GleanError);
       }
     }
+    const canaryBindings = new Map<string, Binding>();
+    for (const { spec, version } of canaryPlan) {
+      if (failures.length > 0) break;
+      try {
+        canaryBindings.set(spec.id, await bindCanary(registry, spec, version, bindings.get(spec.id)));
+      } catch (error) {
+        failures.push(error as GleanError);
+      }
+    }
     // Ready: the current versions serve on until the config's activateAt, if it has one; a newer change replaces this one.
     const superseded = failures.length === 0 && handedOver.length === 0 && !(await activation.due(true));
     if (failures.length > 0 || parts.closing() || superseded) {
@@ -216,6 +246,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
       throw failures.length === 1 ? failures[0] : combined(failures);
     }
     const events = commit(parts, plan, bindings, diff.removed, stale, handedOver);
+    events.push(...commitCanaries(parts, canaryMoves, canaryBindings));
     const activated = activation.switched(Date.now());
     return { events: activated === undefined ? events : [...events, ['activate', activated]], configHash };
   } finally {
@@ -250,6 +281,116 @@ function idMoves(
   return moves;
 }
 
+/** What a change does to one id's canary. */
+type CanaryMove =
+  /** A new canary, or another version for the id's canary (the one it replaces ends). */
+  | { readonly kind: 'start'; readonly id: string; readonly spec: CanarySpec }
+  /** The same canary version, rolled out another way (weight, steps, analysis settings). */
+  | { readonly kind: 'update'; readonly id: string; readonly spec: CanarySpec }
+  /** The config no longer names a canary for the id (dropped, promoted, or the id removed). */
+  | { readonly kind: 'end'; readonly id: string };
+
+/**
+ * What the latest config does to every id's canary. A canary keeps its version while the config names
+ * the same one (file, version, options, content) and its modules are unchanged on disk; a rolled-back
+ * one stays rolled back until the config names another.
+ */
+function planCanaries(
+  registry: Registry,
+  read: readonly ReadPlugin[],
+  stale: ReadonlyMap<PluginVersion, readonly string[]>,
+): CanaryMove[] {
+  const moves: CanaryMove[] = [];
+  const named = new Set<string>();
+  for (const { spec: entry, canary } of read) {
+    named.add(entry.id);
+    const current = registry.get(entry.id)?.canary;
+    if (canary === undefined) {
+      if (current !== undefined) moves.push({ kind: 'end', id: entry.id });
+      continue;
+    }
+    const { spec } = canary;
+    const same =
+      current !== undefined &&
+      current.spec.name === spec.name &&
+      versionKey(current.spec) === versionKey(spec) &&
+      (current.version === undefined || !stale.has(current.version));
+    if (!same) moves.push({ kind: 'start', id: entry.id, spec });
+    else if (!current.rolledBack && rolloutKey(current.spec.rollout) !== rolloutKey(spec.rollout))
+      moves.push({ kind: 'update', id: entry.id, spec });
+  }
+  for (const { id, canary } of registry.entries())
+    if (canary !== undefined && !named.has(id)) moves.push({ kind: 'end', id });
+  return moves;
+}
+
+/** Describes the canary's export on its version: it must be of the kind the id's handles serve. */
+async function bindCanary(
+  registry: Registry,
+  spec: CanarySpec,
+  version: PluginVersion,
+  stable: Binding | undefined,
+): Promise<Binding> {
+  const description = await version.ensureExport(spec.name, spec.id);
+  const kind = (stable ?? registry.serving(spec.id)?.binding)?.description.kind;
+  if (kind !== undefined && kind !== description.kind) {
+    throw pluginError(
+      ErrorCode.KIND_CHANGED,
+      spec,
+      `the canary's export "${spec.name}" is a ${description.kind}, the stable version's is a ${kind}; both must be of one kind`,
+    );
+  }
+  return { pluginVersion: version, name: spec.name, description };
+}
+
+/**
+ * The canaries' part of the switch, right after the stable versions': canaries start, end (an end
+ * whose version now serves the id is a promotion: its workers keep running, as the stable's), or
+ * change weight.
+ */
+function commitCanaries(
+  { registry, versions, canaryHost }: GenerationParts,
+  moves: readonly CanaryMove[],
+  bindings: ReadonlyMap<string, Binding>,
+): SwitchEvent[] {
+  const events: SwitchEvent[] = [];
+  const released: PluginVersion[] = [];
+  for (const move of moves) {
+    const record = registry.record(move.id);
+    const current = record.canary;
+    if (move.kind === 'update') {
+      if (current?.update(move.spec) === true) events.push(['canary', canaryEvent(current)]);
+      continue;
+    }
+    if (current !== undefined) {
+      const version = current.end();
+      record.canary = undefined;
+      if (version !== undefined) {
+        released.push(version);
+        const { version: text, file } = current.spec;
+        if (record.serving?.binding.pluginVersion === version)
+          events.push(['promote', { id: move.id, version: text, file }]);
+        else if (move.kind === 'end') events.push(['canary', { id: move.id, version: text, file, weight: 0 }]);
+      }
+    }
+    if (move.kind === 'start') {
+      const binding = bindings.get(move.id);
+      if (binding === undefined) throw new Error(`no canary binding for ${move.id}`);
+      versions.adopt(binding.pluginVersion);
+      const canary = new Canary(move.id, move.spec, binding, canaryHost);
+      record.canary = canary;
+      events.push(['canary', canaryEvent(canary)]);
+    }
+  }
+  for (const version of released) versions.release(version);
+  return events;
+}
+
+function canaryEvent(canary: Canary): GleanEvents['canary'][0] {
+  const { version, file } = canary.spec;
+  return { id: canary.id, version, file, weight: canary.weight };
+}
+
 /** Describes the id's export on its new version; a handle cannot change kind. */
 async function bind(registry: Registry, spec: PluginSpec, version: PluginVersion): Promise<Binding> {
   const description = await version.ensureExport(spec.name, spec.id);
@@ -280,6 +421,8 @@ function commit(
     if (binding === undefined) throw new Error(`no binding for ${spec.id}`);
     const before = registry.serving(spec.id);
     versions.adopt(version);
+    // A version that ran as a canary (promoted, or shared by identity) serves with all its threads.
+    version.grow(version.spec.options.threads);
     registry.set(spec.id, { spec, binding });
     if (before === undefined) {
       events.push(['load', { id: spec.id, kind: binding.description.kind, to: versionInfo(version) }]);
@@ -350,6 +493,8 @@ async function staleVersions(
     // A failed one too: it is never reused, but the reload that replaces it says what changed.
     const serving = servingVersion(registry, spec.id);
     if (serving !== undefined) candidates.add(serving);
+    const canary = registry.get(spec.id)?.canary?.version;
+    if (canary !== undefined) candidates.add(canary);
     const shared = versions.reusable(versionKey(spec));
     if (shared !== undefined) candidates.add(shared);
   }

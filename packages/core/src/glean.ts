@@ -151,6 +151,27 @@ export class Glean extends EventEmitter<GleanEvents> {
     return this.#stateOf(handle).release();
   }
 
+  /**
+   * Rolls the canary of `id` back now, as a failed analysis would (reason `manual`): it takes no more
+   * calls, its calls in flight finish, its workers retire, and a `rollback` event says so. It stays
+   * rolled back until the config names another canary version. Resolves once its workers are gone
+   * (at once if something else still holds its version). Throws `GLEAN_NO_CANARY` for an id without a
+   * canary running, `GLEAN_NOT_CONFIGURED` for an unknown id.
+   */
+  async rollback(id: string): Promise<void> {
+    await this.#engine.rollback(id);
+  }
+
+  /**
+   * Holds the stepped canary of `id` at its step (`held`, default `true`): it takes its share of calls
+   * and its analyses go on (and can still roll it back), but it moves up no step until released with
+   * `hold(id, false)`. Throws `GLEAN_NO_CANARY` for an id without a canary running, `GLEAN_NOT_CONFIGURED`
+   * for an unknown id. A restart, or a config edit of the canary's rollout, starts it unheld.
+   */
+  hold(id: string, held = true): void {
+    this.#engine.hold(id, held);
+  }
+
   /** Ids whose current export matches `query` (glean's FindAllPlugins), in the order they were first configured. */
   findAll(query: FindQuery = {}): string[] {
     return this.#engine.findAll(query);

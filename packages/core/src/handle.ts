@@ -89,14 +89,19 @@ export interface Binding {
   readonly pluginVersion: PluginVersion;
   readonly name: string;
   readonly description: ExportDescription;
+  /** Told of every call made through this binding, as it is sent (an id with a canary: its analysis counts outcomes). */
+  readonly track?: ((call: Promise<unknown>) => void) | undefined;
 }
 
 /** What a handle asks its owner (a Glean, or loadSymbol's standalone version). */
 export interface HandleOwner {
   /** The error every handle of this owner rejects with now (closed), if any. */
   available(): GleanError | undefined;
-  /** The binding of a live handle's id now, or the error a call should reject with. */
-  current(id: string): Binding | GleanError;
+  /**
+   * The binding of a live handle's id now, or the error a call should reject with; `options` (a call's
+   * routing `key` and `version`) choose between the id's stable version and its canary.
+   */
+  current(id: string, options?: CallOptions): Binding | GleanError;
   /** The call counters of `id`, which every call through its handles counts in, whatever settles it. */
   stats(id: string): CallStats;
 }
@@ -123,13 +128,13 @@ export class HandleState {
     return this.#released;
   }
 
-  /** Where a call goes now, or why it cannot. */
-  binding(): Binding | GleanError {
+  /** Where a call with `options` goes now, or why it cannot. */
+  binding(options?: CallOptions): Binding | GleanError {
     if (this.#released)
       return new GleanError(ErrorCode.RELEASED, `handle of "${this.id}" was released`, { id: this.id });
     const unavailable = this.owner.available();
     if (unavailable !== undefined) return unavailable;
-    const binding = this.#pinned ?? this.owner.current(this.id);
+    const binding = this.#pinned === undefined ? this.owner.current(this.id, options) : this.#pinnedFor(options);
     if (binding instanceof GleanError) return binding;
     if (binding.description.kind !== this.kind) {
       return new GleanError(
@@ -139,6 +144,18 @@ export class HandleState {
       );
     }
     return binding;
+  }
+
+  /** A pinned handle calls its version: a call that asks for another by `version` cannot run. */
+  #pinnedFor(options: CallOptions | undefined): Binding | GleanError {
+    const pinned = this.#pinned as Binding;
+    const wanted = options?.version;
+    if (wanted === undefined || wanted === pinned.pluginVersion.spec.version) return pinned;
+    return new GleanError(
+      ErrorCode.NOT_CONFIGURED,
+      `"${this.id}": the call asks for version ${JSON.stringify(wanted)}, but its handle is pinned to version ${JSON.stringify(pinned.pluginVersion.spec.version)}`,
+      forId(pinned.pluginVersion.spec, this.id),
+    );
   }
 
   /**
@@ -196,9 +213,11 @@ function call(
   args: unknown[],
   options: CallOptions | undefined,
 ): Promise<unknown> {
-  const binding = state.binding();
+  const binding = state.binding(options);
   const refusal = binding instanceof GleanError && REFUSALS.has(binding.code);
-  return countCall(state.owner.stats(state.id), send(binding, state, member, args, options), refusal);
+  const sent = send(binding, state, member, args, options);
+  if (!(binding instanceof GleanError)) binding.track?.(sent);
+  return countCall(state.owner.stats(state.id), sent, refusal);
 }
 
 /** Why a handle may not call at all, which says nothing of the plugin: not kept as the id's last error. */
@@ -227,27 +246,47 @@ function send(
 
 /**
  * The same handle, its calls made with `options`: `await withOptions(foo, { signal })(request)`,
- * `await withOptions(calc, { timeoutMs: 100 }).add(1, 2)`. It follows, pins and releases as `handle`
- * does (releasing either releases both). A value handle has no calls and comes back as it is.
- * Throws a TypeError for anything that is not a handle.
+ * `await withOptions(calc, { timeoutMs: 100 }).add(1, 2)`, `await withOptions(foo, { key: userId })(request)`.
+ * It follows, pins and releases as `handle` does (releasing either releases both). A value handle's
+ * `value` is read from the version `key` and `version` choose. Throws a TypeError for anything that
+ * is not a handle, or for an option of the wrong type.
  */
 export function withOptions<H>(handle: H, options: CallOptions): H {
   const state = handleState(handle);
   if (state === undefined)
     throw new TypeError('withOptions() expects a handle from loadSymbol, reload or reloadAndWatch');
-  const { timeoutMs, signal } = options;
+  checkCallOptions(options, 'withOptions()');
+  return createHandle(state, { ...options }) as H;
+}
+
+/** Throws the TypeError or RangeError of an option of the wrong type or range; `where` names the caller in the message. */
+export function checkCallOptions(options: CallOptions, where: string): void {
+  const { timeoutMs, signal, key, version } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
-      `withOptions(): signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`,
+      `${where}: signal must be an AbortSignal, received ${signal === null ? 'null' : typeof signal}`,
     );
   }
   if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
-    throw new RangeError(
-      `withOptions(): timeoutMs must be an integer from 1 to 2147483647, received ${String(timeoutMs)}`,
-    );
+    throw new RangeError(`${where}: timeoutMs must be an integer from 1 to 2147483647, received ${String(timeoutMs)}`);
   }
-  if (state.kind === 'value') return handle;
-  return createHandle(state, { ...options }) as H;
+  for (const [name, value] of [
+    ['key', key],
+    ['version', version],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string')
+      throw new TypeError(`${where}: ${name} must be a string, received ${value === null ? 'null' : typeof value}`);
+  }
+}
+
+/**
+ * Calls `handle` (a function handle) with `options` and `args`, as `withOptions(handle, options)(...args)`
+ * does, without making a handle for one call: what the HTTP adapters use per request.
+ */
+export function callWithOptions(handle: unknown, options: CallOptions, args: unknown[]): Promise<unknown> | undefined {
+  const state = handleState(handle);
+  if (state === undefined || state.kind !== 'function') return undefined;
+  return call(state, null, args, options);
 }
 
 /** Builds the handle object for `state`: a function, a proxy of methods, or a `{ value }` holder. */
@@ -325,7 +364,7 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
       value: {
         enumerable: true,
         get() {
-          const binding = state.binding();
+          const binding = state.binding(options);
           if (binding instanceof GleanError) throw binding;
           return snapshotForHandle(
             (binding.description as Extract<ExportDescription, { kind: 'value' }>).value,

@@ -23,14 +23,22 @@ export type { ConfigIssue } from './config.js';
 export { GleanEvent } from './events.js';
 export type {
   ActivateEvent,
+  CanaryEvent,
   CrashEvent,
   GleanEvents,
   LoadEvent,
+  PromoteEvent,
   ReloadEvent,
   RemoveEvent,
   RetireEvent,
+  RollbackEvent,
+  RolloutFigures,
+  StalledEvent,
   VersionInfo,
 } from './events.js';
+export type { CanaryState, CanaryStatus } from './rollout/canary.js';
+export { RollbackReason } from './rollout/analysis.js';
+export type { WindowFigures } from './rollout/window.js';
 export { withOptions } from './handle.js';
 export type {
   AsyncFunction,

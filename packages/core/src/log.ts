@@ -77,6 +77,14 @@ export const LogLine = {
     message: "a plugin's cleanup failed",
     console: ({ err }) => [`glean: ${messageOf(err)}`, (err as { cause?: unknown } | undefined)?.cause],
   },
+  /** A canary was rolled back: by its analysis, a crash streak, or glean.rollback(). */
+  CANARY_ROLLED_BACK: {
+    level: 'error',
+    message: 'a canary was rolled back',
+    console: ({ id, version, reason, detail }) => [
+      `glean: canary ${JSON.stringify(version)} of "${String(id)}" was rolled back (${String(reason)}): ${String(detail)}`,
+    ],
+  },
   /** An error glean would emit as an `error` event, with no listener for it. */
   UNHANDLED_ERROR: {
     level: 'error',

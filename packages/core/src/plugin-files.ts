@@ -1,6 +1,7 @@
 import type { GleanConfig } from './config.js';
 import { hashBytes } from './content.js';
 import type { PluginSpec } from './diff.js';
+import type { CanarySpec } from './rollout/canary.js';
 import { checkIntegrity, type IntegrityCheck } from './integrity.js';
 import { type ModuleIntegrity, checkModule } from './module-integrity.js';
 import { readConfined, type ConfinedFile, type ConfinedPlugin } from './root.js';
@@ -16,6 +17,15 @@ export interface ReadPlugin {
   readonly spec: PluginSpec;
   readonly load: EntryRead;
   /** The file was empty when read: a file written in place is, for a moment. */
+  readonly empty: boolean;
+  /** The entry's `canary`, its file read the same way; `undefined` without one. */
+  readonly canary: ReadCanary | undefined;
+}
+
+/** A config entry's canary with its file read. */
+export interface ReadCanary {
+  readonly spec: CanarySpec;
+  readonly load: EntryRead;
   readonly empty: boolean;
 }
 
@@ -33,44 +43,56 @@ export function readPlugins(
   rule: ModuleIntegrity,
   holdEmpty = false,
 ): Promise<ReadPlugin[]> {
-  // Ids naming the same file share one read and one hash.
+  // Ids (and canaries) naming the same file share one read and one hash.
   const reads = new Map<string, Promise<PluginFile>>();
+  const readOnce = (file: string, plugin: ConfinedPlugin): Promise<PluginFile> => {
+    let read = reads.get(file);
+    if (read === undefined) {
+      read = readPluginFile(file, root, plugin);
+      reads.set(file, read);
+    }
+    return read;
+  };
+  // Held back, an empty file is not checked: a file written in place is empty for a moment, and
+  // its integrity is checked on the look again, once it holds what was written.
+  const loadOf = (file: PluginFile, check: IntegrityCheck): EntryRead =>
+    holdEmpty && file.bytes.length === 0
+      ? { file: file.realPath, bytes: file.bytes }
+      : checkedLoad(file, { ...check, required: rule.required }, rule);
   return Promise.all(
     config.plugins.map(async (entry): Promise<ReadPlugin> => {
-      let read = reads.get(entry.file);
-      if (read === undefined) {
-        read = readPluginFile(entry.file, root, { id: entry.id, version: entry.version });
-        reads.set(entry.file, read);
+      const { id, version, canary } = entry;
+      const file = await readOnce(entry.file, { id, version });
+      const load = loadOf(file, { file: entry.file, id, version, integrity: entry.options.integrity });
+      let read: ReadCanary | undefined;
+      if (canary !== undefined) {
+        const own = await readOnce(canary.file, { id, version: canary.version });
+        read = {
+          spec: {
+            id,
+            file: canary.file,
+            name: canary.name,
+            version: canary.version,
+            options: canary.options,
+            contentHash: own.contentHash,
+            rollout: canary.rollout,
+          },
+          load: loadOf(own, { file: canary.file, id, version: canary.version, integrity: canary.options.integrity }),
+          empty: own.bytes.length === 0,
+        };
       }
-      const file = await read;
-      const empty = file.bytes.length === 0;
-      // Held back, an empty file is not checked: a file written in place is empty for a moment, and
-      // its integrity is checked on the look again, once it holds what was written.
-      const load: EntryRead =
-        holdEmpty && empty
-          ? { file: file.realPath, bytes: file.bytes }
-          : checkedLoad(
-              file,
-              {
-                file: entry.file,
-                id: entry.id,
-                version: entry.version,
-                integrity: entry.options.integrity,
-                required: rule.required,
-              },
-              rule,
-            );
       return {
         spec: {
-          id: entry.id,
+          id,
           file: entry.file,
           name: entry.name,
-          version: entry.version,
+          version,
           options: entry.options,
           contentHash: file.contentHash,
         },
         load,
-        empty,
+        empty: file.bytes.length === 0,
+        canary: read,
       };
     }),
   );

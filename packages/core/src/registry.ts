@@ -3,6 +3,7 @@ import { type CallStats, newCallStats } from './call-stats.js';
 import type { PluginSpec } from './diff.js';
 import type { GleanError } from './errors.js';
 import type { Binding } from './handle.js';
+import type { Canary, CanaryStatus } from './rollout/canary.js';
 import { type PluginVersion, VersionState } from './version.js';
 
 /** One id in {@link Glean.status}. */
@@ -35,6 +36,8 @@ export interface PluginStatus {
   readonly graphHash: string;
   /** The latest failure concerning the id: a failed reload, a crash, a rejected call, a failed cleanup (`GLEAN_DISPOSE_FAILED`). */
   readonly lastError: Error | undefined;
+  /** The id's canary, while the config names one (a rolled-back one too); `undefined` without. */
+  readonly canary: CanaryStatus | undefined;
 }
 
 /** What {@link Glean.findAll} matches. */
@@ -62,6 +65,8 @@ export interface IdRecord {
   loadError: GleanError | undefined;
   /** A new version for the id is being started. */
   loading: boolean;
+  /** The id's canary while the config names one, rolled back or not. */
+  canary: Canary | undefined;
 }
 
 /**
@@ -75,10 +80,27 @@ export class Registry {
   record(id: string): IdRecord {
     let record = this.#records.get(id);
     if (record === undefined) {
-      record = { id, serving: undefined, stats: newCallStats(id), loadError: undefined, loading: false };
+      record = {
+        id,
+        serving: undefined,
+        stats: newCallStats(id),
+        loadError: undefined,
+        loading: false,
+        canary: undefined,
+      };
       this.#records.set(id, record);
     }
     return record;
+  }
+
+  /** The record of `id`, if it was ever configured. */
+  get(id: string): IdRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /** The ids whose canary runs on `version`. */
+  canaryIdsOf(version: PluginVersion): string[] {
+    return [...this.entries()].filter(({ canary }) => canary?.version === version).map(({ id }) => id);
   }
 
   /** What serves `id` now, if it is configured and loaded. */
@@ -149,7 +171,7 @@ export class Registry {
   }
 }
 
-function statusOf({ id, serving, stats, loadError, loading }: IdRecord & { serving: Serving }): PluginStatus {
+function statusOf({ id, serving, stats, loadError, loading, canary }: IdRecord & { serving: Serving }): PluginStatus {
   const { spec, binding } = serving;
   const version = binding.pluginVersion;
   // Handing over (drain-first): the id's calls wait for a version to load.
@@ -174,5 +196,6 @@ function statusOf({ id, serving, stats, loadError, loading }: IdRecord & { servi
     modules: version.graph.size,
     graphHash: version.graph.hash,
     lastError: loadError ?? stats.lastError ?? version.lastError,
+    canary: canary?.status(),
   };
 }

@@ -100,6 +100,8 @@ export class PluginVersion {
   readonly #crashes = new CrashPolicy();
   readonly #restartTimers = new Set<NodeJS.Timeout>();
   #state: VersionState = VersionState.LOADING;
+  /** How many threads the version runs: `threads`, or fewer for a canary at a low weight until it {@link grow}s. */
+  #target: number;
   #refs = 0;
   #retiring: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
@@ -109,10 +111,14 @@ export class PluginVersion {
   restarts = 0;
   lastError: GleanError | undefined;
 
-  /** `spare`: threads started ahead of time with the same thread options, to adopt instead of starting new ones. */
-  constructor(spec: VersionSpec, hooks: VersionHooks, spare?: readonly Slot[]) {
+  /**
+   * `spare`: threads started ahead of time with the same thread options, to adopt instead of starting new ones.
+   * `threads`: how many to start, at most the options' `threads` (default); a canary starts fewer and {@link grow}s.
+   */
+  constructor(spec: VersionSpec, hooks: VersionHooks, spare?: readonly Slot[], threads = spec.options.threads) {
     this.spec = spec;
     this.#hooks = hooks;
+    this.#target = Math.max(1, Math.min(threads, spec.options.threads));
     this.graph = new ModuleGraph({
       root: spec.root,
       rootURL: spec.rootURL,
@@ -142,9 +148,9 @@ export class PluginVersion {
 
   /** Starts every thread, imports the file and describes `names`. Rejects with a coded error and leaves no thread running if any of it fails. */
   async start(names: readonly string[]): Promise<void> {
-    const { threads, loadTimeoutMs } = this.spec.options;
+    const { loadTimeoutMs } = this.spec.options;
     for (const name of names) this.#refuseReserved(name, this.spec.id);
-    while (this.#slots.length < threads) this.#slots.push(this.#newSlot());
+    while (this.#slots.length < this.#target) this.#slots.push(this.#newSlot());
     try {
       const results = await Promise.all(this.#slots.map((slot) => slot.start(names, loadTimeoutMs)));
       for (const description of results[0] ?? [])
@@ -256,6 +262,27 @@ export class PluginVersion {
     for (const slot of this.#slots) slot.endStreams(error);
   }
 
+  /** How many threads the version runs when none is down: its `threads`, or fewer for a canary that has not grown. */
+  get threadTarget(): number {
+    return this.#target;
+  }
+
+  /**
+   * Runs `count` threads (at most its `threads`) from now on: the missing ones start from the
+   * version's own modules, as a crash's replacement does, and take calls once loaded. A canary grows
+   * as its weight rises, and to all its threads when promoted. Never shrinks; only a ready version grows.
+   */
+  grow(count: number): void {
+    const target = Math.min(count, this.spec.options.threads);
+    if (target <= this.#target || this.#state !== VersionState.READY) return;
+    this.#target = target;
+    while (this.#slots.length < target) {
+      const slot = this.#newSlot();
+      this.#slots.push(slot);
+      void this.#launch(slot);
+    }
+  }
+
   get threads(): ThreadStatus[] {
     return this.#slots
       .filter((slot) => slot.alive)
@@ -291,8 +318,8 @@ export class PluginVersion {
    */
   async resume(): Promise<void> {
     if (this.#state !== VersionState.HANDING_OVER) return;
-    const { threads, loadTimeoutMs } = this.spec.options;
-    while (this.#slots.length < threads) this.#slots.push(this.#newSlot());
+    const { loadTimeoutMs } = this.spec.options;
+    while (this.#slots.length < this.#target) this.#slots.push(this.#newSlot());
     try {
       await Promise.all(this.#slots.map((slot) => slot.start([], loadTimeoutMs)));
     } catch (error) {
@@ -504,6 +531,11 @@ export class PluginVersion {
     const replacement = this.#newSlot();
     this.#slots[index] = replacement;
     this.restarts++;
+    await this.#launch(replacement);
+  }
+
+  /** Starts a thread added to the slots (a crash's replacement, or one more as the version grows); a failed start counts as a crash. */
+  async #launch(replacement: Slot): Promise<void> {
     try {
       await replacement.start([], this.spec.options.loadTimeoutMs);
       this.#onSettle();

@@ -95,7 +95,8 @@ export type CanaryOwner = OptionLayer & { readonly name: string; readonly versio
 
 /**
  * A validated `canary` to its {@link CanaryEntry}: options the canary over the entry over `defaults`
- * over the built-ins (`resourceLimits` key by key, `env` whole), the rollout with its defaults.
+ * over the built-ins (`resourceLimits` key by key, `env` whole; `integrity` the canary's own or
+ * `defaults`', never the entry's, which is of another file), the rollout with its defaults.
  * The cross-field rules (canary-rules.ts) have passed: `version` is present.
  */
 export function canaryEntry(
@@ -144,7 +145,8 @@ function layerOver(top: OptionLayer, bottom: OptionLayer): OptionLayer {
     maxQueue: top.maxQueue ?? bottom.maxQueue,
     concurrency: top.concurrency ?? bottom.concurrency,
     resourceLimits: limits,
-    integrity: top.integrity ?? bottom.integrity,
+    // Not the entry's: an integrity value is of one file's bytes, and the canary's file is another.
+    integrity: top.integrity,
     // Whole, as an entry's env replaces the defaults'.
     env: top.env ?? bottom.env,
   } satisfies Required<OptionLayer>;

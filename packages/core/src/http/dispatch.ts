@@ -1,4 +1,5 @@
 import { transfer } from '@glean/worker/protocol';
+import { callWithOptions, checkCallOptions } from '../handle.js';
 import { Log, LogLine, errorFields } from '../log.js';
 import type { Logger } from '../logger.js';
 import type { HttpHandler, HttpRequest } from './contract.js';
@@ -28,6 +29,20 @@ export interface HttpAdapterOptions {
   logger?: Logger | false;
   /** Called with every error answered 5xx, and what was answered. Default none. A throw in it is logged, never answered. */
   onError?: (error: unknown, context: HttpErrorContext) => void;
+  /**
+   * The routing key of a request, for an id with a canary: a user id header, a session cookie. Every
+   * request with the same key goes to the same version at a given weight, on every replica (see the
+   * README's "Gradual rollout"). Called before the handler, with the request as the handler gets it;
+   * `undefined`: the request is routed at random by the canary's weight. A throw is answered 500.
+   * Default none. Only a glean handle is routed; a plain function handler is called as it is.
+   */
+  routingKey?: (request: HttpRequest) => string | undefined;
+  /**
+   * The version a request must run on, by its config `version` text (a header only staff send, for
+   * example), whatever its routing key; a version the id does not run is answered 500 with
+   * `GLEAN_NOT_CONFIGURED`. `undefined`: routed as usual. Default none.
+   */
+  versionOverride?: (request: HttpRequest) => string | undefined;
 }
 
 /** What {@link HttpAdapterOptions.onError} is told besides the error. */
@@ -48,6 +63,8 @@ export interface ResolvedHttpOptions {
   /** Where the adapter's lines go (log.ts); its `child()`, if any, called once per adapter. */
   readonly log: Log;
   readonly onError: HttpAdapterOptions['onError'];
+  readonly routingKey: HttpAdapterOptions['routingKey'];
+  readonly versionOverride: HttpAdapterOptions['versionOverride'];
 }
 
 /** Fills in the defaults; throws a `RangeError` for a limit or a delay that is not a number ≥ 0. */
@@ -57,12 +74,21 @@ export function resolveHttpOptions(options: HttpAdapterOptions = {}): ResolvedHt
     retryAfterSeconds = DEFAULT_HTTP_OPTIONS.retryAfterSeconds,
     logger = console,
     onError,
+    routingKey,
+    versionOverride,
   } = options;
+  for (const [name, value] of [
+    ['routingKey', routingKey],
+    ['versionOverride', versionOverride],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function')
+      throw new TypeError(`${name} must be a function of the request, got ${value === null ? 'null' : typeof value}`);
+  }
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 0)
     throw new RangeError(`bodyLimit must be a whole number of bytes ≥ 0, got ${String(bodyLimit)}`);
   if (!Number.isSafeInteger(retryAfterSeconds) || retryAfterSeconds < 0)
     throw new RangeError(`retryAfterSeconds must be a whole number ≥ 0, got ${String(retryAfterSeconds)}`);
-  return { bodyLimit, retryAfterSeconds, log: new Log(logger), onError };
+  return { bodyLimit, retryAfterSeconds, log: new Log(logger), onError, routingKey, versionOverride };
 }
 
 /**
@@ -80,7 +106,7 @@ export async function dispatch(
   let response: unknown;
   let prepared: PreparedResponse | PreparedStream;
   try {
-    response = await handler(movable(request));
+    response = await call(handler, request, options);
     prepared = prepareResponse(response);
   } catch (error) {
     // A streamed body that will not be sent is stopped, so its generator does not wait for a reader.
@@ -142,6 +168,17 @@ export function failed(
     }
   }
   return errorResponse(status, code === 'GLEAN_QUEUE_FULL' ? options.retryAfterSeconds : undefined);
+}
+
+/** Calls the handler, routed by the request's key and version override when the adapter has them. */
+function call(handler: HttpHandler, request: HttpRequest, options: ResolvedHttpOptions): unknown {
+  const { routingKey, versionOverride } = options;
+  if (routingKey === undefined && versionOverride === undefined) return handler(movable(request));
+  // Asked before the body moves to the worker: the body is detached here afterwards.
+  const routing = { key: routingKey?.(request), version: versionOverride?.(request) };
+  checkCallOptions(routing, routingKey === undefined ? 'versionOverride' : 'routingKey');
+  const moved = movable(request);
+  return callWithOptions(handler, routing, [moved]) ?? handler(moved);
 }
 
 function movable(request: HttpRequest): HttpRequest {

@@ -52,6 +52,13 @@ export interface StatusReportPlugin {
   readonly restarts: number;
   /** The latest failure concerning the id, or `null`. */
   readonly lastError: { readonly code: string | null; readonly message: string } | null;
+  /** The id's canary (see the README's "Gradual rollout"): its version, weight and state; `null` without one. */
+  readonly canary: {
+    readonly version: string;
+    readonly weight: number;
+    readonly state: 'running' | 'held' | 'rolled-back';
+    readonly graphHash: string;
+  } | null;
 }
 
 /** What the report is made of, read from a Glean at the moment of the request. */
@@ -102,6 +109,15 @@ function entryOf(plugin: PluginStatus): StatusReportPlugin {
     restarts: plugin.restarts,
     lastError:
       lastError === undefined ? null : { code: typeof code === 'string' ? code : null, message: lastError.message },
+    canary:
+      plugin.canary === undefined
+        ? null
+        : {
+            version: plugin.canary.version,
+            weight: plugin.canary.weight,
+            state: plugin.canary.state,
+            graphHash: plugin.canary.graphHash,
+          },
   };
 }
 

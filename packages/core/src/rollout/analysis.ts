@@ -30,7 +30,7 @@ export const RollbackReason = {
 export type RollbackReason = (typeof RollbackReason)[keyof typeof RollbackReason];
 
 /** Latency differences under this never fail a canary: a stable p99 below it counts as this much. */
-export const P99_FLOOR_MS = 5;
+export const P99_FLOOR_MS = 25;
 /** Crashes of the canary's workers in a row, with no call answered between them, that roll it back at once. */
 export const CANARY_CRASH_LIMIT = 5;
 /** The z score of the two-proportion test from which a higher canary error rate is more than chance: 3 (about 1 in 740 one-sided). */

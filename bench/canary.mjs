@@ -1,0 +1,142 @@
+/**
+ * The canary benchmark: what routing adds to a call. One Glean serves four ids over the same small
+ * plugin code (each id its own version and thread), and each round calls each contender in turn
+ * (interleaved, lib/rounds.mjs):
+ *
+ * - `plain`: an id with no canary, through its live handle (the floor);
+ * - `plain, key`: the same id through `withOptions(handle, { key })`, the options path with nothing to route;
+ * - `canary, key`: an id with a canary at weight 50, a fixed key (hashed on every call; it always lands on one side);
+ * - `canary, random`: the same id without a key (half its calls on each version, counted in both windows).
+ *
+ * One call at a time (latency p50/p99 per round, median over rounds, ratio to `plain` taken round by
+ * round) and 64 in flight (calls per second), with CPU per call for both.
+ */
+import { writeFile } from 'node:fs/promises';
+import { Glean, withOptions } from '@glean/core';
+import { fixed, grouped, times } from './lib/format.mjs';
+import { timeInFlight, timeSequential } from './lib/measure.mjs';
+import { interleave } from './lib/rounds.mjs';
+import { scratchFolder } from './lib/scratch.mjs';
+import { latencyOf, pairedRatio, summarize, throughputOf } from './lib/stats.mjs';
+
+export const name = 'canary';
+
+const PLANS = {
+  full: { warmupRounds: 3, rounds: 30, sequentialCalls: 1000, inFlightCalls: 10_000, depth: 64 },
+  quick: { warmupRounds: 2, rounds: 8, sequentialCalls: 500, inFlightCalls: 5_000, depth: 64 },
+};
+
+const FLOOR = 'plain';
+
+const PLUGIN = (tag) => `export function add(a, b) { return a + b + ${tag}; }\n`;
+
+/** Analysis far apart, and a p99 factor out of reach: the benchmark measures routing, nothing is rolled back. */
+const CANARY = { weight: 50, intervalMs: 600_000, p99Factor: 1000 };
+
+async function startGlean(scratch) {
+  for (const tag of [0, 1, 2]) await scratch.write(`v${tag}.mjs`, PLUGIN(tag));
+  const config = [
+    { id: 'Plain', file: 'v0.mjs', name: 'add', version: '1' },
+    {
+      id: 'Canaried',
+      file: 'v1.mjs',
+      name: 'add',
+      version: '1',
+      canary: { file: 'v2.mjs', version: '2', ...CANARY },
+    },
+  ];
+  await writeFile(scratch.file('glean.json'), JSON.stringify(config));
+  const glean = new Glean(scratch.file('glean.json'), { watch: false, logger: false, prewarm: false });
+  await glean.loadConfig();
+  const plain = await glean.reloadAndWatch('Plain');
+  const canaried = await glean.reloadAndWatch('Canaried');
+  const plainKeyed = withOptions(plain, { key: 'user-0042' });
+  const canaryKeyed = withOptions(canaried, { key: 'user-0042' });
+  const contenders = [
+    { key: FLOOR, label: 'no canary, live handle (the floor)', call: (i) => plain(i, 1) },
+    { key: 'plain-key', label: 'no canary, withOptions({ key })', call: (i) => plainKeyed(i, 1) },
+    { key: 'canary-key', label: 'canary at 50 %, withOptions({ key }): one side', call: (i) => canaryKeyed(i, 1) },
+    { key: 'canary-random', label: 'canary at 50 %, no key: half on each side', call: (i) => canaried(i, 1) },
+  ];
+  return { glean, contenders };
+}
+
+export async function run({ quick, log }) {
+  const plan = quick ? PLANS.quick : PLANS.full;
+  const scratch = await scratchFolder('canary');
+  const { glean, contenders } = await startGlean(scratch);
+  try {
+    log(`canary: sequential, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequentialCalls} calls`);
+    const sequential = await runSequential(contenders, plan);
+    log(`canary: ${plan.depth} in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`);
+    const inFlight = await runInFlight(contenders, plan);
+    return { plan, contenders: contenders.map(({ key, label }) => ({ key, label })), sequential, inFlight };
+  } finally {
+    await glean.close();
+    await scratch.remove();
+  }
+}
+
+async function runSequential(contenders, plan) {
+  const { sequentialCalls: count } = plan;
+  const into = new Float64Array(count);
+  const perRound = new Map(contenders.map((c) => [c.key, { p50: [], p99: [], cpu: [] }]));
+  await interleave(contenders, plan, async ({ key, call }, round) => {
+    const cpu = await timeSequential(call, count, into);
+    if (round < 0) return;
+    const { p50, p99 } = summarize(into);
+    const figures = perRound.get(key);
+    figures.p50.push(p50);
+    figures.p99.push(p99);
+    figures.cpu.push(cpu);
+  });
+  const floor = perRound.get(FLOOR);
+  return Object.fromEntries(contenders.map(({ key }) => [key, latencyOf(perRound.get(key), floor)]));
+}
+
+async function runInFlight(contenders, plan) {
+  const perRound = new Map(contenders.map((c) => [c.key, { rate: [], cpu: [] }]));
+  await interleave(contenders, plan, async ({ key, call }, round) => {
+    const { callsPerSecond, cpuUsPerCall } = await timeInFlight(call, plan.inFlightCalls, plan.depth);
+    if (round < 0) return;
+    perRound.get(key).rate.push(callsPerSecond);
+    perRound.get(key).cpu.push(cpuUsPerCall);
+  });
+  const floor = perRound.get(FLOOR);
+  return Object.fromEntries(
+    contenders.map(({ key }) => {
+      const { rate, cpu } = perRound.get(key);
+      return [key, { ...throughputOf(rate, cpu), vsFloor: pairedRatio(rate, floor.rate) }];
+    }),
+  );
+}
+
+export function tables({ plan, contenders, sequential, inFlight }) {
+  return [
+    {
+      title: `Routing cost: one call at a time, ${plan.rounds} rounds of ${plan.sequentialCalls} calls, µs`,
+      columns: ['path', 'p50', 'p99', 'p50 vs floor', 'p99 vs floor', 'CPU µs/call'],
+      rows: contenders.map(({ key, label }) => {
+        const r = sequential[key];
+        return [
+          label,
+          fixed(r.p50Us, 1),
+          fixed(r.p99Us, 1),
+          times(r.p50VsFloor),
+          times(r.p99VsFloor),
+          fixed(r.cpuUsPerCall, 1),
+        ];
+      }),
+      note: 'Ratios are taken round by round against the floor measured moments before or after, then the median over rounds.',
+    },
+    {
+      title: `Routing cost: ${plan.depth} calls in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`,
+      columns: ['path', 'calls/s', 'vs floor', 'CPU µs/call'],
+      rows: contenders.map(({ key, label }) => {
+        const r = inFlight[key];
+        return [label, grouped(r.medianCallsPerSecond), times(r.vsFloor), fixed(r.cpuUsPerCall, 1)];
+      }),
+      note: 'The canary rows spread their calls over two versions (two threads) when unkeyed; the keyed row keeps to one thread, as the floor does.',
+    },
+  ];
+}
