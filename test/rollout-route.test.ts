@@ -105,6 +105,9 @@ describe('the hash', () => {
       'k'.repeat(2_000),
       '日'.repeat(5_000),
       `${'🦊'.repeat(3_000)}!`,
+      // Past the 64 KiB the reused buffer stops at: a buffer of its own, then the reused one again.
+      `${'日'.repeat(1_000_000)}x`,
+      '日本',
       'short',
     ])
       expect(murmur3(key, SEED), `${key.length} units`).toBe(referenceMurmur3(Buffer.from(key, 'utf8'), SEED));
