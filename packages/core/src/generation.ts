@@ -141,10 +141,20 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   if (incoming.length === 0 && diff.removed.length === 0 && canaryMoves.length === 0) return { events: [], configHash };
 
   const fresh = new Map<string, { version: PluginVersion; names: Set<string> }>();
+  /**
+   * Running versions this change reuses, each held by one reference until the switch adopted it: a
+   * rollback or a pinned handle let go while the change loads would otherwise retire a version the
+   * switch is about to serve an id with.
+   */
+  const reused = new Set<PluginVersion>();
   /** The version `spec` runs on: a running one of its identity, one of this change's, or a new one of `threads` threads. */
   const versionFor = async (spec: PluginSpec, threads: number): Promise<PluginVersion> => {
     const key = versionKey(spec);
     const running = versions.reusable(key);
+    if (running !== undefined && !stale.has(running) && !reused.has(running)) {
+      running.ref();
+      reused.add(running);
+    }
     let version = (running !== undefined && !stale.has(running) ? running : undefined) ?? fresh.get(key)?.version;
     if (version === undefined) {
       const load = loads.get(spec);
@@ -252,6 +262,8 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
   } finally {
     for (const spec of incoming) registry.record(spec.id).loading = false;
     for (const { version } of fresh.values()) versions.settled(version);
+    // Adopted by the switch, or not: one let go meanwhile (rolled back) retires now.
+    for (const version of reused) version.unref();
     parts.afterStart();
   }
 }

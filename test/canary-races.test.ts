@@ -1,0 +1,65 @@
+/**
+ * A canary under attack, with real threads and real files: a rollback that lands while a generation
+ * is loading, aborted calls that replace its workers, and what stays behind once it is gone.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RetireEvent } from '@glean/core';
+import { recordEvents } from './helpers/faults.js';
+import { startGlean } from './helpers/glean.js';
+import { nextEvent, tempDir, until } from './helpers/index.js';
+
+type Which = (n?: number) => Promise<string>;
+
+const STABLE = `export function which() { return 'v1'; }\n`;
+const CANARY = `export function which() { return 'v2'; }\n`;
+
+/** A plugin whose import waits until the file `gate` exists: a load the test lets finish when it likes. */
+function gatedLoad(gate: string): string {
+  return [
+    `import { existsSync } from 'node:fs';`,
+    `while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 10));`,
+    `export function which() { return 'bar'; }`,
+    '',
+  ].join('\n');
+}
+
+function foo(canary: Record<string, unknown> | undefined, own: Record<string, unknown> = {}) {
+  return {
+    id: 'Foo',
+    file: 'v1.mjs',
+    name: 'which',
+    version: '1.0',
+    ...own,
+    ...(canary === undefined ? {} : { canary: { file: 'v2.mjs', version: '2.0', ...canary } }),
+  };
+}
+
+describe('a rollback during a generation', () => {
+  it('still promotes the canary the config edit names when glean.rollback() lands while the edit loads: the id serves on live threads', async () => {
+    const temp = await tempDir();
+    const gate = temp.path('gate');
+    const { glean } = await startGlean({
+      temp,
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY, 'bar.mjs': gatedLoad(gate) },
+      config: [foo({ weight: 50 })],
+    });
+    const handle = await glean.reloadAndWatch<Which>('Foo');
+    const retired = recordEvents(glean, 'retire');
+    const oldStable = nextEvent<RetireEvent>(glean, 'retire', ({ version }) => version.version === '1.0');
+    // Promotion of Foo's canary, and a new id whose load waits at the gate: the switch waits with it.
+    await temp.write('plugin.json', [
+      foo(undefined, { file: 'v2.mjs', version: '2.0' }),
+      { id: 'Bar', file: 'bar.mjs', name: 'which' },
+    ]);
+    const reloaded = glean.reloadConfig();
+    await until(() => glean.status()['Foo']?.state === 'loading', 'the promotion to be loading');
+    await glean.rollback('Foo');
+    await temp.write('gate', '');
+    await reloaded;
+    expect(glean.status()['Foo']).toMatchObject({ version: '2.0', canary: undefined });
+    await oldStable;
+    for (let i = 0; i < 20; i++) expect(await handle()).toBe('v2');
+    expect(glean.status()['Foo']?.threads.length).toBeGreaterThan(0);
+    expect(retired.map(({ version }) => version.version)).not.toContain('2.0');
+  });
+});
