@@ -3,7 +3,7 @@
  * is loading, aborted calls that replace its workers, and what stays behind once it is gone.
  */
 import { describe, expect, it } from 'vitest';
-import type { RetireEvent } from '@glean/core';
+import { type RetireEvent, type RollbackEvent, withOptions } from '@glean/core';
 import { recordEvents } from './helpers/faults.js';
 import { startGlean } from './helpers/glean.js';
 import { nextEvent, tempDir, until } from './helpers/index.js';
@@ -61,5 +61,34 @@ describe('a rollback during a generation', () => {
     for (let i = 0; i < 20; i++) expect(await handle()).toBe('v2');
     expect(glean.status()['Foo']?.threads.length).toBeGreaterThan(0);
     expect(retired.map(({ version }) => version.version)).not.toContain('2.0');
+  });
+});
+
+describe('the crash streak', () => {
+  it('does not count a worker replaced after its caller aborted as a crash of the canary', async () => {
+    const { glean } = await startGlean({
+      files: {
+        'v1.mjs': STABLE,
+        // Busy for longer than the liveness ping after an abort waits: each aborted call replaces the worker.
+        'v2.mjs': `export function which() { const end = Date.now() + 1500; while (Date.now() < end); return 'v2'; }\n`,
+      },
+      config: [foo({ weight: 0, intervalMs: 600_000 })],
+    });
+    const handle = await glean.reloadAndWatch<Which>('Foo');
+    const rollbacks = recordEvents(glean, 'rollback');
+    const crashes = recordEvents(glean, 'crash');
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController();
+      const call = withOptions(handle, { version: '2.0', signal: controller.signal })();
+      setTimeout(() => controller.abort(), 50);
+      await expect(call).rejects.toMatchObject({ code: 'GLEAN_ABORTED' });
+      await until(() => crashes.length > i, `the replacement of the aborted call's worker ${i + 1}`);
+      await until(
+        () => glean.status()['Foo']?.canary?.threads.some(({ ready }) => ready) === true,
+        `a ready canary worker after ${i + 1} (${JSON.stringify(rollbacks.map((r) => r.detail))})`,
+      );
+    }
+    expect(rollbacks).toEqual([]);
+    expect(glean.status()['Foo']?.canary?.state).toBe('running');
   });
 });

@@ -359,7 +359,7 @@ export class GleanEngine {
     this.#watcher.setPluginFiles(files);
   }
 
-  #onCrash({ version, threadId, error, failed, restarting }: VersionCrash): void {
+  #onCrash({ version, threadId, error, failed, restarting, afterAbort = false }: VersionCrash): void {
     const canaryIds = this.#registry.canaryIdsOf(version);
     const ids = [...this.#registry.idsOf(version), ...canaryIds];
     this.#out.log.write(LogLine.WORKER_CRASHED, {
@@ -372,6 +372,8 @@ export class GleanEngine {
     });
     this.#out.announce('crash', { ids, version: versionInfo(version), threadId, error, failed, restarting });
     // After the crash is said: a fifth in a row rolls the canary back, and its rollback follows the crash.
+    // A worker replaced after its caller aborted did not crash: the caller gave up (see Slot's liveness probe).
+    if (afterAbort) return;
     for (const id of canaryIds) this.#registry.get(id)?.canary?.crashed();
   }
 

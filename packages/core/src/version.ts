@@ -61,6 +61,8 @@ export interface VersionCrash {
   readonly failed: boolean;
   /** `true` when a replacement worker is starting; `false` when the version failed or was already replaced (draining). */
   readonly restarting: boolean;
+  /** `true` when the worker was replaced for not answering after its caller aborted a call: not the plugin's crash, so counted towards no crash loop (nor a canary's crash streak). */
+  readonly afterAbort?: boolean;
 }
 
 export interface VersionHooks {
@@ -505,7 +507,14 @@ export class PluginVersion {
     if (slot.unresponsiveAfterAbort) {
       // Replaced for not answering after a caller gave up: not a crash of the plugin's, so not counted.
       this.#scheduleRestart(slot, 0);
-      this.#hooks.onCrash({ version: this, threadId: slot.threadId, error, failed: false, restarting: true });
+      this.#hooks.onCrash({
+        version: this,
+        threadId: slot.threadId,
+        error,
+        failed: false,
+        restarting: true,
+        afterAbort: true,
+      });
       return;
     }
     const decision = this.#crashes.crashed(Date.now());
