@@ -3,6 +3,8 @@
  * MurmurHash3 x86_32 vectors, the split against the weight within binomial bounds, stickiness,
  * monotonicity, and independence between canary versions.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
@@ -111,6 +113,19 @@ describe('the hash', () => {
       'short',
     ])
       expect(murmur3(key, SEED), `${key.length} units`).toBe(referenceMurmur3(Buffer.from(key, 'utf8'), SEED));
+  });
+
+  test('a 10 MB non-ASCII key hashes as the reference does and leaves no buffer of its size behind', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const key = 'é'.repeat(5_000_000);
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const hash = murmur3(key, SEED);
+    gc();
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+    expect(hash).toBe(referenceMurmur3(Buffer.from(key, 'utf8'), SEED));
+    expect(murmur3('é'.repeat(100), SEED)).toBe(referenceMurmur3(Buffer.from('é'.repeat(100), 'utf8'), SEED));
   });
 
   test('property: any string and seed hash as the reference over Buffer.from(key) does', () => {

@@ -23,12 +23,12 @@ const C2 = 0x1b873593;
 
 /**
  * The UTF-8 bytes of the key being hashed, reused from call to call so that routing allocates
- * nothing; grown (to a power of two) when a key could need more, up to {@link KEPT_BYTES}.
+ * nothing; grown (to a power of two, up to {@link SCRATCH_KEPT_BYTES}) when a key could need more.
  */
 let scratch = new Uint8Array(1024);
 
-/** The most the reused buffer grows to: a longer key (a client's 10 MB header) gets a buffer of its own, dropped after. */
-const KEPT_BYTES = 65_536;
+/** The largest buffer {@link scratch} grows to: a longer key is encoded into one of its own, let go after it (one 10 MB key must not hold 32 MB for the life of the process). */
+const SCRATCH_KEPT_BYTES = 65_536;
 
 /**
  * The seed every key of one canary is hashed with: MurmurHash3 (x86, 32-bit) of the UTF-8 of
@@ -43,7 +43,7 @@ export function routeSeed(id: string, canaryVersion: string): number {
  * The bucket of `key` for that seed: MurmurHash3 x86_32 of the key's UTF-8 bytes with `seed`, scaled
  * to 0 … ROUTE_BUCKETS-1 (`floor(h * ROUTE_BUCKETS / 2**32)`). Allocates nothing for an ASCII key
  * of any length, nor for another of up to 341 UTF-16 units; a longer one grows a buffer kept for
- * the next, up to 64 KiB; a key longer still gets a buffer of its own for its hash.
+ * the next, up to 64 KiB (keys of up to 21 845 units), and one longer still takes a buffer of its own.
  */
 export function routeBucket(seed: number, key: string): number {
   return Math.floor((murmur3(key, seed) * ROUTE_BUCKETS) / 2 ** 32);
@@ -88,7 +88,8 @@ export function murmur3(text: string, seed: number): number {
   if (ascii >= 0) return ascii;
   // No UTF-16 unit takes more than 3 bytes (a surrogate pair, two units, takes 4).
   const needed = text.length * 3;
-  if (needed > scratch.length && needed <= KEPT_BYTES) scratch = new Uint8Array(2 ** Math.ceil(Math.log2(needed)));
+  if (needed > scratch.length && needed <= SCRATCH_KEPT_BYTES)
+    scratch = new Uint8Array(2 ** Math.ceil(Math.log2(needed)));
   const bytes = needed <= scratch.length ? scratch : new Uint8Array(needed);
   return murmur3Bytes(bytes, utf8Into(text, bytes), seed);
 }
@@ -169,10 +170,10 @@ function murmur3Bytes(bytes: Uint8Array, length: number, seed: number): number {
 }
 
 /**
- * Writes the UTF-8 of `text` into `out` (at least 3 bytes per UTF-16 unit) and returns how many bytes it took. A lone
- * surrogate becomes U+FFFD, as `TextEncoder` and `Buffer.from` write it, so a key hashes the same
- * whichever of them a replica used to make it. Written by hand: `TextEncoder.encodeInto` returns a
- * fresh object per call.
+ * Writes the UTF-8 of `text` into `out` (at least 3 bytes per UTF-16 unit) and returns how many
+ * bytes it took. A lone surrogate becomes U+FFFD, as `TextEncoder` and `Buffer.from` write it, so a
+ * key hashes the same whichever of them a replica used to make it. Written by hand:
+ * `TextEncoder.encodeInto` returns a fresh object per call.
  */
 function utf8Into(text: string, out: Uint8Array): number {
   const units = text.length;
