@@ -1,9 +1,9 @@
 /**
  * A canary under attack, with real threads and real files: a rollback that lands while a generation
- * is loading, aborted calls that replace its workers, and what stays behind once it is gone.
+ * is loading, aborted calls that replace its workers, and a config edit of its rollout mid-streak.
  */
 import { describe, expect, it } from 'vitest';
-import { type RetireEvent, type RollbackEvent, withOptions } from '@glean/core';
+import { type RetireEvent, withOptions } from '@glean/core';
 import { recordEvents } from './helpers/faults.js';
 import { startGlean } from './helpers/glean.js';
 import { nextEvent, tempDir, until } from './helpers/index.js';
@@ -90,5 +90,30 @@ describe('the crash streak', () => {
     }
     expect(rollbacks).toEqual([]);
     expect(glean.status()['Foo']?.canary?.state).toBe('running');
+  });
+});
+
+describe('a config edit of the rollout', () => {
+  it('keeps the crash streak: four crashes, a weight edit, and a fifth roll the canary back', async () => {
+    const temp = await tempDir();
+    const { glean } = await startGlean({
+      temp,
+      files: { 'v1.mjs': STABLE, 'v2.mjs': `export function which() { process.exit(3); }\n` },
+      config: [foo({ weight: 0, intervalMs: 600_000 })],
+    });
+    const handle = await glean.reloadAndWatch<Which>('Foo');
+    const rollbacks = recordEvents(glean, 'rollback');
+    const crashes = recordEvents(glean, 'crash');
+    const crashOnce = async (): Promise<void> => {
+      const before = crashes.length;
+      await expect(withOptions(handle, { version: '2.0' })()).rejects.toMatchObject({ code: 'GLEAN_PLUGIN_CRASHED' });
+      await until(() => crashes.length > before, 'the crash said');
+    };
+    for (let i = 0; i < 4; i++) await crashOnce();
+    await temp.write('plugin.json', [foo({ weight: 1, intervalMs: 600_000 })]);
+    await glean.reloadConfig();
+    expect(glean.status()['Foo']?.canary?.weight).toBe(1);
+    await crashOnce();
+    expect(rollbacks).toMatchObject([{ id: 'Foo', version: '2.0', reason: 'crashes' }]);
   });
 });

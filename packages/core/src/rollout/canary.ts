@@ -163,7 +163,7 @@ export class Canary {
     if (this.#binding === undefined) return false;
     const before = this.#progress.weight;
     this.#spec = spec;
-    this.#progress = this.#newProgress(spec.rollout);
+    this.#progress = this.#newProgress(spec.rollout, this.#progress.crashes);
     this.#stopTimer();
     this.#startTimer();
     if (this.#progress.weight === before) return false;
@@ -277,7 +277,7 @@ export class Canary {
     return { stable: this.#stable.figures(), canary: this.#canary.figures() };
   }
 
-  #newProgress(rollout: CanaryRollout): RolloutProgress {
+  #newProgress(rollout: CanaryRollout, crashes = 0): RolloutProgress {
     return new RolloutProgress(
       {
         weight: rollout.weight,
@@ -286,6 +286,7 @@ export class Canary {
         progressDeadlineMs: rollout.progressDeadlineMs,
       },
       Date.now(),
+      crashes,
     );
   }
 

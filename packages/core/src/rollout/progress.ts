@@ -47,8 +47,11 @@ export class RolloutProgress {
   #stallSaid = false;
   #crashes = 0;
 
-  /** A canary's progress from `now` (ms), at its fixed weight or its first step. */
-  constructor(settings: ProgressSettings, now: number) {
+  /**
+   * A canary's progress from `now` (ms), at its fixed weight or its first step; `crashes`: the streak
+   * it goes on from (a config edit of the rollout keeps the one before's), default 0.
+   */
+  constructor(settings: ProgressSettings, now: number, crashes = 0) {
     const steps = settings.steps;
     this.#steps = steps !== undefined && steps.length > 0 ? [...steps] : undefined;
     this.#fixed = settings.weight ?? 0;
@@ -57,6 +60,12 @@ export class RolloutProgress {
     this.#step = 0;
     this.#stepSince = now;
     this.#progressSince = now;
+    this.#crashes = crashes;
+  }
+
+  /** Crashes of the canary's workers in a row, with no call answered since. */
+  get crashes(): number {
+    return this.#crashes;
   }
 
   /** The weight now: the fixed weight, or the current step's (the first step at start). */
