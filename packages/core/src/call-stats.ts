@@ -5,6 +5,13 @@
  * no longer configured, its export of another kind).
  */
 
+import { performance } from 'node:perf_hooks';
+
+/** Told of each call made through a binding once it settles: its error (if it rejected) and how long it took. */
+export interface CallTracker {
+  settled(failed: boolean, error: unknown, ms: number): void;
+}
+
 /** Per-id call numbers, shared by every handle of the id across its versions. */
 export interface CallStats {
   readonly id: string;
@@ -21,15 +28,33 @@ export function newCallStats(id: string): CallStats {
 /**
  * Counts one call and, when it rejects, its error; `lastError` too unless `refusal` (a handle that
  * could not call: released, closed, its id not configured, which says nothing of the plugin).
- * Returns the call's own promise. Counting handles its rejection, so a call nobody awaits does not
- * become an unhandled rejection: what a plugin throws never takes the host process down, even
- * from a call made and forgotten.
+ * `tracker` (an id with a canary) is told of the outcome and the call's duration, in the same
+ * reaction: one per call, whatever is counted. Returns the call's own promise. Counting handles its
+ * rejection, so a call nobody awaits does not become an unhandled rejection: what a plugin throws
+ * never takes the host process down, even from a call made and forgotten.
  */
-export function countCall(stats: CallStats, call: Promise<unknown>, refusal = false): Promise<unknown> {
+export function countCall(
+  stats: CallStats,
+  call: Promise<unknown>,
+  refusal = false,
+  tracker?: CallTracker,
+): Promise<unknown> {
   stats.calls++;
-  call.then(undefined, (error: unknown) => {
+  const failed = (error: unknown): void => {
     stats.errors++;
     if (!refusal) stats.lastError = error as Error;
-  });
+  };
+  if (tracker === undefined) {
+    call.then(undefined, failed);
+    return call;
+  }
+  const start = performance.now();
+  call.then(
+    () => tracker.settled(false, undefined, performance.now() - start),
+    (error: unknown) => {
+      failed(error);
+      tracker.settled(true, error, performance.now() - start);
+    },
+  );
   return call;
 }

@@ -1,6 +1,6 @@
 import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
 import type { CallOptions } from './call-options.js';
-import { countCall, type CallStats } from './call-stats.js';
+import { countCall, type CallStats, type CallTracker } from './call-stats.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { forId } from './plugin-ref.js';
 import { snapshotForHandle } from './snapshot.js';
@@ -89,8 +89,8 @@ export interface Binding {
   readonly pluginVersion: PluginVersion;
   readonly name: string;
   readonly description: ExportDescription;
-  /** Told of every call made through this binding, as it is sent (an id with a canary: its analysis counts outcomes). */
-  readonly track?: ((call: Promise<unknown>) => void) | undefined;
+  /** Told of every call made through this binding once it settles (an id with a canary: its analysis counts outcomes). */
+  readonly tracker?: CallTracker | undefined;
 }
 
 /** What a handle asks its owner (a Glean, or loadSymbol's standalone version). */
@@ -216,8 +216,8 @@ function call(
   const binding = state.binding(options);
   const refusal = binding instanceof GleanError && REFUSALS.has(binding.code);
   const sent = send(binding, state, member, args, options);
-  if (!(binding instanceof GleanError)) binding.track?.(sent);
-  return countCall(state.owner.stats(state.id), sent, refusal);
+  const tracker = binding instanceof GleanError ? undefined : binding.tracker;
+  return countCall(state.owner.stats(state.id), sent, refusal, tracker);
 }
 
 /** Why a handle may not call at all, which says nothing of the plugin: not kept as the id's last error. */

@@ -5,8 +5,8 @@
  * that drops it; in between it changes nothing but its own weight and, at a rollback, lets its
  * version go.
  */
-import { performance } from 'node:perf_hooks';
 import type { CallOptions } from '../call-options.js';
+import type { CallTracker } from '../call-stats.js';
 import type { CanaryRollout } from '../config.js';
 import type { PluginSpec } from '../diff.js';
 import { ErrorCode, GleanError, isGleanError } from '../errors.js';
@@ -112,7 +112,7 @@ export class Canary {
     this.#host = host;
     this.#version = binding.pluginVersion;
     this.#seed = routeSeed(id, spec.version);
-    this.#binding = { ...binding, track: (call) => this.#observe(this.#canary, call, true) };
+    this.#binding = { ...binding, tracker: this.#trackerOf(this.#canary, true) };
     this.#progress = this.#newProgress(spec.rollout);
     this.#startTimer();
   }
@@ -305,24 +305,21 @@ export class Canary {
   #trackedStable(stable: Binding): Binding {
     if (this.#stableSeen !== stable) {
       this.#stableSeen = stable;
-      this.#stableTracked = { ...stable, track: (call) => this.#observe(this.#stable, call, false) };
+      this.#stableTracked = { ...stable, tracker: this.#trackerOf(this.#stable, false) };
     }
     return this.#stableTracked as Binding;
   }
 
-  /** Counts one call's outcome and latency in `window`; an answered canary call ends its crash streak. */
-  #observe(window: OutcomeWindow, call: Promise<unknown>, canary: boolean): void {
-    const start = performance.now();
-    call.then(
-      () => {
-        window.record(false, performance.now() - start);
-        if (canary) this.#progress.answered();
+  /** What counts a call's outcome and latency in `window`; an answered canary call ends its crash streak. */
+  #trackerOf(window: OutcomeWindow, canary: boolean): CallTracker {
+    return {
+      settled: (failed, error, ms) => {
+        if (!failed) {
+          window.record(false, ms);
+          if (canary) this.#progress.answered();
+        } else if (!(isGleanError(error) && NOT_COUNTED.has(error.code))) window.record(true, ms);
       },
-      (error: unknown) => {
-        if (isGleanError(error) && NOT_COUNTED.has(error.code)) return;
-        window.record(true, performance.now() - start);
-      },
-    );
+    };
   }
 
   #notRunning(wanted: string, stable?: Binding): GleanError {
