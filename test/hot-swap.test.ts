@@ -256,7 +256,8 @@ describe('threads', () => {
     await glean.close();
     await threadsBackTo(baseline);
     await expect(greet('x')).rejects.toMatchObject({ code: 'GLEAN_CLOSED' });
-  });
+    // Fifty reloads one after another: about 10 s alone, past the default 30 s on a loaded 2-core machine.
+  }, 90_000);
 
   it('keeps one spare set of threads started ahead of time, or none with prewarm: false', async () => {
     const baseline = threadCount();
