@@ -157,6 +157,19 @@ describe('routing', () => {
     expect((await rejectionOf(withOptions(pinned, { version: '2.0' })())).code).toBe(ErrorCode.NOT_CONFIGURED);
   });
 
+  it("reads a value handle's value from the version its key or version option chooses", async () => {
+    const { glean } = await startGlean({
+      files: { 'v1.mjs': `export const limits = { max: 1 };\n`, 'v2.mjs': `export const limits = { max: 2 };\n` },
+      config: [{ ...entry({ weight: 50 }), name: 'limits' }],
+    });
+    const limits = await glean.reloadAndWatch<{ max: number }>('Foo');
+    expect(withOptions(limits, { version: '2.0' }).value).toEqual({ max: 2 });
+    expect(withOptions(limits, { version: '1.0' }).value).toEqual({ max: 1 });
+    const byKey = Array.from({ length: 40 }, (_, i) => withOptions(limits, { key: `k${i}` }).value.max);
+    expect(new Set(byKey)).toEqual(new Set([1, 2]));
+    expect(Array.from({ length: 40 }, (_, i) => withOptions(limits, { key: `k${i}` }).value.max)).toEqual(byKey);
+  });
+
   it('starts the canary with its share of the threads, at least one, and grows them as the weight rises', async () => {
     const temp = await tempDir();
     const { glean } = await startGlean({
