@@ -10,6 +10,7 @@ const ENTRIES = {
     'ErrorCode',
     'ExportKind',
     'Glean',
+    'GleanChannel',
     'GleanError',
     'GleanEvent',
     'RollbackReason',

@@ -2,6 +2,7 @@
  * Calls waiting for a worker of one version: bounded, each leaving on its own timeout or abort, in
  * arrival order. No threads: the version hands a taken call to a worker.
  */
+import type { CallTrace } from './channels.js';
 import type { StreamOwner } from './stream.js';
 
 /** A call waiting for a worker. */
@@ -14,6 +15,8 @@ export interface QueuedCall {
   readonly signal: AbortSignal | undefined;
   /** The streams of the handle that made the call, which a stream it returns joins. */
   readonly streams?: StreamOwner | undefined;
+  /** Where a traced call notes the worker it is sent to (channels.ts). */
+  readonly trace?: CallTrace | undefined;
   /** `timeoutMs` left when the call leaves the queue, counted from the call, never below 1; `undefined` for none. */
   remainingMs(): number | undefined;
   readonly resolve: (value: unknown) => void;
@@ -30,6 +33,8 @@ export interface QueueEntry {
   readonly signal: AbortSignal | undefined;
   /** The streams of the handle that made the call, which a stream it returns joins. */
   readonly streams?: StreamOwner | undefined;
+  /** Where a traced call notes the worker it is sent to (channels.ts). */
+  readonly trace?: CallTrace | undefined;
   /** The error the call rejects with when `timeoutMs` runs out in the queue. */
   readonly timedOut: () => Error;
   /** The error the call rejects with when its signal aborts in the queue. */
@@ -66,6 +71,7 @@ export class CallQueue {
         args: entry.args,
         signal,
         streams: entry.streams,
+        trace: entry.trace,
         remainingMs: () => (timeoutMs === undefined ? undefined : Math.max(1, deadline - Date.now())),
         resolve,
         reject,

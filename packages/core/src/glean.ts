@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { publishEvent } from './channels.js';
 import { GleanEngine } from './engine.js';
 import { registerEngine } from './engines.js';
 import type { ActivateEvent, GleanEvents } from './events.js';
@@ -211,11 +212,13 @@ export class Glean extends EventEmitter<GleanEvents> {
   }
 
   /**
-   * Calls every listener of `event`, each apart: one that throws, or returns a promise that rejects,
+   * Publishes `event` on its diagnostics channel, then calls every listener of `event`, each apart: one that throws, or returns a promise that rejects,
    * is reported through the logger and changes nothing, not the outcome of what emitted, nor the
    * listeners after it.
    */
   #announce<K extends keyof GleanEvents>(log: Log, event: K, ...args: GleanEvents[K]): void {
+    // Its diagnostics channel first (glean.reload, glean.crash…; channels.ts), whatever the listeners do.
+    publishEvent(this, event, args);
     const failed = (error: unknown): void => log.write(LogLine.LISTENER_THREW, { event, err: error });
     for (const listener of this.rawListeners(event)) {
       try {

@@ -1,6 +1,8 @@
 import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
 import type { CallOptions } from './call-options.js';
 import { countCall, type CallStats, type CallTracker } from './call-stats.js';
+import { callChannel, callContext, type CallTrace } from './channels.js';
+import { gleanOf } from './engines.js';
 import { ErrorCode, GleanError } from './errors.js';
 import { forId } from './plugin-ref.js';
 import { snapshotForHandle } from './snapshot.js';
@@ -91,6 +93,8 @@ export interface Binding {
   readonly description: ExportDescription;
   /** Told of every call made through this binding once it settles (an id with a canary: its analysis counts outcomes). */
   readonly tracker?: CallTracker | undefined;
+  /** This binding is an id's canary (its calls are traced with `canary: true`). */
+  readonly canary?: boolean | undefined;
 }
 
 /** What a handle asks its owner (a Glean, or loadSymbol's standalone version). */
@@ -215,13 +219,27 @@ function call(
 ): Promise<unknown> {
   const binding = state.binding(options);
   const refusal = binding instanceof GleanError && REFUSALS.has(binding.code);
-  const sent = send(binding, state, member, args, options);
+  const sent = callChannel.hasSubscribers
+    ? traced(binding, state, member, args, options)
+    : send(binding, state, member, args, options);
   const tracker = binding instanceof GleanError ? undefined : binding.tracker;
   return countCall(state.owner.stats(state.id), sent, refusal, tracker);
 }
 
 /** Why a handle may not call at all, which says nothing of the plugin: not kept as the id's last error. */
 const REFUSALS = new Set<string>([ErrorCode.RELEASED, ErrorCode.CLOSED, ErrorCode.NOT_CONFIGURED]);
+
+/** The call as {@link send} makes it, published on the `glean.call` tracing channel (channels.ts): only when something subscribes. */
+function traced(
+  binding: Binding | GleanError,
+  state: HandleState,
+  member: string | null,
+  args: unknown[],
+  options: CallOptions | undefined,
+): Promise<unknown> {
+  const context = callContext(gleanOf(state.owner), state.id, binding, member);
+  return callChannel.tracePromise(() => send(binding, state, member, args, options, context), context);
+}
 
 /** Where the call goes, and the promise of its outcome: a rejection for a handle that cannot call. */
 function send(
@@ -230,6 +248,7 @@ function send(
   member: string | null,
   args: unknown[],
   options: CallOptions | undefined,
+  trace?: CallTrace,
 ): Promise<unknown> {
   if (binding instanceof GleanError) return Promise.reject(binding);
   if (member !== null && binding.description.kind === 'object' && !binding.description.methods.includes(member)) {
@@ -241,7 +260,7 @@ function send(
       ),
     );
   }
-  return binding.pluginVersion.call(state.id, binding.name, member, args, options, state.streams);
+  return binding.pluginVersion.call(state.id, binding.name, member, args, options, state.streams, trace);
 }
 
 /**

@@ -39,6 +39,8 @@ export type {
 export type { CanaryState, CanaryStatus } from './rollout/canary.js';
 export { RollbackReason } from './rollout/analysis.js';
 export type { WindowFigures } from './rollout/window.js';
+export { GleanChannel } from './channels.js';
+export type { CallContext, CrashMessage, ReloadMessage, RetireMessage, RollbackMessage } from './channels.js';
 export { withOptions } from './handle.js';
 export type {
   AsyncFunction,

@@ -20,6 +20,7 @@ import {
   type ExportDescription,
   type ServeTask,
 } from '@glean/worker/protocol';
+import type { CallTrace } from './channels.js';
 import type { StreamOwner } from './stream.js';
 import { SlotStreams } from './slot-streams.js';
 import { CHILD_KILL_WAIT_MS } from '@glean/worker/proc';
@@ -466,7 +467,7 @@ export class Slot {
    * Sends one call; `id` is the plugin id, for messages. Settles with the reply, or rejects with a
    * coded error: `timeoutMs` ran out (`GLEAN_TIMEOUT`), `signal` aborted (`GLEAN_ABORTED`), an
    * argument or the result cannot cross (`GLEAN_NOT_CLONEABLE`), the worker died. Never hangs on a
-   * worker that dies or breaks the protocol.
+   * worker that dies or breaks the protocol. `trace` (a traced call's context) gets this thread's id once sent.
    */
   call(
     id: string,
@@ -476,6 +477,7 @@ export class Slot {
     timeoutMs: number | undefined,
     signal?: AbortSignal,
     streams?: StreamOwner,
+    trace?: CallTrace,
   ): Promise<unknown> {
     if (signal?.aborted === true) return Promise.reject(this.#aborted(id, signal));
     // What structured clone would change is encoded (a URL, a Buffer, an Error…) or refused with its place, before anything is sent.
@@ -512,6 +514,7 @@ export class Slot {
         return;
       }
       this.#nextId = callId;
+      if (trace !== undefined) trace.threadId = this.#threadId;
       this.#pending.sent(callId, pending, timeoutMs);
     });
   }

@@ -3,6 +3,7 @@ import type { PluginOptions } from './config.js';
 import { ErrorCode, type GleanError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { CallQueue, type QueuedCall } from './call-queue.js';
+import type { CallTrace } from './channels.js';
 import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import type { ModuleIntegrity } from './module-integrity.js';
@@ -208,8 +209,8 @@ export class PluginVersion {
 
   /**
    * Calls export `name` (its method `member`, or itself when `null`) on the least busy ready worker,
-   * or queues it for one. `id` names the plugin in errors. Rejects with a coded error, never hangs
-   * on a worker that dies.
+   * or queues it for one. `id` names the plugin in errors; `trace`, a traced call's context, learns
+   * the worker it is sent to. Rejects with a coded error, never hangs on a worker that dies.
    */
   call(
     id: string,
@@ -218,11 +219,12 @@ export class PluginVersion {
     args: readonly unknown[],
     options: CallOptions = {},
     streams?: StreamOwner,
+    trace?: CallTrace,
   ): Promise<unknown> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.spec.options.timeoutMs;
     const slot = this.#pick();
-    if (slot !== undefined) return slot.call(id, name, member, args, timeoutMs, signal, streams);
+    if (slot !== undefined) return slot.call(id, name, member, args, timeoutMs, signal, streams, trace);
     const plugin = forId(this.spec, id);
     if (this.#state === VersionState.FAILED) return Promise.reject(this.#unavailable(id));
     if (this.#state === VersionState.RETIRED)
@@ -246,6 +248,7 @@ export class PluginVersion {
       timeoutMs,
       signal,
       streams,
+      trace,
       timedOut: () =>
         pluginError(ErrorCode.TIMEOUT, plugin, `call timed out after ${timeoutMs} ms waiting for a worker`),
       aborted: () => abortedError(plugin, signal as AbortSignal),
@@ -478,7 +481,16 @@ export class PluginVersion {
       const queued = this.#queue.shift();
       if (queued === undefined) break;
       slot
-        .call(queued.id, queued.name, queued.member, queued.args, queued.remainingMs(), queued.signal, queued.streams)
+        .call(
+          queued.id,
+          queued.name,
+          queued.member,
+          queued.args,
+          queued.remainingMs(),
+          queued.signal,
+          queued.streams,
+          queued.trace,
+        )
         .then(queued.resolve, queued.reject);
     }
     this.#checkDrained();
@@ -616,6 +628,7 @@ function pass(queued: QueuedCall, target: { version: PluginVersion; name: string
       queued.args,
       { timeoutMs: queued.remainingMs(), signal: queued.signal },
       queued.streams,
+      queued.trace,
     )
     .then(queued.resolve, queued.reject);
 }

@@ -112,7 +112,7 @@ export class Canary {
     this.#host = host;
     this.#version = binding.pluginVersion;
     this.#seed = routeSeed(id, spec.version);
-    this.#binding = { ...binding, tracker: this.#trackerOf(this.#canary, true) };
+    this.#binding = { ...binding, canary: true, tracker: this.#trackerOf(this.#canary, true) };
     this.#progress = this.#newProgress(spec.rollout);
     this.#startTimer();
   }
