@@ -140,7 +140,7 @@ describe('the tarballs', () => {
         .files.map((file) => file.path)
         .sort();
       const expected = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'src/index.ts'];
-      if (name === 'core') expected.push('bin/glean.js', 'dist/cli.js', 'dist/http/index.js');
+      if (name === 'core') expected.push('bin/glean.js', 'dist/cli.js', 'dist/http/index.js', 'dist/metrics/index.js');
       else expected.push('dist/entry.js', 'dist/start.cjs', 'dist/module-hooks.js', 'dist/worker.js', 'dist/hooks.js');
       expect(paths).toEqual(expect.arrayContaining(expected));
 
@@ -208,6 +208,49 @@ describe('an application that installed both tarballs', () => {
     await expect(
       readFile(join(app, 'node_modules/@glean/core/node_modules/@glean/worker/package.json')),
     ).rejects.toThrow(/ENOENT/);
+  });
+
+  test("@glean/core/metrics says prom-client is missing until the app installs it, then counts in the app's registry", async () => {
+    // An optional peer: npm installs none, and glean brings no copy of its own.
+    await expect(readFile(join(app, 'node_modules/prom-client/package.json'))).rejects.toThrow(/ENOENT/);
+    await writeFile(
+      join(app, 'metrics.mjs'),
+      [
+        "import { Glean } from '@glean/core';",
+        "import { registerMetrics } from '@glean/core/metrics';",
+        "const glean = new Glean('plugin.json', { watch: false });",
+        'await glean.loadConfig();',
+        'try {',
+        "  const { Registry } = await import('prom-client');",
+        '  const registry = new Registry();',
+        '  registerMetrics(glean, { registry });',
+        "  await (await glean.reloadAndWatch('Greet'))('metrics');",
+        "  console.log((await registry.getSingleMetricAsString('glean_calls_total')).split('\\n').at(-1));",
+        '} catch (error) {',
+        "  console.log(error.code === 'ERR_MODULE_NOT_FOUND' ? 'no prom-client here' : '');",
+        '  try {',
+        '    registerMetrics(glean, { registry: { registerMetric() {}, removeSingleMetric() {} } });',
+        '  } catch (missing) {',
+        '    console.log(missing.name + ": " + missing.message);',
+        '  }',
+        '} finally {',
+        '  await glean.close();',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const before = await run(process.execPath, ['metrics.mjs'], app, 20_000);
+    expect(before.stdout).toBe(
+      'no prom-client here\nTypeError: @glean/core/metrics needs prom-client, an optional peer dependency of @glean/core that is not installed: run `npm install prom-client` in the application\n',
+    );
+
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', 'prom-client@^15'], app, 90_000);
+    const after = await run(process.execPath, ['metrics.mjs'], app, 20_000);
+    expect(after).toMatchObject({ stdout: 'glean_calls_total{id="Greet",version="1.0",outcome="ok"} 1\n', stderr: '' });
+    // The one copy is the application's.
+    await expect(readFile(join(app, 'node_modules/@glean/core/node_modules/prom-client/package.json'))).rejects.toThrow(
+      /ENOENT/,
+    );
   });
 
   test("npx glean --help runs glean's own command, from the app's node_modules", async () => {

@@ -39,6 +39,7 @@ const ENTRIES = {
     'parseIntegrity',
     'verifyIntegrity',
   ],
+  '@glean/core/metrics': ['CallOutcome', 'DEFAULT_CALL_BUCKETS', 'METRIC_NAMES', 'registerMetrics'],
   '@glean/core/limits': [
     'CANARY_CRASH_LIMIT',
     'CHILD_GRACE_MS',

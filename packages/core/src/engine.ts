@@ -17,6 +17,7 @@ import { Spares } from './spares.js';
 import { VersionBook } from './version-book.js';
 import type { PluginVersion, VersionCrash, VersionHooks } from './version.js';
 import type { Watcher } from './watch.js';
+import { reloadFailed } from './engines.js';
 
 /** How long after a switch the next spare threads start. */
 const SPARE_DELAY_MS = 10;
@@ -107,7 +108,10 @@ export class GleanEngine {
       apply: (holdEmpty, newer) => this.#apply(holdEmpty, newer),
       closing: () => this.closed,
       closedError: () => this.closedError(),
-      report: (error) => this.#emitError(error),
+      report: (error) => {
+        reloadFailed(this, error);
+        this.#emitError(error);
+      },
     });
     this.owner = {
       available: () => (this.closed ? this.closedError() : undefined),
