@@ -37,6 +37,8 @@ const BENCHMARKS = {
   route: () => import('./route.mjs'),
   /** What routing adds to a call: an id with no canary against one with a canary, keyed and not. */
   canary: () => import('./canary.mjs'),
+  /** What the glean.call tracing channel and registerMetrics() add to a call: nothing subscribed, a subscriber, metrics, and the raw floor. */
+  traces: () => import('./traces.mjs'),
   /** Items per second of a streamed result, glean against a raw MessagePort stream with the same window. */
   stream: () => import('./stream.mjs'),
   /** Serving a plugin's modules from the host: .ts against .mjs, 50 modules against 1, CPU against a bare Worker, memory per plugin. */

@@ -1,0 +1,89 @@
+/**
+ * The OpenTelemetry example, run as `npm run example:opentelemetry` runs it (node
+ * examples/opentelemetry/main.mjs, in a process of its own): each call of its Glean becomes a span
+ * named for the id, with the FaaS attributes, a cold start on a thread's first answer, the error of a
+ * refused call, and the application's active span as its parent.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { onCleanup } from './helpers/index.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+interface SpanLine {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parent: string | null;
+  attributes: Record<string, unknown>;
+  status: { code: number; message?: string };
+  events: string[];
+  durationMs: number;
+}
+
+/** Runs the example to its end; rejects unless it exits 0 within 20 s. */
+function runExample(): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['examples/opentelemetry/main.mjs'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  onCleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the example ran over 20 s:\n${stdout}\n${stderr}`)), 20_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`the example exited ${code}:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+describe('examples/opentelemetry', () => {
+  it("makes a span of each call, with FaaS attributes, a cold start, the refusal's error, under the caller's span", async () => {
+    const { stdout, stderr } = await runExample();
+    expect(stderr).toBe('Hello, OpenTelemetry\nHello, again\nrefused: E_NO_NAME\n');
+    const spans = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as SpanLine);
+    expect(spans.map(({ name }) => name)).toEqual(['Greet', 'Greet', 'Greet', 'request']);
+    const request = spans[3]!;
+    const calls = spans.slice(0, 3);
+    for (const span of calls) {
+      expect(span.traceId).toBe(request.traceId);
+      expect(span.parent).toBe(request.spanId);
+      expect(span.attributes).toMatchObject({
+        'faas.name': 'Greet',
+        'faas.version': '1.0',
+        'faas.trigger': 'other',
+        'glean.export': 'greet',
+        'glean.canary': false,
+        'glean.file': `${REPO}examples/opentelemetry/plugins/greet.mjs`,
+      });
+      expect(span.attributes['glean.thread_id']).toEqual(expect.any(Number));
+      expect(span.durationMs).toBeGreaterThan(0);
+    }
+    expect(new Set(calls.map(({ attributes }) => attributes['faas.invocation_id'])).size).toBe(3);
+    // Each thread's first answer is its cold start (the version runs two threads).
+    const threads = calls.map(({ attributes }) => attributes['glean.thread_id']);
+    expect(calls.map(({ attributes }) => attributes['faas.coldstart'])).toEqual(
+      threads.map((thread, i) => threads.indexOf(thread) === i),
+    );
+    expect(calls[0]!.attributes['faas.coldstart']).toBe(true);
+    expect(calls.map(({ status }) => status.code)).toEqual([0, 0, 2]);
+    expect(calls[2]).toMatchObject({
+      attributes: { 'error.type': 'E_NO_NAME' },
+      status: { message: 'greet() needs a name' },
+      events: ['exception'],
+    });
+  });
+});
