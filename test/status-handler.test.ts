@@ -78,7 +78,7 @@ describe('statusHandler on node:http', () => {
       type: 'application/json; charset=utf-8',
       cache: 'no-store',
       allow: null,
-      body: { ready: false, generation: null, plugins: {} },
+      body: { ready: false, generation: null, activation: null, plugins: {} },
     });
 
     const loading = glean.loadConfig();
@@ -92,6 +92,7 @@ describe('statusHandler on node:http', () => {
     expect(loaded.body).toEqual({
       ready: true,
       generation: sha256(configPath),
+      activation: null,
       plugins: {
         P: {
           state: 'ready',
@@ -323,7 +324,12 @@ describe('the readiness rule (statusReport), without threads', () => {
     expect(statusReport({ serving: true, generation: 'g', plugins: {} }).report).toEqual({
       ready: true,
       generation: 'g',
+      activation: null,
       plugins: {},
+    });
+    const activation = { activateAt: '2026-12-01T21:00:00Z', switchedAt: 1_796_158_800_120, lateMs: 120 };
+    expect(statusReport({ serving: true, generation: 'g', activation, plugins: {} }).report).toMatchObject({
+      activation,
     });
   });
 

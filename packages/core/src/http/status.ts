@@ -3,6 +3,7 @@
  * operator asks of a replica ("does it serve? which versions?"), answered as JSON from `status()`,
  * the config's generation and whether the first load resolved.
  */
+import type { ActivateEvent } from '../events.js';
 import type { Glean } from '../glean.js';
 import { engineOf } from '../engines.js';
 import type { PluginStatus } from '../registry.js';
@@ -25,6 +26,12 @@ export interface StatusReport {
   readonly ready: boolean;
   /** The config as last applied ({@link Glean.generation}): SHA-256 (hex) of its bytes; `null` before the first load. Absent with `details: false`. */
   readonly generation?: string | null;
+  /**
+   * The last switch to a config with an `activateAt` ({@link Glean.activation}): `{ activateAt,
+   * switchedAt, lateMs }`, `lateMs` above 0 when this replica switched late; `null` before one.
+   * Absent with `details: false`.
+   */
+  readonly activation?: ActivateEvent | null;
   /** Every configured id. Absent with `details: false`. */
   readonly plugins?: Readonly<Record<string, StatusReportPlugin>>;
 }
@@ -66,6 +73,8 @@ export interface StatusInput {
   /** loadConfig() resolved and close() has not begun. */
   readonly serving: boolean;
   readonly generation: string | undefined;
+  /** The last `activate` event, if any. Default none. */
+  readonly activation?: ActivateEvent | undefined;
   readonly plugins: Readonly<Record<string, PluginStatus>>;
 }
 
@@ -90,7 +99,10 @@ export function statusReport(input: StatusInput, details = true): { status: 200 
       writable: true,
       value: entryOf(plugin),
     });
-  return { status, report: { ready, generation: input.generation ?? null, plugins } };
+  return {
+    status,
+    report: { ready, generation: input.generation ?? null, activation: input.activation ?? null, plugins },
+  };
 }
 
 function entryOf(plugin: PluginStatus): StatusReportPlugin {
@@ -132,12 +144,20 @@ export function statusResponse(glean: Glean, method: string, details: boolean): 
     const engine = engineOf(glean);
     if (engine === undefined) throw new TypeError('not a Glean');
     answer = statusReport(
-      { serving: engine.serving, generation: engine.generation, plugins: engine.status() },
+      {
+        serving: engine.serving,
+        generation: engine.generation,
+        activation: engine.activation,
+        plugins: engine.status(),
+      },
       details,
     );
   } catch {
     // Whatever went wrong, the probe learns the one thing it needs: not ready.
-    answer = { status: 503, report: details ? { ready: false, generation: null, plugins: {} } : { ready: false } };
+    answer = {
+      status: 503,
+      report: details ? { ready: false, generation: null, activation: null, plugins: {} } : { ready: false },
+    };
   }
   const body = `${JSON.stringify(answer.report)}\n`;
   return {
