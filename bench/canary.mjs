@@ -15,10 +15,8 @@
 import { writeFile } from 'node:fs/promises';
 import { Glean, withOptions } from '@glean/core';
 import { fixed, grouped, times } from './lib/format.mjs';
-import { timeInFlight, timeSequential } from './lib/measure.mjs';
-import { interleave } from './lib/rounds.mjs';
+import { inFlightRounds, sequentialRounds } from './lib/call-rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
-import { latencyOf, pairedRatio, summarize, throughputOf } from './lib/stats.mjs';
 
 export const name = 'canary';
 
@@ -77,48 +75,14 @@ export async function run({ quick, log }) {
   const { glean, contenders } = await startGlean(scratch);
   try {
     log(`canary: sequential, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequentialCalls} calls`);
-    const sequential = await runSequential(contenders, plan);
+    const sequential = await sequentialRounds(contenders, plan, FLOOR);
     log(`canary: ${plan.depth} in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`);
-    const inFlight = await runInFlight(contenders, plan);
+    const inFlight = await inFlightRounds(contenders, plan, FLOOR);
     return { plan, contenders: contenders.map(({ key, label }) => ({ key, label })), sequential, inFlight };
   } finally {
     await glean.close();
     await scratch.remove();
   }
-}
-
-async function runSequential(contenders, plan) {
-  const { sequentialCalls: count } = plan;
-  const into = new Float64Array(count);
-  const perRound = new Map(contenders.map((c) => [c.key, { p50: [], p99: [], cpu: [] }]));
-  await interleave(contenders, plan, async ({ key, call }, round) => {
-    const cpu = await timeSequential(call, count, into);
-    if (round < 0) return;
-    const { p50, p99 } = summarize(into);
-    const figures = perRound.get(key);
-    figures.p50.push(p50);
-    figures.p99.push(p99);
-    figures.cpu.push(cpu);
-  });
-  const floor = perRound.get(FLOOR);
-  return Object.fromEntries(contenders.map(({ key }) => [key, latencyOf(perRound.get(key), floor)]));
-}
-
-async function runInFlight(contenders, plan) {
-  const perRound = new Map(contenders.map((c) => [c.key, { rate: [], cpu: [] }]));
-  await interleave(contenders, plan, async ({ key, call }, round) => {
-    const { callsPerSecond, cpuUsPerCall } = await timeInFlight(call, plan.inFlightCalls, plan.depth);
-    if (round < 0) return;
-    perRound.get(key).rate.push(callsPerSecond);
-    perRound.get(key).cpu.push(cpuUsPerCall);
-  });
-  const floor = perRound.get(FLOOR);
-  return Object.fromEntries(
-    contenders.map(({ key }) => {
-      const { rate, cpu } = perRound.get(key);
-      return [key, { ...throughputOf(rate, cpu), vsFloor: pairedRatio(rate, floor.rate) }];
-    }),
-  );
 }
 
 export function tables({ plan, contenders, sequential, inFlight }) {

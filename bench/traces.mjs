@@ -24,11 +24,9 @@ import { Registry } from 'prom-client';
 import { Glean, GleanChannel } from '@glean/core';
 import { registerMetrics } from '@glean/core/metrics';
 import { fixed, grouped, times } from './lib/format.mjs';
-import { timeInFlight, timeSequential } from './lib/measure.mjs';
+import { inFlightRounds, sequentialRounds } from './lib/call-rounds.mjs';
 import { startRawPort } from './lib/raw-port.mjs';
-import { interleave } from './lib/rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
-import { latencyOf, pairedRatio, summarize, throughputOf } from './lib/stats.mjs';
 
 export const name = 'traces';
 
@@ -113,69 +111,15 @@ export async function run({ quick, log }) {
   const { contenders, close, subscriber } = await startContenders(scratch);
   try {
     log(`traces: sequential, ${plan.warmupRounds} warm-up + ${plan.rounds} rounds of ${plan.sequentialCalls} calls`);
-    const sequential = await runSequential(contenders, plan);
+    const sequential = await sequentialRounds(contenders, plan, FLOOR);
     log(`traces: ${plan.depth} in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`);
-    const inFlight = await runInFlight(contenders, plan);
+    const inFlight = await inFlightRounds(contenders, plan, FLOOR);
     if (subscriber.seen() === 0) throw new Error('traces: the subscriber saw no call');
     return { plan, contenders: contenders.map(({ key, label }) => ({ key, label })), sequential, inFlight };
   } finally {
     await close();
     await scratch.remove();
   }
-}
-
-/** Runs `measure` for `contender` with its subscription made, and ended after. */
-function within(measure) {
-  return async (contender, round) => {
-    contender.enter?.();
-    try {
-      await measure(contender, round);
-    } finally {
-      contender.leave?.();
-    }
-  };
-}
-
-async function runSequential(contenders, plan) {
-  const { sequentialCalls: count } = plan;
-  const into = new Float64Array(count);
-  const perRound = new Map(contenders.map((c) => [c.key, { p50: [], p99: [], cpu: [] }]));
-  await interleave(
-    contenders,
-    plan,
-    within(async ({ key, call }, round) => {
-      const cpu = await timeSequential(call, count, into);
-      if (round < 0) return;
-      const { p50, p99 } = summarize(into);
-      const figures = perRound.get(key);
-      figures.p50.push(p50);
-      figures.p99.push(p99);
-      figures.cpu.push(cpu);
-    }),
-  );
-  const floor = perRound.get(FLOOR);
-  return Object.fromEntries(contenders.map(({ key }) => [key, latencyOf(perRound.get(key), floor)]));
-}
-
-async function runInFlight(contenders, plan) {
-  const perRound = new Map(contenders.map((c) => [c.key, { rate: [], cpu: [] }]));
-  await interleave(
-    contenders,
-    plan,
-    within(async ({ key, call }, round) => {
-      const { callsPerSecond, cpuUsPerCall } = await timeInFlight(call, plan.inFlightCalls, plan.depth);
-      if (round < 0) return;
-      perRound.get(key).rate.push(callsPerSecond);
-      perRound.get(key).cpu.push(cpuUsPerCall);
-    }),
-  );
-  const floor = perRound.get(FLOOR);
-  return Object.fromEntries(
-    contenders.map(({ key }) => {
-      const { rate, cpu } = perRound.get(key);
-      return [key, { ...throughputOf(rate, cpu), vsFloor: pairedRatio(rate, floor.rate) }];
-    }),
-  );
 }
 
 export function tables({ plan, contenders, sequential, inFlight }) {
