@@ -12,6 +12,15 @@ export interface CallTracker {
   settled(failed: boolean, error: unknown, ms: number): void;
 }
 
+/**
+ * Told of every call a Glean's handles make (the metrics): when it is made, and once it settles, the
+ * version it went to (`''` when none could take it), whether it failed, its error and its duration.
+ */
+export interface CallObserver {
+  started(id: string): void;
+  settled(id: string, version: string, failed: boolean, error: unknown, ms: number): void;
+}
+
 /** Per-id call numbers, shared by every handle of the id across its versions. */
 export interface CallStats {
   readonly id: string;

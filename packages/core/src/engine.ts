@@ -117,6 +117,7 @@ export class GleanEngine {
       available: () => (this.closed ? this.closedError() : undefined),
       current: (id, options) => this.#route(id, options),
       stats: (id) => this.#registry.record(id).stats,
+      observers: new Set(),
     };
   }
 

@@ -3,6 +3,7 @@
  * status handler: whether the first load resolved, whether close() began). Internal: not exported
  * from index.ts, and nothing of it reaches an application.
  */
+import type { CallObserver } from './call-stats.js';
 import type { GleanEngine } from './engine.js';
 import type { GleanError } from './errors.js';
 import type { Glean } from './glean.js';
@@ -25,6 +26,16 @@ export function gleanOf(owner: object): Glean | undefined {
 /** The engine of `glean`, or `undefined` for anything that is not a Glean. */
 export function engineOf(glean: unknown): GleanEngine | undefined {
   return typeof glean === 'object' && glean !== null ? ENGINES.get(glean) : undefined;
+}
+
+/**
+ * Tells `observer` of every call `engine`'s handles make, where they are counted (call-stats.ts): what
+ * the metrics count, at the cost of one tracker per call while registered. Returns the call that stops it.
+ */
+export function observeCalls(engine: GleanEngine, observer: CallObserver): () => void {
+  const observers = engine.owner.observers as Set<CallObserver>;
+  observers.add(observer);
+  return () => void observers.delete(observer);
 }
 
 const RELOAD_FAILURES = new WeakMap<GleanEngine, Set<(error: GleanError) => void>>();

@@ -1,6 +1,6 @@
 import type { ExportDescription, ExportKind } from '@glean/worker/protocol';
 import type { CallOptions } from './call-options.js';
-import { countCall, type CallStats, type CallTracker } from './call-stats.js';
+import { countCall, type CallObserver, type CallStats, type CallTracker } from './call-stats.js';
 import { callChannel, callContext, type CallTrace } from './channels.js';
 import { gleanOf } from './engines.js';
 import { ErrorCode, GleanError } from './errors.js';
@@ -108,6 +108,8 @@ export interface HandleOwner {
   current(id: string, options?: CallOptions): Binding | GleanError;
   /** The call counters of `id`, which every call through its handles counts in, whatever settles it. */
   stats(id: string): CallStats;
+  /** Told of every call, as it is made and once it settles (a Glean's metrics); none when empty or absent. */
+  readonly observers?: ReadonlySet<CallObserver> | undefined;
 }
 
 /** A handle's inner state; the handle object itself stays a plain function or proxy. */
@@ -222,8 +224,27 @@ function call(
   const sent = callChannel.hasSubscribers
     ? traced(binding, state, member, args, options)
     : send(binding, state, member, args, options);
-  const tracker = binding instanceof GleanError ? undefined : binding.tracker;
+  let tracker = binding instanceof GleanError ? undefined : binding.tracker;
+  const { observers } = state.owner;
+  if (observers !== undefined && observers.size > 0) tracker = observed(observers, state.id, binding, tracker);
   return countCall(state.owner.stats(state.id), sent, refusal, tracker);
+}
+
+/** Tells `observers` a call to `id` was made, and a tracker that tells them (and the binding's own `tracker`) how it settled. */
+function observed(
+  observers: ReadonlySet<CallObserver>,
+  id: string,
+  binding: Binding | GleanError,
+  tracker: CallTracker | undefined,
+): CallTracker {
+  for (const observer of observers) observer.started(id);
+  const version = binding instanceof GleanError ? '' : binding.pluginVersion.spec.version;
+  return {
+    settled(failed, error, ms) {
+      tracker?.settled(failed, error, ms);
+      for (const observer of observers) observer.settled(id, version, failed, error, ms);
+    },
+  };
 }
 
 /** Why a handle may not call at all, which says nothing of the plugin: not kept as the id's last error. */

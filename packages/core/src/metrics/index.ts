@@ -1,16 +1,15 @@
 /**
  * `@glean/core/metrics` — Prometheus metrics of a Glean in the application's own prom-client
  * registry: calls by outcome and their duration, calls in flight, reloads, worker restarts and
- * threads, the versions running and a canary's weight. Counted on the main thread, where the calls
- * are made (the `glean.call` tracing channel); no worker keeps a registry. prom-client is an
+ * threads, the versions running and a canary's weight. Counted on the main thread, where glean
+ * counts each call (call-stats.ts); no worker keeps a registry. prom-client is an
  * optional peer dependency of @glean/core, loaded only here.
  *
  * @module @glean/core/metrics
  */
-import type { TracingChannelSubscribers } from 'node:diagnostics_channel';
 import type { Registry } from 'prom-client';
-import { type CallContext, callChannel } from '../channels.js';
-import { engineOf, onReloadFailed } from '../engines.js';
+import type { GleanEngine } from '../engine.js';
+import { engineOf, observeCalls, onReloadFailed } from '../engines.js';
 import type { CrashEvent, ReloadEvent } from '../events.js';
 import type { Glean } from '../glean.js';
 import { MetricFamilies } from './families.js';
@@ -72,7 +71,7 @@ export function registerMetrics(glean: Glean, options: MetricsOptions): GleanMet
   }
   families.add(glean);
   const stop = [
-    countCalls(glean, families),
+    countCalls(engine, families),
     countEvents(glean, families),
     onReloadFailed(engine, (error) => families.reloads.inc({ id: error.id ?? '', outcome: 'failed' })),
   ];
@@ -88,31 +87,13 @@ export function registerMetrics(glean: Glean, options: MetricsOptions): GleanMet
   };
 }
 
-/** Subscribes to `glean.call` for `glean`'s calls: in flight from start, counted and timed at asyncEnd. */
-function countCalls(glean: Glean, families: MetricFamilies): () => void {
-  // A key of this registration's own on each context it counted: the call's start, in ms.
-  const started = Symbol('glean metrics start');
-  type Counted = CallContext & { [started]?: number };
-  const subscribers = {
-    start(message: unknown) {
-      const context = message as Counted;
-      if (context.glean !== glean) return;
-      context[started] = performance.now();
-      families.started(context.id);
-    },
-    asyncEnd(message: unknown) {
-      const context = message as Counted;
-      const at = context[started];
-      // Not counted at its start: made before this registration, or by another Glean.
-      if (at === undefined) return;
-      const outcome = 'error' in context ? rejectedOutcome(context.error) : CallOutcome.OK;
-      families.settled(context.id, context.version ?? '', outcome, (performance.now() - at) / 1000);
-    },
-  };
-  // Only the two phases counted: Node subscribes the handlers given, and an unsubscribed phase costs nothing.
-  const handlers = subscribers as unknown as TracingChannelSubscribers<CallContext>;
-  callChannel.subscribe(handlers);
-  return () => void callChannel.unsubscribe(handlers);
+/** Counts `glean`'s calls where its handles count them: in flight from the call, counted and timed once settled. */
+function countCalls(engine: GleanEngine, families: MetricFamilies): () => void {
+  return observeCalls(engine, {
+    started: (id) => families.started(id),
+    settled: (id, version, failed, error, ms) =>
+      families.settled(id, version, failed ? rejectedOutcome(error) : CallOutcome.OK, ms / 1000),
+  });
 }
 
 /** The reload and crash events of `glean`: a reload per id, a restart per id of the version that crashed. */
