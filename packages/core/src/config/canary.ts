@@ -4,7 +4,7 @@
  * are the same. The schema is in schema.ts; what no schema can say about a canary in canary-rules.ts.
  */
 import * as path from 'node:path';
-import { LIMIT_KEYS, mergeOptions, type OptionLayer, type PluginOptions, type ResourceLimits } from './options.js';
+import { mergeLayers, type OptionLayer, type PluginOptions } from './options.js';
 
 /** How a canary's share of calls is set and judged, defaults applied (percentages as 0–100). */
 export interface CanaryRollout {
@@ -123,31 +123,8 @@ export function canaryEntry(
     fileAsWritten: canary.file,
     name: canary.name ?? owner.name,
     version: canary.version ?? '',
-    options: mergeOptions(defaults, layerOver(canary, owner)),
+    // Not the entry's integrity: an integrity value is of one file's bytes, and the canary's file is another.
+    options: mergeLayers([canary, { ...owner, integrity: undefined }, defaults]),
     rollout,
   });
-}
-
-/** `top`'s options over `bottom`'s, as one layer: each option `top`'s when set, `resourceLimits` key by key. */
-function layerOver(top: OptionLayer, bottom: OptionLayer): OptionLayer {
-  const limits: { [Key in keyof ResourceLimits]?: number } = {};
-  for (const key of LIMIT_KEYS) {
-    const value = top.resourceLimits?.[key] ?? bottom.resourceLimits?.[key];
-    if (value !== undefined) limits[key] = value;
-  }
-  return {
-    threads: top.threads ?? bottom.threads,
-    timeoutMs: top.timeoutMs ?? bottom.timeoutMs,
-    loadTimeoutMs: top.loadTimeoutMs ?? bottom.loadTimeoutMs,
-    drainTimeoutMs: top.drainTimeoutMs ?? bottom.drainTimeoutMs,
-    disposeTimeoutMs: top.disposeTimeoutMs ?? bottom.disposeTimeoutMs,
-    handover: top.handover ?? bottom.handover,
-    maxQueue: top.maxQueue ?? bottom.maxQueue,
-    concurrency: top.concurrency ?? bottom.concurrency,
-    resourceLimits: limits,
-    // Not the entry's: an integrity value is of one file's bytes, and the canary's file is another.
-    integrity: top.integrity,
-    // Whole, as an entry's env replaces the defaults'.
-    env: top.env ?? bottom.env,
-  } satisfies Required<OptionLayer>;
 }

@@ -110,26 +110,42 @@ const OPTION_KEYS = Object.keys(DEFAULT_PLUGIN_OPTIONS) as (keyof PluginOptions)
 
 /** An entry's options over the `defaults` over the built-ins; `resourceLimits` merge key by key. */
 export function mergeOptions(defaults: OptionLayer | undefined, own: OptionLayer): Readonly<PluginOptions> {
+  return mergeLayers([own, defaults]);
+}
+
+/**
+ * Option layers merged, the first that sets an option winning, over the built-ins (an entry over
+ * `defaults`; a canary over its entry over `defaults`); `resourceLimits` merge key by key, `env`
+ * is taken whole from the first layer that sets it.
+ */
+export function mergeLayers(layers: readonly (OptionLayer | undefined)[]): Readonly<PluginOptions> {
+  const first = <K extends Exclude<keyof PluginOptions, 'resourceLimits'>>(key: K): PluginOptions[K] => {
+    for (const layer of layers) {
+      const value = layer?.[key];
+      if (value !== undefined) return value as PluginOptions[K];
+    }
+    return DEFAULT_PLUGIN_OPTIONS[key];
+  };
   const limits: ResourceLimits = {};
   for (const key of LIMIT_KEYS) {
-    const value =
-      own.resourceLimits?.[key] ?? defaults?.resourceLimits?.[key] ?? DEFAULT_PLUGIN_OPTIONS.resourceLimits?.[key];
+    let value: number | undefined;
+    for (const layer of layers) value ??= layer?.resourceLimits?.[key];
+    value ??= DEFAULT_PLUGIN_OPTIONS.resourceLimits?.[key];
     if (value !== undefined) limits[key] = value;
   }
-  const base = DEFAULT_PLUGIN_OPTIONS;
   return Object.freeze({
-    threads: own.threads ?? defaults?.threads ?? base.threads,
-    timeoutMs: own.timeoutMs ?? defaults?.timeoutMs ?? base.timeoutMs,
-    loadTimeoutMs: own.loadTimeoutMs ?? defaults?.loadTimeoutMs ?? base.loadTimeoutMs,
-    drainTimeoutMs: own.drainTimeoutMs ?? defaults?.drainTimeoutMs ?? base.drainTimeoutMs,
-    disposeTimeoutMs: own.disposeTimeoutMs ?? defaults?.disposeTimeoutMs ?? base.disposeTimeoutMs,
-    handover: own.handover ?? defaults?.handover ?? base.handover,
-    maxQueue: own.maxQueue ?? defaults?.maxQueue ?? base.maxQueue,
-    concurrency: own.concurrency ?? defaults?.concurrency ?? base.concurrency,
+    threads: first('threads'),
+    timeoutMs: first('timeoutMs'),
+    loadTimeoutMs: first('loadTimeoutMs'),
+    drainTimeoutMs: first('drainTimeoutMs'),
+    disposeTimeoutMs: first('disposeTimeoutMs'),
+    handover: first('handover'),
+    maxQueue: first('maxQueue'),
+    concurrency: first('concurrency'),
     resourceLimits: Object.keys(limits).length > 0 ? Object.freeze(limits) : undefined,
-    integrity: own.integrity ?? defaults?.integrity ?? base.integrity,
-    // An entry's env replaces the defaults' whole: merging could not express "all of these but not that one".
-    env: freezeEnv(own.env ?? defaults?.env ?? base.env),
+    integrity: first('integrity'),
+    // A layer's env replaces the ones under it whole: merging could not express "all of these but not that one".
+    env: freezeEnv(first('env')),
   });
 }
 
