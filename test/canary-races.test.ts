@@ -5,13 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { type RetireEvent, withOptions } from '@glean/core';
 import { recordEvents } from './helpers/faults.js';
+import { CANARY, STABLE, canaryEntry } from './helpers/canary.js';
 import { startGlean } from './helpers/glean.js';
 import { nextEvent, tempDir, until } from './helpers/index.js';
 
 type Which = (n?: number) => Promise<string>;
-
-const STABLE = `export function which() { return 'v1'; }\n`;
-const CANARY = `export function which() { return 'v2'; }\n`;
 
 /** A plugin whose import waits until the file `gate` exists: a load the test lets finish when it likes. */
 function gatedLoad(gate: string): string {
@@ -23,17 +21,6 @@ function gatedLoad(gate: string): string {
   ].join('\n');
 }
 
-function foo(canary: Record<string, unknown> | undefined, own: Record<string, unknown> = {}) {
-  return {
-    id: 'Foo',
-    file: 'v1.mjs',
-    name: 'which',
-    version: '1.0',
-    ...own,
-    ...(canary === undefined ? {} : { canary: { file: 'v2.mjs', version: '2.0', ...canary } }),
-  };
-}
-
 describe('a rollback during a generation', () => {
   it('still promotes the canary the config edit names when glean.rollback() lands while the edit loads: the id serves on live threads', async () => {
     const temp = await tempDir();
@@ -41,14 +28,14 @@ describe('a rollback during a generation', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY, 'bar.mjs': gatedLoad(gate) },
-      config: [foo({ weight: 50 })],
+      config: [canaryEntry({ weight: 50 })],
     });
     const handle = await glean.reloadAndWatch<Which>('Foo');
     const retired = recordEvents(glean, 'retire');
     const oldStable = nextEvent<RetireEvent>(glean, 'retire', ({ version }) => version.version === '1.0');
     // Promotion of Foo's canary, and a new id whose load waits at the gate: the switch waits with it.
     await temp.write('plugin.json', [
-      foo(undefined, { file: 'v2.mjs', version: '2.0' }),
+      canaryEntry(undefined, { file: 'v2.mjs', version: '2.0' }),
       { id: 'Bar', file: 'bar.mjs', name: 'which' },
     ]);
     const reloaded = glean.reloadConfig();
@@ -72,7 +59,7 @@ describe('the crash streak', () => {
         // Busy for longer than the liveness ping after an abort waits: each aborted call replaces the worker.
         'v2.mjs': `export function which() { const end = Date.now() + 1500; while (Date.now() < end); return 'v2'; }\n`,
       },
-      config: [foo({ weight: 0, intervalMs: 600_000 })],
+      config: [canaryEntry({ weight: 0, intervalMs: 600_000 })],
     });
     const handle = await glean.reloadAndWatch<Which>('Foo');
     const rollbacks = recordEvents(glean, 'rollback');
@@ -99,7 +86,7 @@ describe('a config edit of the rollout', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': `export function which() { process.exit(3); }\n` },
-      config: [foo({ weight: 0, intervalMs: 600_000 })],
+      config: [canaryEntry({ weight: 0, intervalMs: 600_000 })],
     });
     const handle = await glean.reloadAndWatch<Which>('Foo');
     const rollbacks = recordEvents(glean, 'rollback');
@@ -110,7 +97,7 @@ describe('a config edit of the rollout', () => {
       await until(() => crashes.length > before, 'the crash said');
     };
     for (let i = 0; i < 4; i++) await crashOnce();
-    await temp.write('plugin.json', [foo({ weight: 1, intervalMs: 600_000 })]);
+    await temp.write('plugin.json', [canaryEntry({ weight: 1, intervalMs: 600_000 })]);
     await glean.reloadConfig();
     expect(glean.status()['Foo']?.canary?.weight).toBe(1);
     await crashOnce();

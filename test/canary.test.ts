@@ -18,25 +18,11 @@ import {
 } from '@glean/core';
 import { rejectionOf } from './helpers/errors.js';
 import { recordEvents } from './helpers/faults.js';
+import { CANARY, STABLE, canaryEntry } from './helpers/canary.js';
 import { gleanOver, startGlean } from './helpers/glean.js';
 import { nextEvent, tempDir } from './helpers/index.js';
 
 type Which = (n?: number) => Promise<string>;
-
-const STABLE = `export function which() { return 'v1'; }\n`;
-const CANARY = `export function which() { return 'v2'; }\n`;
-
-/** The id's entry with a canary of `canary` (merged over `{ file: 'v2.mjs', version: '2.0' }`). */
-function entry(canary: Record<string, unknown> | undefined, own: Record<string, unknown> = {}) {
-  return {
-    id: 'Foo',
-    file: 'v1.mjs',
-    name: 'which',
-    version: '1.0',
-    ...own,
-    ...(canary === undefined ? {} : { canary: { file: 'v2.mjs', version: '2.0', ...canary } }),
-  };
-}
 
 /** Calls `fn` `count` times, `width` at a time, and counts the answers. */
 async function tally(count: number, call: (i: number) => Promise<string>, width = 16): Promise<Map<string, number>> {
@@ -65,7 +51,7 @@ describe('routing', () => {
     async (weight) => {
       const { glean } = await startGlean({
         files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-        config: [entry({ weight })],
+        config: [canaryEntry({ weight })],
       });
       const foo = await glean.reloadAndWatch<Which>('Foo');
       const n = 2000;
@@ -78,7 +64,7 @@ describe('routing', () => {
   it('without a key, sends each call to the canary with its weight as the chance', async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 50 })],
+      config: [canaryEntry({ weight: 50 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const n = 1000;
@@ -91,7 +77,7 @@ describe('routing', () => {
     const { glean, configPath } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 30 })],
+      config: [canaryEntry({ weight: 30 })],
     });
     const replica = gleanOver(configPath);
     await replica.loadConfig();
@@ -112,7 +98,7 @@ describe('routing', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 10 })],
+      config: [canaryEntry({ weight: 10 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const keys = Array.from({ length: 400 }, (_, i) => `k${i}`);
@@ -120,7 +106,7 @@ describe('routing', () => {
     const low = await at();
     const threads = glean.status()['Foo']?.canary?.threads.map(({ threadId }) => threadId);
     const raised = nextEvent<CanaryEvent>(glean, 'canary');
-    await temp.write('plugin.json', [entry({ weight: 40 })]);
+    await temp.write('plugin.json', [canaryEntry({ weight: 40 })]);
     await glean.reloadConfig();
     expect(await raised).toMatchObject({ id: 'Foo', version: '2.0', weight: 40 });
     const high = await at();
@@ -133,7 +119,7 @@ describe('routing', () => {
   it('runs a call on the version its `version` option names, and rejects GLEAN_NOT_CONFIGURED for one the id does not run', async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 0 })],
+      config: [canaryEntry({ weight: 0 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     expect(await tally(50, () => foo())).toEqual(new Map([['v1', 50]]));
@@ -148,7 +134,7 @@ describe('routing', () => {
   it("pins a handle from reload(id) to the entry's version, never to the canary, and refuses a version override it is not pinned to", async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 100 })],
+      config: [canaryEntry({ weight: 100 })],
     });
     const pinned = await glean.reload<Which>('Foo');
     const live = await glean.reloadAndWatch<Which>('Foo');
@@ -160,7 +146,7 @@ describe('routing', () => {
   it("reads a value handle's value from the version its key or version option chooses", async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': `export const limits = { max: 1 };\n`, 'v2.mjs': `export const limits = { max: 2 };\n` },
-      config: [{ ...entry({ weight: 50 }), name: 'limits' }],
+      config: [canaryEntry({ weight: 50 }, { name: 'limits' })],
     });
     const limits = await glean.reloadAndWatch<{ max: number }>('Foo');
     expect(withOptions(limits, { version: '2.0' }).value).toEqual({ max: 2 });
@@ -175,11 +161,11 @@ describe('routing', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 25 }, { threads: 4 })],
+      config: [canaryEntry({ weight: 25 }, { threads: 4 })],
     });
     expect(glean.status()['Foo']?.threads).toHaveLength(4);
     expect(glean.status()['Foo']?.canary?.threads).toHaveLength(1);
-    await temp.write('plugin.json', [entry({ weight: 50 }, { threads: 4 })]);
+    await temp.write('plugin.json', [canaryEntry({ weight: 50 }, { threads: 4 })]);
     await glean.reloadConfig();
     const grown = async () => glean.status()['Foo']?.canary?.threads.filter(({ ready }) => ready).length === 2;
     await expect.poll(grown, { timeout: 10_000 }).toBe(true);
@@ -193,7 +179,7 @@ describe('analysis and rollback', () => {
         'v1.mjs': STABLE,
         'v2.mjs': `let n = 0;\nexport function which() { if (++n % 10 === 0) throw new Error('bad ' + n); return 'v2'; }\n`,
       },
-      config: [entry({ weight: 50, intervalMs: 400, minCalls: 100 })],
+      config: [canaryEntry({ weight: 50, intervalMs: 400, minCalls: 100 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const rolledBack = nextEvent<RollbackEvent>(glean, 'rollback');
@@ -235,7 +221,7 @@ describe('analysis and rollback', () => {
       files: { 'v1.mjs': flaky('v1'), 'v2.mjs': flaky('v2') },
       // At 20 %, the stable has four times the canary's calls: always enough to compare with.
       // p99Factor out of reach: this is about error rates, and a loaded machine's latency is noise.
-      config: [entry({ weight: 20, intervalMs: 200, minCalls: 50, p99Factor: 1000 })],
+      config: [canaryEntry({ weight: 20, intervalMs: 200, minCalls: 50, p99Factor: 1000 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const events = recordEvents(glean, 'rollback');
@@ -253,7 +239,7 @@ describe('analysis and rollback', () => {
   it('rolls back a canary whose workers crash five times in a row at once, without waiting for an analysis', async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': STABLE, 'v2.mjs': `export function which() { process.exit(3); }\n` },
-      config: [entry({ weight: 0, intervalMs: 600_000 })],
+      config: [canaryEntry({ weight: 0, intervalMs: 600_000 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const rolledBack = nextEvent<RollbackEvent>(glean, 'rollback');
@@ -275,7 +261,7 @@ describe('analysis and rollback', () => {
         'v1.mjs': STABLE,
         'v2.mjs': `export async function which() { await new Promise((r) => setTimeout(r, 30)); return 'v2'; }\n`,
       },
-      config: [entry({ weight: 100, intervalMs: 300, minCalls: 20, maxP99Ms: 10 })],
+      config: [canaryEntry({ weight: 100, intervalMs: 300, minCalls: 20, maxP99Ms: 10 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const rolledBack = nextEvent<RollbackEvent>(glean, 'rollback');
@@ -290,7 +276,7 @@ describe('analysis and rollback', () => {
   it('rolls back by hand with glean.rollback(), and then rejects GLEAN_NO_CANARY', async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 100 })],
+      config: [canaryEntry({ weight: 100 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     expect(await foo()).toBe('v2');
@@ -308,16 +294,16 @@ describe('analysis and rollback', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY, 'v3.mjs': `export function which() { return 'v3'; }\n` },
-      config: [entry({ weight: 100 })],
+      config: [canaryEntry({ weight: 100 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     await glean.rollback('Foo');
-    await temp.write('plugin.json', [entry({ weight: 50 })]);
+    await temp.write('plugin.json', [canaryEntry({ weight: 50 })]);
     await glean.reloadConfig();
     expect(glean.status()['Foo']?.canary?.state).toBe('rolled-back');
     expect(await tally(20, () => foo())).toEqual(new Map([['v1', 20]]));
     const started = nextEvent<CanaryEvent>(glean, 'canary');
-    await temp.write('plugin.json', [entry({ weight: 100, file: 'v3.mjs', version: '3.0' })]);
+    await temp.write('plugin.json', [canaryEntry({ weight: 100, file: 'v3.mjs', version: '3.0' })]);
     await glean.reloadConfig();
     expect(await started).toMatchObject({ version: '3.0', weight: 100 });
     expect(await foo()).toBe('v3');
@@ -326,7 +312,7 @@ describe('analysis and rollback', () => {
   it('says a canary stalled when it has too few calls to be judged for progressDeadlineMs', async () => {
     const { glean } = await startGlean({
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ steps: [5, 50], stepMs: 100, intervalMs: 100, minCalls: 1000, progressDeadlineMs: 300 })],
+      config: [canaryEntry({ steps: [5, 50], stepMs: 100, intervalMs: 100, minCalls: 1000, progressDeadlineMs: 300 })],
       load: false,
     });
     const stalledSoon = nextEvent<StalledEvent>(glean, 'stalled');
@@ -354,7 +340,10 @@ describe('steps', () => {
   }
 
   it('walks up its steps while its analysis passes, saying each step, and stops at the last', async () => {
-    const { glean } = await startGlean({ files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY }, config: [entry(stepped)] });
+    const { glean } = await startGlean({
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
+      config: [canaryEntry(stepped)],
+    });
     const weights = recordEvents(glean, 'canary');
     expect(glean.status()['Foo']?.canary).toMatchObject({ weight: 10, step: 0, steps: [10, 50, 90] });
     await driveTo(glean, 90);
@@ -363,7 +352,10 @@ describe('steps', () => {
   });
 
   it('holds at its step with glean.hold(), and moves on after hold(id, false)', async () => {
-    const { glean } = await startGlean({ files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY }, config: [entry(stepped)] });
+    const { glean } = await startGlean({
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
+      config: [canaryEntry(stepped)],
+    });
     glean.hold('Foo');
     expect(glean.status()['Foo']?.canary?.state).toBe('held');
     const foo = await glean.reloadAndWatch<Which>('Foo');
@@ -384,7 +376,7 @@ describe('steps', () => {
     const { glean, configPath } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry(stepped)],
+      config: [canaryEntry(stepped)],
     });
     await driveTo(glean, 50);
     await glean.close();
@@ -400,7 +392,7 @@ describe('promotion and ending', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 20 })],
+      config: [canaryEntry({ weight: 20 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const canaryThreads = glean.status()['Foo']?.canary?.threads.map(({ threadId }) => threadId);
@@ -408,7 +400,7 @@ describe('promotion and ending', () => {
     const started = recordEvents(glean, 'load');
     const promoted = nextEvent<PromoteEvent>(glean, 'promote');
     const retired = nextEvent<RetireEvent>(glean, 'retire', ({ version }) => version.version === '1.0');
-    await temp.write('plugin.json', [entry(undefined, { file: 'v2.mjs', version: '2.0' })]);
+    await temp.write('plugin.json', [canaryEntry(undefined, { file: 'v2.mjs', version: '2.0' })]);
     await glean.reloadConfig();
     expect(await promoted).toMatchObject({ id: 'Foo', version: '2.0' });
     expect(glean.status()['Foo']).toMatchObject({ version: '2.0', canary: undefined });
@@ -423,13 +415,13 @@ describe('promotion and ending', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 100 })],
+      config: [canaryEntry({ weight: 100 })],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     expect(await foo()).toBe('v2');
     const ended = nextEvent<CanaryEvent>(glean, 'canary');
     const retired = nextEvent<RetireEvent>(glean, 'retire', ({ version }) => version.version === '2.0');
-    await temp.write('plugin.json', [entry(undefined)]);
+    await temp.write('plugin.json', [canaryEntry(undefined)]);
     await glean.reloadConfig();
     expect(await ended).toMatchObject({ version: '2.0', weight: 0 });
     expect(await foo()).toBe('v1');
@@ -442,10 +434,10 @@ describe('promotion and ending', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': `export function which( {\n` },
-      config: [entry(undefined)],
+      config: [canaryEntry(undefined)],
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
-    await temp.write('plugin.json', [entry({ weight: 50 })]);
+    await temp.write('plugin.json', [canaryEntry({ weight: 50 })]);
     await expect(glean.reloadConfig()).rejects.toMatchObject({ code: ErrorCode.LOAD_FAILED });
     expect(glean.status()['Foo']?.canary).toBeUndefined();
     expect(await tally(20, () => foo())).toEqual(new Map([['v1', 20]]));
@@ -456,7 +448,7 @@ describe('promotion and ending', () => {
     const { glean } = await startGlean({
       temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
-      config: [entry({ weight: 100 })],
+      config: [canaryEntry({ weight: 100 })],
       watch: true,
     });
     const foo = await glean.reloadAndWatch<Which>('Foo');
