@@ -14,8 +14,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Glean, withOptions } from '@glean/core';
-import { fixed, grouped, times } from './lib/format.mjs';
-import { inFlightRounds, sequentialRounds } from './lib/call-rounds.mjs';
+import { callTables, inFlightRounds, sequentialRounds } from './lib/call-rounds.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
 
 export const name = 'canary';
@@ -85,32 +84,13 @@ export async function run({ quick, log }) {
   }
 }
 
-export function tables({ plan, contenders, sequential, inFlight }) {
-  return [
-    {
-      title: `Routing cost: one call at a time, ${plan.rounds} rounds of ${plan.sequentialCalls} calls, µs`,
-      columns: ['path', 'p50', 'p99', 'p50 vs floor', 'p99 vs floor', 'CPU µs/call'],
-      rows: contenders.map(({ key, label }) => {
-        const r = sequential[key];
-        return [
-          label,
-          fixed(r.p50Us, 1),
-          fixed(r.p99Us, 1),
-          times(r.p50VsFloor),
-          times(r.p99VsFloor),
-          fixed(r.cpuUsPerCall, 1),
-        ];
-      }),
-      note: 'Ratios are taken round by round against the floor measured moments before or after, then the median over rounds.',
-    },
-    {
-      title: `Routing cost: ${plan.depth} calls in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`,
-      columns: ['path', 'calls/s', 'vs floor', 'CPU µs/call'],
-      rows: contenders.map(({ key, label }) => {
-        const r = inFlight[key];
-        return [label, grouped(r.medianCallsPerSecond), times(r.vsFloor), fixed(r.cpuUsPerCall, 1)];
-      }),
-      note: 'The canary rows spread their calls over two versions (two threads) when unkeyed; the keyed row keeps to one thread, as the floor does.',
-    },
-  ];
+export function tables(figures) {
+  return callTables(figures, {
+    subject: 'Routing cost',
+    floor: 'floor',
+    notes: [
+      'Ratios are taken round by round against the floor measured moments before or after, then the median over rounds.',
+      'The canary rows spread their calls over two versions (two threads) when unkeyed; the keyed row keeps to one thread, as the floor does.',
+    ],
+  });
 }

@@ -23,8 +23,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import { Glean, GleanChannel } from '@glean/core';
 import { registerMetrics } from '@glean/core/metrics';
-import { fixed, grouped, times } from './lib/format.mjs';
-import { inFlightRounds, sequentialRounds } from './lib/call-rounds.mjs';
+import { callTables, inFlightRounds, sequentialRounds } from './lib/call-rounds.mjs';
 import { startRawPort } from './lib/raw-port.mjs';
 import { scratchFolder } from './lib/scratch.mjs';
 
@@ -122,32 +121,13 @@ export async function run({ quick, log }) {
   }
 }
 
-export function tables({ plan, contenders, sequential, inFlight }) {
-  return [
-    {
-      title: `Tracing and metrics cost: one call at a time, ${plan.rounds} rounds of ${plan.sequentialCalls} calls, µs`,
-      columns: ['path', 'p50', 'p99', 'p50 vs plain', 'p99 vs plain', 'CPU µs/call'],
-      rows: contenders.map(({ key, label }) => {
-        const r = sequential[key];
-        return [
-          label,
-          fixed(r.p50Us, 1),
-          fixed(r.p99Us, 1),
-          times(r.p50VsFloor),
-          times(r.p99VsFloor),
-          fixed(r.cpuUsPerCall, 1),
-        ];
-      }),
-      note: 'Ratios are taken round by round against the plain glean call measured moments before or after, then the median over rounds.',
-    },
-    {
-      title: `Tracing and metrics cost: ${plan.depth} calls in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`,
-      columns: ['path', 'calls/s', 'vs plain', 'CPU µs/call'],
-      rows: contenders.map(({ key, label }) => {
-        const r = inFlight[key];
-        return [label, grouped(r.medianCallsPerSecond), times(r.vsFloor), fixed(r.cpuUsPerCall, 1)];
-      }),
-      note: 'Each subscription is made just before its contender’s round and ended after it: the plain and raw rows run with nothing subscribed.',
-    },
-  ];
+export function tables(figures) {
+  return callTables(figures, {
+    subject: 'Tracing and metrics cost',
+    floor: 'plain',
+    notes: [
+      'Ratios are taken round by round against the plain glean call measured moments before or after, then the median over rounds.',
+      'Each subscription is made just before its contender’s round and ended after it: the plain and raw rows run with nothing subscribed.',
+    ],
+  });
 }

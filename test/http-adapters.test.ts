@@ -4,7 +4,7 @@
  * swap; a body over the limit is answered 413 before any worker sees it; a plugin error 500 with no
  * stack; GLEAN_QUEUE_FULL 503 with Retry-After; GLEAN_TIMEOUT 504.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
@@ -24,6 +24,7 @@ import { fastifyHandler, gleanFastify } from '@glean/core/fastify';
 import { onCleanup, tempDir } from './helpers/index.js';
 import { gate, gatedHandler } from './helpers/gate.js';
 import { startGlean } from './helpers/glean.js';
+import { listen } from './helpers/http.js';
 
 /** Answers say which version served them, and what the plugin saw of the request. */
 const greeter = (tag: string): string => `
@@ -321,20 +322,6 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
     expect(errors).toMatchObject([{ code: 'GLEAN_TIMEOUT', id: 'Gate' }]);
   });
 });
-
-/** Listens on the loopback, closed after the test; resolves to its base URL. */
-/** Listens on a free port of 127.0.0.1; closed after the test, its keep-alive connections too. */
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 describe('bodies other middleware already read', () => {
   it('Express: takes the bytes of express.raw(), and answers 500 GLEAN_HTTP_BODY_UNAVAILABLE to a body express.json() made an object', async () => {

@@ -4,6 +4,7 @@
  * round, each figure taken against the floor's of the same round. A contender may have `enter()` and
  * `leave()`, called around each of its rounds (a subscription made for it alone).
  */
+import { fixed, grouped, times } from './format.mjs';
 import { timeInFlight, timeSequential } from './measure.mjs';
 import { interleave } from './rounds.mjs';
 import { latencyOf, pairedRatio, summarize, throughputOf } from './stats.mjs';
@@ -62,4 +63,39 @@ export async function inFlightRounds(contenders, plan, floor) {
       return [key, { ...throughputOf(rate, cpu), vsFloor: pairedRatio(rate, floorRate) }];
     }),
   );
+}
+
+/**
+ * The two tables of {@link sequentialRounds} and {@link inFlightRounds} figures: `subject` opens
+ * their titles ("Routing cost"), `floor` names what the ratios are against ("floor", "plain"),
+ * `notes` is each table's note.
+ */
+export function callTables({ plan, contenders, sequential, inFlight }, { subject, floor, notes }) {
+  return [
+    {
+      title: `${subject}: one call at a time, ${plan.rounds} rounds of ${plan.sequentialCalls} calls, µs`,
+      columns: ['path', 'p50', 'p99', `p50 vs ${floor}`, `p99 vs ${floor}`, 'CPU µs/call'],
+      rows: contenders.map(({ key, label }) => {
+        const r = sequential[key];
+        return [
+          label,
+          fixed(r.p50Us, 1),
+          fixed(r.p99Us, 1),
+          times(r.p50VsFloor),
+          times(r.p99VsFloor),
+          fixed(r.cpuUsPerCall, 1),
+        ];
+      }),
+      note: notes[0],
+    },
+    {
+      title: `${subject}: ${plan.depth} calls in flight, ${plan.rounds} rounds of ${plan.inFlightCalls} calls`,
+      columns: ['path', 'calls/s', `vs ${floor}`, 'CPU µs/call'],
+      rows: contenders.map(({ key, label }) => {
+        const r = inFlight[key];
+        return [label, grouped(r.medianCallsPerSecond), times(r.vsFloor), fixed(r.cpuUsPerCall, 1)];
+      }),
+      note: notes[1],
+    },
+  ];
 }
