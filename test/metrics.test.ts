@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, withOptions, type CrashEvent, type Glean } from '@glean/core';
 import { registerMetrics } from '@glean/core/metrics';
 import { rejectionOf } from './helpers/errors.js';
+import { gate } from './helpers/gate.js';
 import { startGlean } from './helpers/glean.js';
 import { nextEvent, onCleanup, until } from './helpers/index.js';
 
@@ -27,6 +28,18 @@ interface Calc {
   slow(ms: number): number;
   crash(): never;
 }
+
+/** A plugin whose `held(door)` waits at the gate named `door` (test/helpers/gate.ts) until the test opens it. */
+const HELD = `
+export async function held(door) {
+  const channel = new BroadcastChannel(door);
+  const opened = new Promise((resolve) => (channel.onmessage = (event) => event.data === 'open' && resolve()));
+  channel.postMessage('ready');
+  await opened;
+  channel.close();
+  return door;
+}
+`;
 
 type Labels = Record<string, string | number>;
 
@@ -97,6 +110,29 @@ describe('calls', () => {
     expect(
       await sample(registry, 'glean_call_duration_seconds_bucket', { id: 'Calc', version: '1.0', le: '+Inf' }),
     ).toBe(7);
+  });
+  it('keeps the calls in flight of a registration made while another was counting a call: that call is not its to count down', async () => {
+    const { glean } = await startGlean({
+      files: { 'held.mjs': HELD },
+      config: [{ id: 'Held', file: 'held.mjs', name: 'held', version: '1' }],
+    });
+    // After startGlean: a gate is opened before the Glean it holds calls of is closed.
+    const first = gate();
+    const second = gate();
+    const held = await glean.reloadAndWatch<(door: string) => Promise<string>>('Held');
+    metricsOf(glean);
+    const a = held(first.name);
+    await first.ready(1);
+    const registry = metricsOf(glean);
+    const b = held(second.name);
+    await second.ready(1);
+    expect(await sample(registry, 'glean_calls_in_flight', { id: 'Held' })).toBe(1);
+    first.open();
+    await a;
+    expect(await sample(registry, 'glean_calls_in_flight', { id: 'Held' })).toBe(1);
+    second.open();
+    await b;
+    expect(await sample(registry, 'glean_calls_in_flight', { id: 'Held' })).toBe(0);
   });
 });
 

@@ -237,12 +237,15 @@ function observed(
   binding: Binding | GleanError,
   tracker: CallTracker | undefined,
 ): CallTracker {
-  for (const observer of observers) observer.started(id);
+  // The observers told of the start, and only they, are told of the end: one registered or unregistered
+  // meanwhile would count a call down it never counted up (a negative calls-in-flight gauge).
+  const told = [...observers];
+  for (const observer of told) observer.started(id);
   const version = binding instanceof GleanError ? '' : binding.pluginVersion.spec.version;
   return {
     settled(failed, error, ms) {
       tracker?.settled(failed, error, ms);
-      for (const observer of observers) observer.settled(id, version, failed, error, ms);
+      for (const observer of told) observer.settled(id, version, failed, error, ms);
     },
   };
 }
