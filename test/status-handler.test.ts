@@ -358,6 +358,24 @@ describe('the readiness rule (statusReport), without threads', () => {
     expect(entries['a']!.lastError).toEqual({ code: 'GLEAN_PLUGIN_CRASHED', message: 'it broke' });
   });
 
+  it("cuts a plugin's huge error message and code to 1024 characters each, and gives a message that is not a string as ''", () => {
+    const huge = Object.assign(new Error('m'.repeat(5_000_000)), { code: 'E'.repeat(5_000_000) });
+    const { lastError } = statusReport({ serving: true, generation: 'g', plugins: { a: plugin('ready', huge) } }).report
+      .plugins!['a']!;
+    expect(lastError).toEqual({ code: `${'E'.repeat(1023)}…`, message: `${'m'.repeat(1023)}…` });
+    const exact = new Error('m'.repeat(1024));
+    expect(
+      statusReport({ serving: true, generation: 'g', plugins: { a: plugin('ready', exact) } }).report.plugins!['a']!
+        .lastError,
+    ).toEqual({ code: null, message: 'm'.repeat(1024) });
+    // A plugin's error rebuilt with the own properties it gave: a message that is not a string.
+    const odd = Object.defineProperty(Object.assign(new Error('m'), { code: 7 }), 'message', { value: { big: 'x' } });
+    expect(
+      statusReport({ serving: true, generation: 'g', plugins: { a: plugin('ready', odd) } }).report.plugins!['a']!
+        .lastError,
+    ).toEqual({ code: null, message: '' });
+  });
+
   it("gives an id's canary as its version, weight, state and graph hash; a rolled-back one keeps it 200", () => {
     const status = plugin('ready');
     const canary = { version: '2.0', weight: 0, state: 'rolled-back', graphHash: 'c' } as const;

@@ -57,7 +57,7 @@ export interface StatusReportPlugin {
   readonly errors: number;
   /** Worker restarts of the current version after crashes. */
   readonly restarts: number;
-  /** The latest failure concerning the id, or `null`. */
+  /** The latest failure concerning the id, or `null`: its `code` (`null` unless a string) and `message` (`''` unless a string), each cut to 1024 characters (the last one `…`). */
   readonly lastError: { readonly code: string | null; readonly message: string } | null;
   /** The id's canary (see the README's "Gradual rollout"): its version, weight and state; `null` without one. */
   readonly canary: {
@@ -105,9 +105,18 @@ export function statusReport(input: StatusInput, details = true): { status: 200 
   };
 }
 
+/** The most of a `lastError`'s `code` and `message` a report carries: a plugin chooses them, and a probe asks every few seconds. */
+const MAX_ERROR_TEXT = 1024;
+
+/** `value` when it is a string of at most {@link MAX_ERROR_TEXT} characters, cut to that (ending `…`) when longer; else `undefined`. */
+function errorText(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.length > MAX_ERROR_TEXT ? `${value.slice(0, MAX_ERROR_TEXT - 1)}…` : value;
+}
+
 function entryOf(plugin: PluginStatus): StatusReportPlugin {
   const { lastError } = plugin;
-  const code = (lastError as { code?: unknown } | undefined)?.code;
+  const { code, message } = (lastError ?? {}) as { code?: unknown; message?: unknown };
   return {
     state: plugin.state,
     file: plugin.file,
@@ -120,7 +129,8 @@ function entryOf(plugin: PluginStatus): StatusReportPlugin {
     errors: plugin.errors,
     restarts: plugin.restarts,
     lastError:
-      lastError === undefined ? null : { code: typeof code === 'string' ? code : null, message: lastError.message },
+      // A plugin's error arrives with the code and an own enumerable `message` it gave, whatever their type.
+      lastError === undefined ? null : { code: errorText(code) ?? null, message: errorText(message) ?? '' },
     canary:
       plugin.canary === undefined
         ? null
