@@ -1,7 +1,7 @@
 /**
  * Metrics in the application's own prom-client registry, with real threads: after a known sequence
  * of calls, reloads, crashes and a canary, each metric holds the values that sequence makes
- * (counted on the main thread from the glean.call channel and the events; gauges read from
+ * (counted on the main thread where glean counts each call, and from the events; gauges read from
  * status() as the registry is collected); a prefix, two Gleans in one registry, and unregistering.
  */
 import { Registry } from 'prom-client';
