@@ -79,6 +79,40 @@ describe('tsconfig.json of the plugin folder', () => {
   });
 });
 
+describe('a module and its tsconfig changed together', () => {
+  it('the new version is compiled with the new settings, not with those the running version had', async () => {
+    const temp = await tempDir();
+    // Which decorators ran: legacy ones get (target, key, descriptor), standard ones (value, context).
+    const plugin = (release: string): string =>
+      [
+        'let kind = "none";',
+        'function which(...args: unknown[]): void {',
+        '  kind = args.length === 3 ? "legacy" : "standard";',
+        '}',
+        'class Probe {',
+        '  @which',
+        '  method(): void {}',
+        '}',
+        'new Probe();',
+        `export const compiled = (): string => kind + "-${release}";`,
+      ].join('\n');
+    await temp.write('package.json', { type: 'module' });
+    await temp.write('tsconfig.json', { compilerOptions: { experimentalDecorators: true } });
+    await temp.write('probe.ts', plugin('v1'));
+    const { glean } = await startGlean({ temp, config: [{ id: 'compiled', file: 'probe.ts', name: 'compiled' }] });
+    const compiled = await glean.reloadAndWatch<() => string>('compiled');
+    expect(await compiled()).toBe('legacy-v1');
+
+    // The generation's check compiles the changed module ahead, with what it knew: the old tsconfig.
+    await temp.write('tsconfig.json', { compilerOptions: { experimentalDecorators: false } });
+    await temp.write('probe.ts', plugin('v2'));
+    const reloaded = nextEvent<ReloadEvent>(glean, 'reload');
+    await glean.reloadConfig();
+    expect((await reloaded).changed).toEqual([temp.path('probe.ts'), temp.path('tsconfig.json')].sort());
+    expect(await compiled()).toBe('standard-v2');
+  });
+});
+
 describe('packages in the plugin folder node_modules, from TypeScript', () => {
   it.each([
     ['under "type": "module"', { type: 'module' }],

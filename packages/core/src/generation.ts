@@ -19,6 +19,7 @@ import { rolloutKey } from './config.js';
 import type { Registry } from './registry.js';
 import type { Spares } from './spares.js';
 import type { VersionBook } from './version-book.js';
+import { SharedReads } from './modules/shared-reads.js';
 import { PluginVersion, type VersionHooks, VersionState } from './version.js';
 
 /** What a generation reads, and the books it changes. */
@@ -72,6 +73,16 @@ export type GenerationOutcome =
  * resolved as `heldBack`, not thrown.
  */
 export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean): Promise<GenerationOutcome> {
+  const reads = new SharedReads();
+  try {
+    return await generation(parts, holdEmpty, reads);
+  } finally {
+    reads.end();
+  }
+}
+
+/** {@link applyGeneration}, with the config-file reads its check and its new versions share. */
+async function generation(parts: GenerationParts, holdEmpty: boolean, reads: SharedReads): Promise<GenerationOutcome> {
   const { registry, versions } = parts;
   let config: GleanConfig;
   let configHash: string;
@@ -99,7 +110,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
     return { heldBack: pluginError(ErrorCode.LOAD_FAILED, empty.spec, 'the plugin file is empty') };
   const loads = new Map<PluginSpec, EntryRead>(read.map(({ spec, load }) => [spec, load]));
   for (const { canary } of read) if (canary !== undefined) loads.set(canary.spec, canary.load);
-  const stale = await staleVersions(parts, [
+  const stale = await staleVersions(parts, reads, [
     ...read.map(({ spec }) => spec),
     ...read.flatMap(({ canary }) => (canary === undefined ? [] : [canary.spec])),
   ]);
@@ -172,6 +183,7 @@ export async function applyGeneration(parts: GenerationParts, holdEmpty: boolean
           root: parts.root,
           rootURL: parts.rootURL,
           integrity,
+          reads,
         },
         parts.hooks,
         // Spare threads come as many as the options' `threads`: a canary that starts fewer starts its own.
@@ -498,6 +510,7 @@ function servingVersion(registry: Registry, id: string): PluginVersion | undefin
  */
 async function staleVersions(
   { registry, versions }: GenerationParts,
+  reads: SharedReads,
   latest: readonly PluginSpec[],
 ): Promise<Map<PluginVersion, readonly string[]>> {
   const candidates = new Set<PluginVersion>();
@@ -513,7 +526,7 @@ async function staleVersions(
   const stale = new Map<PluginVersion, readonly string[]>();
   await Promise.all(
     [...candidates].map(async (version) => {
-      const changed = await version.graph.changes();
+      const changed = await version.graph.changes(reads);
       if (changed.length > 0) stale.set(version, changed);
     }),
   );

@@ -8,6 +8,7 @@ import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import type { ModuleIntegrity } from './module-integrity.js';
 import { ModuleGraph } from './modules/graph.js';
+import type { ConfigReads } from './modules/lookups.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
 import type { StreamOwner } from './stream.js';
@@ -51,6 +52,8 @@ export interface VersionSpec extends PluginRef {
   readonly rootURL: string;
   /** What every module of the version is checked against before it runs (the plugin file already was). */
   readonly integrity: ModuleIntegrity;
+  /** The reads of the generation that made it, which its graph shares while that generation runs (modules/shared-reads.ts). Default: from disk. */
+  readonly reads?: ConfigReads | undefined;
 }
 
 /** A worker crash, as the version reports it. */
@@ -128,6 +131,7 @@ export class PluginVersion {
       plugin: forId(spec, spec.id),
       entry: { realPath: spec.realFile, bytes: spec.bytes },
       integrity: spec.integrity,
+      reads: spec.reads,
       onGrow: () => this.#hooks.onGraphGrew(this),
     });
     const { env } = spec.options;

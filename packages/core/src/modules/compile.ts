@@ -40,7 +40,12 @@ const COMPILER_OPTIONS = [
   'verbatimModuleSyntax',
 ] as const;
 
-/** The JavaScript for a TypeScript module, with an inline source map. Rejects with esbuild's message (its errors' locations) for code that does not compile. */
+/**
+ * The JavaScript for a TypeScript module, with an inline source map. Rejects with esbuild's message
+ * (its errors' locations) for code that does not compile. A compile of the same bytes with the same
+ * settings that is under way already (one a generation started while it checked a running version,
+ * see `ModuleGraph.changes`) is waited for rather than started twice.
+ */
 export async function compileTypeScript(request: CompileRequest): Promise<string> {
   const compilerOptions: Record<string, unknown> = {};
   for (const key of COMPILER_OPTIONS)
@@ -55,6 +60,25 @@ export async function compileTypeScript(request: CompileRequest): Promise<string
     cache.set(key, hit);
     return hit;
   }
+  let compile = compiling.get(key);
+  if (compile === undefined) {
+    compile = transformed(request, compilerOptions);
+    compiling.set(key, compile);
+    compile.then(
+      (code) => {
+        compiling.delete(key);
+        remember(key, code);
+      },
+      () => compiling.delete(key),
+    );
+  }
+  return compile;
+}
+
+/** Compiles under way, by cache key: at most one per bytes and settings. */
+const compiling = new Map<string, Promise<string>>();
+
+async function transformed(request: CompileRequest, compilerOptions: Record<string, unknown>): Promise<string> {
   const { transform, stop } = await import('esbuild');
   started = true;
   const options = {
@@ -75,9 +99,8 @@ export async function compileTypeScript(request: CompileRequest): Promise<string
     logLevel: 'silent' as const,
   };
   const service = serviceGeneration;
-  let code: string;
   try {
-    ({ code } = await transform(request.source, options));
+    return (await transform(request.source, options)).code;
   } catch (error) {
     if (!serviceEnded(error) || users === 0) throw error;
     // esbuild's service process died under this compile or another one (deeply nested code overflows
@@ -88,10 +111,8 @@ export async function compileTypeScript(request: CompileRequest): Promise<string
       serviceGeneration++;
       await stop();
     }
-    ({ code } = await transform(request.source, options));
+    return (await transform(request.source, options)).code;
   }
-  remember(key, code);
-  return code;
 }
 
 function remember(key: string, code: string): void {

@@ -29,7 +29,8 @@ import { EXTENSIONLESS, candidatesFor, isPathSpecifier, mainCandidates } from '.
 import { compileTypeScript, syntaxErrorIn } from './compile.js';
 import { detectFormat, formatByName, unknownExtension } from './format.js';
 import * as lexer from 'es-module-lexer';
-import { Lookups } from './lookups.js';
+import { type ConfigReads, Lookups } from './lookups.js';
+import { DIRECT_READS } from './shared-reads.js';
 import { matchPaths } from './tsconfig.js';
 
 /** The most plugin-owned modules one version may load: far beyond any plugin, a bound on what a hostile one makes the host hold. */
@@ -64,6 +65,8 @@ export interface ModuleGraphOptions {
    * file it read or tried and did not find): its watch should follow.
    */
   readonly onGrow?: (() => void) | undefined;
+  /** How its package.json and tsconfig.json files are read: through the generation that made the version (shared-reads.ts). Default: from disk. */
+  readonly reads?: ConfigReads | undefined;
 }
 
 /** Errors a load reports as they are rather than as the import's failure: the host refused a module. */
@@ -98,11 +101,14 @@ export class ModuleGraph {
 
   constructor(options: ModuleGraphOptions) {
     this.#options = options;
-    this.#lookups = new Lookups({
-      error: (message, cause) => this.#error(message, cause),
-      // A file that joins after the first load is watched too: once changed (or created), it is a new version.
-      grew: () => this.#grew(),
-    });
+    this.#lookups = new Lookups(
+      {
+        error: (message, cause) => this.#error(message, cause),
+        // A file that joins after the first load is watched too: once changed (or created), it is a new version.
+        grew: () => this.#grew(),
+      },
+      options.reads ?? DIRECT_READS,
+    );
   }
 
   /** How many plugin-owned modules the version loaded so far. */
@@ -216,22 +222,30 @@ export class ModuleGraph {
   /**
    * The files of this graph that no longer hold what the version runs, or would now resolve or compile
    * differently: changed, removed, retargeted, or created where the version found nothing. `[]` when
-   * the version would run the same code if loaded again now.
+   * the version would run the same code if loaded again now. `reads`: the checking generation's, which
+   * the versions it starts share (see shared-reads.ts).
+   *
+   * A changed TypeScript module starts compiling here, with this version's settings for it: the
+   * version that replaces it will most likely ask for the same compile (the same bytes, the same
+   * tsconfig) a few milliseconds later, and then finds it under way or done in the compile cache
+   * instead of waiting for it. Only the cache is warmed; what the next version runs is what it reads,
+   * checks and compiles for itself.
    */
-  async changes(): Promise<string[]> {
+  async changes(reads: ConfigReads = DIRECT_READS): Promise<string[]> {
     const changed: string[] = [];
     const realRoot = await this.#realRoot();
     const [, looked] = await Promise.all([
       Promise.all(
         [...this.#served.values()].map(async ({ realPath, hash }) => {
-          const now = await readRegularFile(realPath, MAX_PLUGIN_FILE_BYTES, { follow: false }).then(
-            hashBytes,
-            () => '',
+          const bytes = await readRegularFile(realPath, MAX_PLUGIN_FILE_BYTES, { follow: false }).catch(
+            () => undefined,
           );
-          if (now !== hash) changed.push(realPath);
+          if (bytes !== undefined && hashBytes(bytes) === hash) return;
+          changed.push(realPath);
+          if (bytes !== undefined && isTypeScriptFile(realPath)) this.#compiled(realPath, bytes).catch(() => {});
         }),
       ),
-      this.#lookups.changes((link) => confine(link, this.#options.root, {}, realRoot).catch(() => undefined)),
+      this.#lookups.changes((link) => confine(link, this.#options.root, {}, realRoot).catch(() => undefined), reads),
     ]);
     return [...new Set([...changed, ...looked])].sort();
   }

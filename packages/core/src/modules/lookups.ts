@@ -8,8 +8,9 @@
 import { basename, dirname, join } from 'node:path';
 import { hashBytes } from '../content.js';
 import { type GleanError, isGleanError } from '../errors.js';
-import { MAX_CONFIG_BYTES, readProblem, readRegularFile } from '../read-file.js';
+import { readProblem } from '../read-file.js';
 import type { PackageType } from './format.js';
+import type { SharedReads } from './shared-reads.js';
 import { loadTypeScriptSettings, type TypeScriptSettings } from './tsconfig.js';
 
 /**
@@ -29,6 +30,9 @@ export interface LookupEvents {
   grew(): void;
 }
 
+/** How a config file is read: through the generation that made the version (see shared-reads.ts), or straight from disk. */
+export type ConfigReads = Pick<SharedReads, 'read'>;
+
 /** One version's lookups. */
 export class Lookups {
   /** Files read to decide how modules resolve or compile, and files tried and not found: hash, or `null` for absent. */
@@ -41,10 +45,12 @@ export class Lookups {
   readonly #packageTypes = new Map<string, Promise<PackageType>>();
   readonly #typescript = new Map<string, Promise<TypeScriptSettings | undefined>>();
   readonly #events: LookupEvents;
+  readonly #reads: ConfigReads;
   #budget = MAX_LOOKUP_BUDGET;
 
-  constructor(events: LookupEvents) {
+  constructor(events: LookupEvents, reads: ConfigReads) {
     this.#events = events;
+    this.#reads = reads;
   }
 
   /** The lookups as identity lines, for the graph's hash. */
@@ -61,12 +67,16 @@ export class Lookups {
     return [...this.#consulted.keys(), ...this.#links.keys()];
   }
 
-  /** Config files and files tried whose state changed, and links that lead elsewhere now (`resolveLink`: where a link leads now, `undefined` when nowhere inside the root). */
-  async changes(resolveLink: (link: string) => Promise<string | undefined>): Promise<string[]> {
+  /**
+   * Config files and files tried whose state changed, and links that lead elsewhere now
+   * (`resolveLink`: where a link leads now, `undefined` when nowhere inside the root). `reads`: the
+   * checking generation's, which the versions it starts then share.
+   */
+  async changes(resolveLink: (link: string) => Promise<string | undefined>, reads: ConfigReads): Promise<string[]> {
     const changed: string[] = [];
     await Promise.all([
       ...[...this.#consulted].map(async ([file, hash]) => {
-        const now = await readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(hashBytes, () => null);
+        const now = await reads.read(file).then(hashBytes, () => null);
         if (now !== hash) changed.push(file);
       }),
       ...[...this.#links].map(async ([link, real]) => {
@@ -185,7 +195,7 @@ export class Lookups {
     let read = this.#configReads.get(file);
     if (read === undefined) {
       this.spend(file);
-      read = readRegularFile(file, MAX_CONFIG_BYTES, { follow: true }).then(
+      read = this.#reads.read(file).then(
         (bytes) => {
           this.#consult(file, hashBytes(bytes));
           return bytes.toString('utf8');
