@@ -1,4 +1,4 @@
-import * as nodeModule from 'node:module';
+import nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { serveCommonJS } from './commonjs-hooks.js';
 import { ModuleChannel } from './module-channel.js';
