@@ -347,6 +347,59 @@ export const Hostile = {
 };
 `;
 
+/**
+ * A plugin that never imports node:child_process statically: it reaches it only when a call asks,
+ * each way Node offers, so a thread whose tracking waits for the module (Node 22.15+, 24) installs
+ * it at that moment. `loaded()` says whether the thread has node:child_process yet.
+ */
+const LATE = (tag: string): string => `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const ways = {
+  getBuiltinModule: (mark) => process.getBuiltinModule('node:child_process').spawn('sleep', [mark]),
+  getBuiltinModuleUnprefixed: (mark) => process.getBuiltinModule('child_process').spawn('sleep', [mark]),
+  require: (mark) => require('child_process').spawn('sleep', [mark]),
+  import: async (mark) => (await import('node:child_process')).spawn('sleep', [mark]),
+  commonJSModule: (mark) => require('./spawner.cjs')(mark),
+};
+export const Late = {
+  tag() { return ${JSON.stringify(tag)}; },
+  loaded() { return process.moduleLoadList.includes('NativeModule child_process'); },
+  async start(way, mark) { await ways[way](mark); return true; },
+};
+`;
+
+const SPAWNER = `module.exports = (mark) => require('node:child_process').spawn('sleep', [mark]);\n`;
+
+describe('child processes of a plugin that loads node:child_process only in a call', () => {
+  it('are ended and reaped at a swap, whichever way the call reached the module', async () => {
+    const watch = processWatch();
+    const temp = await tempDir();
+    await temp.write('late.mjs', LATE('v0'));
+    await temp.write('spawner.cjs', SPAWNER);
+    const { glean } = await startGlean({ temp, config: [{ id: 'Late', file: 'late.mjs', name: 'Late' }] });
+    type Api = { tag(): string; loaded(): boolean; start(way: string, mark: string): Promise<boolean> };
+    const late = await glean.reloadAndWatch<Api>('Late');
+    // Where the module hooks run in the worker's own thread, nothing loads it before the plugin asks.
+    const lazy = typeof ((await import('node:module')) as { registerHooks?: unknown }).registerHooks === 'function';
+    const ways = ['getBuiltinModule', 'getBuiltinModuleUnprefixed', 'require', 'import', 'commonJSModule'];
+    for (const [n, way] of ways.entries()) {
+      const running = await late.tag();
+      expect(await late.loaded()).toBe(!lazy);
+      expect(await late.start(way, watch.mark(n))).toBe(true);
+      const mine = await watch.started(n);
+      await temp.write('late.mjs', LATE(`v${n + 1}`));
+      await glean.reloadConfig();
+      expect(await late.tag()).not.toBe(running);
+      await until(
+        () => !mine.some(remains) && zombieChildren().length === 0,
+        `the child started through ${way} at swap ${n} ended and reaped`,
+      );
+    }
+    await watch.allGone(`after ${ways.length} swaps`);
+  });
+});
+
 describe('a worker that reports processes that are not its children', () => {
   it('does not get them signalled, on close() or a crash', async () => {
     // A process of the test's own: a child of this process, but of its main thread, not of a worker.

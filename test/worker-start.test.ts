@@ -29,4 +29,24 @@ describe("a worker thread's start", () => {
         expect(loaded).not.toContain(`NativeModule ${module}`);
     },
   );
+
+  it.runIf(hooksInThread)(
+    'loads node:child_process (with net and dgram) only once plugin code asks for it (Node 22.15+, 24)',
+    async () => {
+      const { glean } = await startGlean({
+        files: {
+          'list.mjs': LIST,
+          'spawns.mjs': `import { spawnSync } from 'node:child_process';\nexport const loaded = () => [spawnSync.name, ...process.moduleLoadList];\n`,
+        },
+        config: [
+          { id: 'List', file: 'list.mjs', name: 'loaded' },
+          { id: 'Spawns', file: 'spawns.mjs', name: 'loaded' },
+        ],
+      });
+      const quiet = await (await glean.reloadAndWatch<() => string[]>('List'))();
+      for (const module of ['child_process', 'net', 'dgram']) expect(quiet).not.toContain(`NativeModule ${module}`);
+      const spawns = await (await glean.reloadAndWatch<() => string[]>('Spawns'))();
+      expect(spawns).toContain('NativeModule child_process');
+    },
+  );
 });

@@ -20,8 +20,13 @@
  * - Node's own termination (`worker.terminate()`, out of memory) runs no JavaScript: the host ends
  *   what is left (it interrupts a busy thread first, so its loop reaps), and the `exit` hook
  *   SIGKILLs children of a thread that exits anyway.
+ *
+ * `node:child_process` (and the `net`, `dgram` and socket modules it loads, about 2 ms of a thread's
+ * start) is loaded only when plugin code asks for a module that starts processes, where glean's
+ * module hooks see every `import` and `require` (Node 22.15+, 24: {@link childProcessesAsked}), and
+ * at the thread's start elsewhere. `process.getBuiltinModule`, which no hook sees, asks too.
  */
-import { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   CHILD_GRACE_MS,
   CHILD_KILL_WAIT_MS,
@@ -35,6 +40,21 @@ import {
 } from './proc.js';
 
 const apply = Reflect.apply;
+/** Node's own, taken before any plugin code runs. */
+const getBuiltinModule = process.getBuiltinModule;
+
+/**
+ * The built-in modules through which plugin code can start a child process: `node:child_process`,
+ * and `node:cluster` and `node:test`, which start theirs through it. Asking for one of them is what
+ * loads it and installs the tracking, where the tracking is lazy.
+ */
+export const CHILD_PROCESS_MODULES: ReadonlySet<string> = new Set([
+  'child_process',
+  'node:child_process',
+  'cluster',
+  'node:cluster',
+  'node:test',
+]);
 
 /** A child this worker started: its object, and its identity in /proc. */
 interface Tracked {
@@ -44,6 +64,12 @@ interface Tracked {
 
 const children = new Set<Tracked>();
 let installed = false;
+/** Where the tracking waits for a module of {@link CHILD_PROCESS_MODULES}: the thread and the report, until then. */
+let pending: { readonly tid: number; readonly report: (pid: number) => void } | undefined;
+/** Set once `ChildProcess.prototype.spawn` is wrapped. */
+let spawnWrapped = false;
+/** Set when a module of {@link CHILD_PROCESS_MODULES} was asked for before the tracking was installed. */
+let asked = false;
 /** Set once an uncaught exception or an exit is held: the thread is going, and the hold is not taken twice. */
 let crashing = false;
 
@@ -67,13 +93,56 @@ function running(): Tracked[] {
 /**
  * Tracks every child process plugin code starts in this thread (OS thread id `tid`) from now on;
  * `report` gets each new child's pid (for the host, which ends it when this thread can no longer).
- * Once per thread; nothing without a thread id (no /proc to check a child against).
+ * Once per thread; nothing without a thread id (no /proc to check a child against). `lazy`: this
+ * thread's module hooks see every `import` and `require` and call {@link childProcessesAsked}, so
+ * `node:child_process` is loaded only then (or when plugin code asks `process.getBuiltinModule`).
  */
-export function trackChildProcesses(tid: number, report: (pid: number) => void): void {
+export function trackChildProcesses(tid: number, report: (pid: number) => void, lazy = false): void {
   if (installed || tid === 0) return;
   installed = true;
+  process.on('exit', killAtExit);
+  const exit = process.exit;
+  process.exit = function exitAfterChildren(code?: number | string | null) {
+    if (crashing || running().length === 0) return apply(exit, process, [code]) as never;
+    crashing = true;
+    void endChildProcesses().finally(() => apply(exit, process, [code]));
+    stopCaller();
+    // The inspector could not stop the caller: exit now, and leave the children to the exit hook and the host.
+    return apply(exit, process, [code]) as never;
+  } as typeof process.exit;
+  if (!lazy || asked) {
+    wrapSpawn(tid, report);
+    return;
+  }
+  pending = { tid, report };
+  process.getBuiltinModule = function getBuiltinModuleTracked(id: string) {
+    if (typeof id === 'string' && (CHILD_PROCESS_MODULES.has(id) || CHILD_PROCESS_MODULES.has(`node:${id}`)))
+      childProcessesAsked();
+    return apply(getBuiltinModule, process, [id]);
+  } as typeof process.getBuiltinModule;
+}
+
+/**
+ * A module of {@link CHILD_PROCESS_MODULES} is about to load in this thread (told by the module
+ * hooks, before the importer gets it): the tracking is installed now, if it waited for that.
+ */
+export function childProcessesAsked(): void {
+  asked = true;
+  if (pending === undefined) return;
+  const { tid, report } = pending;
+  pending = undefined;
+  wrapSpawn(tid, report);
+}
+
+/** Wraps `ChildProcess.prototype.spawn`, once: from now on each child this thread starts is tracked and reported. */
+function wrapSpawn(tid: number, report: (pid: number) => void): void {
+  if (spawnWrapped) return;
+  spawnWrapped = true;
+  const { ChildProcess: childProcess } = apply(getBuiltinModule, process, ['node:child_process']) as {
+    ChildProcess: typeof ChildProcess;
+  };
   // Node's own method, not in its types: every asynchronous start of a child process goes through it.
-  const prototype = ChildProcess.prototype as ChildProcess & { spawn: (...args: unknown[]) => unknown };
+  const prototype = childProcess.prototype as ChildProcess & { spawn: (...args: unknown[]) => unknown };
   const spawn = prototype.spawn;
   prototype.spawn = function spawnTracked(this: ChildProcess, ...args: unknown[]) {
     const result: unknown = apply(spawn, this, args);
@@ -98,16 +167,6 @@ export function trackChildProcesses(tid: number, report: (pid: number) => void):
     }
     return result;
   };
-  process.on('exit', killAtExit);
-  const exit = process.exit;
-  process.exit = function exitAfterChildren(code?: number | string | null) {
-    if (crashing || running().length === 0) return apply(exit, process, [code]) as never;
-    crashing = true;
-    void endChildProcesses().finally(() => apply(exit, process, [code]));
-    stopCaller();
-    // The inspector could not stop the caller: exit now, and leave the children to the exit hook and the host.
-    return apply(exit, process, [code]) as never;
-  } as typeof process.exit;
 }
 
 /**
@@ -118,7 +177,7 @@ export function trackChildProcesses(tid: number, report: (pid: number) => void):
 function stopCaller(): void {
   try {
     // Loaded here, not at the thread's start: only a process.exit() with children alive needs it.
-    const { Session } = process.getBuiltinModule('node:inspector');
+    const { Session } = apply(getBuiltinModule, process, ['node:inspector']) as typeof import('node:inspector');
     const session = new Session();
     session.connect();
     session.post('Runtime.terminateExecution');

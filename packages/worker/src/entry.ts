@@ -49,7 +49,7 @@ interface ServeTaskIn extends Pick<ServeTask, 'root' | 'modules'> {
 export default async function serve(task: ServeTaskIn): Promise<void> {
   const { callPort, controlPort } = task;
   // Before anything of a plugin's can load: its modules come from the host from the first import on.
-  installModuleHooks(task);
+  const hooksInThread = installModuleHooks(task);
   startDisposeRegistry();
   let file = '';
   let commonJS = false;
@@ -268,7 +268,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   closeForeignPorts(callPort, controlPort);
-  reportChildProcesses(controlPort);
+  reportChildProcesses(controlPort, hooksInThread);
   callPort.on('message', onCall);
   callPort.on('messageerror', onUnreadableCall);
   // First word on the call port: the serve task runs, in this thread, speaking this protocol (the host checks both).
@@ -286,8 +286,9 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
 /**
  * Before any plugin code runs: tells the host this thread's OS thread id, then each child process
  * plugin code starts here, so the host can end them when this thread cannot (see children.ts).
+ * `lazy`: the module hooks run in this thread, and tell children.ts when to start tracking.
  */
-function reportChildProcesses(controlPort: MessagePort): void {
+function reportChildProcesses(controlPort: MessagePort, lazy: boolean): void {
   let tid = 0;
   try {
     // "<pid>/task/<tid>": the thread that forks a child is its parent task in /proc.
@@ -298,7 +299,7 @@ function reportChildProcesses(controlPort: MessagePort): void {
   // Always posted, and first: the host takes the first thread report alone, so plugin code cannot post one in its place.
   if (!Number.isSafeInteger(tid) || tid < 0) tid = 0;
   apply(post, controlPort, [{ type: 'thread', tid }]);
-  trackChildProcesses(tid, (pid) => apply(post, controlPort, [{ type: 'child', pid }]));
+  trackChildProcesses(tid, (pid) => apply(post, controlPort, [{ type: 'child', pid }]), lazy);
 }
 
 /**

@@ -1,5 +1,6 @@
 import nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { CHILD_PROCESS_MODULES, childProcessesAsked } from './children.js';
 import { serveCommonJS } from './commonjs-hooks.js';
 import { ModuleChannel } from './module-channel.js';
 import { createModuleHooks, type ModuleHooksData } from './module-hooks.js';
@@ -24,17 +25,22 @@ type RegisterHooks = (hooks: {
  * `module.registerHooks`, the hooks run in this thread and see `require` too; elsewhere they run on
  * a hooks thread of their own through `module.register`, and Node's CommonJS loader is patched to
  * ask the host for plugin-owned CommonJS (commonjs-hooks.ts). Turns on source maps, so a stack
- * points at a TypeScript module's own lines.
+ * points at a TypeScript module's own lines. Returns whether the hooks run in this thread: then
+ * they tell children.ts when a module that starts processes is asked for, before it loads.
  */
-export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): void {
+export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): boolean {
   process.setSourceMapsEnabled(true);
   const [hooksEnd, commonJSEnd] = task.modules;
   const registerHooks = (nodeModule as unknown as { registerHooks?: RegisterHooks }).registerHooks;
   if (typeof registerHooks === 'function') {
     const hooks = createModuleHooks({ ...hooksEnd, root: task.root });
-    registerHooks({ resolve: hooks.resolve, load: hooks.load });
+    const resolve: typeof hooks.resolve = (specifier, context, next) => {
+      if (CHILD_PROCESS_MODULES.has(specifier)) childProcessesAsked();
+      return hooks.resolve(specifier, context, next);
+    };
+    registerHooks({ resolve, load: hooks.load });
     (commonJSEnd.port as unknown as { close(): void }).close();
-    return;
+    return true;
   }
   const data: ModuleHooksData = { ...hooksEnd, root: task.root, commonJSThroughLoader: true };
   // dist/hooks.js: module-hooks.ts bundled into one file (scripts/bundle-worker.mjs).
@@ -43,6 +49,7 @@ export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): v
     transferList: [hooksEnd.port as never],
   });
   serveCommonJS(new ModuleChannel(commonJSEnd), task.root);
+  return false;
 }
 
 /** The namespace object of an imported plugin module. */
