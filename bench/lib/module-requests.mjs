@@ -19,11 +19,11 @@ export async function observeModuleRequests() {
   const { ModuleGraph } = await import(GRAPH);
   const original = ModuleGraph.prototype.answer;
   let counts = { resolve: 0, load: 0, firstAt: undefined };
-  ModuleGraph.prototype.answer = function answer(request) {
+  ModuleGraph.prototype.answer = function answer(request, ...rest) {
     counts.firstAt ??= now();
     if (request?.op === 'load') counts.load++;
     else counts.resolve++;
-    return original.call(this, request);
+    return original.call(this, request, ...rest);
   };
   return {
     take() {

@@ -46,7 +46,7 @@ import {
  * Written here, not imported: the constant imported at run time would be the installed worker's own,
  * and a worker of another version would always agree with itself.
  */
-export const HOST_PROTOCOL = 9;
+export const HOST_PROTOCOL = 10;
 
 /**
  * How long a worker thread has to start (its serve task running, its hello said) before it counts as

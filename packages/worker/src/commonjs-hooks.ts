@@ -8,8 +8,8 @@
 import Module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ModuleChannel, moduleError } from './module-channel.js';
-import { RUNTIME_SPECIFIER, RUNTIME_URL } from './module-hooks.js';
-import { isPluginOwned } from './protocol.js';
+import { RUNTIME_URL } from './module-hooks.js';
+import { isPluginOwned, RUNTIME_SPECIFIER } from './protocol.js';
 
 interface CommonJSModule {
   exports: unknown;

@@ -6,9 +6,16 @@
  * and `module.register` on a hooks thread of its own (Node 20, 22 before 22.15), where
  * `initialize` receives the channel.
  */
-import { isBuiltin } from 'node:module';
-import { ModuleChannel, moduleError } from './module-channel.js';
-import { isPluginOwned, type ModuleChannelEnd, type ModuleFormat } from './protocol.js';
+import { SentAhead } from './module-ahead.js';
+import { ModuleChannel, type ModuleQuestion, moduleError } from './module-channel.js';
+import {
+  asksHost,
+  isPluginOwned,
+  type ModuleAnswer,
+  type ModuleChannelEnd,
+  type ModuleFormat,
+  RUNTIME_SPECIFIER,
+} from './protocol.js';
 
 /** What the hooks are started with. */
 export interface ModuleHooksData extends ModuleChannelEnd {
@@ -58,14 +65,6 @@ const ATTRIBUTE_ERRORS =
     ? { missing: 'ERR_IMPORT_ATTRIBUTE_MISSING', incompatible: 'ERR_IMPORT_ATTRIBUTE_TYPE_INCOMPATIBLE' }
     : { missing: 'ERR_IMPORT_ASSERTION_TYPE_MISSING', incompatible: 'ERR_IMPORT_ASSERTION_TYPE_FAILED' };
 
-/** Whether Node resolves `specifier` without the host: a built-in, a `data:` or other non-file URL. */
-function isNodes(specifier: string): boolean {
-  return isBuiltin(specifier) || (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !specifier.startsWith('file:'));
-}
-
-/** The specifier plugins import glean's worker API by (`onDispose`, `transfer`). */
-export const RUNTIME_SPECIFIER = '@glean/worker';
-
 /**
  * The worker runtime itself, `dist/worker.js` beside this file (the bundle of runtime.ts, which the
  * thread runs): what every import of {@link RUNTIME_SPECIFIER} in a worker gets, from a plugin module
@@ -78,15 +77,24 @@ export const RUNTIME_URL = new URL('./worker.js', import.meta.url).href;
 /** The hooks for one worker: plugin-owned modules through `channel`, everything else through Node. */
 export function createModuleHooks(data: ModuleHooksData): ModuleHooks {
   const channel = new ModuleChannel(data);
+  const ahead = new SentAhead();
+  const ask = (question: ModuleQuestion): ModuleAnswer => {
+    const answer = channel.ask(question);
+    ahead.keep(answer);
+    return answer;
+  };
   const { root } = data;
   const owned = (url: string): boolean => isPluginOwned(url, root);
   return {
     resolve(specifier, context, nextResolve) {
       if (specifier === RUNTIME_SPECIFIER) return { url: RUNTIME_URL, shortCircuit: true };
       const parent = context.parentURL;
-      if (parent === undefined || !owned(parent) || isNodes(specifier)) return nextResolve(specifier, context);
+      if (parent === undefined || !owned(parent) || !asksHost(specifier)) return nextResolve(specifier, context);
       const require = context.conditions?.includes('require') === true;
-      const answer = channel.ask({ op: 'resolve', specifier, parent, require });
+      // A static import's resolution the host sent ahead is its answer to this very request.
+      const answer =
+        (require ? undefined : ahead.resolution(specifier, parent)) ??
+        ask({ op: 'resolve', specifier, parent, require });
       if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
       if ('url' in answer) return { url: answer.url, shortCircuit: true };
       if (!('next' in answer))
@@ -96,7 +104,7 @@ export function createModuleHooks(data: ModuleHooksData): ModuleHooks {
         if (specifier.startsWith('#')) confined(result, specifier, parent, root);
         if (!owned(result.url)) return result;
         // Node read a package.json for this: the version keeps the first answer, so a restart resolves alike.
-        const kept = channel.ask({ op: 'resolved', specifier, parent, require, url: result.url });
+        const kept = ask({ op: 'resolved', specifier, parent, require, url: result.url });
         if ('error' in kept) throw moduleError(kept.error.code, kept.error.message);
         return 'url' in kept ? { url: kept.url, shortCircuit: true } : result;
       });
@@ -104,7 +112,8 @@ export function createModuleHooks(data: ModuleHooksData): ModuleHooks {
     load(url, context, nextLoad) {
       if (!owned(url)) return nextLoad(url, context);
       const require = context.conditions?.includes('require') === true;
-      const answer = channel.ask({ op: 'load', url, require });
+      // The host's answer to a load does not depend on `require` once `import` could load the module.
+      const answer = ahead.module(url) ?? ask({ op: 'load', url, require });
       if ('error' in answer) throw moduleError(answer.error.code, answer.error.message);
       if (!('format' in answer)) throw moduleError('GLEAN_LOAD_FAILED', `glean: unexpected answer to loading ${url}`);
       const format: ModuleFormat = answer.format;

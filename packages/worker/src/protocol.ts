@@ -13,6 +13,7 @@
  * {@link StreamMessage} instead of the result, then {@link ItemsMessage}s as the host grants room
  * ({@link PullMessage}), and an {@link EndMessage} or an {@link ErrorMessage} last.
  */
+import { isBuiltin } from 'node:module';
 import { MessagePort } from 'node:worker_threads';
 
 /**
@@ -72,7 +73,7 @@ export function isTypeScriptFile(file: string): boolean {
  * Bumped whenever a message changes shape. The worker says which it speaks in its hello, whose
  * shape never changes, and the host refuses a worker that speaks another (`GLEAN_PROTOCOL_MISMATCH`).
  */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 /** What the main thread hands to a worker when it starts (the piscina task); the plugin comes later, with `load`. */
 export interface ServeTask {
@@ -139,12 +140,51 @@ export type ModuleFormat = 'module' | 'commonjs' | 'json';
  * - `next`: not the host's to resolve (a package, a built-in): Node resolves it as usual;
  * - `format` and `source`: the module's JavaScript (TypeScript already compiled, with a source map);
  * - `error`: the import fails with this code and message (`GLEAN_OUTSIDE_ROOT`, `ERR_MODULE_NOT_FOUND`, …).
+ *
+ * An answer to an `import` (not a `require`) that gives a `url` or a module's source may carry
+ * {@link ModulesAhead} (protocol 10): what the worker is about to ask next, answered before it asks.
  */
 export type ModuleAnswer =
-  | { readonly seq: number; readonly url: string }
+  | { readonly seq: number; readonly url: string; readonly ahead?: ModulesAhead }
   | { readonly seq: number; readonly next: true }
-  | { readonly seq: number; readonly format: ModuleFormat; readonly source: string }
+  | { readonly seq: number; readonly format: ModuleFormat; readonly source: string; readonly ahead?: ModulesAhead }
   | { readonly seq: number; readonly error: { readonly code: string; readonly message: string } };
+
+/**
+ * Host → worker, with a {@link ModuleAnswer}: the answers to requests the worker's module hooks are
+ * about to make, sent before they make them. When the host serves an ES module (or resolves an
+ * `import` to one), it knows the module's static imports, which Node resolves and loads before it
+ * evaluates anything: it resolves each (and each of theirs, through the static graph), reads, checks
+ * and compiles the plugin-owned modules they lead to, and sends what succeeded, each once per worker.
+ * The hooks answer a resolve or load from here, without a round trip, and forget the entry as they
+ * use it; what is not here (it failed on the host, or did not fit in one answer) they ask for.
+ */
+export interface ModulesAhead {
+  /**
+   * Resolutions of static `import`s: `[specifier, parent, url]`, what the host answers a `resolve`
+   * of `specifier` imported (not required) by `parent`; `url` `null` for `next` (Node's to resolve).
+   */
+  readonly resolutions: readonly (readonly [specifier: string, parent: string, url: string | null])[];
+  /** Plugin-owned modules: `[url, format, source]`, what the host answers a `load` of `url`. */
+  readonly modules: readonly (readonly [url: string, format: ModuleFormat, source: string])[];
+}
+
+/** The specifier plugins import glean's worker API by (`onDispose`, `transfer`): the worker's hooks give it the runtime's own module, never asking the host. */
+export const RUNTIME_SPECIFIER = '@glean/worker';
+
+/**
+ * Whether the worker's module hooks ask the host to resolve `specifier` from a plugin-owned module:
+ * not for glean's own runtime ({@link RUNTIME_SPECIFIER}), a built-in, or a `data:` or other non-file
+ * URL, which Node resolves. Host and worker decide by this one rule (the host sends ahead only what
+ * the worker asks for).
+ */
+export function asksHost(specifier: string): boolean {
+  return (
+    specifier !== RUNTIME_SPECIFIER &&
+    !isBuiltin(specifier) &&
+    !(/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !specifier.startsWith('file:'))
+  );
+}
 
 /** The longest specifier a module request may carry: 4 KiB, beyond any path a file system takes. */
 export const MAX_SPECIFIER_LENGTH = 4096;

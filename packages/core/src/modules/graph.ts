@@ -12,12 +12,15 @@ import { realpath, stat } from 'node:fs/promises';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  asksHost,
   isPluginOwned,
   isTypeScriptFile,
   type ModuleAnswer,
   type ModuleFormat,
   type ModuleRequest,
+  type ModulesAhead,
 } from '@glean/worker/protocol';
+import type { AheadModule, AheadResolution, ModulesGiven } from './ahead.js';
 import { hashBytes } from '../content.js';
 import { hashForIntegrity } from '../integrity.js';
 import { type ModuleIntegrity, checkModule } from '../module-integrity.js';
@@ -90,6 +93,8 @@ export class ModuleGraph {
   readonly #served = new Map<string, Served>();
   /** Successful resolutions, so every worker of the version resolves a specifier alike. */
   readonly #resolved = new Map<string, Promise<string | undefined>>();
+  /** Each ES module's static import specifiers that a worker asks the host to resolve (es-module-lexer), found once. */
+  readonly #imports = new WeakMap<Served, Promise<readonly string[]>>();
   /** What decided how its modules resolve and compile (see lookups.ts). */
   readonly #lookups: Lookups;
   #sealed = false;
@@ -198,18 +203,30 @@ export class ModuleGraph {
    * Answers one request of a worker's. Never rejects: a failure is an answer with an `error`; when the
    * host refused the module (`GLEAN_OUTSIDE_ROOT`, `GLEAN_INTEGRITY_MISMATCH`, `GLEAN_INTEGRITY_REQUIRED`),
    * `refusal` is that error, for the worker's load to report as it is rather than as the import's failure.
+   * With `given` (what the asking worker has), an answer to an `import` that gives a module, or a URL
+   * that leads to one, carries ahead what the worker will ask next (see `#ahead`).
    */
-  async answer(request: ModuleRequest): Promise<ModuleAnswer & { readonly refusal?: GleanError }> {
+  async answer(
+    request: ModuleRequest,
+    given?: ModulesGiven,
+  ): Promise<ModuleAnswer & { readonly refusal?: GleanError }> {
     const { seq } = request;
     try {
       if (request.op === 'load') {
         const served = await this.#load(request.url, request.require);
-        return { seq, format: served.format, source: served.source };
+        given?.gaveModule(request.url);
+        const answer = { seq, format: served.format, source: served.source };
+        const ahead =
+          given === undefined || request.require ? undefined : await this.#ahead(given, request.url, served);
+        return ahead === undefined ? answer : { ...answer, ahead };
       }
       if (request.op === 'resolved')
         return { seq, url: await this.#keep(request.specifier, request.parent, request.require, request.url) };
       const url = await this.#resolve(request.specifier, request.parent, request.require);
-      return url === undefined ? { seq, next: true } : { seq, url };
+      given?.gaveResolution(resolutionKey(request.specifier, request.parent, request.require));
+      if (url === undefined) return { seq, next: true };
+      const ahead = given === undefined || request.require ? undefined : await this.#ahead(given, url);
+      return ahead === undefined ? { seq, url } : { seq, url, ahead };
     } catch (error) {
       const code = error instanceof ModuleFailure || error instanceof GleanError ? error.code : ErrorCode.LOAD_FAILED;
       const answer = { seq, error: { code, message: error instanceof Error ? error.message : String(error) } };
@@ -310,8 +327,9 @@ export class ModuleGraph {
     }
     const { byName, source } = compiled;
     const format = byName === 'detect' ? await detectFormat(source, file) : byName;
-    if (format === 'module') this.#prefetch(file, source);
-    return { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
+    const served = { realPath: file, hash, integrity: hashForIntegrity(bytes), format, source };
+    if (format === 'module') this.#prefetch(served);
+    return served;
   }
 
   /**
@@ -344,18 +362,10 @@ export class ModuleGraph {
    * and compiled, instead of waiting for each in turn. What fails here is left for the worker's own
    * request to meet (and report).
    */
-  #prefetch(file: string, source: string): void {
-    const parent = pathToFileURL(file).href;
-    void (async () => {
-      await lexer.init;
-      let imports: readonly { readonly n?: string | undefined; readonly d: number }[];
-      try {
-        [imports] = lexer.parse(source);
-      } catch {
-        return;
-      }
-      for (const { n: specifier, d: kind } of imports) {
-        if (kind !== -1 || specifier === undefined) continue;
+  #prefetch(served: Served): void {
+    const parent = pathToFileURL(served.realPath).href;
+    void this.#staticImports(served).then((specifiers) => {
+      for (const specifier of specifiers)
         void this.#resolve(specifier, parent, false)
           .then((url) => {
             if (url === undefined || !isPluginOwned(url, this.#options.rootURL)) return;
@@ -364,8 +374,76 @@ export class ModuleGraph {
               void this.#module(path).catch(() => {});
           })
           .catch(() => {});
+    });
+  }
+
+  /** The specifiers an ES module imports statically that a worker asks the host to resolve, each once; `[]` when the lexer cannot read it. */
+  #staticImports(served: Served): Promise<readonly string[]> {
+    let imports = this.#imports.get(served);
+    if (imports === undefined) {
+      imports = lexer.init.then(() => {
+        try {
+          const specifiers = new Set<string>();
+          for (const { n: specifier, d: kind } of lexer.parse(served.source)[0])
+            if (kind === -1 && specifier !== undefined && asksHost(specifier)) specifiers.add(specifier);
+          return [...specifiers];
+        } catch {
+          return [];
+        }
+      });
+      this.#imports.set(served, imports);
+    }
+    return imports;
+  }
+
+  /**
+   * What goes ahead with an answer that gives a worker the module `url` (`served`: the module itself,
+   * when the answer is its load; else it is read here if plugin-owned): the resolution of each of its
+   * static imports, the plugin-owned modules they lead to, and theirs, through the static graph, as far
+   * as the worker does not have them (`given`). Node resolves and loads all of them before it evaluates
+   * the module, so the answer waits for the host to resolve, read, check and compile them (in
+   * parallel; most were started by `#prefetch`) rather than the worker asking for
+   * each in turn. Every resolution is made with the key the worker's own request would carry (the
+   * importer's URL as Node gives it, `import`), so it is recorded and answered as that request would
+   * be; what fails is left out, for the worker's own request to meet (and report) as before.
+   */
+  async #ahead(given: ModulesGiven, url: string, served?: Served): Promise<ModulesAhead | undefined> {
+    const resolutions: { key: string; entry: AheadResolution }[] = [];
+    const modules: AheadModule[] = [];
+    const seen = new Set<string>();
+    const visit = async (target: string, known?: Served): Promise<void> => {
+      if (seen.has(target)) return;
+      seen.add(target);
+      let module = known;
+      if (module === undefined) {
+        if (!isPluginOwned(target, this.#options.rootURL) || given.hasModule(target)) return;
+        try {
+          module = await this.#load(target, false);
+        } catch {
+          return;
+        }
+        modules.push([target, module.format, module.source]);
       }
-    })();
+      if (module.format !== 'module') return;
+      const specifiers = await this.#staticImports(module);
+      await Promise.all(
+        specifiers.map(async (specifier) => {
+          const key = resolutionKey(specifier, target, false);
+          if (given.hasResolution(key) || seen.has(key)) return;
+          seen.add(key);
+          let resolved: string | undefined;
+          try {
+            resolved = await this.#resolve(specifier, target, false);
+          } catch {
+            return;
+          }
+          resolutions.push({ key, entry: [specifier, target, resolved ?? null] });
+          if (resolved !== undefined) await visit(resolved);
+        }),
+      );
+    };
+    await visit(url, served);
+    return given.offer(resolutions, modules);
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type ModuleRequest,
 } from '@glean/worker/protocol';
 import { ErrorCode, type GleanError } from '../errors.js';
+import { ModulesGiven } from './ahead.js';
 import type { ModuleGraph } from './graph.js';
 
 /** A worker's module channels, host side. */
@@ -25,6 +26,8 @@ export class ModulePorts {
   readonly #onBreach: (what: string) => void;
   #graph: ModuleGraph | undefined;
   #refusal: GleanError | undefined;
+  /** What this worker has of its graph, over both channels: kept for the thread's life, as Node keeps the modules it loaded. */
+  readonly #given = new ModulesGiven();
 
   /** `onBreach`: the worker sent what no glean worker sends; the slot ends it. */
   constructor(onBreach: (what: string) => void) {
@@ -85,7 +88,7 @@ export class ModulePorts {
             seq: request.seq,
             error: { code: ErrorCode.LOAD_FAILED, message: 'no plugin version is loading in this worker' },
           })
-        : graph.answer(request);
+        : graph.answer(request, this.#given);
     void answering.then((answer) => this.#send(channel, request, answer));
   }
 
