@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { EDITED, graphPluginFiles } from './fixtures/graph-plugin.mjs';
 import { now } from './lib/clock.mjs';
@@ -73,6 +74,7 @@ const CALLS = [
 
 const TINY_WORKER = new URL('./workers/phase-tiny.mjs', import.meta.url);
 const MEMORY_CHILD = fileURLToPath(new URL('./lib/graph-memory-child.mjs', import.meta.url));
+const MEMORY_HOOKS = new URL('./workers/memory-hooks.mjs', import.meta.url).href;
 
 /** Writes a plugin's files into `dir`, creating its folders. */
 async function writePlugin(dir, files) {
@@ -378,33 +380,57 @@ async function runMemory(plan, log) {
 }
 
 /**
- * Node's own cost of importing the plugin, with no glean: a bare Worker (no module hooks) imports
- * the one-module and the 50-module `.mjs` plugin from disk, timed inside the worker from before its
- * `import()` to after; a fresh Worker each round. The 50 ÷ 1 difference is what a 50-module reload
- * costs at least, whoever serves the modules.
+ * Node's own cost of importing the plugin, with no glean: a bare Worker imports the one-module and
+ * the 50-module `.mjs` plugin, timed inside the worker from before its `import()` to after; a fresh
+ * Worker each round. From disk with no module hooks, and through module hooks that serve the same
+ * modules from memory (workers/memory-hooks.mjs: `module.register` on a hooks thread where Node has
+ * no `module.registerHooks`, as glean's worker does). The 50 ÷ 1 difference is what a 50-module
+ * reload costs at least, whoever serves the modules; with hooks, what it costs at least through
+ * hooks, which is how glean serves them.
  */
 async function runImportFloor(plan, log) {
   const scratch = await scratchFolder('graph-import-floor');
   const entries = {};
+  const sources = {};
   for (const modules of [1, MODULES]) {
     const dir = scratch.file(`m${modules}`);
     const { entry, files } = graphPluginFiles({ typescript: false, modules, edit: 0 });
     await writePlugin(dir, { ...files, 'package.json': '{ "type": "module" }\n' });
     entries[modules] = `${dir}/${entry}`;
+    sources[modules] = Object.fromEntries(
+      Object.entries(files).map(([file, text]) => [pathToFileURL(`${dir}/${file}`).href, text]),
+    );
   }
-  const importOnce = async (file) => {
-    const code = `const { parentPort } = await import('node:worker_threads'); const t = performance.now(); await import(${JSON.stringify(file)}); parentPort.postMessage(performance.now() - t);`;
-    const worker = new Worker(code, { eval: true, type: 'module' });
+  const importOnce = async (modules, hooks) => {
+    const register = `const nodeModule = await import('node:module');
+      const hooks = ${JSON.stringify(MEMORY_HOOKS)};
+      if (typeof nodeModule.registerHooks === 'function') {
+        const { initialize, resolve, load } = await import(hooks);
+        initialize(workerData);
+        nodeModule.registerHooks({ resolve, load });
+      } else nodeModule.register(hooks, { data: workerData });`;
+    const code = `const { parentPort, workerData } = await import('node:worker_threads'); ${hooks ? register : ''} const t = performance.now(); await import(${JSON.stringify(entries[modules])}); parentPort.postMessage(performance.now() - t);`;
+    const worker = new Worker(code, {
+      eval: true,
+      type: 'module',
+      workerData: hooks ? { sources: sources[modules] } : undefined,
+    });
     const ms = await withTimeout(new Promise((resolve) => worker.once('message', resolve)), 10_000, 'import floor');
     await worker.terminate();
     return ms;
   };
-  const samples = { 1: [], [MODULES]: [] };
+  const sides = [
+    ['one', 1, false],
+    ['many', MODULES, false],
+    ['hooksOne', 1, true],
+    ['hooksMany', MODULES, true],
+  ];
+  const samples = Object.fromEntries(sides.map(([key]) => [key, []]));
   try {
     for (let round = 0; round < plan.warmupRounds + plan.rounds; round++) {
-      for (const modules of [1, MODULES]) {
-        const ms = await importOnce(entries[modules]);
-        if (round >= plan.warmupRounds) samples[modules].push(ms);
+      for (const [key, modules, hooks] of sides) {
+        const ms = await importOnce(modules, hooks);
+        if (round >= plan.warmupRounds) samples[key].push(ms);
       }
     }
   } finally {
@@ -412,7 +438,10 @@ async function runImportFloor(plan, log) {
   }
   const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   log?.('import floor done');
-  return { one: p50(samples[1]), many: p50(samples[MODULES]) };
+  return {
+    ...Object.fromEntries(sides.map(([key]) => [key, p50(samples[key])])),
+    hooks: typeof nodeModule.registerHooks === 'function' ? 'registerHooks' : 'register',
+  };
 }
 
 export async function run({ quick, log }) {
@@ -551,13 +580,16 @@ export function tables(figures) {
   };
   const floor = figures.importFloor;
   const importTable = {
-    title: `Node's own import of the plugin in a bare Worker, no glean (from disk, no hooks): p50 ms over ${plan.rounds} fresh Workers`,
-    columns: ['plugin', 'import p50 ms'],
+    title: `Node's own import of the plugin in a bare Worker, no glean: p50 ms over ${plan.rounds} fresh Workers`,
+    columns: ['plugin', 'from disk, no hooks', 'hooks serving from memory'],
     rows: [
-      ['.mjs, 1 module', fixed(floor.one, 2)],
-      [`.mjs, ${figures.modules} modules`, fixed(floor.many, 2)],
+      ['.mjs, 1 module', fixed(floor.one, 2), fixed(floor.hooksOne, 2)],
+      [`.mjs, ${figures.modules} modules`, fixed(floor.many, 2), fixed(floor.hooksMany, 2)],
     ],
-    note: `${figures.modules} modules cost Node ${fixed(floor.many - floor.one, 2)} ms more to import than 1: a ${figures.modules}-module reload costs at least that over a one-module reload, whoever serves the modules.`,
+    note: [
+      `${figures.modules} modules cost Node ${fixed(floor.many - floor.one, 2)} ms more to import than 1 from disk, ${fixed(floor.hooksMany - floor.hooksOne, 2)} ms through module hooks`,
+      `(${floor.hooks === 'registerHooks' ? 'module.registerHooks, in the thread' : "module.register, on Node's hooks thread"}): a ${figures.modules}-module reload costs at least that over a one-module reload, whoever serves the modules.`,
+    ].join('\n'),
   };
   return [reloadTable, phases, ratioTable, callTable, memoryTable, checkpoints, importTable];
 }
