@@ -93,6 +93,8 @@ export class ModuleGraph {
   readonly #served = new Map<string, Served>();
   /** Successful resolutions, so every worker of the version resolves a specifier alike. */
   readonly #resolved = new Map<string, Promise<string | undefined>>();
+  /** Candidate files looked up during the version's first load, shared (see `#existing`). */
+  readonly #candidates = new Map<string, Promise<string | undefined>>();
   /** Each ES module's static import specifiers that a worker asks the host to resolve (es-module-lexer), found once. */
   readonly #imports = new WeakMap<Served, Promise<readonly string[]>>();
   /** What decided how its modules resolve and compile (see lookups.ts). */
@@ -157,6 +159,7 @@ export class ModuleGraph {
   /** The version's first load is done: a file that joins the graph from now on is reported through `onGrow`. */
   seal(): void {
     this.#sealed = true;
+    this.#candidates.clear();
   }
 
   /**
@@ -540,8 +543,24 @@ export class ModuleGraph {
     return this.#lookups.packageMain(folder);
   }
 
-  /** The real path of `candidate` if it is a file inside the root; `undefined` (and noted as absent) if there is none. */
-  async #existing(candidate: string, specifier: string, from: string): Promise<string | undefined> {
+  /**
+   * The real path of `candidate` if it is a file inside the root; `undefined` (and noted as absent) if
+   * there is none. Until the version's first load ends, each candidate is looked up once (the helpers
+   * of a plugin that all import `./util.js` are one lookup, not one each); from then on every lookup is
+   * made anew, so a file created or removed since is found as it is. A lookup that failed is not
+   * shared: each importer meets its own error, which names it.
+   */
+  #existing(candidate: string, specifier: string, from: string): Promise<string | undefined> {
+    if (this.#sealed) return this.#lookUp(candidate, specifier, from);
+    const shared = this.#candidates.get(candidate);
+    if (shared !== undefined) return shared.catch(() => this.#lookUp(candidate, specifier, from));
+    const found = this.#lookUp(candidate, specifier, from);
+    this.#candidates.set(candidate, found);
+    found.catch(() => this.#candidates.delete(candidate));
+    return found;
+  }
+
+  async #lookUp(candidate: string, specifier: string, from: string): Promise<string | undefined> {
     const { root, plugin } = this.#options;
     let real: string;
     try {
