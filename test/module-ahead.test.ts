@@ -232,16 +232,13 @@ describe('what goes ahead is what the graph checked', () => {
 });
 
 describe('ModulesGiven: what one worker has been given', () => {
-  const resolution = (specifier: string, url: string | null) => ({
-    key: `import\0file:///p/index.mjs\0${specifier}`,
-    entry: [specifier, 'file:///p/index.mjs', url] as const,
-  });
+  const resolution = (specifier: string, url: string | null) => [specifier, 'file:///p/index.mjs', url] as const;
   const module = (name: string, source = 'export {};'): AheadModule => [`file:///p/${name}`, 'module', source];
 
   it('offers each resolution and module once, and nothing the worker asked for itself', () => {
     const given = new ModulesGiven();
     given.gaveModule('file:///p/asked.mjs');
-    given.gaveResolution(resolution('./asked.mjs', 'file:///p/asked.mjs').key);
+    given.gaveResolution('./asked.mjs', 'file:///p/index.mjs');
     const first = given.offer(
       [
         resolution('./a.mjs', 'file:///p/a.mjs'),
@@ -258,7 +255,7 @@ describe('ModulesGiven: what one worker has been given', () => {
       modules: [module('a.mjs')],
     });
     expect(given.offer([resolution('./a.mjs', 'file:///p/a.mjs')], [module('a.mjs')])).toBeUndefined();
-    expect(given.hasModule('file:///p/a.mjs') && given.hasResolution(resolution('pkg', null).key)).toBe(true);
+    expect(given.hasModule('file:///p/a.mjs') && given.hasResolution('pkg', 'file:///p/index.mjs')).toBe(true);
   });
 
   it('carries at most its per-answer characters; what does not fit stays unsent, for a later answer', () => {

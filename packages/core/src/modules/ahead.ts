@@ -15,7 +15,7 @@ import type { ModuleFormat, ModulesAhead } from '@glean/worker/protocol';
 export const MAX_AHEAD_CHARS = 8 * 1024 * 1024;
 
 /**
- * The most characters of keys one worker's record holds: 16 Mi, far beyond the resolutions and
+ * The most characters of URLs and specifiers one worker's record holds: 16 Mi, far beyond the resolutions and
  * modules of a plugin of `MAX_PLUGIN_MODULES`. A worker may ask for ever more URLs (`./x.js?1`,
  * `./x.js?2`…, or forged requests), each a module of its own: once the record is full, nothing more
  * is sent ahead to it (every request is still answered), so the host's memory for it stays bounded.
@@ -35,7 +35,12 @@ export interface ModulesGivenLimits {
 
 /** One worker's record. */
 export class ModulesGiven {
-  readonly #given = new Set<string>();
+  /**
+   * Resolutions of imports, by importer URL, then specifier; modules by URL. Keyed by the strings the
+   * graph holds anyway (URLs it resolved, specifiers it parsed), so the record adds little of its own.
+   */
+  readonly #resolutions = new Map<string, Set<string>>();
+  readonly #modules = new Set<string>();
   readonly #perAnswer: number;
   #room: number;
   /** The record filled up: nothing is sent ahead any more, nor noted. */
@@ -46,62 +51,76 @@ export class ModulesGiven {
     this.#room = record;
   }
 
-  /** Whether the worker has the resolution `key` (as the graph keys them), asked for or sent ahead. */
-  hasResolution(key: string): boolean {
-    return this.#given.has(`r\0${key}`);
+  /** Whether the worker has the resolution of `specifier` imported by `parent`, asked for or sent ahead. */
+  hasResolution(specifier: string, parent: string): boolean {
+    return this.#resolutions.get(parent)?.has(specifier) === true;
   }
 
   /** Whether the worker has the module `url`, asked for or sent ahead. */
   hasModule(url: string): boolean {
-    return this.#given.has(`m\0${url}`);
+    return this.#modules.has(url);
   }
 
-  /** The worker has the resolution `key` now: it asked for it. */
-  gaveResolution(key: string): void {
-    this.#note(`r\0${key}`);
+  /** The worker has the resolution of `specifier` imported by `parent` now: it asked for it. */
+  gaveResolution(specifier: string, parent: string): void {
+    this.#noteResolution(specifier, parent);
   }
 
   /** The worker has the module `url` now: it asked for it (Node loads a URL once). */
   gaveModule(url: string): void {
-    this.#note(`m\0${url}`);
+    this.#noteModule(url);
   }
 
   /**
-   * What of `resolutions` and `modules` (`key`: how the graph keys a resolution) goes ahead with one
-   * answer: those the worker does not have yet, in order, within the answer's limit; each is noted as
-   * given. `undefined` when nothing does, and always once the record is full.
+   * What of `resolutions` and `modules` goes ahead with one answer: those the worker does not have
+   * yet, in order, within the answer's limit; each is noted as given. `undefined` when nothing does,
+   * and always once the record is full.
    */
-  offer(
-    resolutions: readonly { readonly key: string; readonly entry: AheadResolution }[],
-    modules: readonly AheadModule[],
-  ): ModulesAhead | undefined {
+  offer(resolutions: readonly AheadResolution[], modules: readonly AheadModule[]): ModulesAhead | undefined {
     let room = this.#perAnswer;
     const sent: { resolutions: AheadResolution[]; modules: AheadModule[] } = { resolutions: [], modules: [] };
-    for (const { key, entry } of resolutions) {
-      const cost = entry[0].length + entry[1].length + (entry[2]?.length ?? 0);
-      if (this.hasResolution(key) || cost > room || !this.#note(`r\0${key}`)) continue;
+    for (const resolution of resolutions) {
+      const [specifier, parent, url] = resolution;
+      const cost = specifier.length + parent.length + (url?.length ?? 0);
+      if (this.hasResolution(specifier, parent) || cost > room || !this.#noteResolution(specifier, parent)) continue;
       room -= cost;
-      sent.resolutions.push(entry);
+      sent.resolutions.push(resolution);
     }
     for (const module of modules) {
       const cost = module[0].length + module[2].length;
-      if (this.hasModule(module[0]) || cost > room || !this.#note(`m\0${module[0]}`)) continue;
+      if (this.hasModule(module[0]) || cost > room || !this.#noteModule(module[0])) continue;
       room -= cost;
       sent.modules.push(module);
     }
     return sent.resolutions.length === 0 && sent.modules.length === 0 ? undefined : sent;
   }
 
-  /** Notes `entry` as given; `false` (and nothing more is sent from now on) when the record has no room for it. */
-  #note(entry: string): boolean {
-    if (this.#full) return false;
-    if (this.#given.has(entry)) return true;
-    if (entry.length > this.#room) {
+  #noteResolution(specifier: string, parent: string): boolean {
+    let specifiers = this.#resolutions.get(parent);
+    if (specifiers?.has(specifier) === true) return true;
+    if (!this.#spend(specifier.length + (specifiers === undefined ? parent.length : 0))) return false;
+    if (specifiers === undefined) {
+      specifiers = new Set();
+      this.#resolutions.set(parent, specifiers);
+    }
+    specifiers.add(specifier);
+    return true;
+  }
+
+  #noteModule(url: string): boolean {
+    if (this.#modules.has(url)) return true;
+    if (!this.#spend(url.length)) return false;
+    this.#modules.add(url);
+    return true;
+  }
+
+  /** Takes `cost` from the record's room; `false` (and nothing more is sent from now on) when it has none left. */
+  #spend(cost: number): boolean {
+    if (this.#full || cost > this.#room) {
       this.#full = true;
       return false;
     }
-    this.#room -= entry.length;
-    this.#given.add(entry);
+    this.#room -= cost;
     return true;
   }
 }

@@ -226,7 +226,7 @@ export class ModuleGraph {
       if (request.op === 'resolved')
         return { seq, url: await this.#keep(request.specifier, request.parent, request.require, request.url) };
       const url = await this.#resolve(request.specifier, request.parent, request.require);
-      given?.gaveResolution(resolutionKey(request.specifier, request.parent, request.require));
+      if (!request.require) given?.gaveResolution(request.specifier, request.parent);
       if (url === undefined) return { seq, next: true };
       const ahead = given === undefined || request.require ? undefined : await this.#ahead(given, url);
       return ahead === undefined ? { seq, url } : { seq, url, ahead };
@@ -411,7 +411,7 @@ export class ModuleGraph {
    * be; what fails is left out, for the worker's own request to meet (and report) as before.
    */
   async #ahead(given: ModulesGiven, url: string, served?: Served): Promise<ModulesAhead | undefined> {
-    const resolutions: { key: string; entry: AheadResolution }[] = [];
+    const resolutions: AheadResolution[] = [];
     const modules: AheadModule[] = [];
     const seen = new Set<string>();
     const visit = async (target: string, known?: Served): Promise<void> => {
@@ -432,7 +432,7 @@ export class ModuleGraph {
       await Promise.all(
         specifiers.map(async (specifier) => {
           const key = resolutionKey(specifier, target, false);
-          if (given.hasResolution(key) || seen.has(key)) return;
+          if (given.hasResolution(specifier, target) || seen.has(key)) return;
           seen.add(key);
           let resolved: string | undefined;
           try {
@@ -440,7 +440,7 @@ export class ModuleGraph {
           } catch {
             return;
           }
-          resolutions.push({ key, entry: [specifier, target, resolved ?? null] });
+          resolutions.push([specifier, target, resolved ?? null]);
           if (resolved !== undefined) await visit(resolved);
         }),
       );
