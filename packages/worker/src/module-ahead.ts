@@ -1,8 +1,9 @@
 /**
  * What the host sent ahead to a worker's module hooks (see {@link ModulesAhead}): the answers to the
  * resolves and loads of an ES module's static imports, kept until Node asks for them. Each entry is
- * taken once: a second request for the same thing goes to the host as before, so nothing is kept
- * longer than until its first use, and the host sends each entry once per worker.
+ * taken once: a second request for the same thing goes to the host as before. The host sends each
+ * entry once per worker, so what this holds is at most the version's graph, and only what an import
+ * that failed while linking left unasked stays (a first load that fails ends the worker).
  */
 import type { ModuleAnswer, ModuleFormat, ModulesAhead } from './protocol.js';
 
