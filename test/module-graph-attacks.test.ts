@@ -120,6 +120,24 @@ describe('the compiler (compile.ts)', () => {
     const fresh = await glean.reload<() => Promise<string>>('F');
     expect(await fresh()).toBe(tag);
   });
+
+  it('lives through TypeScript nested past a native parser stack: a 100 000-term sum and 3 000 nested ifs compile and run', async () => {
+    // @swc/core 1.16 ends the whole process (SIGSEGV) from about 61 000 terms and 2 100 nested ifs
+    // (docs/benchmarks.md, run AG): a compiler in the host's process must not fall over on these.
+    const sum = `export const Sum = (): number => ${Array.from({ length: 100_000 }, () => '1').join(' + ')};\n`;
+    const ifs = `let a = 1;\nexport const Deep = (): number => {\n${'if (a) {\n'.repeat(3_000)}a = 2;\n${'}\n'.repeat(3_000)}return a;\n};\n`;
+    const { glean } = await startGlean({
+      files: { 'sum.ts': sum, 'ifs.ts': ifs },
+      config: [
+        { id: 'S', file: 'sum.ts', name: 'Sum' },
+        { id: 'I', file: 'ifs.ts', name: 'Deep' },
+      ],
+    });
+    const deep = await glean.reload<() => Promise<number>>('I');
+    expect(await deep()).toBe(2);
+    const total = await glean.reload<() => Promise<number>>('S');
+    expect(await total()).toBe(100_000);
+  });
 });
 
 describe('what a version makes the host remember (graph.ts)', () => {
