@@ -42,6 +42,24 @@ async function relink(temp: TempDir, relative: string, target: string): Promise<
 }
 
 describe('a module outside the root', () => {
+  it('a statically imported helper two imports deep that leads outside (the host answers the static graph ahead): GLEAN_OUTSIDE_ROOT naming its importer and the specifier; no byte from outside runs', async () => {
+    const { temp, outside, ranOutside } = await layout();
+    await temp.write('app/index.mjs', "import { tag } from './lib/first.mjs';\nexport const Tag = () => tag();\n");
+    await temp.write('app/lib/first.mjs', "import { tag } from './second.js';\nexport { tag };\n");
+    await temp.write('app/lib/sibling.mjs', 'export const sibling = 1;\n');
+    await symlink(outside, temp.path('app/lib/second.js'));
+    const { glean } = await startGlean({
+      temp,
+      configName: 'app/plugin.json',
+      config: [{ id: 'T', file: 'index.mjs', name: 'Tag' }],
+      load: false,
+    });
+    const error = await rejectionOf(glean.loadConfig());
+    expect(error.code).toBe('GLEAN_OUTSIDE_ROOT');
+    expect(error.message).toContain(`${temp.path('app/lib/first.mjs')} imports "./second.js"`);
+    expect(ranOutside()).toBe(false);
+  });
+
   it('a symlink inside the root leading outside (lib/helper.js -> ../outside.js): the load is GLEAN_OUTSIDE_ROOT naming the importer and the specifier', async () => {
     const { temp, outside, ranOutside } = await layout();
     await temp.write('app/index.mjs', "import { tag } from './lib/helper.js';\nexport const Tag = () => tag();\n");
