@@ -5,14 +5,11 @@
  * config edit with no restart, stops cleanly on Ctrl-C, and drops no request while the config
  * switches back and forth under load.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, symlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, tempDir, until, type TempDir } from './helpers/index.js';
-
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+import { demoPort, type Example, REPO, startExample } from './helpers/example.js';
+import { tempDir, until, type TempDir } from './helpers/index.js';
 const CONFIG = 'examples/httpserver/plugin.json';
 const GREETINGS = ['Hello, world\n', 'Hello, gp\n'];
 
@@ -22,7 +19,7 @@ const config = (plugin: 'plugin1' | 'plugin2'): string =>
 
 /** The running demo: its process, what it printed, and the URL it serves. */
 interface Demo {
-  readonly child: ChildProcess;
+  readonly child: Example['child'];
   readonly url: string;
   readonly temp: TempDir;
   /** Everything printed so far, stdout and stderr. */
@@ -39,35 +36,18 @@ async function startDemo(): Promise<Demo> {
   await cp(`${REPO}/examples/httpserver`, temp.path('examples/httpserver'), { recursive: true });
   await cp(`${REPO}/plugins`, temp.path('plugins'), { recursive: true });
   await temp.write(CONFIG, config('plugin1'));
-  // The copy resolves @glean/core (and tsx, for the plugins) from the repository's install.
+  // The copy resolves @glean/core from the repository's install.
   await symlink(`${REPO}/node_modules`, temp.path('node_modules'));
 
-  const child = spawn(process.execPath, ['examples/httpserver/server.mjs'], {
-    cwd: temp.dir,
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
-
-  let port: string | undefined;
-  await until(() => {
-    if (child.exitCode !== null) throw new Error(`the demo exited with code ${child.exitCode}:\n${output}`);
-    port = /http:\/\/localhost:(\d+)\/foo/.exec(output)?.[1];
-    return port !== undefined;
-  }, 'the demo to print its URL');
+  const example = startExample('examples/httpserver/server.mjs', { cwd: temp.dir, env: { ...process.env, PORT: '0' } });
+  const port = await demoPort(example);
+  const { child, output } = example;
   return {
     child,
     temp,
     url: `http://127.0.0.1:${port}/foo`,
-    output: () => output,
-    reloads: () => output.split('reloaded FooHandlerID').length - 1,
+    output,
+    reloads: () => output().split('reloaded FooHandlerID').length - 1,
     threads: () => Number(/^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]),
   };
 }
@@ -109,20 +89,9 @@ async function loadAutocannon(): Promise<Autocannon> {
 
 describe('the basics example', () => {
   it("prints what glean's _example/test prints: values and sums from plugin1 and plugin2, pinned and watching handles", async () => {
-    const child = spawn(process.execPath, ['examples/basics/main.mjs'], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    onCleanup(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
+    const { exited, output } = startExample('examples/basics/main.mjs');
     const code = await exited;
-    expect(output).toBe(
+    expect(output()).toBe(
       [
         'loadSymbol',
         'using plugin1: value = 10',

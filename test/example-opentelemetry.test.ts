@@ -4,12 +4,8 @@
  * named for the id, with the FaaS attributes, a cold start on a thread's first answer, the error of a
  * refused call, and the application's active span as its parent.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { onCleanup } from './helpers/index.js';
-
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+import { REPO, startExample } from './helpers/example.js';
 
 interface SpanLine {
   name: string;
@@ -23,28 +19,22 @@ interface SpanLine {
 }
 
 /** Runs the example to its end; rejects unless it exits 0 within 20 s. */
-function runExample(): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['examples/opentelemetry/main.mjs'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function runExample(): Promise<{ stdout: string; stderr: string }> {
+  const example = startExample('examples/opentelemetry/main.mjs');
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the example ran over 20 s:\n${example.stdout()}\n${example.stderr()}`)),
+      20_000,
+    );
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  onCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the example ran over 20 s:\n${stdout}\n${stderr}`)), 20_000);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`the example exited ${code}:\n${stdout}\n${stderr}`));
-    });
-  });
+  try {
+    const code = await Promise.race([example.exited, overrun]);
+    if (code !== 0) throw new Error(`the example exited ${code}:\n${example.stdout()}\n${example.stderr()}`);
+    return { stdout: example.stdout(), stderr: example.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe('examples/opentelemetry', () => {
