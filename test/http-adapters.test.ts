@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import Fastify from 'fastify';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { Handle, Logger } from '@glean/core';
+import { type Handle, type Logger, withOptions } from '@glean/core';
 import {
   httpListener,
   type HttpAdapterOptions,
@@ -319,6 +319,29 @@ describe.each(ADAPTERS)('through %s', (adapter) => {
       null,
       'Gateway Timeout\n',
     ]);
+    expect(errors).toMatchObject([{ code: 'GLEAN_TIMEOUT', id: 'Gate' }]);
+  });
+
+  it("keeps a withOptions handle's own timeoutMs when it routes by routingKey and versionOverride", async () => {
+    const temp = await tempDir();
+    await temp.write('gate.mjs', GATE);
+    const { glean } = await startGlean({
+      temp,
+      config: [{ id: 'Gate', file: 'gate.mjs', name: 'Gate', version: '1' }],
+      prewarm: false,
+    });
+    const errors: unknown[] = [];
+    const handle = withOptions(await glean.reloadAndWatch<HttpHandler>('Gate'), { timeoutMs: 150 });
+    const base = await serve(adapter, handle, {
+      logger: false,
+      onError: (error) => void errors.push(error),
+      routingKey: () => 'user-1',
+      versionOverride: () => '1',
+    });
+    const door = gate();
+
+    const answer = await fetch(`${base}/late`, { headers: { 'x-gate': door.name } });
+    expect(answer.status).toBe(504);
     expect(errors).toMatchObject([{ code: 'GLEAN_TIMEOUT', id: 'Gate' }]);
   });
 });

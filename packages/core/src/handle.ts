@@ -191,6 +191,17 @@ export class HandleState {
 }
 
 const STATES = new WeakMap<object, HandleState>();
+/** The options a handle made by {@link withOptions} calls with: what a later `withOptions` or `callWithOptions` layers its own over. */
+const OPTIONS = new WeakMap<object, CallOptions>();
+
+/** `handle`'s own call options with `over`'s set ones on top (an option `over` leaves `undefined` keeps the handle's). */
+function layered(handle: object, over: CallOptions): CallOptions {
+  const own = OPTIONS.get(handle);
+  if (own === undefined) return { ...over };
+  const merged: Record<string, unknown> = { ...own };
+  for (const [name, value] of Object.entries(over)) if (value !== undefined) merged[name] = value;
+  return merged as CallOptions;
+}
 
 /** Members that JavaScript itself looks up on any object; a proxy that answers them all would break await, JSON and string conversion. */
 const IMPLICIT_MEMBERS = new Set([
@@ -291,15 +302,16 @@ function send(
  * The same handle, its calls made with `options`: `await withOptions(foo, { signal })(request)`,
  * `await withOptions(calc, { timeoutMs: 100 }).add(1, 2)`, `await withOptions(foo, { key: userId })(request)`.
  * It follows, pins and releases as `handle` does (releasing either releases both). A value handle's
- * `value` is read from the version `key` and `version` choose. Throws a TypeError for anything that
- * is not a handle, or for an option of the wrong type.
+ * `value` is read from the version `key` and `version` choose. On a handle that `withOptions` made,
+ * `options` are layered over its own: `withOptions(withOptions(foo, { timeoutMs: 50 }), { key })`
+ * has both. Throws a TypeError for anything that is not a handle, or for an option of the wrong type.
  */
 export function withOptions<H>(handle: H, options: CallOptions): H {
   const state = handleState(handle);
   if (state === undefined)
     throw new TypeError('withOptions() expects a handle from loadSymbol, reload or reloadAndWatch');
   checkCallOptions(options, 'withOptions()');
-  return createHandle(state, { ...options }) as H;
+  return createHandle(state, layered(handle as object, options)) as H;
 }
 
 /** Throws the TypeError or RangeError of an option of the wrong type or range; `where` names the caller in the message. */
@@ -324,12 +336,13 @@ export function checkCallOptions(options: CallOptions, where: string): void {
 
 /**
  * Calls `handle` (a function handle) with `options` and `args`, as `withOptions(handle, options)(...args)`
- * does, without making a handle for one call: what the HTTP adapters use per request.
+ * does (layered over the handle's own options), without making a handle for one call: what the HTTP
+ * adapters use per request. `undefined` for anything that is not a function handle.
  */
 export function callWithOptions(handle: unknown, options: CallOptions, args: unknown[]): Promise<unknown> | undefined {
   const state = handleState(handle);
   if (state === undefined || state.kind !== 'function') return undefined;
-  return call(state, null, args, options);
+  return call(state, null, args, layered(handle as object, options));
 }
 
 /** Builds the handle object for `state`: a function, a proxy of methods, or a `{ value }` holder. */
@@ -419,5 +432,6 @@ export function createHandle(state: HandleState, options?: CallOptions): unknown
     });
   }
   STATES.set(handle, state);
+  if (options !== undefined) OPTIONS.set(handle, options);
   return handle;
 }

@@ -1,5 +1,5 @@
 import { transfer } from '@glean/worker/protocol';
-import { callWithOptions, checkCallOptions } from '../handle.js';
+import { callWithOptions, checkCallOptions, handleState } from '../handle.js';
 import { Log, LogLine, errorFields } from '../log.js';
 import type { Logger } from '../logger.js';
 import type { HttpHandler, HttpRequest } from './contract.js';
@@ -173,12 +173,16 @@ export function failed(
 /** Calls the handler, routed by the request's key and version override when the adapter has them. */
 function call(handler: HttpHandler, request: HttpRequest, options: ResolvedHttpOptions): unknown {
   const { routingKey, versionOverride } = options;
-  if (routingKey === undefined && versionOverride === undefined) return handler(movable(request));
+  // Only a glean function handle is routed: a plain function handler is called as it is.
+  if ((routingKey === undefined && versionOverride === undefined) || handleState(handler)?.kind !== 'function')
+    return handler(movable(request));
   // Asked before the body moves to the worker: the body is detached here afterwards.
-  const routing = { key: routingKey?.(request), version: versionOverride?.(request) };
-  checkCallOptions(routing, routingKey === undefined ? 'versionOverride' : 'routingKey');
+  const key = routingKey?.(request);
+  checkCallOptions({ key }, 'routingKey');
+  const version = versionOverride?.(request);
+  checkCallOptions({ version }, 'versionOverride');
   const moved = movable(request);
-  return callWithOptions(handler, routing, [moved]) ?? handler(moved);
+  return callWithOptions(handler, { key, version }, [moved]) ?? handler(moved);
 }
 
 function movable(request: HttpRequest): HttpRequest {
