@@ -247,6 +247,16 @@ describe('ModulesGiven: what one worker has been given', () => {
     for (let i = 0; given.offer([], [module(`m${i}.mjs`)]) !== undefined; i++) expect(i).toBeLessThan(20);
     given.gaveModule('file:///p/later.mjs');
     expect(given.offer([resolution('./x.mjs', 'file:///p/x.mjs')], [module('fresh.mjs')])).toBeUndefined();
+    expect(given.full).toBe(true);
+  });
+
+  it('charges each entry what it costs the host beyond its characters: a flood of short URLs the worker asked for fills it too', () => {
+    const given = new ModulesGiven({ record: 64 * 1024 });
+    let noted = 0;
+    while (!given.full && noted < 100_000) given.gaveModule(`file:///p/a.mjs?${noted++}`);
+    // Each URL is about 20 characters; charged its characters alone, the record would take over 3,000.
+    expect(given.full).toBe(true);
+    expect(noted).toBeLessThan(1000);
   });
 });
 

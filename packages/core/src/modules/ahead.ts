@@ -6,6 +6,7 @@
  * bounded by its version's graph. Pure bookkeeping, no threads: the graph decides what to offer.
  */
 import type { ModuleFormat, ModulesAhead } from '@glean/worker/protocol';
+import { LOOKUP_ENTRY_COST } from './lookups.js';
 
 /**
  * The most characters of specifiers, URLs and sources one answer carries ahead: 8 Mi, some hundreds
@@ -15,10 +16,12 @@ import type { ModuleFormat, ModulesAhead } from '@glean/worker/protocol';
 export const MAX_AHEAD_CHARS = 8 * 1024 * 1024;
 
 /**
- * The most characters of URLs and specifiers one worker's record holds: 16 Mi, far beyond the resolutions and
- * modules of a plugin of `MAX_PLUGIN_MODULES`. A worker may ask for ever more URLs (`./x.js?1`,
- * `./x.js?2`…, or forged requests), each a module of its own: once the record is full, nothing more
- * is sent ahead to it (every request is still answered), so the host's memory for it stays bounded.
+ * How much one worker's record holds, in characters: 16 Mi, each entry costing its URL or specifier
+ * plus `LOOKUP_ENTRY_COST` (what a Set or Map entry costs the host besides the string), far beyond the
+ * resolutions and modules of a plugin of `MAX_PLUGIN_MODULES`. A worker may ask for ever more URLs
+ * (`./x.js?1`, `./x.js?2`…, or forged requests), each a module of its own: once the record is full,
+ * nothing more is sent ahead to it (every request is still answered), so the host's memory for it
+ * stays bounded.
  */
 export const MAX_GIVEN_CHARS = 16 * 1024 * 1024;
 
@@ -49,6 +52,11 @@ export class ModulesGiven {
   constructor({ perAnswer = MAX_AHEAD_CHARS, record = MAX_GIVEN_CHARS }: ModulesGivenLimits = {}) {
     this.#perAnswer = perAnswer;
     this.#room = record;
+  }
+
+  /** The record is full: nothing more goes ahead to this worker, so there is nothing to gather for it. */
+  get full(): boolean {
+    return this.#full;
   }
 
   /** Whether the worker has the resolution of `specifier` imported by `parent`, asked for or sent ahead. */
@@ -98,7 +106,9 @@ export class ModulesGiven {
   #noteResolution(specifier: string, parent: string): boolean {
     let specifiers = this.#resolutions.get(parent);
     if (specifiers?.has(specifier) === true) return true;
-    if (!this.#spend(specifier.length + (specifiers === undefined ? parent.length : 0))) return false;
+    const cost =
+      specifier.length + LOOKUP_ENTRY_COST + (specifiers === undefined ? parent.length + LOOKUP_ENTRY_COST : 0);
+    if (!this.#spend(cost)) return false;
     if (specifiers === undefined) {
       specifiers = new Set();
       this.#resolutions.set(parent, specifiers);
@@ -109,7 +119,7 @@ export class ModulesGiven {
 
   #noteModule(url: string): boolean {
     if (this.#modules.has(url)) return true;
-    if (!this.#spend(url.length)) return false;
+    if (!this.#spend(url.length + LOOKUP_ENTRY_COST)) return false;
     this.#modules.add(url);
     return true;
   }

@@ -411,6 +411,8 @@ export class ModuleGraph {
    * be; what fails is left out, for the worker's own request to meet (and report) as before.
    */
   async #ahead(given: ModulesGiven, url: string, served?: Served): Promise<ModulesAhead | undefined> {
+    // A full record takes nothing more: walking the graph for it would be work for every request, for nothing.
+    if (given.full) return undefined;
     const resolutions: AheadResolution[] = [];
     const modules: AheadModule[] = [];
     const seen = new Set<string>();

@@ -22,7 +22,8 @@ import { loadTypeScriptSettings, type TypeScriptSettings } from './tsconfig.js';
  * bound. 32 Mi is some 150,000 lookups of ordinary paths: far beyond a plugin of 10,000 modules.
  */
 export const MAX_LOOKUP_BUDGET = 32 * 1024 * 1024;
-const LOOKUP_ENTRY_COST = 64;
+/** What an entry a version keeps costs the host beyond its key's characters (a Map or Set entry and its string's header), in characters. */
+export const LOOKUP_ENTRY_COST = 64;
 
 /** How lookups report: a coded error for the version, and a new entry (for the watcher once the version loaded). */
 export interface LookupEvents {
