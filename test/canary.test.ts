@@ -45,6 +45,14 @@ function expectBinomial(hits: number, n: number, p: number): void {
   expect(Math.abs(hits - n * p)).toBeLessThanOrEqual(4.5 * sd + 1);
 }
 
+/** A check to call in a loop that waits on a condition: throws `why()` once `ms` have passed, so a regression fails with a message instead of running into the test's timeout. */
+function deadline(ms: number, why: () => string): () => void {
+  const end = Date.now() + ms;
+  return () => {
+    if (Date.now() > end) throw new Error(why());
+  };
+}
+
 describe('routing', () => {
   it.each([1, 5, 50])(
     'sends the share of keyed calls the weight says (weight %i), within binomial bounds',
@@ -226,10 +234,13 @@ describe('analysis and rollback', () => {
     const foo = await glean.reloadAndWatch<Which>('Foo');
     const events = recordEvents(glean, 'rollback');
     // Three analyses with enough calls each.
+    const overdue = deadline(10_000, () => `no analysis came: ${JSON.stringify(glean.status()['Foo']?.canary)}`);
     for (let round = 0; round < 3; round++) {
       const analysed = glean.status()['Foo']?.canary?.lastAnalysis?.at ?? 0;
-      while ((glean.status()['Foo']?.canary?.lastAnalysis?.at ?? 0) === analysed)
+      while ((glean.status()['Foo']?.canary?.lastAnalysis?.at ?? 0) === analysed) {
+        overdue();
         await tally(100, (i) => withOptions(foo, { key: `${round}-${i}` })().catch(() => 'error'));
+      }
       expect(glean.status()['Foo']?.canary?.rollback?.detail).toBeUndefined();
     }
     expect(events).toEqual([]);
@@ -246,7 +257,9 @@ describe('analysis and rollback', () => {
     const crashes = recordEvents(glean, 'crash');
     let event: RollbackEvent | undefined;
     void rolledBack.then((e) => (event = e));
+    const overdue = deadline(10_000, () => `no rollback after ${crashes.length} crashes`);
     while (event === undefined) {
+      overdue();
       const error = await rejectionOf(withOptions(foo, { version: '2.0' })());
       if (event === undefined) expect([ErrorCode.PLUGIN_CRASHED, ErrorCode.NOT_CONFIGURED]).toContain(error.code);
     }
@@ -267,7 +280,11 @@ describe('analysis and rollback', () => {
     const rolledBack = nextEvent<RollbackEvent>(glean, 'rollback');
     let done = false;
     void rolledBack.then(() => (done = true));
-    while (!done) await tally(20, () => foo(), 20);
+    const overdue = deadline(10_000, () => `no rollback: ${JSON.stringify(glean.status()['Foo']?.canary)}`);
+    while (!done) {
+      overdue();
+      await tally(20, () => foo(), 20);
+    }
     const event = await rolledBack;
     expect(event.reason).toBe('latency');
     expect(event.figures.canary.p99Ms).toBeGreaterThan(10);
@@ -289,7 +306,7 @@ describe('analysis and rollback', () => {
     await expect(glean.rollback('Nope')).rejects.toMatchObject({ code: ErrorCode.NOT_CONFIGURED });
   });
 
-  it('keeps a rolled-back canary rolled back while the config names it, and starts the next canary version the config names', async () => {
+  it('keeps a rolled-back canary rolled back while the config names its version, its file edited or not, and starts the next canary version the config names', async () => {
     const temp = await tempDir();
     const { glean } = await startGlean({
       temp,
@@ -299,6 +316,10 @@ describe('analysis and rollback', () => {
     const foo = await glean.reloadAndWatch<Which>('Foo');
     await glean.rollback('Foo');
     await temp.write('plugin.json', [canaryEntry({ weight: 50 })]);
+    await glean.reloadConfig();
+    expect(glean.status()['Foo']?.canary?.state).toBe('rolled-back');
+    // Its file saved with other code under the same version: still the version that was rolled back.
+    await temp.write('v2.mjs', `export function which() { return 'v2, edited'; }\n`);
     await glean.reloadConfig();
     expect(glean.status()['Foo']?.canary?.state).toBe('rolled-back');
     expect(await tally(20, () => foo())).toEqual(new Map([['v1', 20]]));
@@ -351,16 +372,26 @@ describe('steps', () => {
     expect(glean.status()['Foo']?.canary?.step).toBe(2);
   });
 
-  it('holds at its step with glean.hold(), and moves on after hold(id, false)', async () => {
+  it('holds at its step with glean.hold(), through an edit of its rollout, and moves on after hold(id, false)', async () => {
+    const temp = await tempDir();
     const { glean } = await startGlean({
+      temp,
       files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
       config: [canaryEntry(stepped)],
     });
     glean.hold('Foo');
     expect(glean.status()['Foo']?.canary?.state).toBe('held');
+    await temp.write('plugin.json', [canaryEntry({ ...stepped, steps: [10, 50, 95] })]);
+    await glean.reloadConfig();
+    expect(glean.status()['Foo']?.canary).toMatchObject({ state: 'held', steps: [10, 50, 95] });
     const foo = await glean.reloadAndWatch<Which>('Foo');
     // Passing analyses, well past stepMs: no step.
+    const overdue = deadline(
+      10_000,
+      () => `three passing analyses not seen: ${JSON.stringify(glean.status()['Foo']?.canary)}`,
+    );
     for (let passes = 0; passes < 3; ) {
+      overdue();
       const before = glean.status()['Foo']?.canary?.lastAnalysis?.at;
       await tally(40, (i) => withOptions(foo, { key: String(i) })());
       const last = glean.status()['Foo']?.canary?.lastAnalysis;

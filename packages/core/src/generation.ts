@@ -317,7 +317,8 @@ type CanaryMove =
 /**
  * What the latest config does to every id's canary. A canary keeps its version while the config names
  * the same one (file, version, options, content) and its modules are unchanged on disk; a rolled-back
- * one stays rolled back until the config names another.
+ * one stays rolled back until the config names another canary `version` (the text that names a
+ * canary): an edit of its file or its modules under the same version does not bring it back.
  */
 function planCanaries(
   registry: Registry,
@@ -336,9 +337,11 @@ function planCanaries(
     const { spec } = canary;
     const same =
       current !== undefined &&
-      current.spec.name === spec.name &&
-      versionKey(current.spec) === versionKey(spec) &&
-      (current.version === undefined || !stale.has(current.version));
+      (current.rolledBack
+        ? current.spec.version === spec.version
+        : current.spec.name === spec.name &&
+          versionKey(current.spec) === versionKey(spec) &&
+          (current.version === undefined || !stale.has(current.version)));
     if (!same) moves.push({ kind: 'start', id: entry.id, spec });
     else if (!current.rolledBack && rolloutKey(current.spec.rollout) !== rolloutKey(spec.rollout))
       moves.push({ kind: 'update', id: entry.id, spec });

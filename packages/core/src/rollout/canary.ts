@@ -144,7 +144,7 @@ export class Canary {
   route(stable: Binding, options: CallOptions | undefined): Binding | GleanError {
     const wanted = options?.version;
     if (wanted !== undefined) {
-      if (wanted === this.spec.version) return this.#binding ?? this.#notRunning(wanted);
+      if (wanted === this.spec.version) return this.#binding ?? this.#notRunning(wanted, stable);
       if (wanted === stable.pluginVersion.spec.version) return this.#trackedStable(stable);
       return this.#notRunning(wanted, stable);
     }
@@ -156,14 +156,16 @@ export class Canary {
 
   /**
    * The config changed how this canary rolls out (not its version): a new weight, steps, or analysis
-   * settings. Steps start again at the first; the window and the crash streak go on. Returns whether
-   * the weight changed (the caller says so, with the switch's events).
+   * settings. Steps start again at the first; the window, the crash streak and a hold go on. Returns
+   * whether the weight changed (the caller says so, with the switch's events).
    */
   update(spec: CanarySpec): boolean {
     if (this.#binding === undefined) return false;
     const before = this.#progress.weight;
+    const held = this.#progress.held;
     this.#spec = spec;
     this.#progress = this.#newProgress(spec.rollout, this.#progress.crashes);
+    if (held) this.#progress.hold(true, Date.now());
     this.#stopTimer();
     this.#startTimer();
     if (this.#progress.weight === before) return false;
@@ -278,16 +280,7 @@ export class Canary {
   }
 
   #newProgress(rollout: CanaryRollout, crashes = 0): RolloutProgress {
-    return new RolloutProgress(
-      {
-        weight: rollout.weight,
-        steps: rollout.steps,
-        stepMs: rollout.stepMs,
-        progressDeadlineMs: rollout.progressDeadlineMs,
-      },
-      Date.now(),
-      crashes,
-    );
+    return new RolloutProgress(rollout, Date.now(), crashes);
   }
 
   #startTimer(): void {
