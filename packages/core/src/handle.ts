@@ -262,7 +262,11 @@ function observed(
 }
 
 /** Why a handle may not call at all, which says nothing of the plugin: not kept as the id's last error. */
-const REFUSALS = new Set<string>([ErrorCode.RELEASED, ErrorCode.CLOSED, ErrorCode.NOT_CONFIGURED]);
+export const REFUSALS: ReadonlySet<string> = new Set<string>([
+  ErrorCode.RELEASED,
+  ErrorCode.CLOSED,
+  ErrorCode.NOT_CONFIGURED,
+]);
 
 /** The call as {@link send} makes it, published on the `glean.call` tracing channel (channels.ts): only when something subscribes. */
 function traced(

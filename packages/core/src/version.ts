@@ -271,11 +271,6 @@ export class PluginVersion {
     for (const slot of this.#slots) slot.endStreams(error);
   }
 
-  /** How many threads the version runs when none is down: its `threads`, or fewer for a canary that has not grown. */
-  get threadTarget(): number {
-    return this.#target;
-  }
-
   /**
    * Runs `count` threads (at most its `threads`) from now on: the missing ones start from the
    * version's own modules, as a crash's replacement does, and take calls once loaded. A canary grows

@@ -85,7 +85,7 @@ export function errorRateZ(canary: WindowFigures, stable: WindowFigures): number
 }
 
 /** The verdict for a canary whose workers crashed {@link CANARY_CRASH_LIMIT} times in a row. */
-export function crashVerdict(): Verdict {
+export function crashVerdict(): Extract<Verdict, { kind: 'fail' }> {
   return {
     kind: 'fail',
     reason: RollbackReason.CRASHES,

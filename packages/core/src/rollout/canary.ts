@@ -11,10 +11,10 @@ import type { CanaryRollout } from '../config.js';
 import type { PluginSpec } from '../diff.js';
 import { ErrorCode, GleanError, isGleanError } from '../errors.js';
 import type { GleanEvents, RollbackEvent, RolloutFigures } from '../events.js';
-import type { Binding } from '../handle.js';
+import { type Binding, REFUSALS } from '../handle.js';
 import { forId } from '../plugin-ref.js';
 import type { PluginVersion, ThreadStatus } from '../version.js';
-import { CANARY_CRASH_LIMIT, judge, RollbackReason } from './analysis.js';
+import { crashVerdict, judge, type RollbackReason } from './analysis.js';
 import { RolloutProgress } from './progress.js';
 import { routeSeed, toCanary } from './route.js';
 import { OutcomeWindow } from './window.js';
@@ -69,13 +69,8 @@ export interface CanaryStatus {
     | undefined;
 }
 
-/** Outcomes that say nothing of the version that would have run the call: the caller's own doing, or glean's. */
-const NOT_COUNTED = new Set<string>([
-  ErrorCode.RELEASED,
-  ErrorCode.CLOSED,
-  ErrorCode.NOT_CONFIGURED,
-  ErrorCode.ABORTED,
-]);
+/** Outcomes that say nothing of the version that would have run the call: a handle's refusals, and the caller's abort. */
+const NOT_COUNTED: ReadonlySet<string> = new Set([...REFUSALS, ErrorCode.ABORTED]);
 
 /** The threads a canary runs at `weight`: its share of the stable's, at least one. */
 export function canaryThreads(threads: number, weight: number): number {
@@ -182,10 +177,8 @@ export class Canary {
   /** One of the canary's workers crashed: five in a row, with no call answered between, roll it back at once. */
   crashed(): void {
     if (this.#binding === undefined || !this.#progress.crashed()) return;
-    this.rollback(
-      RollbackReason.CRASHES,
-      `its workers crashed ${CANARY_CRASH_LIMIT} times in a row, with no call answered between`,
-    );
+    const { reason, detail } = crashVerdict();
+    this.rollback(reason, detail);
   }
 
   /** Rolls the canary back now: weight 0, its calls in flight finish, its version is let go. Throws `GLEAN_NO_CANARY` if it already was. */

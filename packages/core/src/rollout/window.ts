@@ -53,11 +53,6 @@ export class OutcomeWindow {
     if (value > this.#max) this.#max = value;
   }
 
-  /** Calls recorded since the window began. */
-  get calls(): number {
-    return this.#calls;
-  }
-
   /** The window's figures: calls, errors, error rate (percent) and p99 (ms, undefined with no calls). */
   figures(): WindowFigures {
     const calls = this.#calls;
