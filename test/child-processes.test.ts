@@ -361,6 +361,8 @@ const ways = {
   require: (mark) => require('child_process').spawn('sleep', [mark]),
   import: async (mark) => (await import('node:child_process')).spawn('sleep', [mark]),
   commonJSModule: (mark) => require('./spawner.cjs')(mark),
+  // The plugin's package.json maps "#cp" to child_process: only the resolution names the module.
+  packageImports: async (mark) => (await import('#cp')).spawn('sleep', [mark]),
 };
 export const Late = {
   tag() { return ${JSON.stringify(tag)}; },
@@ -377,12 +379,20 @@ describe('child processes of a plugin that loads node:child_process only in a ca
     const temp = await tempDir();
     await temp.write('late.mjs', LATE('v0'));
     await temp.write('spawner.cjs', SPAWNER);
+    await temp.write('package.json', JSON.stringify({ imports: { '#cp': 'child_process' } }));
     const { glean } = await startGlean({ temp, config: [{ id: 'Late', file: 'late.mjs', name: 'Late' }] });
     type Api = { tag(): string; loaded(): boolean; start(way: string, mark: string): Promise<boolean> };
     const late = await glean.reloadAndWatch<Api>('Late');
     // Where the module hooks run in the worker's own thread, nothing loads it before the plugin asks.
     const lazy = typeof ((await import('node:module')) as { registerHooks?: unknown }).registerHooks === 'function';
-    const ways = ['getBuiltinModule', 'getBuiltinModuleUnprefixed', 'require', 'import', 'commonJSModule'];
+    const ways = [
+      'getBuiltinModule',
+      'getBuiltinModuleUnprefixed',
+      'require',
+      'import',
+      'commonJSModule',
+      'packageImports',
+    ];
     for (const [n, way] of ways.entries()) {
       const running = await late.tag();
       expect(await late.loaded()).toBe(!lazy);

@@ -23,7 +23,8 @@
  *
  * `node:child_process` (and the `net`, `dgram` and socket modules it loads, about 2 ms of a thread's
  * start) is loaded only when plugin code asks for a module that starts processes, where glean's
- * module hooks see every `import` and `require` (Node 22.15+, 24: {@link childProcessesAsked}), and
+ * module hooks see every `import` and `require` and where it resolves, through a package.json
+ * `"imports"` mapping too (Node 22.15+, 24: {@link childProcessesAsked}), and
  * at the thread's start elsewhere. `process.getBuiltinModule`, which no hook sees, asks too.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -46,7 +47,8 @@ const getBuiltinModule = process.getBuiltinModule;
 /**
  * The built-in modules through which plugin code can start a child process: `node:child_process`,
  * and `node:cluster` and `node:test`, which start theirs through it. Asking for one of them is what
- * loads it and installs the tracking, where the tracking is lazy.
+ * loads it and installs the tracking, where the tracking is lazy. Matched against a specifier as
+ * `process.getBuiltinModule` takes it, and against a resolved URL (load.ts).
  */
 export const CHILD_PROCESS_MODULES: ReadonlySet<string> = new Set([
   'child_process',

@@ -34,9 +34,13 @@ export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): b
   const registerHooks = (nodeModule as unknown as { registerHooks?: RegisterHooks }).registerHooks;
   if (typeof registerHooks === 'function') {
     const hooks = createModuleHooks({ ...hooksEnd, root: task.root });
+    // Decided on where a specifier leads, not on how it is written: a package.json "imports"
+    // mapping ("#cp": "child_process") reaches the module too. Resolution comes before the load, so
+    // the tracking is still in place before the module reaches the plugin.
     const resolve: typeof hooks.resolve = (specifier, context, next) => {
-      if (CHILD_PROCESS_MODULES.has(specifier)) childProcessesAsked();
-      return hooks.resolve(specifier, context, next);
+      const result = hooks.resolve(specifier, context, next);
+      if (result instanceof Promise) return result.then(noteChildProcesses);
+      return noteChildProcesses(result);
     };
     registerHooks({ resolve, load: hooks.load });
     (commonJSEnd.port as unknown as { close(): void }).close();
@@ -50,6 +54,12 @@ export function installModuleHooks(task: Pick<ServeTask, 'root' | 'modules'>): b
   });
   serveCommonJS(new ModuleChannel(commonJSEnd), task.root);
   return false;
+}
+
+/** Tells children.ts when a resolution leads to a module of {@link CHILD_PROCESS_MODULES}, as Node names it, prefixed or not. */
+function noteChildProcesses<T extends { readonly url: string }>(result: T): T {
+  if (CHILD_PROCESS_MODULES.has(result.url)) childProcessesAsked();
+  return result;
 }
 
 /** The namespace object of an imported plugin module. */
