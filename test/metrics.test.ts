@@ -5,9 +5,10 @@
  * status() as the registry is collected); a prefix, two Gleans in one registry, and unregistering.
  */
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode, withOptions, type CrashEvent, type Glean } from '@glean/core';
 import { registerMetrics } from '@glean/core/metrics';
+import { CANARY, canaryEntry, STABLE } from './helpers/canary.js';
 import { rejectionOf } from './helpers/errors.js';
 import { gate } from './helpers/gate.js';
 import { startGlean } from './helpers/glean.js';
@@ -73,20 +74,30 @@ async function sample(registry: Registry, metric: string, labels: Labels): Promi
 describe('calls', () => {
   it('counts every call by id, version and outcome, times it, and keeps the calls in flight', async () => {
     const { glean } = await startGlean({
-      files: { 'calc.mjs': CALC },
-      config: [{ id: 'Calc', file: 'calc.mjs', name: 'calc', version: '1.0' }],
+      files: { 'calc.mjs': CALC, 'held.mjs': HELD },
+      config: [
+        { id: 'Calc', file: 'calc.mjs', name: 'calc', version: '1.0' },
+        { id: 'Held', file: 'held.mjs', name: 'held', version: '1' },
+      ],
     });
+    // After startGlean: a gate is opened before the Glean it holds calls of is closed.
+    const door = gate();
     const calc = await glean.reloadAndWatch<Calc>('Calc');
+    const held = await glean.reloadAndWatch<(door: string) => Promise<string>>('Held');
     const registry = metricsOf(glean);
 
     for (const n of [1, 2, 3]) await calc.twice(n);
     await rejectionOf(calc.fail('E_NOPE'), Error);
     await rejectionOf(calc.fail('GLEAN_TIMEOUT'), Error);
     expect((await rejectionOf(withOptions(calc, { timeoutMs: 50 }).slow(400))).code).toBe(ErrorCode.TIMEOUT);
-    const slow = calc.slow(300);
-    expect(await sample(registry, 'glean_calls_in_flight', { id: 'Calc' })).toBe(1);
-    await slow;
+    await calc.slow(300);
+    const waiting = held(door.name);
+    await door.ready(1);
+    expect(await sample(registry, 'glean_calls_in_flight', { id: 'Held' })).toBe(1);
     expect(await sample(registry, 'glean_calls_in_flight', { id: 'Calc' })).toBe(0);
+    door.open();
+    await waiting;
+    expect(await sample(registry, 'glean_calls_in_flight', { id: 'Held' })).toBe(0);
     await glean.release(calc);
     await rejectionOf(calc.twice(1));
 
@@ -97,19 +108,21 @@ describe('calls', () => {
         { labels: { id: 'Calc', version: '1.0', outcome: 'error' }, value: 2 },
         { labels: { id: 'Calc', version: '1.0', outcome: 'GLEAN_TIMEOUT' }, value: 1 },
         { labels: { id: 'Calc', version: '', outcome: 'GLEAN_RELEASED' }, value: 1 },
+        { labels: { id: 'Held', version: '1', outcome: 'ok' }, value: 1 },
       ]),
     );
-    expect(await samples(registry, 'glean_calls_total')).toHaveLength(4);
+    expect(await samples(registry, 'glean_calls_total')).toHaveLength(5);
     expect(await sample(registry, 'glean_call_duration_seconds_count', { id: 'Calc', version: '1.0' })).toBe(7);
     // The timed-out call took its 50 ms, the slow one its 300: at least 0.35 s in all.
     const sum = await sample(registry, 'glean_call_duration_seconds_sum', { id: 'Calc', version: '1.0' });
     expect(sum).toBeGreaterThanOrEqual(0.35);
-    expect(await sample(registry, 'glean_call_duration_seconds_bucket', { id: 'Calc', version: '1.0', le: 0.25 })).toBe(
-      6,
-    );
+    // Every call is in the +Inf bucket; the slow one (300 ms at least) is above 0.25 s whatever the load.
     expect(
       await sample(registry, 'glean_call_duration_seconds_bucket', { id: 'Calc', version: '1.0', le: '+Inf' }),
     ).toBe(7);
+    expect(
+      await sample(registry, 'glean_call_duration_seconds_bucket', { id: 'Calc', version: '1.0', le: 0.25 }),
+    ).toBeLessThanOrEqual(6);
   });
   it('keeps the calls in flight of a registration made while another was counting a call: that call is not its to count down', async () => {
     const { glean } = await startGlean({
@@ -133,6 +146,38 @@ describe('calls', () => {
     second.open();
     await b;
     expect(await sample(registry, 'glean_calls_in_flight', { id: 'Held' })).toBe(0);
+  });
+  it('leaves no calls-in-flight series for an id taken out of the config', async () => {
+    const { glean, temp } = await startGlean({
+      files: { 'calc.mjs': CALC },
+      config: [
+        { id: 'Calc', file: 'calc.mjs', name: 'calc', version: '1' },
+        { id: 'Gone', file: 'calc.mjs', name: 'calc', version: '1' },
+      ],
+    });
+    const gone = await glean.reloadAndWatch<Calc>('Gone');
+    const registry = metricsOf(glean);
+    await gone.twice(1);
+    expect(await samples(registry, 'glean_calls_in_flight')).toEqual([
+      { labels: { id: 'Calc' }, value: 0 },
+      { labels: { id: 'Gone' }, value: 0 },
+    ]);
+    await temp.replace('plugin.json', [{ id: 'Calc', file: 'calc.mjs', name: 'calc', version: '1' }]);
+    await glean.reloadConfig();
+    expect(glean.status().Gone).toBeUndefined();
+    expect(await samples(registry, 'glean_calls_in_flight')).toEqual([{ labels: { id: 'Calc' }, value: 0 }]);
+  });
+  it('reads status() once per collection, whichever way the registry is collected', async () => {
+    const { glean } = await startGlean({
+      files: { 'calc.mjs': CALC },
+      config: [{ id: 'Calc', file: 'calc.mjs', name: 'calc', version: '1' }],
+    });
+    const registry = metricsOf(glean);
+    const status = vi.spyOn(glean, 'status');
+    await registry.getMetricsAsJSON();
+    expect(status).toHaveBeenCalledTimes(1);
+    await registry.metrics();
+    expect(status).toHaveBeenCalledTimes(2);
   });
 });
 
@@ -189,16 +234,8 @@ describe('reloads, crashes and threads', () => {
 
   it('gives a canary its weight, threads and info beside the stable, its calls under its version, and weight 0 once rolled back', async () => {
     const { glean, temp } = await startGlean({
-      files: { 'v1.mjs': 'export const which = () => "v1";\n', 'v2.mjs': 'export const which = () => "v2";\n' },
-      config: [
-        {
-          id: 'Foo',
-          file: 'v1.mjs',
-          name: 'which',
-          version: '1.0',
-          canary: { file: 'v2.mjs', version: '2.0', weight: 25, intervalMs: 600_000 },
-        },
-      ],
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
+      config: [canaryEntry({ weight: 25, intervalMs: 600_000 })],
     });
     const foo = await glean.reloadAndWatch<() => string>('Foo');
     const registry = metricsOf(glean);

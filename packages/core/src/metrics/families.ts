@@ -1,8 +1,8 @@
 /**
  * The metric families of one registry and prefix, shared by every Glean registered in them (prom-client
  * refuses a second metric of the same name in one registry): counters and the in-flight gauge are
- * counted as calls and events arrive; the thread, info and canary gauges read `status()` of every
- * Glean registered here when the registry is collected.
+ * counted as calls and events arrive; the in-flight, thread, info and canary gauges read one
+ * `status()` of every Glean registered here per collection of the registry.
  */
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { engineOf } from '../engines.js';
@@ -43,7 +43,10 @@ export class MetricFamilies {
   readonly #names: string[];
   /** By id, version and outcome joined with NUL (a character no label value of these has in practice, and harmless if one does: the labels are kept whole). */
   readonly #settled = new Map<string, Settled>();
+  /** By id, only while a call to it is in flight: an id removed from the config leaves no entry behind. */
   readonly #inFlight = new Map<string, number>();
+  /** The statuses of the collection under way, shared by its gauges; `undefined` between collections. */
+  #snapshot: ReturnType<Glean['status']>[] | undefined;
 
   constructor(client: PromClient, registry: Registry, prefix: string, buckets: readonly number[]) {
     this.#registry = registry;
@@ -77,6 +80,9 @@ export class MetricFamilies {
       labelNames: ['id'] as const,
       registers,
       collect() {
+        // Every id a Glean serves shows 0 when idle; an id it no longer serves shows only while its calls settle.
+        this.reset();
+        for (const status of families.#statuses()) for (const id of Object.keys(status)) this.set({ id }, 0);
         for (const [id, count] of families.#inFlight) this.set({ id }, count);
       },
     });
@@ -146,7 +152,9 @@ export class MetricFamilies {
 
   /** A call to `id` that {@link started} settled with `outcome` after `seconds`; `version` `''` when no version took it. */
   settled(id: string, version: string, outcome: string, seconds: number): void {
-    this.#inFlight.set(id, (this.#inFlight.get(id) ?? 1) - 1);
+    const inFlight = (this.#inFlight.get(id) ?? 1) - 1;
+    if (inFlight > 0) this.#inFlight.set(id, inFlight);
+    else this.#inFlight.delete(id);
     const key = `${id}\0${version}\0${outcome}`;
     const settled = this.#settled.get(key);
     if (settled === undefined) this.#settled.set(key, { labels: { id, version, outcome }, count: 1 });
@@ -169,8 +177,20 @@ export class MetricFamilies {
     return false;
   }
 
-  /** `status()` of every Glean registered here that is not closed. */
-  *#statuses(): IterableIterator<ReturnType<Glean['status']>> {
-    for (const glean of this.#gleans.keys()) if (engineOf(glean)?.closed !== true) yield glean.status();
+  /**
+   * `status()` of every Glean registered here that is not closed, taken once per collection: prom-client
+   * calls every metric's collect() in one synchronous pass (Registry.metrics(), getMetricsAsJSON()), so
+   * the first gauge takes the statuses and the others of that pass reuse them, and the next collection
+   * takes new ones. A collect() called alone takes its own.
+   */
+  #statuses(): readonly ReturnType<Glean['status']>[] {
+    if (this.#snapshot !== undefined) return this.#snapshot;
+    const snapshot: ReturnType<Glean['status']>[] = [];
+    for (const glean of this.#gleans.keys()) if (engineOf(glean)?.closed !== true) snapshot.push(glean.status());
+    this.#snapshot = snapshot;
+    queueMicrotask(() => {
+      this.#snapshot = undefined;
+    });
+    return snapshot;
   }
 }
