@@ -7,7 +7,8 @@
  * - `raw`: a raw MessagePort to a Worker running the same function (the floor under any call);
  * - `plain`: the live handle with nothing subscribed to glean.call (what every call costs today);
  * - `traced`: the same with a subscriber on all five glean.call channels that reads the context;
- * - `metrics`: the same with registerMetrics() in a prom-client Registry (two of the channels).
+ * - `metrics`: the same with registerMetrics() in a prom-client Registry (on no channel: it counts through
+ *   a CallObserver, where the handle counts each call).
  *
  * With `BENCH_BASELINE_CORE=<path of another build's packages/core/dist/index.js>`, one more contender,
  * `before`: the same call through that build's Glean (a build without the channels, docs/benchmarks.md

@@ -19,6 +19,7 @@ import {
   type RetireEvent,
   type RollbackEvent,
 } from '@glean/core';
+import { CANARY, canaryEntry, STABLE } from './helpers/canary.js';
 import { rejectionOf } from './helpers/errors.js';
 import { startGlean } from './helpers/glean.js';
 import { nextEvent, onCleanup, until } from './helpers/index.js';
@@ -172,16 +173,8 @@ describe('glean.call', () => {
 
   it('names the version a canary routed the call to, and says it is the canary', async () => {
     const { glean, temp } = await startGlean({
-      files: { 'v1.mjs': 'export const which = () => "v1";\n', 'v2.mjs': 'export const which = () => "v2";\n' },
-      config: [
-        {
-          id: 'Foo',
-          file: 'v1.mjs',
-          name: 'which',
-          version: '1.0',
-          canary: { file: 'v2.mjs', version: '2.0', weight: 50, intervalMs: 600_000 },
-        },
-      ],
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
+      config: [canaryEntry({ weight: 50, intervalMs: 600_000 })],
     });
     const foo = await glean.reloadAndWatch<() => string>('Foo');
     const seen = recordCalls();
@@ -233,16 +226,8 @@ describe('event channels', () => {
 
   it("publishes a canary's rollback on glean.rollback", async () => {
     const { glean } = await startGlean({
-      files: { 'v1.mjs': 'export const which = () => "v1";\n', 'v2.mjs': 'export const which = () => "v2";\n' },
-      config: [
-        {
-          id: 'Foo',
-          file: 'v1.mjs',
-          name: 'which',
-          version: '1.0',
-          canary: { file: 'v2.mjs', version: '2.0', weight: 10, intervalMs: 600_000 },
-        },
-      ],
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY },
+      config: [canaryEntry({ weight: 10, intervalMs: 600_000 })],
     });
     const rollbacks = recordChannel<RollbackEvent & { glean: unknown }>(GleanChannel.ROLLBACK);
     const rolledBack = nextEvent<RollbackEvent>(glean, 'rollback');
