@@ -3,6 +3,7 @@
  * running version and the versions the generation starts take the same read, and once the
  * generation has ended every read sees the disk again.
  */
+import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { SharedReads } from '../packages/core/src/modules/shared-reads.js';
@@ -41,9 +42,13 @@ describe('SharedReads', () => {
     expect(await text(reads.read(file))).toBe('ENOENT');
   });
 
-  it('refuses what a graph refuses to read: a FIFO or a folder is no config file', async () => {
+  it('refuses what a graph refuses to read, without waiting on it: a FIFO or a folder is no config file', async () => {
     const temp = await tempDir();
+    const fifo = temp.path('tsconfig.json');
+    execFileSync('mkfifo', [fifo]);
     const reads = new SharedReads();
+    // No writer ever opens the FIFO: a read that waited for one would never settle.
+    await expect(reads.read(fifo)).rejects.toThrow(`${fifo}: a FIFO, not a regular file`);
     expect(await text(reads.read(temp.dir))).toBe('EISDIR');
   });
 });

@@ -8,7 +8,7 @@ import { CRASH_LIMIT, CRASH_WINDOW_MS, CrashPolicy } from './crash-policy.js';
 import { type PluginRef, abortedError, forId, pluginError } from './plugin-ref.js';
 import type { ModuleIntegrity } from './module-integrity.js';
 import { ModuleGraph } from './modules/graph.js';
-import type { ConfigReads } from './modules/lookups.js';
+import type { ConfigReads } from './modules/shared-reads.js';
 import { freezeSnapshot } from './snapshot.js';
 import { Slot, stopSlots } from './slot.js';
 import type { StreamOwner } from './stream.js';

@@ -3,7 +3,8 @@
  * resolves and loads of an ES module's static imports, kept until Node asks for them. Each entry is
  * taken once: a second request for the same thing goes to the host as before. The host sends each
  * entry once per worker, so what this holds is at most the version's graph, and only what an import
- * that failed while linking left unasked stays (a first load that fails ends the worker).
+ * that failed while linking left unasked stays (a first load that fails ends the worker), or what a
+ * resolve answer carried for a module that was then never imported (`import.meta.resolve`).
  */
 import type { ModuleAnswer, ModuleFormat, ModulesAhead } from './protocol.js';
 

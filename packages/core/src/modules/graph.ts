@@ -7,7 +7,6 @@
  * identity: {@link ModuleGraph.changes} tells a generation whether any of it changed on disk.
  */
 import { createHash } from 'node:crypto';
-import { isBuiltin } from 'node:module';
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,8 +31,8 @@ import { EXTENSIONLESS, candidatesFor, isPathSpecifier, mainCandidates } from '.
 import { compileTypeScript, syntaxErrorIn } from './compile.js';
 import { detectFormat, formatByName, unknownExtension } from './format.js';
 import * as lexer from 'es-module-lexer';
-import { type ConfigReads, Lookups } from './lookups.js';
-import { DIRECT_READS } from './shared-reads.js';
+import { Lookups } from './lookups.js';
+import { type ConfigReads, DIRECT_READS } from './shared-reads.js';
 import { matchPaths } from './tsconfig.js';
 
 /** The most plugin-owned modules one version may load: far beyond any plugin, a bound on what a hostile one makes the host hold. */
@@ -479,12 +478,8 @@ export class ModuleGraph {
         `${parent} is not a plugin-owned module of ${this.#options.plugin.file}`,
       );
     const from = fileURLToPath(parent);
-    if (
-      isBuiltin(specifier) ||
-      specifier.startsWith('#') ||
-      (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !specifier.startsWith('file:'))
-    )
-      return undefined;
+    // Built-ins, URLs of other schemes and glean's runtime are Node's (the rule the worker asks by), and so is a package.json `imports` name.
+    if (!asksHost(specifier) || specifier.startsWith('#')) return undefined;
     let bases: string[];
     let suffix = '';
     const aliased = !isPathSpecifier(specifier);

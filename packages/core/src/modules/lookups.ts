@@ -10,7 +10,7 @@ import { hashBytes } from '../content.js';
 import { type GleanError, isGleanError } from '../errors.js';
 import { readProblem } from '../read-file.js';
 import type { PackageType } from './format.js';
-import type { SharedReads } from './shared-reads.js';
+import type { ConfigReads } from './shared-reads.js';
 import { loadTypeScriptSettings, type TypeScriptSettings } from './tsconfig.js';
 
 /**
@@ -30,9 +30,6 @@ export interface LookupEvents {
   error(message: string, cause?: unknown): GleanError;
   grew(): void;
 }
-
-/** How a config file is read: through the generation that made the version (see shared-reads.ts), or straight from disk. */
-export type ConfigReads = Pick<SharedReads, 'read'>;
 
 /** One version's lookups. */
 export class Lookups {

@@ -45,5 +45,8 @@ export class SharedReads {
   }
 }
 
+/** How a graph reads a config file: through the generation that made its version ({@link SharedReads}), or straight from disk. */
+export type ConfigReads = Pick<SharedReads, 'read'>;
+
 /** Reads with no generation behind them (a standalone handle's version, a graph made in a test): each to disk. */
-export const DIRECT_READS: Pick<SharedReads, 'read'> = { read: readConfigFile };
+export const DIRECT_READS: ConfigReads = { read: readConfigFile };
