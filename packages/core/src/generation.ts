@@ -161,12 +161,13 @@ async function generation(parts: GenerationParts, holdEmpty: boolean, reads: Sha
   /** The version `spec` runs on: a running one of its identity, one of this change's, or a new one of `threads` threads. */
   const versionFor = async (spec: PluginSpec, threads: number): Promise<PluginVersion> => {
     const key = versionKey(spec);
-    const running = versions.reusable(key);
-    if (running !== undefined && !stale.has(running) && !reused.has(running)) {
+    const found = versions.reusable(key);
+    const running = found !== undefined && !stale.has(found) ? found : undefined;
+    if (running !== undefined && !reused.has(running)) {
       running.ref();
       reused.add(running);
     }
-    let version = (running !== undefined && !stale.has(running) ? running : undefined) ?? fresh.get(key)?.version;
+    let version = running ?? fresh.get(key)?.version;
     if (version === undefined) {
       const load = loads.get(spec);
       if (load === undefined) throw new Error(`no read for ${spec.id}`);

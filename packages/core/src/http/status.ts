@@ -7,6 +7,7 @@ import type { ActivateEvent } from '../events.js';
 import type { Glean } from '../glean.js';
 import { engineOf } from '../engines.js';
 import type { PluginStatus } from '../registry.js';
+import type { CanaryStatus } from '../rollout/canary.js';
 import { type RequestListener, writeNodeResponse } from './node.js';
 import { errorResponse, type PreparedResponse } from './response.js';
 
@@ -60,12 +61,7 @@ export interface StatusReportPlugin {
   /** The latest failure concerning the id, or `null`: its `code` (`null` unless a string) and `message` (`''` unless a string), each cut to 1024 characters (the last one `…`). */
   readonly lastError: { readonly code: string | null; readonly message: string } | null;
   /** The id's canary (see the README's "Gradual rollout"): its version, weight and state; `null` without one. */
-  readonly canary: {
-    readonly version: string;
-    readonly weight: number;
-    readonly state: 'running' | 'held' | 'rolled-back';
-    readonly graphHash: string;
-  } | null;
+  readonly canary: Pick<CanaryStatus, 'version' | 'weight' | 'state' | 'graphHash'> | null;
 }
 
 /** What the report is made of, read from a Glean at the moment of the request. */
