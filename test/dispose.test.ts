@@ -242,6 +242,26 @@ describe('a cleanup that ends its worker', () => {
   });
 });
 
+describe("a cleanup that closes glean's control port", () => {
+  it('GLEAN_DISPOSE_FAILED saying so, without waiting out disposeTimeoutMs, and close() is not held', async () => {
+    const temp = await tempDir();
+    const cleanup =
+      "const { gleanPorts } = await import('./glean-ports.mjs'); (await gleanPorts()).control.close(); await new Promise(() => {});";
+    const { glean } = await startGlean({
+      temp,
+      files: { 'a.mjs': plugin(temp, 'a', cleanup), 'glean-ports.mjs': gleanPorts },
+      config: [{ id: 'P', file: 'a.mjs', name: 'run', disposeTimeoutMs: 600_000 }],
+    });
+    const failed = nextEvent<GleanError>(glean, 'error', (error) => error.code === ErrorCode.DISPOSE_FAILED);
+    const closed = glean.close();
+    const error = await failed;
+    await closed;
+    expect(error.message).toMatch(/worker thread \d+ closed its control port during the plugin's cleanup \(dispose\)/);
+    expect(error.cause).toMatchObject({ code: ErrorCode.PLUGIN_CRASHED });
+    expect(lines(temp).filter((line) => line.startsWith('dispose'))).toHaveLength(1);
+  });
+});
+
 describe('disposeTimeoutMs: 0', () => {
   it('runs no cleanup and reports none: a worker without time for its cleanup is not a failed one', async () => {
     const temp = await tempDir();

@@ -165,6 +165,8 @@ export class Slot {
   /** The worker's event loop did not answer a ping: nothing more is asked of it, its cleanup neither. */
   #unresponsive = false;
   #controlClosed = false;
+  /** Plugin code closed the control port of a worker that lives on (see #controlGone): what every control call fails with. */
+  #controlLost: GleanError | undefined;
   #cleanup: Promise<void> | undefined;
   /** The child processes the worker reported starting, as checked against /proc (child-processes.ts). */
   readonly #children = new ChildProcesses();
@@ -593,7 +595,12 @@ export class Slot {
     } catch (error) {
       // Its deadline, or the worker's end while it ran (the plugin's process.exit(), or a termination for not answering a ping).
       const timedOut = error instanceof GleanError && error.code === ErrorCode.TIMEOUT;
-      const exited = this.#exitCode === undefined ? 'ended' : `exited with code ${this.#exitCode}`;
+      const exited =
+        this.#exitCode !== undefined
+          ? `exited with code ${this.#exitCode}`
+          : error === this.#controlLost
+            ? 'closed its control port'
+            : 'ended';
       failure = pluginError(
         ErrorCode.DISPOSE_FAILED,
         this.#plugin,
@@ -772,14 +779,29 @@ export class Slot {
    * with its cause; a worker still alive a moment later closed it from plugin code.
    */
   #onPortClosed(which: 'call' | 'control'): void {
-    if (!this.alive) return;
+    // A worker being stopped can still close its control port from plugin code (in its dispose, or a
+    // call it still runs): its cleanup then waits for an answer that cannot come, so that is checked too.
+    if (!this.alive && (which === 'call' || this.#endError !== undefined)) return;
     let timer: NodeJS.Timeout | undefined;
     void Promise.race([this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, LIVENESS_GRACE_MS)))]).then(
       () => {
         clearTimeout(timer);
+        // Ended meanwhile: its end said why, and failed what waited.
+        if (this.#endError !== undefined) return;
         if (this.alive) this.#misbehaved(`closed its ${which} port`);
+        if (which === 'control') this.#controlGone();
       },
     );
+  }
+
+  /**
+   * Plugin code closed the control port and the worker lives on: no answer can come on it, so the
+   * control calls waiting fail now (a cleanup under way among them, which would wait out its
+   * `disposeTimeoutMs` and hold the calls still in flight), and later ones at once.
+   */
+  #controlGone(): void {
+    this.#controlLost = protocolBreach(this.#plugin, this.#threadId, 'closed its control port');
+    for (const fail of [...this.#controlWaits]) fail(this.#controlLost);
   }
 
   /**
@@ -857,6 +879,7 @@ export class Slot {
   #race(call: () => Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<unknown> {
     // Checked before the call is made: an ended slot's comlink proxy is released, and would throw its own words.
     if (this.#endError !== undefined) return Promise.reject(this.#endError);
+    if (this.#controlLost !== undefined) return Promise.reject(this.#controlLost);
     let promise: Promise<unknown>;
     try {
       promise = call();
