@@ -17,7 +17,6 @@ import { Spares } from './spares.js';
 import { VersionBook } from './version-book.js';
 import type { PluginVersion, VersionCrash, VersionHooks } from './version.js';
 import type { Watcher } from './watch.js';
-import { reloadFailed } from './engines.js';
 
 /** How long after a switch the next spare threads start. */
 const SPARE_DELAY_MS = 10;
@@ -69,6 +68,8 @@ export class GleanEngine {
   readonly #canaryHost: CanaryHost;
   /** What handles ask: where an id's calls go now. */
   readonly owner: HandleOwner;
+  /** Told of every failed reload, heard or not (engines.ts `onReloadFailed`: the metrics). */
+  readonly reloadFailures = new Set<(error: GleanError) => void>();
   #watcher: Watcher | undefined;
   #loaded: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -109,7 +110,13 @@ export class GleanEngine {
       closing: () => this.closed,
       closedError: () => this.closedError(),
       report: (error) => {
-        reloadFailed(this, error);
+        for (const listener of this.reloadFailures) {
+          try {
+            listener(error);
+          } catch {
+            // The metrics' own counting: nothing of the reload depends on it.
+          }
+        }
         this.#emitError(error);
       },
     });

@@ -38,28 +38,13 @@ export function observeCalls(engine: GleanEngine, observer: CallObserver): () =>
   return () => void observers.delete(observer);
 }
 
-const RELOAD_FAILURES = new WeakMap<GleanEngine, Set<(error: GleanError) => void>>();
-
 /**
  * Calls `listener` with the error of every failed reload of `engine` (a watcher's run or a
  * `reloadConfig()` caller's), whether or not an `error` listener hears it: what the metrics count
  * (an `error` listener of their own would silence the logger). Returns the call that stops it.
  */
 export function onReloadFailed(engine: GleanEngine, listener: (error: GleanError) => void): () => void {
-  const own = RELOAD_FAILURES.get(engine) ?? new Set();
-  RELOAD_FAILURES.set(engine, own);
   const entry = (error: GleanError): void => listener(error);
-  own.add(entry);
-  return () => void own.delete(entry);
-}
-
-/** Tells the listeners of {@link onReloadFailed} (the engine, as its reload loop reports a failed run); a listener that throws is skipped. */
-export function reloadFailed(engine: GleanEngine, error: GleanError): void {
-  for (const listener of RELOAD_FAILURES.get(engine) ?? []) {
-    try {
-      listener(error);
-    } catch {
-      // The metrics' own counting: nothing of the reload depends on it.
-    }
-  }
+  engine.reloadFailures.add(entry);
+  return () => void engine.reloadFailures.delete(entry);
 }
