@@ -4,8 +4,13 @@
  * named for the id, with the FaaS attributes, a cold start on a thread's first answer, the error of a
  * refused call, and the application's active span as its parent.
  */
+import type { Tracer } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import type { RetireEvent } from '@glean/core';
 import { REPO, startExample } from './helpers/example.js';
+import { nextEvent } from './helpers/index.js';
+import { startGlean } from './helpers/glean.js';
 
 interface SpanLine {
   name: string;
@@ -75,5 +80,50 @@ describe('examples/opentelemetry', () => {
       status: { message: 'greet() needs a name' },
       events: ['exception'],
     });
+  });
+});
+
+describe('examples/opentelemetry instrumentGlean', () => {
+  it("keeps a running thread warm across another id's swap, and a new version's thread starts cold", async () => {
+    const instrument = new URL('../examples/opentelemetry/instrument.mjs', import.meta.url).href;
+    const { instrumentGlean } = (await import(instrument)) as {
+      instrumentGlean: (options: { tracer: Tracer }) => () => void;
+    };
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const greeter = (tag: string) => `export function greet() { return '${tag}'; }`;
+    const { glean, temp } = await startGlean({
+      files: { 'a.mjs': greeter('a'), 'b1.mjs': greeter('b1'), 'b2.mjs': greeter('b2') },
+      config: [
+        { id: 'A', file: 'a.mjs', name: 'greet' },
+        { id: 'B', file: 'b1.mjs', name: 'greet' },
+      ],
+    });
+    const stop = instrumentGlean({ tracer: provider.getTracer('test') });
+    try {
+      const a = await glean.reloadAndWatch<() => Promise<string>>('A');
+      const b = await glean.reloadAndWatch<() => Promise<string>>('B');
+      expect([await a(), await b()]).toEqual(['a', 'b1']);
+      // B's first version retires: the threads it ran are forgotten, A's stays warm.
+      const retired = nextEvent<RetireEvent>(glean, 'retire');
+      await temp.write('plugin.json', [
+        { id: 'A', file: 'a.mjs', name: 'greet' },
+        { id: 'B', file: 'b2.mjs', name: 'greet' },
+      ]);
+      await glean.reloadConfig();
+      await retired;
+      expect([await a(), await b()]).toEqual(['a', 'b2']);
+    } finally {
+      stop();
+      await glean.close();
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => [span.name, span.attributes['faas.coldstart']])).toEqual([
+      ['A', true],
+      ['B', true],
+      ['A', false],
+      ['B', true],
+    ]);
+    await provider.shutdown();
   });
 });
