@@ -262,6 +262,26 @@ describe("a cleanup that closes glean's control port", () => {
   });
 });
 
+describe("a cleanup that moves glean's control port away, to a channel of its own", () => {
+  it('GLEAN_DISPOSE_FAILED once its runtime closed the call port, without waiting out disposeTimeoutMs, and close() is not held', async () => {
+    const temp = await tempDir();
+    // Moved, the port stays open at the host's end: only the worker's runtime sees it go, and closes the call port.
+    const cleanup =
+      "const { gleanPorts } = await import('./glean-ports.mjs'); const { MessageChannel } = await import('node:worker_threads'); const channel = new MessageChannel(); channel.port1.postMessage(null, [(await gleanPorts()).control]); globalThis.kept = channel; await new Promise(() => {});";
+    const { glean } = await startGlean({
+      temp,
+      files: { 'a.mjs': plugin(temp, 'a', cleanup), 'glean-ports.mjs': gleanPorts },
+      config: [{ id: 'P', file: 'a.mjs', name: 'run', disposeTimeoutMs: 600_000 }],
+    });
+    const failed = nextEvent<GleanError>(glean, 'error', (error) => error.code === ErrorCode.DISPOSE_FAILED);
+    const closed = glean.close();
+    const error = await failed;
+    await closed;
+    expect(error.message).toMatch(/worker thread \d+ closed its call port during the plugin's cleanup \(dispose\)/);
+    expect(error.cause).toMatchObject({ code: ErrorCode.PLUGIN_CRASHED });
+  });
+});
+
 describe('disposeTimeoutMs: 0', () => {
   it('runs no cleanup and reports none: a worker without time for its cleanup is not a failed one', async () => {
     const temp = await tempDir();

@@ -8,12 +8,13 @@
  * coded error, and close() leaves no thread behind.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, GleanError } from '@glean/core';
-import { threadsBackTo, until } from './helpers/index.js';
+import { type CrashEvent, ErrorCode, GleanError } from '@glean/core';
+import { nextEvent, threadsBackTo, until } from './helpers/index.js';
 import {
   failOnHostUnhandledRejections,
   faultySetup,
   type FaultySetup,
+  rejectedWith,
   settledWithin,
   type Outcome,
 } from './helpers/faults.js';
@@ -142,7 +143,9 @@ function expectSettled(outcome: Outcome, what: string, codes: readonly string[] 
 const ATTACKED = [ErrorCode.PLUGIN_CRASHED, ErrorCode.NOT_CLONEABLE, ErrorCode.TIMEOUT];
 
 /** After an attack: the healthy plugin answers, a later call to the faulty id settles, and close() leaves no thread. */
-async function expectSurvived(s: Setup): Promise<void> {
+async function expectSurvived(
+  s: Pick<Setup, 'glean' | 'healthy' | 'baseline'> & { faulty: { threadId(): Promise<number> } },
+): Promise<void> {
   expect(await settledWithin(s.healthy('still here'), 5000)).toEqual({ value: 'still here' });
   // A replaced worker may answer it, or it rejects with a coded error.
   expectSettled(await settledWithin(s.faulty.threadId(), 5000), 'a later call to the faulty id');
@@ -239,4 +242,42 @@ describe('a plugin that patches the event dispatch, and so sees the call port wh
     expect(ATTACKED).toContain((outcome as { error: GleanError }).error.code);
     await expectSurvived(s);
   });
+});
+
+/** Moves one of glean's ports (found on the heap) into a channel of its own, then never answers: nothing closes at the host's end. */
+const MOVER = `
+import { MessageChannel, threadId } from 'node:worker_threads';
+import { gleanPorts } from './glean-ports.mjs';
+
+const kept = [];
+export const Faulty = {
+  threadId() { return threadId; },
+  async move(which) {
+    const port = (await gleanPorts())[which];
+    const channel = new MessageChannel();
+    channel.port1.postMessage(null, [port]);
+    kept.push(channel);
+    return new Promise(() => {});
+  },
+};
+`;
+
+describe("a plugin that moves one of glean's ports away, to a channel of its own", () => {
+  it.each([
+    ['call', 'control'],
+    ['control', 'call'],
+  ] as const)(
+    'the %s port: its runtime closes the other, so the call in flight rejects GLEAN_PLUGIN_CRASHED within seconds with no timeoutMs, and close() waits out no disposeTimeoutMs',
+    async (moved, closed) => {
+      const s = await faultySetup<{ threadId(): number; move(which: string): Promise<never> }>(MOVER, {
+        disposeTimeoutMs: 600_000,
+      });
+      const crashed = nextEvent<CrashEvent>(s.glean, 'crash');
+      const outcome = await settledWithin(s.faulty.move(moved), 5000);
+      const error = rejectedWith(outcome, ErrorCode.PLUGIN_CRASHED);
+      expect(error.message).toMatch(new RegExp(`broke glean's protocol: it closed its ${closed} port`));
+      expect((await crashed).error.message).toContain(`closed its ${closed} port`);
+      await expectSurvived(s);
+    },
+  );
 });

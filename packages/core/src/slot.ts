@@ -167,6 +167,8 @@ export class Slot {
   #controlClosed = false;
   /** Plugin code closed the control port of a worker that lives on (see #controlGone): what every control call fails with. */
   #controlLost: GleanError | undefined;
+  /** What it did to lose it, for the cleanup's failure: `closed its control port`, `closed its call port`. */
+  #portLost = '';
   #cleanup: Promise<void> | undefined;
   /** The child processes the worker reported starting, as checked against /proc (child-processes.ts). */
   readonly #children = new ChildProcesses();
@@ -599,7 +601,7 @@ export class Slot {
         this.#exitCode !== undefined
           ? `exited with code ${this.#exitCode}`
           : error === this.#controlLost
-            ? 'closed its control port'
+            ? this.#portLost
             : 'ended';
       failure = pluginError(
         ErrorCode.DISPOSE_FAILED,
@@ -779,28 +781,35 @@ export class Slot {
    * with its cause; a worker still alive a moment later closed it from plugin code.
    */
   #onPortClosed(which: 'call' | 'control'): void {
-    // A worker being stopped can still close its control port from plugin code (in its dispose, or a
-    // call it still runs): its cleanup then waits for an answer that cannot come, so that is checked too.
-    if (!this.alive && (which === 'call' || this.#endError !== undefined)) return;
+    // A worker being stopped can still close a port from plugin code (in its dispose, or a call it still
+    // runs), or move one away, which its runtime answers by closing the other (closeTogether in
+    // @glean/worker's entry.ts): its cleanup and its calls then wait for answers that cannot come, so
+    // that is checked too.
+    if (this.#endError !== undefined) return;
     let timer: NodeJS.Timeout | undefined;
     void Promise.race([this.#ended, new Promise((resolve) => (timer = setTimeout(resolve, LIVENESS_GRACE_MS)))]).then(
       () => {
         clearTimeout(timer);
         // Ended meanwhile: its end said why, and failed what waited.
         if (this.#endError !== undefined) return;
-        if (this.alive) this.#misbehaved(`closed its ${which} port`);
-        if (which === 'control') this.#controlGone();
+        const what = `closed its ${which} port`;
+        if (this.alive) this.#misbehaved(what);
+        else this.rejectAll((id) => protocolBreach(forId(this.#plugin, id), this.#threadId, what));
+        this.#controlGone(what);
       },
     );
   }
 
   /**
-   * Plugin code closed the control port and the worker lives on: no answer can come on it, so the
-   * control calls waiting fail now (a cleanup under way among them, which would wait out its
-   * `disposeTimeoutMs` and hold the calls still in flight), and later ones at once.
+   * Plugin code closed one of glean's ports (or moved it away, and the other closed) and the worker
+   * lives on: no answer can be trusted to come, so the control calls waiting fail now (a cleanup
+   * under way among them, which would wait out its `disposeTimeoutMs` and hold the calls still in
+   * flight), and later ones at once.
    */
-  #controlGone(): void {
-    this.#controlLost = protocolBreach(this.#plugin, this.#threadId, 'closed its control port');
+  #controlGone(what: string): void {
+    if (this.#controlLost !== undefined) return;
+    this.#portLost = what;
+    this.#controlLost = protocolBreach(this.#plugin, this.#threadId, what);
     for (const fail of [...this.#controlWaits]) fail(this.#controlLost);
   }
 

@@ -37,6 +37,7 @@ import { decodeValue, describeRefusal, encodeValue, isCarried } from './values.j
 
 /** Taken before any plugin code runs: a plugin that patches these sees none of glean's messages. */
 const post = MessagePort.prototype.postMessage;
+const closePort = MessagePort.prototype.close;
 const apply = Reflect.apply;
 
 /** The piscina task as it arrives: the ports were transferred, so they are real MessagePorts here. */
@@ -268,6 +269,7 @@ export default async function serve(task: ServeTaskIn): Promise<void> {
   };
 
   closeForeignPorts(callPort, controlPort);
+  closeTogether(callPort, controlPort);
   reportChildProcesses(controlPort, hooksInThread);
   callPort.on('message', onCall);
   callPort.on('messageerror', onUnreadableCall);
@@ -312,6 +314,25 @@ function closeForeignPorts(...ours: readonly MessagePort[]): void {
   for (const handle of active) {
     if (handle instanceof MessagePort && handle !== parentPort && !ours.includes(handle)) handle.close();
   }
+}
+
+/**
+ * When plugin code closes one of glean's two ports, or moves it away (`postMessage(x, [port])` to a
+ * channel of its own), the other is closed too. A port moved away stays open at the host's end, and
+ * nothing answers there any more: its 'close' in this thread is the only sign of it, and the host
+ * learns of it from the other port closing, which it takes for the breach it is (slot.ts,
+ * `#onPortClosed`). Closed through Node's own method, as it was before any plugin ran.
+ */
+function closeTogether(callPort: MessagePort, controlPort: MessagePort): void {
+  const closeOther = (other: MessagePort) => (): void => {
+    try {
+      apply(closePort, other, []);
+    } catch {
+      // Moved away already, or closed: nothing to close here.
+    }
+  };
+  callPort.once('close', closeOther(controlPort));
+  controlPort.once('close', closeOther(callPort));
 }
 
 /**
