@@ -7,6 +7,7 @@
  * stays alive, the healthy plugin beside it keeps answering, every call settles with a result or a
  * coded error, and close() leaves no thread behind.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type CrashEvent, ErrorCode, GleanError } from '@glean/core';
 import { nextEvent, threadsBackTo, until } from './helpers/index.js';
@@ -18,6 +19,10 @@ import {
   settledWithin,
   type Outcome,
 } from './helpers/faults.js';
+import { startGlean } from './helpers/glean.js';
+
+/** test/fixtures/hostile/glean-ports.mjs, for a plugin started without faultySetup(). */
+const GLEAN_PORTS = readFileSync(new URL('./fixtures/hostile/glean-ports.mjs', import.meta.url), 'utf8');
 
 failOnHostUnhandledRejections();
 failOnHostUncaughtExceptions();
@@ -280,4 +285,27 @@ describe("a plugin that moves one of glean's ports away, to a channel of its own
       await expectSurvived(s);
     },
   );
+});
+
+describe("a plugin whose import moves glean's control port away and never finishes", () => {
+  it('fails its load GLEAN_LOAD_FAILED within seconds, not at loadTimeoutMs, and leaves no thread', async () => {
+    const MOVED_AT_LOAD = `
+import { MessageChannel } from 'node:worker_threads';
+import { gleanPorts } from './glean-ports.mjs';
+const channel = new MessageChannel();
+channel.port1.postMessage(null, [(await gleanPorts()).control]);
+globalThis.kept = channel;
+await new Promise(() => {});
+export const Faulty = {};
+`;
+    const { glean, baseline } = await startGlean({
+      files: { 'faulty.mjs': MOVED_AT_LOAD, 'glean-ports.mjs': GLEAN_PORTS },
+      config: [{ id: 'Faulty', file: 'faulty.mjs', name: 'Faulty', loadTimeoutMs: 600_000 }],
+      load: false,
+    });
+    const error = rejectedWith(await settledWithin(glean.loadConfig(), 10_000), ErrorCode.LOAD_FAILED);
+    expect(error.message).toContain('closed its call port');
+    await glean.close();
+    await threadsBackTo(baseline);
+  });
 });
