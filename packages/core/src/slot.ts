@@ -706,7 +706,6 @@ export class Slot {
     this.#pending.settle(pending, undefined, failure);
   }
 
-  /** A message about a stream: its start (the call's answer), its items, its end. Anything out of turn is a breach. */
   /** An encoded result or error that cannot be rebuilt (only a worker whose plugin forged it sends one): that call fails alone. */
   #unreadableEncoding(id: string, what: 'result' | 'error', error: unknown): GleanError {
     return pluginError(
