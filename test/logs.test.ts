@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '@glean/core';
+import type { Logger, RollbackEvent } from '@glean/core';
 import { httpListener, type HttpHandler } from '@glean/core/http';
-import { until } from './helpers/index.js';
+import { nextEvent, until } from './helpers/index.js';
+import { CANARY, STABLE, canaryEntry } from './helpers/canary.js';
 import { failOnHostUnhandledRejections } from './helpers/faults.js';
 import { listen } from './helpers/http.js';
 import { startGlean } from './helpers/glean.js';
@@ -162,6 +163,34 @@ describe('a pino logger', () => {
   });
 });
 
+describe('a canary rolled back', () => {
+  it('by glean.rollback() is a warn line (an operator acted), by its crash streak an error line', async () => {
+    const { logger, lines } = pinoInto();
+    const { glean, temp } = await startGlean({
+      files: { 'v1.mjs': STABLE, 'v2.mjs': CANARY, 'v3.mjs': `export function which() { process.exit(3); }\n` },
+      config: [canaryEntry({ weight: 100 })],
+      logger,
+    });
+    const foo = await glean.reloadAndWatch<() => Promise<string>>('Foo');
+    await glean.rollback('Foo');
+
+    await temp.write('plugin.json', [canaryEntry({ weight: 100, file: 'v3.mjs', version: '3.0' })]);
+    await glean.reloadConfig();
+    const rolledBack = nextEvent<RollbackEvent>(glean, 'rollback');
+    let event: RollbackEvent | undefined;
+    void rolledBack.then((e) => (event = e));
+    const overdue = Date.now() + 10_000;
+    while (event === undefined && Date.now() < overdue) await foo().catch(() => undefined);
+    expect(await rolledBack).toMatchObject({ version: '3.0', reason: 'crashes' });
+
+    const rollbacks = lines.filter(({ msg }) => msg === LogLine.CANARY_ROLLED_BACK.message);
+    expect(rollbacks.map(({ level, version, reason }) => [level, version, reason])).toEqual([
+      [PINO_WARN, '2.0', 'manual'],
+      [PINO_ERROR, '3.0', 'crashes'],
+    ]);
+  });
+});
+
 describe('a console-like logger (no child())', () => {
   it("gets the crash line glean always wrote: the error's message, then what happens next", async () => {
     const warned: unknown[][] = [];
@@ -210,7 +239,11 @@ describe("the README's table of logs", () => {
       message,
       level,
     }));
-    const lines = Object.values(LogLine).map(({ message, level }) => ({ message, level }));
+    // A line whose level depends on its fields is listed at the level it has by default.
+    const lines = Object.values(LogLine).map(({ message, level }) => ({
+      message,
+      level: typeof level === 'function' ? level({}) : level,
+    }));
     expect(rows).toEqual(lines);
   });
 });

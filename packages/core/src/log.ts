@@ -7,6 +7,7 @@
  */
 import { type Logger, type LogTarget, logTargetOf } from './logger.js';
 import { describePlugin } from './plugin-ref.js';
+import { RollbackReason } from './rollout/analysis.js';
 
 /** The fields of a line. Absent (`undefined`) fields are left out of the structured form. */
 export interface LogFields {
@@ -25,7 +26,8 @@ export interface LogFields {
 
 /** One kind of line: its level, its message in the structured form, and its console form from the same fields. */
 export interface LogLineSpec {
-  readonly level: 'warn' | 'error';
+  /** The level, or the function that picks it from the line's fields. */
+  readonly level: 'warn' | 'error' | ((fields: LogFields) => 'warn' | 'error');
   /** The structured form's message: the same for every line of the kind, so it can be searched for and alerted on. */
   readonly message: string;
   /** The console form's arguments: the message and details glean wrote before loggers were structured. */
@@ -77,9 +79,9 @@ export const LogLine = {
     message: "a plugin's cleanup failed",
     console: ({ err }) => [`glean: ${messageOf(err)}`, (err as { cause?: unknown } | undefined)?.cause],
   },
-  /** A canary was rolled back: by its analysis, a crash streak, or glean.rollback(). */
+  /** A canary was rolled back: by its analysis or a crash streak (`error`), or by glean.rollback() (`warn`: an operator's act, not a fault). */
   CANARY_ROLLED_BACK: {
-    level: 'error',
+    level: ({ reason }) => (reason === RollbackReason.MANUAL ? 'warn' : 'error'),
     message: 'a canary was rolled back',
     console: ({ id, version, reason, detail }) => [
       `glean: canary ${JSON.stringify(version)} of "${String(id)}" was rolled back (${String(reason)}): ${String(detail)}`,
@@ -159,9 +161,10 @@ export class Log {
   write(line: LogLineSpec, fields: LogFields): void {
     const target = this.#target;
     try {
-      if (target.form === 'console') target.logger[line.level](...(line.console(fields) as [string, ...unknown[]]));
+      const level = typeof line.level === 'function' ? line.level(fields) : line.level;
+      if (target.form === 'console') target.logger[level](...(line.console(fields) as [string, ...unknown[]]));
       else if (target.form === 'structured')
-        target.logger[line.level]({ ...target.bindings, ...definedOnly(fields) }, line.message);
+        target.logger[level]({ ...target.bindings, ...definedOnly(fields) }, line.message);
     } catch {
       // Nowhere left to report to.
     }
