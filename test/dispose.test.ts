@@ -242,44 +242,36 @@ describe('a cleanup that ends its worker', () => {
   });
 });
 
-describe("a cleanup that closes glean's control port", () => {
-  it('GLEAN_DISPOSE_FAILED saying so, without waiting out disposeTimeoutMs, and close() is not held', async () => {
-    const temp = await tempDir();
-    const cleanup =
-      "const { gleanPorts } = await import('./glean-ports.mjs'); (await gleanPorts()).control.close(); await new Promise(() => {});";
-    const { glean } = await startGlean({
-      temp,
-      files: { 'a.mjs': plugin(temp, 'a', cleanup), 'glean-ports.mjs': gleanPorts },
-      config: [{ id: 'P', file: 'a.mjs', name: 'run', disposeTimeoutMs: 600_000 }],
-    });
-    const failed = nextEvent<GleanError>(glean, 'error', (error) => error.code === ErrorCode.DISPOSE_FAILED);
-    const closed = glean.close();
-    const error = await failed;
-    await closed;
-    expect(error.message).toMatch(/worker thread \d+ closed its control port during the plugin's cleanup \(dispose\)/);
-    expect(error.cause).toMatchObject({ code: ErrorCode.PLUGIN_CRASHED });
-    expect(lines(temp).filter((line) => line.startsWith('dispose'))).toHaveLength(1);
-  });
-});
-
-describe("a cleanup that moves glean's control port away, to a channel of its own", () => {
-  it('GLEAN_DISPOSE_FAILED once its runtime closed the call port, without waiting out disposeTimeoutMs, and close() is not held', async () => {
-    const temp = await tempDir();
+describe("a cleanup that takes glean's control port from it", () => {
+  const ports = "const { gleanPorts } = await import('./glean-ports.mjs');";
+  it.each([
+    ['closes it', `${ports} (await gleanPorts()).control.close();`, 'control'],
     // Moved, the port stays open at the host's end: only the worker's runtime sees it go, and closes the call port.
-    const cleanup =
-      "const { gleanPorts } = await import('./glean-ports.mjs'); const { MessageChannel } = await import('node:worker_threads'); const channel = new MessageChannel(); channel.port1.postMessage(null, [(await gleanPorts()).control]); globalThis.kept = channel; await new Promise(() => {});";
-    const { glean } = await startGlean({
-      temp,
-      files: { 'a.mjs': plugin(temp, 'a', cleanup), 'glean-ports.mjs': gleanPorts },
-      config: [{ id: 'P', file: 'a.mjs', name: 'run', disposeTimeoutMs: 600_000 }],
-    });
-    const failed = nextEvent<GleanError>(glean, 'error', (error) => error.code === ErrorCode.DISPOSE_FAILED);
-    const closed = glean.close();
-    const error = await failed;
-    await closed;
-    expect(error.message).toMatch(/worker thread \d+ closed its call port during the plugin's cleanup \(dispose\)/);
-    expect(error.cause).toMatchObject({ code: ErrorCode.PLUGIN_CRASHED });
-  });
+    [
+      'moves it to a channel of its own',
+      `${ports} const { MessageChannel } = await import('node:worker_threads'); const channel = new MessageChannel(); channel.port1.postMessage(null, [(await gleanPorts()).control]); globalThis.kept = channel;`,
+      'call',
+    ],
+  ])(
+    '%s, then hangs: GLEAN_DISPOSE_FAILED naming the port that closed, without waiting out disposeTimeoutMs, and close() is not held',
+    async (_how, take, closed) => {
+      const temp = await tempDir();
+      const { glean } = await startGlean({
+        temp,
+        files: { 'a.mjs': plugin(temp, 'a', `${take} await new Promise(() => {});`), 'glean-ports.mjs': gleanPorts },
+        config: [{ id: 'P', file: 'a.mjs', name: 'run', disposeTimeoutMs: 600_000 }],
+      });
+      const failed = nextEvent<GleanError>(glean, 'error', (error) => error.code === ErrorCode.DISPOSE_FAILED);
+      const closing = glean.close();
+      const error = await failed;
+      await closing;
+      expect(error.message).toMatch(
+        new RegExp(`worker thread \\d+ closed its ${closed} port during the plugin's cleanup \\(dispose\\)`),
+      );
+      expect(error.cause).toMatchObject({ code: ErrorCode.PLUGIN_CRASHED });
+      expect(lines(temp).filter((line) => line.startsWith('dispose'))).toHaveLength(1);
+    },
+  );
 });
 
 describe('disposeTimeoutMs: 0', () => {
