@@ -42,42 +42,53 @@ async function relink(temp: TempDir, relative: string, target: string): Promise<
 }
 
 describe('a module outside the root', () => {
-  it('a statically imported helper two imports deep that leads outside (the host answers the static graph ahead): GLEAN_OUTSIDE_ROOT naming its importer and the specifier; no byte from outside runs', async () => {
-    const { temp, outside, ranOutside } = await layout();
-    await temp.write('app/index.mjs', "import { tag } from './lib/first.mjs';\nexport const Tag = () => tag();\n");
-    await temp.write('app/lib/first.mjs', "import { tag } from './second.js';\nexport { tag };\n");
-    await temp.write('app/lib/sibling.mjs', 'export const sibling = 1;\n');
-    await symlink(outside, temp.path('app/lib/second.js'));
-    const { glean } = await startGlean({
-      temp,
-      configName: 'app/plugin.json',
-      config: [{ id: 'T', file: 'index.mjs', name: 'Tag' }],
-      load: false,
-    });
-    const error = await rejectionOf(glean.loadConfig());
-    expect(error.code).toBe('GLEAN_OUTSIDE_ROOT');
-    expect(error.message).toContain(`${temp.path('app/lib/first.mjs')} imports "./second.js"`);
-    expect(ranOutside()).toBe(false);
-  });
-
-  it('a symlink inside the root leading outside (lib/helper.js -> ../outside.js): the load is GLEAN_OUTSIDE_ROOT naming the importer and the specifier', async () => {
-    const { temp, outside, ranOutside } = await layout();
-    await temp.write('app/index.mjs', "import { tag } from './lib/helper.js';\nexport const Tag = () => tag();\n");
-    await temp.write('app/lib/.keep', '');
-    await symlink(outside, temp.path('app/lib/helper.js'));
-    const { glean } = await startGlean({
-      temp,
-      configName: 'app/plugin.json',
-      config: [{ id: 'T', file: 'index.mjs', name: 'Tag' }],
-      load: false,
-    });
-    const error = await rejectionOf(glean.loadConfig());
-    expect(error.code).toBe('GLEAN_OUTSIDE_ROOT');
-    expect(error.message).toContain(`${temp.path('app/index.mjs')} imports "./lib/helper.js"`);
-    expect(error.message).toContain(`outside the plugin root ${temp.path('app')}`);
-    expect(ranOutside()).toBe(false);
-    expect(glean.status()).toEqual({});
-  });
+  it.each([
+    [
+      // The host answers the static graph ahead: the refusal still names the importer two imports deep.
+      'a statically imported helper two imports deep that leads outside',
+      {
+        files: {
+          'app/index.mjs': "import { tag } from './lib/first.mjs';\nexport const Tag = () => tag();\n",
+          'app/lib/first.mjs': "import { tag } from './second.js';\nexport { tag };\n",
+          'app/lib/sibling.mjs': 'export const sibling = 1;\n',
+        },
+        link: 'app/lib/second.js',
+        importer: 'app/lib/first.mjs',
+        specifier: './second.js',
+      },
+    ],
+    [
+      'a symlink inside the root leading outside (lib/helper.js -> ../outside.js)',
+      {
+        files: {
+          'app/index.mjs': "import { tag } from './lib/helper.js';\nexport const Tag = () => tag();\n",
+          'app/lib/.keep': '',
+        },
+        link: 'app/lib/helper.js',
+        importer: 'app/index.mjs',
+        specifier: './lib/helper.js',
+      },
+    ],
+  ] as const)(
+    '%s: the load is GLEAN_OUTSIDE_ROOT naming the importer and the specifier; no byte from outside runs',
+    async (_what, { files, link, importer, specifier }) => {
+      const { temp, outside, ranOutside } = await layout();
+      for (const [path, text] of Object.entries(files)) await temp.write(path, text);
+      await symlink(outside, temp.path(link));
+      const { glean } = await startGlean({
+        temp,
+        configName: 'app/plugin.json',
+        config: [{ id: 'T', file: 'index.mjs', name: 'Tag' }],
+        load: false,
+      });
+      const error = await rejectionOf(glean.loadConfig());
+      expect(error.code).toBe('GLEAN_OUTSIDE_ROOT');
+      expect(error.message).toContain(`${temp.path(importer)} imports "${specifier}"`);
+      expect(error.message).toContain(`outside the plugin root ${temp.path('app')}`);
+      expect(ranOutside()).toBe(false);
+      expect(glean.status()).toEqual({});
+    },
+  );
 
   it("a dynamic import('../../outside.js') climbing out of the root: GLEAN_OUTSIDE_ROOT naming the importer and the specifier, and the version serves on", async () => {
     const { temp, ranOutside } = await layout();

@@ -165,10 +165,11 @@ export class Slot {
   /** The worker's event loop did not answer a ping: nothing more is asked of it, its cleanup neither. */
   #unresponsive = false;
   #controlClosed = false;
-  /** Plugin code closed the control port of a worker that lives on (see #controlGone): what every control call fails with. */
-  #controlLost: GleanError | undefined;
-  /** What it did to lose it, for the cleanup's failure: `closed its control port`, `closed its call port`. */
-  #portLost = '';
+  /**
+   * Plugin code closed one of glean's ports of a worker that lives on (see #controlGone): what it did
+   * (`closed its call port`), named in the cleanup's failure, and the error every control call fails with.
+   */
+  #portLost: { readonly what: string; readonly error: GleanError } | undefined;
   #cleanup: Promise<void> | undefined;
   /** The child processes the worker reported starting, as checked against /proc (child-processes.ts). */
   readonly #children = new ChildProcesses();
@@ -597,11 +598,12 @@ export class Slot {
     } catch (error) {
       // Its deadline, or the worker's end while it ran (the plugin's process.exit(), or a termination for not answering a ping).
       const timedOut = error instanceof GleanError && error.code === ErrorCode.TIMEOUT;
+      const lost = this.#portLost;
       const exited =
         this.#exitCode !== undefined
           ? `exited with code ${this.#exitCode}`
-          : error === this.#controlLost
-            ? this.#portLost
+          : lost !== undefined && error === lost.error
+            ? lost.what
             : 'ended';
       failure = pluginError(
         ErrorCode.DISPOSE_FAILED,
@@ -806,10 +808,10 @@ export class Slot {
    * flight), and later ones at once.
    */
   #controlGone(what: string): void {
-    if (this.#controlLost !== undefined) return;
-    this.#portLost = what;
-    this.#controlLost = protocolBreach(this.#plugin, this.#threadId, what);
-    for (const fail of [...this.#controlWaits]) fail(this.#controlLost);
+    if (this.#portLost !== undefined) return;
+    const error = protocolBreach(this.#plugin, this.#threadId, what);
+    this.#portLost = { what, error };
+    for (const fail of [...this.#controlWaits]) fail(error);
   }
 
   /**
@@ -887,7 +889,7 @@ export class Slot {
   #race(call: () => Promise<unknown>, timeoutMs: number, timeoutMessage: string): Promise<unknown> {
     // Checked before the call is made: an ended slot's comlink proxy is released, and would throw its own words.
     if (this.#endError !== undefined) return Promise.reject(this.#endError);
-    if (this.#controlLost !== undefined) return Promise.reject(this.#controlLost);
+    if (this.#portLost !== undefined) return Promise.reject(this.#portLost.error);
     let promise: Promise<unknown>;
     try {
       promise = call();
